@@ -1,0 +1,290 @@
+//! What callers pass in to run a case: the actor and time (`Ctx`), `startCase` input, and
+//! commands. Commands are read through a flat raw shape first, so that a wrong or misplaced
+//! field is reported with its own path ("to", "reason") rather than as "no variant matched".
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use super::state::{check_facts, check_party, check_roles};
+use crate::error::{HandoffError, Result};
+use crate::input::{check_id, check_text, check_timestamp, from_json, CheckInput};
+use crate::model::{Facts, Party};
+
+/// Who acts: a member, the client (on client-facing steps) or the system (starting cases).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", try_from = "RawActor")]
+pub enum Actor {
+    Member { id: String },
+    Client,
+    System,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActor {
+    kind: String,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+impl TryFrom<RawActor> for Actor {
+    type Error = String;
+    fn try_from(raw: RawActor) -> std::result::Result<Self, String> {
+        match (raw.kind.as_str(), raw.id) {
+            ("member", Some(id)) => match crate::input::id_problem(&id) {
+                None => Ok(Actor::Member { id }),
+                Some(problem) => Err(format!("the member id {problem}")),
+            },
+            ("member", None) => Err("missing field `id`".into()),
+            ("client" | "system", None) => Ok(if raw.kind == "client" { Actor::Client } else { Actor::System }),
+            ("client" | "system", Some(_)) => Err(format!("unknown field `id`: a {} actor has no id", raw.kind)),
+            (other, _) => Err(format!("unknown actor kind \"{other}\": expected member, client or system")),
+        }
+    }
+}
+
+impl Actor {
+    pub fn member_id(&self) -> Option<&str> {
+        match self {
+            Actor::Member { id } => Some(id),
+            Actor::Client | Actor::System => None,
+        }
+    }
+}
+
+/// The actor and the time of a call. Deciding never reads a clock.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ctx {
+    pub actor: Actor,
+    /// ISO-8601 timestamp with a time zone, supplied by the caller.
+    pub at: String,
+}
+
+impl CheckInput for Ctx {
+    fn check_limits(&self, _path: &str) -> Result<()> {
+        check_timestamp(&self.at, "at")
+    }
+}
+
+/// `startCase` input.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartCase {
+    pub case_id: String,
+    pub workflow_id: String,
+    #[serde(default)]
+    pub facts: Facts,
+    #[serde(default)]
+    pub case_roles: BTreeMap<String, String>,
+}
+
+impl CheckInput for StartCase {
+    fn check_limits(&self, _path: &str) -> Result<()> {
+        check_id(&self.case_id, "caseId")?;
+        check_id(&self.workflow_id, "workflowId")?;
+        check_facts(&self.facts, "facts")?;
+        check_roles(&self.case_roles, "caseRoles")
+    }
+}
+
+/// SPEC §4 `Command`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Command {
+    CompleteHandoff {
+        step_id: String,
+        /// The member who becomes owner, for role and team targets.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
+    RevertHandoff {
+        step_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    Claim,
+    CompleteStep {
+        step_id: String,
+    },
+    SkipStep {
+        step_id: String,
+        reason: String,
+    },
+    AssignStep {
+        step_id: String,
+        to: Option<Party>,
+    },
+    TransferOwnership {
+        to: Party,
+        reason: String,
+    },
+    SetCaseRole {
+        role_id: String,
+        member_id: String,
+    },
+}
+
+impl Command {
+    pub fn from_json(text: &str) -> Result<Command> {
+        from_json::<RawCommand>(text)?.into_command()
+    }
+
+    pub fn step_id(&self) -> Option<&str> {
+        match self {
+            Command::CompleteHandoff { step_id, .. }
+            | Command::RevertHandoff { step_id, .. }
+            | Command::CompleteStep { step_id }
+            | Command::SkipStep { step_id, .. }
+            | Command::AssignStep { step_id, .. } => Some(step_id),
+            Command::Claim | Command::TransferOwnership { .. } | Command::SetCaseRole { .. } => None,
+        }
+    }
+}
+
+/// Every field any command may have; `into_command` checks which belong to the type.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawCommand {
+    #[serde(rename = "type")]
+    kind: String,
+    step_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    to: Option<Target>,
+    reason: Option<String>,
+    role_id: Option<String>,
+    member_id: Option<String>,
+}
+
+/// `to`: a member id (completeHandoff), a party (transferOwnership, assignStep) or null.
+enum Target {
+    Id(String),
+    Party(Party),
+    Null,
+}
+
+/// Lets `"to": null` be told apart from a missing `to`.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<Target>, D::Error> {
+    struct TargetVisitor;
+    impl<'de> Visitor<'de> for TargetVisitor {
+        type Value = Target;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a member id, a party or null")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Target, E> {
+            Ok(Target::Id(v.to_owned()))
+        }
+        fn visit_unit<E: de::Error>(self) -> std::result::Result<Target, E> {
+            Ok(Target::Null)
+        }
+        fn visit_none<E: de::Error>(self) -> std::result::Result<Target, E> {
+            Ok(Target::Null)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Target, A::Error> {
+            Party::deserialize(de::value::MapAccessDeserializer::new(map)).map(Target::Party)
+        }
+    }
+    deserializer.deserialize_any(TargetVisitor).map(Some)
+}
+
+impl CheckInput for RawCommand {
+    fn check_limits(&self, _path: &str) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl RawCommand {
+    fn into_command(self) -> Result<Command> {
+        let kind = self.kind.clone();
+        let allowed: &[&str] = match kind.as_str() {
+            "completeHandoff" => &["stepId", "to"],
+            "revertHandoff" => &["stepId", "reason"],
+            "claim" => &[],
+            "completeStep" => &["stepId"],
+            "skipStep" => &["stepId", "reason"],
+            "assignStep" => &["stepId", "to"],
+            "transferOwnership" => &["to", "reason"],
+            "setCaseRole" => &["roleId", "memberId"],
+            other => return Err(HandoffError::invalid_input("type", format!("\"{other}\" is not a command type."))),
+        };
+        let present = [
+            ("stepId", self.step_id.is_some()),
+            ("to", self.to.is_some()),
+            ("reason", self.reason.is_some()),
+            ("roleId", self.role_id.is_some()),
+            ("memberId", self.member_id.is_some()),
+        ];
+        if let Some((field, _)) = present.iter().find(|(field, here)| *here && !allowed.contains(field)) {
+            return Err(HandoffError::invalid_input(*field, format!("A {kind} command has no field {field}.")));
+        }
+        let missing = |field: &str| HandoffError::invalid_input(field, format!("A {kind} command needs {field}."));
+        let id = |value: Option<String>, field: &str| -> Result<String> {
+            let value = value.ok_or_else(|| missing(field))?;
+            check_id(&value, field)?;
+            Ok(value)
+        };
+        let reason = |value: Option<String>, required: bool| -> Result<Option<String>> {
+            match value {
+                Some(text) if text.trim().is_empty() => {
+                    Err(HandoffError::invalid_input("reason", "A reason must say something."))
+                }
+                Some(text) => check_text(&text, "reason").map(|()| Some(text)),
+                None if required => Err(missing("reason")),
+                None => Ok(None),
+            }
+        };
+        let party = |target: Target| -> Result<Option<Party>> {
+            match target {
+                Target::Party(party) => check_party(&party, "to").map(|()| Some(party)),
+                Target::Null => Ok(None),
+                Target::Id(_) => Err(HandoffError::invalid_input(
+                    "to",
+                    format!("In a {kind} command, to is a party: {{ \"kind\": \"member\", \"id\": \"…\" }}."),
+                )),
+            }
+        };
+        Ok(match kind.as_str() {
+            "completeHandoff" => Command::CompleteHandoff {
+                step_id: id(self.step_id, "stepId")?,
+                to: match self.to {
+                    None | Some(Target::Null) => None,
+                    Some(Target::Id(member)) => {
+                        check_id(&member, "to")?;
+                        Some(member)
+                    }
+                    Some(Target::Party(_)) => {
+                        return Err(HandoffError::invalid_input(
+                            "to",
+                            "In a completeHandoff command, to is the id of the member who becomes owner.",
+                        ))
+                    }
+                },
+            },
+            "revertHandoff" => {
+                Command::RevertHandoff { step_id: id(self.step_id, "stepId")?, reason: reason(self.reason, false)? }
+            }
+            "claim" => Command::Claim,
+            "completeStep" => Command::CompleteStep { step_id: id(self.step_id, "stepId")? },
+            "skipStep" => Command::SkipStep {
+                step_id: id(self.step_id, "stepId")?,
+                reason: reason(self.reason, true)?.unwrap_or_default(),
+            },
+            "assignStep" => {
+                let step_id = id(self.step_id, "stepId")?;
+                Command::AssignStep { step_id, to: party(self.to.ok_or_else(|| missing("to"))?)? }
+            }
+            "transferOwnership" => {
+                let to = party(self.to.ok_or_else(|| missing("to"))?)?
+                    .ok_or_else(|| HandoffError::invalid_input("to", "Ownership must go to someone."))?;
+                Command::TransferOwnership { to, reason: reason(self.reason, true)?.unwrap_or_default() }
+            }
+            _ => Command::SetCaseRole {
+                role_id: id(self.role_id, "roleId")?,
+                member_id: id(self.member_id, "memberId")?,
+            },
+        })
+    }
+}

@@ -1,0 +1,191 @@
+//! Events: the audit trail of a case (who, what, when, from whom, to whom), and `apply`, the
+//! one place where a state changes. `decide` applies its own events through here too, so a
+//! replay of the events always reproduces the state.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::command::Actor;
+use super::state::{CaseState, LastHandoff, PendingHandoff, StepStatus};
+use crate::model::{Facts, Party};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// 1 for `caseStarted`, then one more per event: the state's version after applying it.
+    pub seq: u64,
+    pub at: String,
+    pub actor: Actor,
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+/// A role given to a member as part of a handoff or a claim.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseRoleChange {
+    pub role_id: String,
+    pub member_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Change {
+    CaseStarted {
+        case_id: String,
+        workflow_id: String,
+        workflow_version: u32,
+        owner: Party,
+        case_roles: BTreeMap<String, String>,
+        facts: Facts,
+    },
+    StepTriggered {
+        step_id: String,
+    },
+    /// `reason` is `None` when the step's `when` condition was false.
+    StepSkipped {
+        step_id: String,
+        reason: Option<String>,
+    },
+    HandoffRequested {
+        step_id: String,
+        to: Party,
+        required: bool,
+    },
+    /// Ownership passes from `from` to `to`; `target` is the step's handoff target (a role or
+    /// team target resolves to `to`).
+    HandoffCompleted {
+        step_id: String,
+        target: Party,
+        from: Party,
+        to: Party,
+        case_role: Option<CaseRoleChange>,
+    },
+    /// The handoff is taken back: ownership returns to `to`, roles to `case_roles`.
+    HandoffReverted {
+        step_id: String,
+        from: Party,
+        to: Party,
+        case_roles: BTreeMap<String, String>,
+        target: Party,
+        required: bool,
+        reason: Option<String>,
+    },
+    OwnershipClaimed {
+        from: Party,
+        to: Party,
+        case_role: Option<CaseRoleChange>,
+    },
+    StepCompleted {
+        step_id: String,
+    },
+    /// Assignment: who does a step's work. Never ownership.
+    StepAssigned {
+        step_id: String,
+        from: Option<Party>,
+        to: Option<Party>,
+    },
+    OwnershipTransferred {
+        from: Party,
+        to: Party,
+        reason: String,
+    },
+    CaseRoleSet {
+        role_id: String,
+        member_id: String,
+        previous: Option<String>,
+    },
+    CaseClosed,
+}
+
+impl CaseState {
+    /// Applies one event. Total: an event that names a step this case lacks changes nothing
+    /// but the version.
+    pub fn apply(&mut self, event: &Event) {
+        self.version = self.version.saturating_add(1);
+        match &event.change {
+            Change::CaseStarted { case_id, workflow_id, workflow_version, owner, case_roles, facts } => {
+                self.case_id.clone_from(case_id);
+                self.workflow_id.clone_from(workflow_id);
+                self.workflow_version = *workflow_version;
+                self.owner = owner.clone();
+                self.case_roles.clone_from(case_roles);
+                self.facts.clone_from(facts);
+            }
+            Change::StepTriggered { step_id } => self.set_status(step_id, StepStatus::Active),
+            Change::HandoffRequested { step_id, to, required } => {
+                if *required {
+                    self.set_status(step_id, StepStatus::AwaitingHandoff);
+                }
+                self.pending_handoff =
+                    Some(PendingHandoff { step_id: step_id.clone(), to: to.clone(), required: *required });
+            }
+            Change::HandoffCompleted { step_id, from, to, case_role, .. } => {
+                let case_roles_before = self.case_roles.clone();
+                if let Some(role) = case_role {
+                    self.case_roles.insert(role.role_id.clone(), role.member_id.clone());
+                }
+                self.last_handoff = Some(LastHandoff {
+                    step_id: step_id.clone(),
+                    by: event.actor.member_id().unwrap_or_default().to_owned(),
+                    from: from.clone(),
+                    to: to.clone(),
+                    case_roles_before,
+                });
+                self.owner = to.clone();
+                self.pending_handoff = None;
+                if self.status(step_id) == Some(StepStatus::AwaitingHandoff) {
+                    self.set_status(step_id, StepStatus::Active);
+                }
+            }
+            Change::HandoffReverted { step_id, to, case_roles, target, required, .. } => {
+                self.owner = to.clone();
+                self.case_roles.clone_from(case_roles);
+                self.pending_handoff =
+                    Some(PendingHandoff { step_id: step_id.clone(), to: target.clone(), required: *required });
+                if *required {
+                    self.set_status(step_id, StepStatus::AwaitingHandoff);
+                }
+                self.last_handoff = None;
+            }
+            Change::OwnershipClaimed { to, case_role, .. } => {
+                if let Some(role) = case_role {
+                    self.case_roles.insert(role.role_id.clone(), role.member_id.clone());
+                }
+                self.owner = to.clone();
+                self.last_handoff = None;
+            }
+            Change::StepCompleted { step_id } => self.finish(step_id, StepStatus::Completed),
+            Change::StepSkipped { step_id, .. } => self.finish(step_id, StepStatus::Skipped),
+            Change::StepAssigned { step_id, to, .. } => {
+                if let Some(step) = self.steps.get_mut(step_id) {
+                    step.assignee.clone_from(to);
+                }
+            }
+            Change::OwnershipTransferred { to, .. } => {
+                self.owner = to.clone();
+                self.last_handoff = None;
+            }
+            Change::CaseRoleSet { role_id, member_id, .. } => {
+                self.case_roles.insert(role_id.clone(), member_id.clone());
+            }
+            Change::CaseClosed => self.closed = true,
+        }
+    }
+
+    fn set_status(&mut self, step_id: &str, status: StepStatus) {
+        if let Some(step) = self.steps.get_mut(step_id) {
+            step.status = status;
+        }
+    }
+
+    /// Completing or skipping a step withdraws its handoff if still pending, and ends the
+    /// window in which the last handoff could be reverted.
+    fn finish(&mut self, step_id: &str, status: StepStatus) {
+        self.set_status(step_id, status);
+        if self.pending_handoff.as_ref().is_some_and(|p| p.step_id == step_id) {
+            self.pending_handoff = None;
+        }
+        self.last_handoff = None;
+    }
+}

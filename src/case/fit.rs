@@ -1,0 +1,107 @@
+//! A case state comes from outside and is not trusted: before deciding anything, it must fit
+//! its workflow version and the directory (SPEC §4). What does not fit is `invalid-input`
+//! with the path of the first misfit, never a panic further down.
+
+use super::state::{CaseState, StepStatus};
+use crate::engine::CompiledWorkflow;
+use crate::error::{HandoffError, Result};
+use crate::model::Party;
+use crate::roster::Roster;
+
+fn misfit(path: impl Into<String>, message: impl Into<String>) -> HandoffError {
+    HandoffError::invalid_input(path, message)
+}
+
+pub(crate) fn check_fit(workflow: &CompiledWorkflow, roster: &Roster, state: &CaseState) -> Result<()> {
+    let def = &workflow.def;
+    let known = |party: &Party, path: &str| {
+        if roster.exists(party) {
+            Ok(())
+        } else {
+            Err(misfit(path, format!("{path} names {}, which is not in the directory.", roster.describe(party))))
+        }
+    };
+    known(&state.owner, "owner")?;
+    for (role, member) in &state.case_roles {
+        if !roster.has_role(role) || roster.member(member).is_none() {
+            return Err(misfit(
+                format!("caseRoles.{role}"),
+                "caseRoles names a role or member that is not in the directory.",
+            ));
+        }
+    }
+    if state.steps.len() != def.steps.len() || def.steps.iter().any(|s| !state.steps.contains_key(&s.id)) {
+        return Err(misfit(
+            "steps",
+            format!("The case's steps do not match workflow {} version {}.", def.name, def.version),
+        ));
+    }
+    for (index, step) in def.steps.iter().enumerate() {
+        let Some(step_state) = state.steps.get(&step.id) else { continue };
+        let path = format!("steps.{}", step.id);
+        if let Some(assignee) = &step_state.assignee {
+            known(assignee, &format!("{path}.assignee"))?;
+            if step.client_facing {
+                return Err(misfit(format!("{path}.assignee"), "A client-facing step has no assignee."));
+            }
+        }
+        let preds_done = workflow
+            .graph
+            .preds_of(index)
+            .iter()
+            .all(|&p| def.steps.get(p).and_then(|s| state.steps.get(&s.id)).is_some_and(|s| s.status.is_done()));
+        let triggered = step_state.status != StepStatus::Pending;
+        if triggered != preds_done {
+            let message = if triggered {
+                format!("Step {} cannot have started before the steps it comes after.", step.name)
+            } else {
+                format!("Step {} should have started: every step it comes after is done.", step.name)
+            };
+            return Err(misfit(format!("{path}.status"), message));
+        }
+        let awaited = state.pending_handoff.as_ref().is_some_and(|p| p.step_id == step.id && p.required);
+        if (step_state.status == StepStatus::AwaitingHandoff) != awaited {
+            return Err(misfit(
+                format!("{path}.status"),
+                "A step awaits a handoff exactly when pendingHandoff names it as required.",
+            ));
+        }
+    }
+    if let Some(pending) = &state.pending_handoff {
+        let handoff =
+            workflow.step(&pending.step_id).and_then(|(_, s)| s.handoff.as_ref().filter(|_| !s.client_facing));
+        let status = state.status(&pending.step_id);
+        let fits = handoff.is_some_and(|h| h.to == pending.to && h.required == pending.required)
+            && matches!(status, Some(StepStatus::AwaitingHandoff | StepStatus::Active));
+        if !fits {
+            return Err(misfit("pendingHandoff", "pendingHandoff does not match a step awaiting that handoff."));
+        }
+    }
+    if let Some(last) = &state.last_handoff {
+        let has_handoff = workflow.step(&last.step_id).is_some_and(|(_, s)| s.handoff.is_some());
+        if !has_handoff {
+            return Err(misfit("lastHandoff.stepId", "lastHandoff names a step without a handoff."));
+        }
+        if roster.member(&last.by).is_none() {
+            return Err(misfit("lastHandoff.by", "lastHandoff.by names a member who is not in the directory."));
+        }
+        known(&last.from, "lastHandoff.from")?;
+        known(&last.to, "lastHandoff.to")?;
+        for (role, member) in &last.case_roles_before {
+            if !roster.has_role(role) || roster.member(member).is_none() {
+                return Err(misfit(
+                    format!("lastHandoff.caseRolesBefore.{role}"),
+                    "lastHandoff names a role or member that is not in the directory.",
+                ));
+            }
+        }
+    }
+    let all_done = state.steps.values().all(|s| s.status.is_done());
+    if state.closed != all_done {
+        return Err(misfit("closed", "A case is closed exactly when every step is completed or skipped."));
+    }
+    if state.version == 0 {
+        return Err(misfit("version", "A started case has applied at least one event."));
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! Running a case (SPEC §4): the case state, commands and events, and the pure functions
+//! `decide` (may this happen, and what does it produce) and `apply` (what an event does to a
+//! state). Nothing here reads a clock: time comes in through `Ctx::at`.
+
+mod access;
+mod allowed;
+mod command;
+mod decide;
+mod event;
+mod fit;
+mod state;
+
+pub use allowed::{AllowedCommand, CommandType};
+pub use command::{Actor, Command, Ctx, StartCase};
+pub use event::{CaseRoleChange, Change, Event};
+pub use state::{CaseState, LastHandoff, PendingHandoff, StepState, StepStatus};
+
+pub(crate) use allowed::allowed_commands;
+pub(crate) use decide::{decide, start, vet, Scene};
+pub(crate) use fit::check_fit;

@@ -1,0 +1,168 @@
+//! `Engine`: a configuration read once and compiled (directory lookups, each workflow's graph
+//! and validation), and the operations of SPEC §5 on top of the pure core. The wasm facade and
+//! the server both call exactly these methods.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::case::{self, Actor, AllowedCommand, CaseState, Change, Command, Ctx, Event, StartCase};
+use crate::error::{ErrorCode, HandoffError, Result};
+use crate::graph::StepGraph;
+use crate::input::from_json;
+use crate::model::{EngineConfig, Step, WorkflowDefinition};
+use crate::roster::Roster;
+use crate::validate::{self, ConfigValidation, Scope, Validation};
+
+/// A workflow version with its dependency graph and its validation, computed once.
+#[derive(Debug)]
+pub struct CompiledWorkflow {
+    pub def: WorkflowDefinition,
+    pub graph: StepGraph,
+    pub validation: Validation,
+}
+
+impl CompiledWorkflow {
+    pub fn step(&self, step_id: &str) -> Option<(usize, &Step)> {
+        let index = *self.graph.index.get(step_id)?;
+        self.def.steps.get(index).map(|step| (index, step))
+    }
+}
+
+/// A case state and the events that produced it from the previous one.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outcome {
+    pub state: CaseState,
+    pub events: Vec<Event>,
+}
+
+#[derive(Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    roster: Roster,
+    workflows: Vec<CompiledWorkflow>,
+    by_version: HashMap<(String, u32), usize>,
+    latest: HashMap<String, usize>,
+}
+
+impl Engine {
+    /// Builds an engine from a configuration whose shape is already checked. Semantic problems
+    /// are `validate_config`'s to report.
+    pub fn new(config: EngineConfig) -> Engine {
+        let roster = Roster::new(config.directory.clone());
+        let mut workflows = Vec::with_capacity(config.workflows.len());
+        let mut by_version = HashMap::new();
+        let mut latest: HashMap<String, usize> = HashMap::new();
+        for (index, def) in config.workflows.iter().enumerate() {
+            let graph = StepGraph::new(def);
+            let validation = validate::validate_workflow(def, &graph, &roster, &config.owners, Scope::Alone);
+            by_version.entry((def.id.clone(), def.version)).or_insert(index);
+            let newest = latest.get(&def.id).and_then(|&i| config.workflows.get(i)).map_or(0, |w| w.version);
+            if def.version > newest {
+                latest.insert(def.id.clone(), index);
+            }
+            workflows.push(CompiledWorkflow { def: def.clone(), graph, validation });
+        }
+        Engine { config, roster, workflows, by_version, latest }
+    }
+
+    /// Reads an `EngineConfig` from JSON text.
+    pub fn from_json(text: &str) -> Result<Engine> {
+        from_json::<EngineConfig>(text).map(Engine::new)
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    /// The workflow at `id` and `version`.
+    pub fn workflow(&self, id: &str, version: u32) -> Option<&CompiledWorkflow> {
+        let index = *self.by_version.get(&(id.to_owned(), version))?;
+        self.workflows.get(index)
+    }
+
+    /// The highest version of workflow `id`: the one new cases start on.
+    pub fn latest_workflow(&self, id: &str) -> Option<&CompiledWorkflow> {
+        self.latest.get(id).and_then(|&i| self.workflows.get(i))
+    }
+
+    /// Validates a workflow edit against this engine's directory and Workflow Owners.
+    pub fn validate_workflow(&self, def: &WorkflowDefinition) -> Validation {
+        let graph = StepGraph::new(def);
+        validate::validate_workflow(def, &graph, &self.roster, &self.config.owners, Scope::Alone)
+    }
+
+    /// Validates every workflow and the firm-wide settings.
+    pub fn validate_config(&self) -> ConfigValidation {
+        let graphs: Vec<StepGraph> = self.workflows.iter().map(|w| w.graph.clone()).collect();
+        validate::validate_config(&self.config, &graphs, &self.roster)
+    }
+
+    pub fn start_case(&self, input: &StartCase, ctx: &Ctx) -> Result<Outcome> {
+        let workflow = self.latest_workflow(&input.workflow_id).ok_or_else(|| {
+            HandoffError::new(
+                ErrorCode::UnknownCaseWorkflow,
+                format!("There is no workflow \"{}\".", input.workflow_id),
+            )
+        })?;
+        let scene = case::Scene { workflow, roster: &self.roster };
+        let (state, events) = case::start(scene, &self.config.owners, input, ctx)?;
+        Ok(Outcome { state, events })
+    }
+
+    /// Decides `command` and applies its events: the new state and the events.
+    pub fn execute(&self, state: &CaseState, command: &Command, ctx: &Ctx) -> Result<Outcome> {
+        let scene = self.scene(state)?;
+        let (state, events) = case::decide(scene, state, command, ctx)?;
+        Ok(Outcome { state, events })
+    }
+
+    /// Whether `execute` would accept the command; never changes anything.
+    pub fn check(&self, state: &CaseState, command: &Command, ctx: &Ctx) -> Result<()> {
+        let scene = self.scene(state)?;
+        case::vet(scene, state, command, &ctx.actor).map(|_| ())
+    }
+
+    /// What `actor` may do now.
+    pub fn allowed_commands(&self, state: &CaseState, actor: &Actor) -> Result<Vec<AllowedCommand>> {
+        let scene = self.scene(state)?;
+        Ok(case::allowed_commands(scene, state, actor))
+    }
+
+    /// Rebuilds a case's state from its events, the first of which is `caseStarted`.
+    pub fn replay(&self, events: &[Event]) -> Result<CaseState> {
+        let Some(Event { change: Change::CaseStarted { case_id, workflow_id, workflow_version, owner, .. }, .. }) =
+            events.first()
+        else {
+            return Err(HandoffError::invalid_input("[0]", "A case's events begin with caseStarted."));
+        };
+        let workflow = self
+            .workflow(workflow_id, *workflow_version)
+            .ok_or_else(|| unknown_version(workflow_id, *workflow_version))?;
+        let mut state = CaseState::blank(case_id, &workflow.def, owner.clone());
+        for event in events {
+            state.apply(event);
+        }
+        Ok(state)
+    }
+
+    /// The workflow a state belongs to, once the state is found to fit it.
+    fn scene(&self, state: &CaseState) -> Result<case::Scene<'_>> {
+        let workflow = self
+            .workflow(&state.workflow_id, state.workflow_version)
+            .ok_or_else(|| unknown_version(&state.workflow_id, state.workflow_version))?;
+        case::check_fit(workflow, &self.roster, state)?;
+        Ok(case::Scene { workflow, roster: &self.roster })
+    }
+}
+
+fn unknown_version(id: &str, version: u32) -> HandoffError {
+    HandoffError::new(
+        ErrorCode::UnknownCaseWorkflow,
+        format!("This engine has no workflow \"{id}\" version {version}."),
+    )
+}

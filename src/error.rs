@@ -1,0 +1,102 @@
+//! The one error type every entry point returns: a stable `code`, a sentence a person can act on,
+//! and details (the path of the bad field, or the diagnostics that made a workflow invalid).
+//! The wasm shell turns it into the JS `HandoffError`; the server into an HTTP error body.
+
+use serde::Serialize;
+
+use crate::validate::Diagnostic;
+
+/// Stable error codes (SPEC §2–§4). Never rename one: callers match on the string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    InvalidInput,
+    UnknownCaseWorkflow,
+    WorkflowInvalid,
+    UnknownStep,
+    StepNotActive,
+    HandoffPending,
+    NoPendingHandoff,
+    NotPermitted,
+    TargetRequired,
+    TargetIneligible,
+    RevertNotAllowed,
+    CaseClosed,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid-input",
+            ErrorCode::UnknownCaseWorkflow => "unknown-case-workflow",
+            ErrorCode::WorkflowInvalid => "workflow-invalid",
+            ErrorCode::UnknownStep => "unknown-step",
+            ErrorCode::StepNotActive => "step-not-active",
+            ErrorCode::HandoffPending => "handoff-pending",
+            ErrorCode::NoPendingHandoff => "no-pending-handoff",
+            ErrorCode::NotPermitted => "not-permitted",
+            ErrorCode::TargetRequired => "target-required",
+            ErrorCode::TargetIneligible => "target-ineligible",
+            ErrorCode::RevertNotAllowed => "revert-not-allowed",
+            ErrorCode::CaseClosed => "case-closed",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What else a caller may need to act on an error.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetails {
+    /// For `invalid-input`: where the first bad field is, e.g. `steps[3].handoff.to`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The step the rejection concerns, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_id: Option<String>,
+    /// For `workflow-invalid`: the error diagnostics of the workflow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<Vec<Diagnostic>>,
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error, Serialize)]
+#[error("{message}")]
+pub struct HandoffError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: ErrorDetails,
+}
+
+impl HandoffError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        HandoffError { code, message: message.into(), details: ErrorDetails::default() }
+    }
+
+    /// An `invalid-input` error about the field at `path`.
+    pub fn invalid_input(path: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut error = HandoffError::new(ErrorCode::InvalidInput, message);
+        error.details.path = Some(path.into());
+        error
+    }
+
+    pub fn with_step(mut self, step_id: &str) -> Self {
+        self.details.step_id = Some(step_id.to_owned());
+        self
+    }
+
+    /// Prefixes the path, for calls that take several values (`command.stepId`).
+    pub fn under(mut self, argument: &str) -> Self {
+        if self.code == ErrorCode::InvalidInput {
+            let inner = self.details.path.take().unwrap_or_default();
+            self.details.path = Some(crate::input::join_path(argument, &inner));
+        }
+        self
+    }
+}
+
+pub type Result<T, E = HandoffError> = std::result::Result<T, E>;

@@ -1,0 +1,192 @@
+//! The dependency graph of a workflow's steps (`after` links), built once per definition and
+//! shared by validation and the case runtime: resolved predecessors, a topological order with
+//! ties broken by position, and the cycles. Everything here is iterative and linear (up to a
+//! log factor for the ordering), so a 10,000-step workflow costs microseconds, not a stack.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use crate::model::WorkflowDefinition;
+
+/// An `after` entry naming no step: `steps[step].after[position]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnknownRef {
+    pub step: usize,
+    pub position: usize,
+    pub id: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct StepGraph {
+    /// Step id to position; a duplicated id maps to its first step.
+    pub index: HashMap<String, usize>,
+    /// Resolved, deduplicated predecessors of each step, in the order written.
+    pub preds: Vec<Vec<usize>>,
+    pub succs: Vec<Vec<usize>>,
+    pub unknown: Vec<UnknownRef>,
+    /// Steps in topological order, ties broken by position. Steps in or behind a cycle are
+    /// not here.
+    pub order: Vec<usize>,
+    /// Position in `order` of each step, `None` for steps in or behind a cycle.
+    pub rank: Vec<Option<usize>>,
+    /// Each cycle's steps, by position; cycles ordered by their first step.
+    pub cycles: Vec<Vec<usize>>,
+}
+
+impl StepGraph {
+    pub fn new(def: &WorkflowDefinition) -> Self {
+        let count = def.steps.len();
+        let mut graph = StepGraph {
+            index: HashMap::with_capacity(count),
+            preds: vec![Vec::new(); count],
+            succs: vec![Vec::new(); count],
+            ..StepGraph::default()
+        };
+        for (position, step) in def.steps.iter().enumerate() {
+            graph.index.entry(step.id.clone()).or_insert(position);
+        }
+        for (position, step) in def.steps.iter().enumerate() {
+            let mut preds = Vec::new();
+            match &step.after {
+                None => preds.extend(position.checked_sub(1)),
+                Some(after) => {
+                    for (at, id) in after.iter().enumerate() {
+                        match graph.index.get(id) {
+                            Some(&pred) if !preds.contains(&pred) => preds.push(pred),
+                            Some(_) => {}
+                            None => graph.unknown.push(UnknownRef { step: position, position: at, id: id.clone() }),
+                        }
+                    }
+                }
+            }
+            for &pred in &preds {
+                if let Some(succs) = graph.succs.get_mut(pred) {
+                    succs.push(position);
+                }
+            }
+            if let Some(slot) = graph.preds.get_mut(position) {
+                *slot = preds;
+            }
+        }
+        graph.sort();
+        graph.cycles = find_cycles(&graph.succs, &graph.rank);
+        graph
+    }
+
+    /// Kahn's algorithm with a min-heap on position, so ties keep the order of `steps`.
+    fn sort(&mut self) {
+        let count = self.preds.len();
+        let mut waiting: Vec<usize> = self.preds.iter().map(Vec::len).collect();
+        let mut ready: BinaryHeap<Reverse<usize>> =
+            waiting.iter().enumerate().filter(|(_, &n)| n == 0).map(|(i, _)| Reverse(i)).collect();
+        self.rank = vec![None; count];
+        self.order = Vec::with_capacity(count);
+        while let Some(Reverse(step)) = ready.pop() {
+            if let Some(rank) = self.rank.get_mut(step) {
+                *rank = Some(self.order.len());
+            }
+            self.order.push(step);
+            for &next in self.succs.get(step).map_or(&[][..], Vec::as_slice) {
+                if let Some(left) = waiting.get_mut(next) {
+                    *left = left.saturating_sub(1);
+                    if *left == 0 {
+                        ready.push(Reverse(next));
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn preds_of(&self, step: usize) -> &[usize] {
+        self.preds.get(step).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn succs_of(&self, step: usize) -> &[usize] {
+        self.succs.get(step).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn rank_of(&self, step: usize) -> Option<usize> {
+        self.rank.get(step).copied().flatten()
+    }
+}
+
+/// The strongly connected components that are cycles, among the steps the sort left out.
+/// Tarjan's algorithm with an explicit call stack.
+fn find_cycles(succs: &[Vec<usize>], rank: &[Option<usize>]) -> Vec<Vec<usize>> {
+    const UNSEEN: usize = usize::MAX;
+    let count = succs.len();
+    let left_out = |step: usize| rank.get(step).is_some_and(Option::is_none);
+    let mut index = vec![UNSEEN; count];
+    let mut low = vec![0usize; count];
+    let mut on_stack = vec![false; count];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut next_index = 0usize;
+    let mut cycles = Vec::new();
+    let get = |values: &[usize], at: usize| values.get(at).copied().unwrap_or(UNSEEN);
+    let set = |values: &mut [usize], at: usize, value: usize| {
+        if let Some(slot) = values.get_mut(at) {
+            *slot = value;
+        }
+    };
+
+    for root in (0..count).filter(|&s| left_out(s)) {
+        if get(&index, root) != UNSEEN {
+            continue;
+        }
+        let mut calls: Vec<(usize, usize)> = vec![(root, 0)];
+        set(&mut index, root, next_index);
+        set(&mut low, root, next_index);
+        next_index += 1;
+        stack.push(root);
+        if let Some(flag) = on_stack.get_mut(root) {
+            *flag = true;
+        }
+        while let Some(&mut (step, ref mut child)) = calls.last_mut() {
+            let next = succs.get(step).and_then(|s| s.get(*child)).copied();
+            if let Some(next) = next {
+                *child += 1;
+                if !left_out(next) {
+                    continue;
+                }
+                if get(&index, next) == UNSEEN {
+                    set(&mut index, next, next_index);
+                    set(&mut low, next, next_index);
+                    next_index += 1;
+                    stack.push(next);
+                    if let Some(flag) = on_stack.get_mut(next) {
+                        *flag = true;
+                    }
+                    calls.push((next, 0));
+                } else if on_stack.get(next).copied().unwrap_or(false) {
+                    let lowest = get(&low, step).min(get(&index, next));
+                    set(&mut low, step, lowest);
+                }
+                continue;
+            }
+            calls.pop();
+            if let Some(&(parent, _)) = calls.last() {
+                let lowest = get(&low, parent).min(get(&low, step));
+                set(&mut low, parent, lowest);
+            }
+            if get(&low, step) == get(&index, step) {
+                let mut component = Vec::new();
+                while let Some(member) = stack.pop() {
+                    if let Some(flag) = on_stack.get_mut(member) {
+                        *flag = false;
+                    }
+                    component.push(member);
+                    if member == step {
+                        break;
+                    }
+                }
+                let self_loop = succs.get(step).is_some_and(|s| s.contains(&step));
+                if component.len() > 1 || self_loop {
+                    component.sort_unstable();
+                    cycles.push(component);
+                }
+            }
+        }
+    }
+    cycles.sort_unstable_by_key(|c| c.first().copied());
+    cycles
+}

@@ -1,0 +1,24 @@
+//! handoff-engine: workflow handoffs and case ownership for legal practice software.
+//!
+//! A pure core (no clock, no I/O, no threads) that runs the same natively and in WebAssembly:
+//! - [`model`]: the JSON shapes of workflows, the directory and Workflow Owners;
+//! - [`validate`]: rule-by-rule validation of workflow edits and the ownership timeline;
+//! - [`case`]: running a case, `decide` and `apply`;
+//! - [`Engine`]: a compiled configuration and the operations of the JS API.
+//!
+//! Input from outside is read with [`input::from_json`], which bounds size and nesting and
+//! names the first bad field.
+
+pub mod case;
+mod engine;
+mod error;
+mod graph;
+pub mod input;
+pub mod model;
+mod roster;
+pub mod validate;
+
+pub use engine::{CompiledWorkflow, Engine, Outcome};
+pub use error::{ErrorCode, ErrorDetails, HandoffError, Result};
+pub use roster::Roster;
+pub use validate::{Diagnostic, RuleCode, Severity, TimelineEntry, Validation};

@@ -1,0 +1,111 @@
+//! Lookups into the firm's directory: who is who, who holds which role or belongs to which team,
+//! and how to name a party in a sentence. Built once per engine; holds no rule about cases.
+
+use std::collections::HashMap;
+
+use crate::model::{Directory, Member, Party, PartyKind};
+
+#[derive(Debug, Default)]
+pub struct Roster {
+    directory: Directory,
+    members: HashMap<String, usize>,
+    roles: HashMap<String, usize>,
+    teams: HashMap<String, usize>,
+    /// Members holding each role / belonging to each team, in directory order.
+    role_members: HashMap<String, Vec<usize>>,
+    team_members: HashMap<String, Vec<usize>>,
+}
+
+impl Roster {
+    pub fn new(directory: Directory) -> Self {
+        let mut roster = Roster::default();
+        for (index, member) in directory.members.iter().enumerate() {
+            roster.members.entry(member.id.clone()).or_insert(index);
+            for role in &member.roles {
+                roster.role_members.entry(role.clone()).or_default().push(index);
+            }
+            for team in &member.teams {
+                roster.team_members.entry(team.clone()).or_default().push(index);
+            }
+        }
+        for (index, role) in directory.roles.iter().enumerate() {
+            roster.roles.entry(role.id.clone()).or_insert(index);
+        }
+        for (index, team) in directory.teams.iter().enumerate() {
+            roster.teams.entry(team.id.clone()).or_insert(index);
+        }
+        roster.directory = directory;
+        roster
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    pub fn member(&self, id: &str) -> Option<&Member> {
+        self.members.get(id).and_then(|&index| self.directory.members.get(index))
+    }
+
+    /// The member behind `id` if they exist and are active.
+    pub fn active_member(&self, id: &str) -> Option<&Member> {
+        self.member(id).filter(|member| member.active)
+    }
+
+    pub fn has_role(&self, id: &str) -> bool {
+        self.roles.contains_key(id)
+    }
+
+    pub fn exists(&self, party: &Party) -> bool {
+        match party.kind {
+            PartyKind::Member => self.members.contains_key(&party.id),
+            PartyKind::Role => self.roles.contains_key(&party.id),
+            PartyKind::Team => self.teams.contains_key(&party.id),
+        }
+    }
+
+    /// Active members who can act for `party`: the member themself, or the role's holders, or
+    /// the team's members.
+    pub fn active_members_of(&self, party: &Party) -> Vec<&Member> {
+        let indexes: &[usize] = match party.kind {
+            PartyKind::Member => {
+                return self.active_member(&party.id).into_iter().collect();
+            }
+            PartyKind::Role => self.role_members.get(&party.id).map_or(&[], Vec::as_slice),
+            PartyKind::Team => self.team_members.get(&party.id).map_or(&[], Vec::as_slice),
+        };
+        indexes.iter().filter_map(|&index| self.directory.members.get(index)).filter(|member| member.active).collect()
+    }
+
+    /// A party's name for a sentence: "Paula Park", "the Paralegal role", "the Documents Team".
+    pub fn describe(&self, party: &Party) -> String {
+        let kind = match party.kind {
+            PartyKind::Member => "member",
+            PartyKind::Role => "role",
+            PartyKind::Team => "team",
+        };
+        let name = match party.kind {
+            PartyKind::Member => self.member(&party.id).map(|m| m.name.as_str()),
+            PartyKind::Role => {
+                self.roles.get(&party.id).and_then(|&i| self.directory.roles.get(i)).map(|r| r.name.as_str())
+            }
+            PartyKind::Team => {
+                self.teams.get(&party.id).and_then(|&i| self.directory.teams.get(i)).map(|t| t.name.as_str())
+            }
+        };
+        match (party.kind, name) {
+            (PartyKind::Member, Some(name)) => name.to_owned(),
+            (_, Some(name)) if name.to_lowercase().ends_with(kind) => format!("the {name}"),
+            (_, Some(name)) => format!("the {name} {kind}"),
+            (_, None) => format!("the unknown {kind} \"{}\"", party.id),
+        }
+    }
+}
+
+/// Whether `member` can act for `party`: is it, holds it, or belongs to it.
+pub fn belongs(member: &Member, party: &Party) -> bool {
+    match party.kind {
+        PartyKind::Member => member.id == party.id,
+        PartyKind::Role => member.roles.contains(&party.id),
+        PartyKind::Team => member.teams.contains(&party.id),
+    }
+}

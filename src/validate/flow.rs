@@ -1,0 +1,154 @@
+//! Who owns the case at each step: a forward pass over the steps in topological order.
+//!
+//! At each step we know the set of parties that may own the case when it triggers
+//! (`entering`) and while its work is done (`during`). A required handoff makes `during` its
+//! target; an optional one adds the target; a `when` condition means the step may be skipped,
+//! so its dependants may also see `entering`. Because handoff steps must form a chain
+//! (`concurrent-handoffs`), the owner at a join is the one after the predecessor with the most
+//! handoffs behind it: the later branch wins, which the pass tracks with `handoffs`.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::graph::StepGraph;
+use crate::model::{Party, WorkflowDefinition};
+use crate::validate::TimelineEntry;
+
+type OwnerSet = Rc<Vec<u32>>;
+
+#[derive(Debug, Default)]
+pub(crate) struct OwnerFlow {
+    parties: Vec<Party>,
+    interned: HashMap<Party, u32>,
+    entering: Vec<Option<OwnerSet>>,
+    during: Vec<Option<OwnerSet>>,
+    /// Pairs of handoff steps (earlier, later) where the later does not come after the earlier.
+    pub concurrent: Vec<(usize, usize)>,
+}
+
+impl OwnerFlow {
+    pub fn new(def: &WorkflowDefinition, graph: &StepGraph, initial_owner: Option<Party>) -> Self {
+        let count = def.steps.len();
+        let mut flow = OwnerFlow { entering: vec![None; count], during: vec![None; count], ..OwnerFlow::default() };
+        let start: OwnerSet = Rc::new(initial_owner.map(|party| flow.intern(party)).into_iter().collect());
+        let mut leaving: Vec<Option<OwnerSet>> = vec![None; count];
+        let mut handoffs = vec![0usize; count];
+        let mut last_handoff: Vec<Option<usize>> = vec![None; count];
+        let mut chain_tail: Option<usize> = None;
+
+        for &step in &graph.order {
+            let Some(definition) = def.steps.get(step) else { continue };
+            let preds = graph.preds_of(step);
+            let most = preds.iter().filter_map(|&p| handoffs.get(p)).copied().max().unwrap_or(0);
+            let latest: Vec<usize> = preds.iter().copied().filter(|&p| handoffs.get(p) == Some(&most)).collect();
+            let mut entering = if latest.is_empty() { start.clone() } else { Rc::new(Vec::new()) };
+            for &pred in &latest {
+                if let Some(Some(set)) = leaving.get(pred) {
+                    entering = union(&entering, set);
+                }
+            }
+            let mut before = latest.first().and_then(|&p| last_handoff.get(p).copied().flatten());
+            let mut count_here = most;
+
+            let handoff = definition.handoff.as_ref().filter(|_| !definition.client_facing);
+            let during = match handoff {
+                None => entering.clone(),
+                Some(handoff) => {
+                    if before != chain_tail {
+                        if let Some(tail) = chain_tail {
+                            flow.concurrent.push((tail, step));
+                        }
+                    }
+                    chain_tail = Some(step);
+                    before = Some(step);
+                    count_here += 1;
+                    let target = flow.intern(handoff.to.clone());
+                    if handoff.required {
+                        Rc::new(vec![target])
+                    } else {
+                        union(&entering, &[target])
+                    }
+                }
+            };
+            let after = if definition.when.is_some() { union(&during, &entering) } else { during.clone() };
+            if let Some(slot) = leaving.get_mut(step) {
+                *slot = Some(after);
+            }
+            if let Some(slot) = handoffs.get_mut(step) {
+                *slot = count_here;
+            }
+            if let Some(slot) = last_handoff.get_mut(step) {
+                *slot = before;
+            }
+            if let Some(slot) = flow.entering.get_mut(step) {
+                *slot = Some(entering);
+            }
+            if let Some(slot) = flow.during.get_mut(step) {
+                *slot = Some(during);
+            }
+        }
+        flow
+    }
+
+    fn intern(&mut self, party: Party) -> u32 {
+        if let Some(&index) = self.interned.get(&party) {
+            return index;
+        }
+        let index = u32::try_from(self.parties.len()).unwrap_or(u32::MAX);
+        self.interned.insert(party.clone(), index);
+        self.parties.push(party);
+        index
+    }
+
+    fn resolve(&self, set: Option<&OwnerSet>) -> Vec<&Party> {
+        set.map_or_else(Vec::new, |set| set.iter().filter_map(|&i| self.parties.get(i as usize)).collect())
+    }
+
+    /// Who may own the case when `step` triggers. Empty for steps in or behind a cycle.
+    pub fn entering(&self, step: usize) -> Vec<&Party> {
+        self.resolve(self.entering.get(step).and_then(Option::as_ref))
+    }
+
+    /// Who may own the case while `step`'s work is done.
+    pub fn during(&self, step: usize) -> Vec<&Party> {
+        self.resolve(self.during.get(step).and_then(Option::as_ref))
+    }
+
+    pub fn timeline(&self, def: &WorkflowDefinition, graph: &StepGraph) -> Vec<TimelineEntry> {
+        let mut timeline = Vec::with_capacity(graph.order.len());
+        for &step in &graph.order {
+            let Some(definition) = def.steps.get(step) else { continue };
+            let possible: Vec<Party> = self.during(step).into_iter().cloned().collect();
+            let owner = match possible.as_slice() {
+                [only] => Some(only.clone()),
+                _ => None,
+            };
+            let worker =
+                if definition.client_facing { None } else { definition.assignee.clone().or_else(|| owner.clone()) };
+            timeline.push(TimelineEntry {
+                step_id: definition.id.clone(),
+                owner,
+                possible_owners: possible,
+                handoff: definition.handoff.is_some(),
+                client_facing: definition.client_facing,
+                worker,
+            });
+        }
+        timeline
+    }
+}
+
+/// `a ∪ b`, keeping `a`'s order and sharing `a` when nothing is added.
+fn union(a: &OwnerSet, b: &[u32]) -> OwnerSet {
+    if b.iter().all(|x| a.contains(x)) {
+        return a.clone();
+    }
+    let mut merged = Vec::with_capacity(a.len() + b.len());
+    merged.extend_from_slice(a);
+    for &x in b {
+        if !merged.contains(&x) {
+            merged.push(x);
+        }
+    }
+    Rc::new(merged)
+}

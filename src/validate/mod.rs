@@ -1,0 +1,246 @@
+//! Validation of workflow edits (SPEC §3): one small function per rule code, each reporting
+//! diagnostics with a path and a sentence that names steps and people; and the ownership
+//! timeline, the preview of who owns the case at every step.
+//!
+//! Validation reports, it never throws: only a wrong JSON shape is an error, and that is
+//! caught when the definition is read (`input`).
+
+mod flow;
+mod rules;
+
+use serde::Serialize;
+
+use crate::graph::StepGraph;
+use crate::model::{EngineConfig, OwnerSettings, Party, WorkflowDefinition};
+use crate::roster::Roster;
+
+pub(crate) use flow::OwnerFlow;
+
+/// The stable rule codes of SPEC §3, plus the extensions listed in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleCode {
+    EmptyWorkflow,
+    InvalidId,
+    DuplicateStepId,
+    UnknownStep,
+    DependencyCycle,
+    UnknownParty,
+    InactiveMember,
+    UnstaffedTarget,
+    HandoffOnClientStep,
+    AssigneeOnClientStep,
+    MissingDefaultOwner,
+    ConcurrentHandoffs,
+    InvalidCondition,
+    RedundantHandoff,
+    HandoffAtStart,
+    AmbiguousOwner,
+    AssigneeNotOwner,
+    DuplicateWorkflow,
+    /// Extension: two members, roles or teams share an id (`validateConfig`).
+    DuplicatePartyId,
+    /// Extension: Workflow Owners names a workflow that does not exist (`validateConfig`).
+    UnknownWorkflow,
+}
+
+impl RuleCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleCode::EmptyWorkflow => "empty-workflow",
+            RuleCode::InvalidId => "invalid-id",
+            RuleCode::DuplicateStepId => "duplicate-step-id",
+            RuleCode::UnknownStep => "unknown-step",
+            RuleCode::DependencyCycle => "dependency-cycle",
+            RuleCode::UnknownParty => "unknown-party",
+            RuleCode::InactiveMember => "inactive-member",
+            RuleCode::UnstaffedTarget => "unstaffed-target",
+            RuleCode::HandoffOnClientStep => "handoff-on-client-step",
+            RuleCode::AssigneeOnClientStep => "assignee-on-client-step",
+            RuleCode::MissingDefaultOwner => "missing-default-owner",
+            RuleCode::ConcurrentHandoffs => "concurrent-handoffs",
+            RuleCode::InvalidCondition => "invalid-condition",
+            RuleCode::RedundantHandoff => "redundant-handoff",
+            RuleCode::HandoffAtStart => "handoff-at-start",
+            RuleCode::AmbiguousOwner => "ambiguous-owner",
+            RuleCode::AssigneeNotOwner => "assignee-not-owner",
+            RuleCode::DuplicateWorkflow => "duplicate-workflow",
+            RuleCode::DuplicatePartyId => "duplicate-party-id",
+            RuleCode::UnknownWorkflow => "unknown-workflow",
+        }
+    }
+
+    /// The severity a finding of this rule has, unless the rule says otherwise.
+    pub fn severity(self) -> Severity {
+        match self {
+            RuleCode::RedundantHandoff | RuleCode::HandoffAtStart | RuleCode::UnknownWorkflow => Severity::Warning,
+            RuleCode::AmbiguousOwner | RuleCode::AssigneeNotOwner => Severity::Info,
+            _ => Severity::Error,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostic {
+    pub code: RuleCode,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_id: Option<String>,
+    pub path: String,
+}
+
+/// Who owns the case while a step's work is done.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntry {
+    pub step_id: String,
+    /// `None` when it depends on conditions or on whether an optional handoff is taken.
+    pub owner: Option<Party>,
+    pub possible_owners: Vec<Party>,
+    pub handoff: bool,
+    pub client_facing: bool,
+    /// Who does the work: the assignee, else the owner; `None` on client-facing steps.
+    pub worker: Option<Party>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Validation {
+    pub ok: bool,
+    pub diagnostics: Vec<Diagnostic>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// A `validateConfig` finding: a diagnostic and the workflow it concerns (`None` for
+/// firm-wide findings).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigDiagnostic {
+    #[serde(flatten)]
+    pub diagnostic: Diagnostic,
+    pub workflow_id: Option<String>,
+    pub workflow_version: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConfigValidation {
+    pub ok: bool,
+    pub diagnostics: Vec<ConfigDiagnostic>,
+}
+
+/// Whether the Workflow Owners default is checked with the workflow (a lone `validateWorkflow`)
+/// or once, firm-wide (`validateConfig`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    Alone,
+    InConfig,
+}
+
+/// What every rule looks at.
+pub(crate) struct Subject<'a> {
+    pub def: &'a WorkflowDefinition,
+    pub graph: &'a StepGraph,
+    pub roster: &'a Roster,
+    pub owners: &'a OwnerSettings,
+    pub flow: &'a OwnerFlow,
+    pub scope: Scope,
+}
+
+impl Subject<'_> {
+    /// A step's name for a sentence.
+    pub fn step_name(&self, step: usize) -> &str {
+        self.def.steps.get(step).map_or("?", |s| s.name.as_str())
+    }
+}
+
+/// Diagnostics as the rules find them, kept with the position of their step so that the
+/// result reads in the order of the workflow.
+#[derive(Default)]
+pub(crate) struct Findings {
+    found: Vec<(Option<usize>, Diagnostic)>,
+}
+
+impl Findings {
+    pub fn add(&mut self, code: RuleCode, subject: &Subject, step: Option<usize>, path: String, message: String) {
+        self.add_with(code, code.severity(), subject, step, path, message);
+    }
+
+    pub fn add_with(
+        &mut self,
+        code: RuleCode,
+        severity: Severity,
+        subject: &Subject,
+        step: Option<usize>,
+        path: String,
+        message: String,
+    ) {
+        let step_id = step.and_then(|s| subject.def.steps.get(s)).map(|s| s.id.clone());
+        self.found.push((step, Diagnostic { code, severity, message, step_id, path }));
+    }
+
+    fn into_sorted(mut self) -> Vec<Diagnostic> {
+        self.found.sort_by_key(|(step, _)| step.map_or(0, |s| s + 1));
+        self.found.into_iter().map(|(_, d)| d).collect()
+    }
+}
+
+pub(crate) fn validate_workflow(
+    def: &WorkflowDefinition,
+    graph: &StepGraph,
+    roster: &Roster,
+    owners: &OwnerSettings,
+    scope: Scope,
+) -> Validation {
+    let initial_owner = owners.owner_for(&def.id).map(|(party, _)| party.clone());
+    let flow = OwnerFlow::new(def, graph, initial_owner);
+    let subject = Subject { def, graph, roster, owners, flow: &flow, scope };
+    let mut findings = Findings::default();
+    rules::run_all(&subject, &mut findings);
+    let diagnostics = findings.into_sorted();
+    Validation {
+        ok: diagnostics.iter().all(|d| d.severity != Severity::Error),
+        diagnostics,
+        timeline: flow.timeline(def, graph),
+    }
+}
+
+pub(crate) fn validate_config(config: &EngineConfig, graphs: &[StepGraph], roster: &Roster) -> ConfigValidation {
+    let mut diagnostics: Vec<ConfigDiagnostic> = rules::firm_wide(config, roster)
+        .into_iter()
+        .map(|diagnostic| ConfigDiagnostic { diagnostic, workflow_id: None, workflow_version: None })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for (index, (def, graph)) in config.workflows.iter().zip(graphs).enumerate() {
+        let tag = |diagnostic| ConfigDiagnostic {
+            diagnostic,
+            workflow_id: Some(def.id.clone()),
+            workflow_version: Some(def.version),
+        };
+        if !seen.insert((def.id.as_str(), def.version)) {
+            diagnostics.push(tag(Diagnostic {
+                code: RuleCode::DuplicateWorkflow,
+                severity: Severity::Error,
+                message: format!("Workflow {} version {} is defined more than once.", def.name, def.version),
+                step_id: None,
+                path: format!("workflows[{index}]"),
+            }));
+        }
+        let validation = validate_workflow(def, graph, roster, &config.owners, Scope::InConfig);
+        diagnostics.extend(validation.diagnostics.into_iter().map(|mut diagnostic| {
+            if !diagnostic.path.starts_with("owners.") {
+                diagnostic.path = crate::input::join_path(&format!("workflows[{index}]"), &diagnostic.path);
+            }
+            tag(diagnostic)
+        }));
+    }
+    ConfigValidation { ok: diagnostics.iter().all(|d| d.diagnostic.severity != Severity::Error), diagnostics }
+}

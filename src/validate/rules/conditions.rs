@@ -1,0 +1,26 @@
+//! `invalid-condition`: a `when` that can never mean anything.
+
+use crate::input::id_problem;
+use crate::model::Condition;
+use crate::validate::{Findings, RuleCode, Subject};
+
+pub fn invalid_conditions(s: &Subject, out: &mut Findings) {
+    for (index, step) in s.def.steps.iter().enumerate() {
+        let Some(when) = &step.when else { continue };
+        for (node, path, _) in when.nodes(&format!("steps[{index}].when")) {
+            let problem = match node {
+                Condition::All(list) if list.is_empty() => Some(("all", "an empty \"all\" list")),
+                Condition::Any(list) if list.is_empty() => Some(("any", "an empty \"any\" list")),
+                Condition::In { values, .. } if values.is_empty() => Some(("in", "an empty \"in\" list")),
+                Condition::Equals { fact, .. } | Condition::In { fact, .. } if id_problem(fact).is_some() => {
+                    Some(("fact", "a fact name that is empty, too long or has control characters"))
+                }
+                _ => None,
+            };
+            if let Some((field, what)) = problem {
+                let message = format!("The condition of step {} has {what}, which means nothing.", step.name);
+                out.add(RuleCode::InvalidCondition, s, Some(index), format!("{path}.{field}"), message);
+            }
+        }
+    }
+}
