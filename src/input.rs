@@ -59,7 +59,9 @@ fn shape_error(error: serde_path_to_error::Error<serde_json::Error>) -> HandoffE
     // serde reports a missing or unknown field at the object that holds it; name the field itself.
     for marker in ["missing field `", "unknown field `", "duplicate field `"] {
         if let Some(field) = text.strip_prefix(marker).and_then(|rest| rest.split('`').next()) {
-            path = join_path(&path, field);
+            if path.rsplit(['.', ']']).next() != Some(field) {
+                path = join_path(&path, field);
+            }
         }
     }
     let message = if text.starts_with("recursion limit exceeded") {

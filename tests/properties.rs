@@ -1,0 +1,338 @@
+//! Properties over random workflows, random command sequences by random actors, and random
+//! or mutated input: nothing panics; replay reproduces the state; a state through JSON decides
+//! the same; `allowedCommands` and `check` agree both ways; `check` agrees with `execute`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::*;
+use handoff_engine::case::{Actor, AllowedCommand, CaseState, Command, CommandType, Ctx, Event, StartCase};
+use handoff_engine::input::from_json;
+use handoff_engine::model::{EngineConfig, WorkflowDefinition};
+use handoff_engine::Engine;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const MEMBERS: [&str; 8] = ["dana", "devon", "paula", "pete", "avery", "morgan", "ivan", "ghost"];
+
+/// Mostly parties that exist and are active, sometimes ones that do not.
+fn party() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        6 => prop::sample::select(&MEMBERS[..6]).prop_map(|id| json!({ "kind": "member", "id": id })),
+        1 => prop::sample::select(&MEMBERS[6..]).prop_map(|id| json!({ "kind": "member", "id": id })),
+        6 => prop::sample::select(&["paralegal", "attorney"][..]).prop_map(|id| json!({ "kind": "role", "id": id })),
+        4 => Just(json!({ "kind": "team", "id": "documents" })),
+        1 => prop::sample::select(&["role", "team"][..]).prop_map(|kind| json!({ "kind": kind, "id": "ghost" })),
+    ]
+}
+
+fn condition() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        (0..3i64).prop_map(|n| json!({ "fact": "chapter", "equals": n })),
+        any::<bool>().prop_map(|b| json!({ "fact": "business", "equals": b })),
+        prop::collection::vec(0..3i64, 0..3).prop_map(|ns| json!({ "fact": "chapter", "in": ns })),
+        Just(json!({ "fact": "missing", "equals": "x" })),
+    ];
+    leaf.prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(|c| json!({ "all": c })),
+            prop::collection::vec(inner.clone(), 0..3).prop_map(|c| json!({ "any": c })),
+            inner.prop_map(|c| json!({ "not": c })),
+        ]
+    })
+}
+
+/// Steps whose `after` mostly points backwards (a runnable workflow), sometimes anywhere.
+fn workflow() -> impl Strategy<Value = Value> {
+    (1usize..9).prop_flat_map(|count| {
+        let step = (
+            any::<bool>(),
+            prop::option::weighted(0.15, party()),
+            prop::option::weighted(0.3, (party(), prop::bool::weighted(0.8))),
+            prop::option::weighted(0.2, prop::collection::vec(0..count + 1, 0..3)),
+            prop::option::weighted(0.25, condition()),
+            prop::bool::weighted(0.05),
+        );
+        prop::collection::vec(step, count).prop_map(move |steps| {
+            let steps: Vec<Value> = steps
+                .into_iter()
+                .enumerate()
+                .map(|(i, (client, assignee, handoff, after, when, wild))| {
+                    let mut step = json!({ "id": format!("s{i}"), "name": format!("Step {i}") });
+                    if client && i % 3 == 2 {
+                        step["clientFacing"] = json!(true);
+                    }
+                    if let Some(assignee) = assignee {
+                        step["assignee"] = assignee;
+                    }
+                    if let Some((to, required)) = handoff {
+                        step["handoff"] = json!({ "to": to, "required": required });
+                    }
+                    if let Some(after) = after {
+                        let ids: Vec<String> =
+                            after.into_iter().filter(|&a| wild || a < i).map(|a| format!("s{a}")).collect();
+                        step["after"] = json!(ids);
+                    }
+                    if let Some(when) = when {
+                        step["when"] = when;
+                    }
+                    step
+                })
+                .collect();
+            json!({ "id": "w", "name": "Random", "version": 1, "steps": steps })
+        })
+    })
+}
+
+fn actor() -> impl Strategy<Value = Actor> {
+    prop_oneof![
+        8 => prop::sample::select(&MEMBERS[..]).prop_map(|id| Actor::Member { id: id.into() }),
+        1 => Just(Actor::Client),
+        1 => Just(Actor::System),
+    ]
+}
+
+fn any_command() -> impl Strategy<Value = Value> {
+    let step = prop::sample::select(&["s0", "s1", "s2", "s3", "s4", "s5", "nope"][..]);
+    let member = prop::sample::select(&MEMBERS[..]);
+    prop_oneof![
+        (step.clone(), prop::option::of(member.clone()))
+            .prop_map(|(s, to)| json!({ "type": "completeHandoff", "stepId": s, "to": to })),
+        step.clone().prop_map(|s| json!({ "type": "revertHandoff", "stepId": s })),
+        Just(json!({ "type": "claim" })),
+        step.clone().prop_map(|s| json!({ "type": "completeStep", "stepId": s })),
+        step.clone().prop_map(|s| json!({ "type": "skipStep", "stepId": s, "reason": "r" })),
+        (step, prop::option::of(party())).prop_map(|(s, to)| json!({ "type": "assignStep", "stepId": s, "to": to })),
+        party().prop_map(|to| json!({ "type": "transferOwnership", "to": to, "reason": "r" })),
+        (prop::sample::select(&["paralegal", "attorney"][..]), member)
+            .prop_map(|(r, m)| json!({ "type": "setCaseRole", "roleId": r, "memberId": m })),
+    ]
+}
+
+#[derive(Clone, Debug)]
+enum Move {
+    /// Pick one of the actors who may do something, and the n-th thing they may do.
+    Allowed(usize, usize),
+    Any(Actor, Value),
+}
+
+fn moves() -> impl Strategy<Value = Vec<Move>> {
+    let one = prop_oneof![
+        4 => (any::<usize>(), any::<usize>()).prop_map(|(a, n)| Move::Allowed(a, n)),
+        1 => (actor(), any_command()).prop_map(|(a, c)| Move::Any(a, c)),
+    ];
+    prop::collection::vec(one, 0..60)
+}
+
+fn facts() -> impl Strategy<Value = Value> {
+    (0..3i64, any::<bool>()).prop_map(|(chapter, business)| json!({ "chapter": chapter, "business": business }))
+}
+
+/// The command an allowed entry stands for, with what a person supplies filled in validly.
+fn fill(engine: &Engine, state: &CaseState, entry: &AllowedCommand, actor: &Actor) -> Command {
+    let step_id = entry.step_id.clone().unwrap_or_default();
+    match entry.kind {
+        CommandType::CompleteHandoff => {
+            let plain = Command::CompleteHandoff { step_id: step_id.clone(), to: None };
+            let ctx = Ctx { actor: actor.clone(), at: "2026-11-25T09:00:00Z".into() };
+            if engine.check(state, &plain, &ctx).is_ok() {
+                plain
+            } else {
+                let to = entry.candidates.as_ref().and_then(|c| c.first().cloned());
+                Command::CompleteHandoff { step_id, to }
+            }
+        }
+        CommandType::RevertHandoff => Command::RevertHandoff { step_id, reason: None },
+        CommandType::Claim => Command::Claim,
+        CommandType::CompleteStep => Command::CompleteStep { step_id },
+        CommandType::SkipStep => Command::SkipStep { step_id, reason: "because".into() },
+        CommandType::AssignStep => Command::AssignStep { step_id, to: None },
+        CommandType::TransferOwnership => Command::TransferOwnership {
+            to: handoff_engine::model::Party::member(actor.member_id().unwrap()),
+            reason: "because".into(),
+        },
+        CommandType::SetCaseRole => {
+            let roster = engine.roster();
+            let (role, member) = roster
+                .directory()
+                .roles
+                .iter()
+                .flat_map(|r| {
+                    roster
+                        .active_members_of(&handoff_engine::model::Party::role(&r.id))
+                        .into_iter()
+                        .map(move |m| (r.id.clone(), m.id.clone()))
+                })
+                .find(|(role, member)| {
+                    let cmd = Command::SetCaseRole { role_id: role.clone(), member_id: member.clone() };
+                    engine.check(state, &cmd, &Ctx { actor: actor.clone(), at: "2026-11-25T09:00:00Z".into() }).is_ok()
+                })
+                .unwrap();
+            Command::SetCaseRole { role_id: role, member_id: member }
+        }
+    }
+}
+
+fn everyone() -> impl Iterator<Item = Actor> {
+    MEMBERS.iter().map(|m| Actor::Member { id: (*m).into() }).chain([Actor::Client, Actor::System])
+}
+
+fn listed(allowed: &[AllowedCommand], command: &Command) -> bool {
+    let kind = to_json(command)["type"].as_str().unwrap().to_owned();
+    allowed.iter().any(|a| to_json(&a.kind) == json!(kind) && a.step_id.as_deref() == command.step_id())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_workflows_validate_without_panicking(def in workflow()) {
+        let engine = firm();
+        let def: WorkflowDefinition = from_json(&def.to_string()).unwrap();
+        let validation = engine.validate_workflow(&def);
+        prop_assert_eq!(validation.ok, validation.diagnostics.iter().all(|d| d.severity != handoff_engine::Severity::Error));
+        prop_assert!(validation.timeline.len() <= def.steps.len());
+        for entry in &validation.timeline {
+            prop_assert_eq!(entry.owner.is_some(), entry.possible_owners.len() == 1);
+        }
+    }
+
+    #[test]
+    fn random_cases_hold_every_invariant(def in workflow(), facts in facts(), moves in moves()) {
+        let engine = firm_with(def);
+        let input: StartCase = from_json(&json!({ "caseId": "c", "workflowId": "w", "facts": facts }).to_string()).unwrap();
+        let Ok(started) = engine.start_case(&input, &ctx("dana")) else {
+            prop_assert!(!engine.latest_workflow("w").unwrap().validation.ok);
+            return Ok(());
+        };
+        let mut state = started.state;
+        let mut log: Vec<Event> = started.events;
+        for (i, step) in moves.into_iter().enumerate() {
+            let (actor, command) = match step {
+                Move::Allowed(a, n) => {
+                    let able: Vec<(Actor, Vec<AllowedCommand>)> = everyone()
+                        .map(|who| (who.clone(), engine.allowed_commands(&state, &who).unwrap()))
+                        .filter(|(_, allowed)| !allowed.is_empty())
+                        .collect();
+                    if able.is_empty() { continue; }
+                    let (actor, allowed) = &able[a % able.len()];
+                    let entry = &allowed[n % allowed.len()];
+                    (actor.clone(), fill(&engine, &state, entry, actor))
+                }
+                Move::Any(actor, value) => match Command::from_json(&value.to_string()) {
+                    Ok(command) => (actor, command),
+                    Err(_) => continue,
+                },
+            };
+            let ctx = Ctx { actor: actor.clone(), at: format!("2026-11-25T09:{:02}:00Z", i % 60) };
+            let checked = engine.check(&state, &command, &ctx);
+            let allowed = engine.allowed_commands(&state, &actor).unwrap();
+            if checked.is_ok() {
+                prop_assert!(listed(&allowed, &command), "check accepts {:?} but allowedCommands lacks it", command);
+            }
+            // Through JSON and back, the state decides exactly the same.
+            let copy: CaseState = from_json(&serde_json::to_string(&state).unwrap()).unwrap();
+            let result = engine.execute(&state, &command, &ctx);
+            prop_assert_eq!(&engine.execute(&copy, &command, &ctx), &result);
+            match (checked, result) {
+                (Ok(()), Ok(outcome)) => {
+                    prop_assert_eq!(outcome.events.first().map(|e| e.seq), Some(state.version + 1));
+                    log.extend(outcome.events);
+                    state = outcome.state;
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                (checked, result) => prop_assert!(false, "check {:?} but execute {:?}", checked, result.map(|o| o.events)),
+            }
+        }
+        // Every allowed entry, filled in, passes check, for every actor.
+        for who in everyone() {
+            let ctx = Ctx { actor: who.clone(), at: "2026-11-25T10:00:00Z".into() };
+            for entry in engine.allowed_commands(&state, &who).unwrap() {
+                let command = fill(&engine, &state, &entry, &who);
+                prop_assert!(engine.check(&state, &command, &ctx).is_ok(), "{:?} for {:?}", entry, who);
+            }
+        }
+        prop_assert_eq!(engine.replay(&log).unwrap(), state.clone());
+        prop_assert_eq!(state.version, log.len() as u64);
+        let events_json: Vec<Event> = serde_json::from_str(&serde_json::to_string(&log).unwrap()).unwrap();
+        prop_assert_eq!(events_json, log);
+    }
+
+    #[test]
+    fn mutated_configs_never_panic(path in prop::collection::vec(any::<prop::sample::Index>(), 1..6), junk in junk()) {
+        let mut config: Value = serde_json::from_str(EXAMPLE_FIRM).unwrap();
+        mutate(&mut config, &path, junk);
+        if let Ok(config) = from_json::<EngineConfig>(&config.to_string()) {
+            let engine = Engine::new(config);
+            let _ = engine.validate_config();
+            let input = StartCase { case_id: "c".into(), workflow_id: "chapter-7".into(), facts: Default::default(), case_roles: Default::default() };
+            if let Ok(started) = engine.start_case(&input, &ctx("dana")) {
+                for who in MEMBERS {
+                    let _ = engine.allowed_commands(&started.state, &Actor::Member { id: who.into() });
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mutated_states_and_commands_are_rejected_or_decided_never_panic(
+        path in prop::collection::vec(any::<prop::sample::Index>(), 1..5),
+        junk in junk(),
+        command in any_command(),
+        who in actor(),
+    ) {
+        let engine = firm();
+        let state = start(&engine, "chapter-7");
+        let mut value = to_json(&state);
+        mutate(&mut value, &path, junk.clone());
+        if let Ok(state) = from_json::<CaseState>(&value.to_string()) {
+            if let Ok(command) = Command::from_json(&command.to_string()) {
+                let ctx = Ctx { actor: who.clone(), at: "2026-11-25T09:00:00Z".into() };
+                let _ = engine.execute(&state, &command, &ctx);
+                let _ = engine.allowed_commands(&state, &who);
+            }
+        }
+        let mut command = command;
+        mutate(&mut command, &path, junk);
+        let _ = Command::from_json(&command.to_string());
+        let _ = from_json::<Ctx>(&command.to_string());
+        let _ = from_json::<StartCase>(&command.to_string());
+    }
+}
+
+fn junk() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,12}".prop_map(Value::from),
+        Just(json!("")),
+        Just(json!({ "kind": "member", "id": "ivan" })),
+    ];
+    leaf.prop_recursive(3, 10, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+            prop::collection::btree_map("[a-z]{1,6}", inner, 0..3).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Replaces the value reached by following `path` (indexes into arrays and objects) with `junk`.
+fn mutate(value: &mut Value, path: &[prop::sample::Index], junk: Value) {
+    let Some((index, rest)) = path.split_first() else {
+        *value = junk;
+        return;
+    };
+    match value {
+        Value::Array(items) if !items.is_empty() => {
+            let i = index.index(items.len());
+            mutate(&mut items[i], rest, junk);
+        }
+        Value::Object(map) if !map.is_empty() => {
+            let key = map.keys().nth(index.index(map.len())).unwrap().clone();
+            mutate(map.get_mut(&key).unwrap(), rest, junk);
+        }
+        _ => *value = junk,
+    }
+}
