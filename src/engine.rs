@@ -20,9 +20,38 @@ pub struct CompiledWorkflow {
     pub def: WorkflowDefinition,
     pub graph: StepGraph,
     pub validation: Validation,
+    /// Step positions ordered by step id: the order of a case state's `steps` map.
+    by_id: Vec<usize>,
 }
 
 impl CompiledWorkflow {
+    pub fn new(def: WorkflowDefinition, roster: &Roster, owners: &crate::model::OwnerSettings) -> Self {
+        let graph = StepGraph::new(&def);
+        let validation = validate::validate_workflow(&def, &graph, roster, owners, Scope::Alone);
+        let mut by_id: Vec<usize> = (0..def.steps.len()).collect();
+        by_id.sort_by(|&a, &b| {
+            let id = |i: usize| def.steps.get(i).map(|s| s.id.as_str());
+            id(a).cmp(&id(b))
+        });
+        CompiledWorkflow { def, graph, validation, by_id }
+    }
+
+    /// The states of a case's steps by step position, if the case has exactly this
+    /// workflow's steps.
+    pub fn step_states<'s>(&self, state: &'s CaseState) -> Option<Vec<&'s crate::case::StepState>> {
+        if state.steps.len() != self.by_id.len() {
+            return None;
+        }
+        let mut by_position = vec![None; self.by_id.len()];
+        for ((id, step_state), &position) in state.steps.iter().zip(&self.by_id) {
+            if self.def.steps.get(position).map(|s| &s.id) != Some(id) {
+                return None;
+            }
+            *by_position.get_mut(position)? = Some(step_state);
+        }
+        by_position.into_iter().collect()
+    }
+
     pub fn step(&self, step_id: &str) -> Option<(usize, &Step)> {
         let index = *self.graph.index.get(step_id)?;
         self.def.steps.get(index).map(|step| (index, step))
@@ -54,14 +83,12 @@ impl Engine {
         let mut by_version = HashMap::new();
         let mut latest: HashMap<String, usize> = HashMap::new();
         for (index, def) in config.workflows.iter().enumerate() {
-            let graph = StepGraph::new(def);
-            let validation = validate::validate_workflow(def, &graph, &roster, &config.owners, Scope::Alone);
             by_version.entry((def.id.clone(), def.version)).or_insert(index);
             let newest = latest.get(&def.id).and_then(|&i| config.workflows.get(i)).map_or(0, |w| w.version);
             if def.version > newest {
                 latest.insert(def.id.clone(), index);
             }
-            workflows.push(CompiledWorkflow { def: def.clone(), graph, validation });
+            workflows.push(CompiledWorkflow::new(def.clone(), &roster, &config.owners));
         }
         Engine { config, roster, workflows, by_version, latest }
     }

@@ -30,14 +30,13 @@ pub(crate) fn check_fit(workflow: &CompiledWorkflow, roster: &Roster, state: &Ca
             ));
         }
     }
-    if state.steps.len() != def.steps.len() || def.steps.iter().any(|s| !state.steps.contains_key(&s.id)) {
+    let Some(step_states) = workflow.step_states(state) else {
         return Err(misfit(
             "steps",
             format!("The case's steps do not match workflow {} version {}.", def.name, def.version),
         ));
-    }
-    for (index, step) in def.steps.iter().enumerate() {
-        let Some(step_state) = state.steps.get(&step.id) else { continue };
+    };
+    for (index, (step, step_state)) in def.steps.iter().zip(&step_states).enumerate() {
         let path = format!("steps.{}", step.id);
         if let Some(assignee) = &step_state.assignee {
             known(assignee, &format!("{path}.assignee"))?;
@@ -96,7 +95,7 @@ pub(crate) fn check_fit(workflow: &CompiledWorkflow, roster: &Roster, state: &Ca
             }
         }
     }
-    let all_done = state.steps.values().all(|s| s.status.is_done());
+    let all_done = step_states.iter().all(|s| s.status.is_done());
     if state.closed != all_done {
         return Err(misfit("closed", "A case is closed exactly when every step is completed or skipped."));
     }

@@ -41,12 +41,16 @@ impl OwnerFlow {
             let preds = graph.preds_of(step);
             let most = preds.iter().filter_map(|&p| handoffs.get(p)).copied().max().unwrap_or(0);
             let latest: Vec<usize> = preds.iter().copied().filter(|&p| handoffs.get(p) == Some(&most)).collect();
-            let mut entering = if latest.is_empty() { start.clone() } else { Rc::new(Vec::new()) };
+            let mut merged: Option<OwnerSet> = None;
             for &pred in &latest {
                 if let Some(Some(set)) = leaving.get(pred) {
-                    entering = union(&entering, set);
+                    merged = Some(match merged {
+                        None => set.clone(),
+                        Some(so_far) => union(&so_far, set),
+                    });
                 }
             }
+            let entering = merged.unwrap_or_else(|| start.clone());
             let mut before = latest.first().and_then(|&p| last_handoff.get(p).copied().flatten());
             let mut count_here = most;
 
