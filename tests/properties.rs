@@ -13,6 +13,10 @@ use handoff_engine::Engine;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
+}
+
 const MEMBERS: [&str; 8] = ["dana", "devon", "paula", "pete", "avery", "morgan", "ivan", "ghost"];
 
 /// Mostly parties that exist and are active, sometimes ones that do not.
@@ -183,7 +187,8 @@ fn listed(allowed: &[AllowedCommand], command: &Command) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    // PROPTEST_CASES=N runs longer; 300 keeps `npm test` quick.
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn random_workflows_validate_without_panicking(def in workflow()) {

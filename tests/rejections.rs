@@ -370,3 +370,14 @@ fn skipping_a_step_whose_required_handoff_is_pending_is_for_admins() {
     assert!(skipped.state.pending_handoff.is_none());
     assert_eq!(skipped.state.owner, state.owner);
 }
+
+#[test]
+fn client_facing_steps_take_no_assignment_at_all() {
+    let engine = firm();
+    let mut state = start(&engine, "chapter-7");
+    for step in ["documents", "credit-report"] {
+        state = run(&engine, &state, "dana", json!({ "type": "completeStep", "stepId": step })).state;
+    }
+    let error = rejection(&engine, &state, &ctx("morgan"), json!({ "type": "assignStep", "stepId": "questionnaire", "to": null }));
+    assert_code(&error, ErrorCode::TargetIneligible);
+}

@@ -141,10 +141,10 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
             if !who.manages(state) {
                 return Err(not_permitted("assign steps of this case"));
             }
+            if step.client_facing {
+                return Err(ineligible(format!("Step {} is client-facing: the client does it.", step.name)));
+            }
             if let Some(party) = to {
-                if step.client_facing {
-                    return Err(ineligible(format!("Step {} is client-facing: the client does it.", step.name)));
-                }
                 check_party_eligible(scene, party)?;
             }
             Ok(Change::StepAssigned {
