@@ -2,7 +2,7 @@
 //! and validation), and the operations of SPEC §5 on top of the pure core. The wasm facade and
 //! the server both call exactly these methods.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
@@ -28,11 +28,9 @@ impl CompiledWorkflow {
     pub fn new(def: WorkflowDefinition, roster: &Roster, owners: &crate::model::OwnerSettings) -> Self {
         let graph = StepGraph::new(&def);
         let validation = validate::validate_workflow(&def, &graph, roster, owners, Scope::Alone);
-        let mut by_id: Vec<usize> = (0..def.steps.len()).collect();
-        by_id.sort_by(|&a, &b| {
-            let id = |i: usize| def.steps.get(i).map(|s| s.id.as_str());
-            id(a).cmp(&id(b))
-        });
+        // A case state keeps its steps in a map ordered by id; take that order from a blank one.
+        let blank = CaseState::blank("", &def, crate::model::Party::member(""));
+        let by_id = blank.steps.keys().filter_map(|id| graph.index.get(id).copied()).collect();
         CompiledWorkflow { def, graph, validation, by_id }
     }
 
@@ -60,6 +58,7 @@ impl CompiledWorkflow {
 
 /// A case state and the events that produced it from the previous one.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Outcome {
     pub state: CaseState,
     pub events: Vec<Event>,
@@ -80,8 +79,8 @@ impl Engine {
     pub fn new(config: EngineConfig) -> Engine {
         let roster = Roster::new(config.directory.clone());
         let mut workflows = Vec::with_capacity(config.workflows.len());
-        let mut by_version = HashMap::new();
-        let mut latest: HashMap<String, usize> = HashMap::new();
+        let mut by_version = HashMap::default();
+        let mut latest: HashMap<String, usize> = HashMap::default();
         for (index, def) in config.workflows.iter().enumerate() {
             by_version.entry((def.id.clone(), def.version)).or_insert(index);
             let newest = latest.get(&def.id).and_then(|&i| config.workflows.get(i)).map_or(0, |w| w.version);

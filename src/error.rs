@@ -8,6 +8,7 @@ use crate::validate::Diagnostic;
 
 /// Stable error codes (SPEC §2–§4). Never rename one: callers match on the string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorCode {
     InvalidInput,
@@ -51,6 +52,7 @@ impl std::fmt::Display for ErrorCode {
 
 /// What else a caller may need to act on an error.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorDetails {
     /// For `invalid-input`: where the first bad field is, e.g. `steps[3].handoff.to`.

@@ -4,7 +4,9 @@
 //! log factor for the ordering), so a 10,000-step workflow costs microseconds, not a stack.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::WorkflowDefinition;
 
@@ -37,7 +39,7 @@ impl StepGraph {
     pub fn new(def: &WorkflowDefinition) -> Self {
         let count = def.steps.len();
         let mut graph = StepGraph {
-            index: HashMap::with_capacity(count),
+            index: HashMap::with_capacity_and_hasher(count, Default::default()),
             preds: vec![Vec::new(); count],
             succs: vec![Vec::new(); count],
             ..StepGraph::default()
@@ -121,7 +123,8 @@ fn find_cycles(succs: &[Vec<usize>], rank: &[Option<usize>]) -> Vec<Vec<usize>> 
     let mut on_stack = vec![false; count];
     let mut stack: Vec<usize> = Vec::new();
     let mut next_index = 0usize;
-    let mut cycles = Vec::new();
+    let mut cycle_of = vec![UNSEEN; count];
+    let mut cycle_count = 0usize;
     let get = |values: &[usize], at: usize| values.get(at).copied().unwrap_or(UNSEEN);
     let set = |values: &mut [usize], at: usize, value: usize| {
         if let Some(slot) = values.get_mut(at) {
@@ -181,12 +184,26 @@ fn find_cycles(succs: &[Vec<usize>], rank: &[Option<usize>]) -> Vec<Vec<usize>> 
                 }
                 let self_loop = succs.get(step).is_some_and(|s| s.contains(&step));
                 if component.len() > 1 || self_loop {
-                    component.sort_unstable();
-                    cycles.push(component);
+                    for &member in &component {
+                        set(&mut cycle_of, member, cycle_count);
+                    }
+                    cycle_count += 1;
                 }
             }
         }
     }
-    cycles.sort_unstable_by_key(|c| c.first().copied());
+    // Number the cycles by their first step and list each cycle's steps by position: one pass.
+    let mut renumber = vec![UNSEEN; cycle_count];
+    let mut cycles: Vec<Vec<usize>> = Vec::with_capacity(cycle_count);
+    for (step, &cycle) in cycle_of.iter().enumerate() {
+        let Some(slot) = renumber.get_mut(cycle) else { continue };
+        if *slot == UNSEEN {
+            *slot = cycles.len();
+            cycles.push(Vec::new());
+        }
+        if let Some(members) = cycles.get_mut(*slot) {
+            members.push(step);
+        }
+    }
     cycles
 }

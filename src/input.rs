@@ -5,6 +5,9 @@
 //! Nesting is bounded before anything recurses: serde_json refuses input nested deeper than 128
 //! levels on its own, and [`check_limits`](CheckInput::check_limits) then enforces the tighter
 //! per-type limits (condition depth 32, counts, string lengths) by walking the typed value.
+//!
+//! The path of a bad field is found only when something is wrong, by scanning the text up to
+//! serde_json's error position: the happy path pays nothing for it.
 
 use serde::de::DeserializeOwned;
 
@@ -29,12 +32,65 @@ pub const MAX_CONDITION_NODES: usize = 1_000;
 /// Facts on one case, and entries of a role or `in` list.
 pub const MAX_LIST: usize = 1_000;
 
-/// Post-parse limits a value must meet. `path` is where the value sits in the document.
+/// Post-parse limits a value must meet; `at` is where the value sits in the document.
 pub trait CheckInput {
-    fn check_limits(&self, path: &str) -> Result<()>;
+    fn check_limits(&self, at: &At) -> Result<()>;
+}
+
+/// Where a check stands in the document: a chain of keys and indexes kept on the stack and
+/// rendered as a path (`steps[3].handoff.to`) only when something is wrong.
+#[derive(Clone, Copy)]
+pub struct At<'a> {
+    parent: Option<&'a At<'a>>,
+    segment: Segment<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Segment<'a> {
+    Root,
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> At<'a> {
+    pub const ROOT: At<'static> = At { parent: None, segment: Segment::Root };
+
+    pub fn key(&'a self, key: &'a str) -> At<'a> {
+        At { parent: Some(self), segment: Segment::Key(key) }
+    }
+
+    pub fn index(&'a self, index: usize) -> At<'a> {
+        At { parent: Some(self), segment: Segment::Index(index) }
+    }
+
+    pub fn path(&self) -> String {
+        let mut segments = Vec::new();
+        let mut here = Some(self);
+        while let Some(at) = here {
+            segments.push(at.segment);
+            here = at.parent;
+        }
+        let mut path = String::new();
+        for segment in segments.iter().rev() {
+            match segment {
+                Segment::Root => {}
+                Segment::Key(key) => path = join_path(&path, key),
+                Segment::Index(index) => path.push_str(&format!("[{index}]")),
+            }
+        }
+        path
+    }
+
+    /// An `invalid-input` error here: `problem` follows the path in the message.
+    pub fn error(&self, problem: &str) -> HandoffError {
+        let path = self.path();
+        let message = if path.is_empty() { format!("The input {problem}.") } else { format!("{path} {problem}.") };
+        HandoffError::invalid_input(path, message)
+    }
 }
 
 /// Parses JSON text into `T` and checks its limits; the error names the first bad field.
+#[inline(never)]
 pub fn from_json<T: DeserializeOwned + CheckInput>(text: &str) -> Result<T> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(HandoffError::invalid_input(
@@ -42,36 +98,127 @@ pub fn from_json<T: DeserializeOwned + CheckInput>(text: &str) -> Result<T> {
             format!("The input is {} bytes; at most {MAX_INPUT_BYTES} are accepted.", text.len()),
         ));
     }
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(shape_error)?;
-    deserializer.end().map_err(|e| HandoffError::invalid_input("", format!("Invalid JSON: {e}")))?;
-    value.check_limits("")?;
+    let value: T = serde_json::from_str(text).map_err(|error| shape_error(text, &error))?;
+    value.check_limits(&At::ROOT)?;
     Ok(value)
 }
 
-fn shape_error(error: serde_path_to_error::Error<serde_json::Error>) -> HandoffError {
-    let mut path = error.path().to_string();
-    if path == "." {
-        path.clear();
-    }
-    let inner = error.into_inner();
-    let text = inner.to_string();
-    // serde reports a missing or unknown field at the object that holds it; name the field itself.
-    for marker in ["missing field `", "unknown field `", "duplicate field `"] {
-        if let Some(field) = text.strip_prefix(marker).and_then(|rest| rest.split('`').next()) {
-            if path.rsplit(['.', ']']).next() != Some(field) {
+/// An `invalid-input` error for a serde_json error, with the path of the value it concerns.
+/// The path is found only when something is wrong, by scanning the text up to the error.
+fn shape_error(text: &str, error: &serde_json::Error) -> HandoffError {
+    let full = error.to_string();
+    // serde_json appends " at line L column C"; the message reads better without it.
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    let reason = full.strip_suffix(suffix.as_str()).unwrap_or(&full);
+    // "invalid type: map/sequence" is reported just inside the container: name the container.
+    let inside = reason.starts_with("invalid type: map") || reason.starts_with("invalid type: sequence");
+    let mut path = if error.line() == 0 {
+        String::new()
+    } else {
+        path_at(text, offset_of(text, error.line(), error.column()), inside)
+    };
+    // A missing (or, from a conversion, unexpected) field is reported at its object; name the field.
+    for marker in ["missing field `", "unknown field `"] {
+        if let Some(field) = reason.strip_prefix(marker).and_then(|rest| rest.split('`').next()) {
+            if !path.ends_with(field) {
                 path = join_path(&path, field);
             }
         }
     }
-    let message = if text.starts_with("recursion limit exceeded") {
+    let message = if reason.starts_with("recursion limit exceeded") {
         "The input is nested too deeply.".to_owned()
     } else if path.is_empty() {
-        format!("Invalid input: {text}.")
+        format!("Invalid input: {reason}.")
     } else {
-        format!("Invalid input at {path}: {text}.")
+        format!("Invalid input at {path}: {reason}.")
     };
     HandoffError::invalid_input(path, message)
+}
+
+/// The byte offset of serde_json's 1-based line and column (columns count bytes).
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    (line_start + column).min(text.len())
+}
+
+enum Frame {
+    /// An object and the key whose value is being read, if any.
+    Object(Option<String>),
+    /// An array and the index of the element being read.
+    Array(usize),
+}
+
+/// The path of the value being read at byte `offset` of `text`: `steps[3].handoff.to`. serde_json
+/// places an error about a whole object (a missing field) just past its closing brace, where the
+/// scan has left the object again and stands at its key. `outside_last` leaves out the innermost
+/// container, for errors about the container itself. Iterative: any nesting is fine.
+fn path_at(text: &str, offset: usize, outside_last: bool) -> String {
+    let bytes = text.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut expecting_key = false;
+    let mut at = 0;
+    while at < offset {
+        let Some(&byte) = bytes.get(at) else { break };
+        match byte {
+            b'{' => {
+                stack.push(Frame::Object(None));
+                expecting_key = true;
+            }
+            b'[' => stack.push(Frame::Array(0)),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Object(key)) => {
+                    *key = None;
+                    expecting_key = true;
+                }
+                Some(Frame::Array(index)) => *index += 1,
+                None => {}
+            },
+            b'"' => {
+                let end = string_end(bytes, at + 1);
+                if expecting_key {
+                    if let Some(Frame::Object(key)) = stack.last_mut() {
+                        let raw = text.get(at + 1..end.saturating_sub(1)).unwrap_or_default();
+                        *key = Some(
+                            serde_json::from_str::<String>(&format!("\"{raw}\"")).unwrap_or_else(|_| raw.to_owned()),
+                        );
+                    }
+                    expecting_key = false;
+                }
+                at = end;
+                continue;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    if outside_last {
+        stack.pop();
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object(Some(key)) => path = join_path(&path, key),
+            Frame::Object(None) => {}
+            Frame::Array(index) => path.push_str(&format!("[{index}]")),
+        }
+    }
+    path
+}
+
+/// The index just past the closing quote of the string whose contents start at `from`.
+fn string_end(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'\\' => at += 2,
+            b'"' => return at + 1,
+            _ => at += 1,
+        }
+    }
+    bytes.len()
 }
 
 /// `join_path("steps[2]", "id")` is `steps[2].id`; indexes and empty parts join without a dot.
@@ -101,44 +248,35 @@ pub fn id_problem(id: &str) -> Option<&'static str> {
 }
 
 /// Checks an id strictly: for commands, context, case input and case state.
-pub fn check_id(id: &str, path: &str) -> Result<()> {
+pub fn check_id(id: &str, at: &At) -> Result<()> {
     match id_problem(id) {
-        Some(problem) => Err(HandoffError::invalid_input(path, format!("The id at {path} {problem}."))),
+        Some(problem) => Err(at.error(&format!("is an id that {problem}"))),
         None => Ok(()),
     }
 }
 
 /// Checks the length of a free text (a name or a reason).
-pub fn check_text(text: &str, path: &str) -> Result<()> {
+pub fn check_text(text: &str, at: &At) -> Result<()> {
     if text.chars().nth(MAX_TEXT_CHARS).is_some() {
-        return Err(HandoffError::invalid_input(
-            path,
-            format!("The text at {path} is longer than {MAX_TEXT_CHARS} characters."),
-        ));
+        return Err(at.error(&format!("is longer than {MAX_TEXT_CHARS} characters")));
     }
     Ok(())
 }
 
-/// Checks the number of entries of a list.
-pub fn check_count(count: usize, max: usize, path: &str) -> Result<()> {
+/// Checks the number of entries of a list or map.
+pub fn check_count(count: usize, max: usize, at: &At) -> Result<()> {
     if count > max {
-        return Err(HandoffError::invalid_input(
-            path,
-            format!("{path} has {count} entries; at most {max} are accepted."),
-        ));
+        return Err(at.error(&format!("has {count} entries; at most {max} are accepted")));
     }
     Ok(())
 }
 
 /// Checks an ISO-8601 timestamp such as `2026-11-25T09:30:00Z` or `2026-11-25T09:30:00.123+01:00`.
-pub fn check_timestamp(at: &str, path: &str) -> Result<()> {
-    if is_timestamp(at) {
+pub fn check_timestamp(timestamp: &str, at: &At) -> Result<()> {
+    if is_timestamp(timestamp) {
         Ok(())
     } else {
-        Err(HandoffError::invalid_input(
-            path,
-            format!("{path} must be an ISO-8601 timestamp with a time zone, like 2026-11-25T09:30:00Z."),
-        ))
+        Err(at.error("must be an ISO-8601 timestamp with a time zone, like 2026-11-25T09:30:00Z"))
     }
 }
 
@@ -189,6 +327,26 @@ mod tests {
         assert!(!is_timestamp("2026-11-25T09:30:00"));
         assert!(!is_timestamp("yesterday"));
         assert!(!is_timestamp("2026-11-25T09:30:00.Z"));
+    }
+
+    #[test]
+    fn paths_are_found_by_scanning_to_the_error() {
+        let text = r#"{"a": [1, {"b\"c": {"d": [true, false, "x"]}}]}"#;
+        let offset = text.find("\"x\"").unwrap_or_default() + 3;
+        assert_eq!(path_at(text, offset, false), "a[1].b\"c.d[2]");
+        assert_eq!(path_at(text, 0, false), "");
+        assert_eq!(path_at("[[[[", 4, false), "[0][0][0][0]");
+        assert_eq!(path_at("{\"a\":\"unterminated", 99, false), "a");
+    }
+
+    #[test]
+    fn paths_render_only_when_asked() {
+        let steps = At::ROOT.key("steps");
+        let third = steps.index(3);
+        let to = third.key("handoff");
+        assert_eq!(to.key("to").path(), "steps[3].handoff.to");
+        assert_eq!(At::ROOT.index(0).path(), "[0]");
+        assert_eq!(At::ROOT.path(), "");
     }
 
     #[test]

@@ -15,8 +15,11 @@ mod error;
 mod graph;
 pub mod input;
 pub mod model;
+mod object;
 mod roster;
 pub mod validate;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
 
 pub use engine::{CompiledWorkflow, Engine, Outcome};
 pub use error::{ErrorCode, ErrorDetails, HandoffError, Result};

@@ -1,7 +1,7 @@
 //! Lookups into the firm's directory: who is who, who holds which role or belongs to which team,
 //! and how to name a party in a sentence. Built once per engine; holds no rule about cases.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::{Directory, Member, Party, PartyKind};
 
@@ -94,7 +94,7 @@ impl Roster {
         };
         match (party.kind, name) {
             (PartyKind::Member, Some(name)) => name.to_owned(),
-            (_, Some(name)) if name.to_lowercase().ends_with(kind) => format!("the {name}"),
+            (_, Some(name)) if ends_with_ignoring_case(name, kind) => format!("the {name}"),
             (_, Some(name)) => format!("the {name} {kind}"),
             (_, None) => format!("the unknown {kind} \"{}\"", party.id),
         }
@@ -108,4 +108,9 @@ pub fn belongs(member: &Member, party: &Party) -> bool {
         PartyKind::Role => member.roles.contains(&party.id),
         PartyKind::Team => member.teams.contains(&party.id),
     }
+}
+
+fn ends_with_ignoring_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text.get(text.len() - suffix.len()..).is_some_and(|end| end.eq_ignore_ascii_case(suffix))
 }

@@ -305,6 +305,19 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Arbitrary text, and JSON-ish text, into every reader: an error or a value, never a panic.
+    #[test]
+    fn arbitrary_text_never_panics(text in prop_oneof![any::<String>(), "[\\[\\]{}\":,0-9a-z\\\\ ]{0,64}"]) {
+        let _ = from_json::<EngineConfig>(&text);
+        let _ = from_json::<WorkflowDefinition>(&text);
+        let _ = from_json::<CaseState>(&text);
+        let _ = from_json::<Ctx>(&text);
+        let _ = from_json::<StartCase>(&text);
+        let _ = Command::from_json(&text);
+    }
+}
+
 fn junk() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),

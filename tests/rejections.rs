@@ -378,6 +378,11 @@ fn client_facing_steps_take_no_assignment_at_all() {
     for step in ["documents", "credit-report"] {
         state = run(&engine, &state, "dana", json!({ "type": "completeStep", "stepId": step })).state;
     }
-    let error = rejection(&engine, &state, &ctx("morgan"), json!({ "type": "assignStep", "stepId": "questionnaire", "to": null }));
+    let error = rejection(
+        &engine,
+        &state,
+        &ctx("morgan"),
+        json!({ "type": "assignStep", "stepId": "questionnaire", "to": null }),
+    );
     assert_code(&error, ErrorCode::TargetIneligible);
 }

@@ -11,6 +11,7 @@ use super::state::CaseState;
 use crate::model::Party;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub enum CommandType {
     CompleteHandoff,
@@ -24,6 +25,7 @@ pub enum CommandType {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct AllowedCommand {
     #[serde(rename = "type")]

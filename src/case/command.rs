@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use super::state::{check_facts, check_party, check_roles};
 use crate::error::{HandoffError, Result};
-use crate::input::{check_id, check_text, check_timestamp, from_json, CheckInput};
+use crate::input::{check_id, check_text, check_timestamp, from_json, At, CheckInput};
 use crate::model::{Facts, Party};
+use crate::object::read_object;
 
 /// Who acts: a member, the client (on client-facing steps) or the system (starting cases).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(tag = "kind", rename_all = "lowercase", try_from = "RawActor")]
 pub enum Actor {
     Member { id: String },
@@ -22,13 +24,12 @@ pub enum Actor {
     System,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawActor {
     kind: String,
-    #[serde(default)]
     id: Option<String>,
 }
+
+read_object!(RawActor "an actor { kind, id? }" { kind: "kind", id: "id" = None });
 
 impl TryFrom<RawActor> for Actor {
     type Error = String;
@@ -46,6 +47,12 @@ impl TryFrom<RawActor> for Actor {
     }
 }
 
+impl CheckInput for Actor {
+    fn check_limits(&self, _at: &At) -> Result<()> {
+        Ok(()) // the id is checked while reading
+    }
+}
+
 impl Actor {
     pub fn member_id(&self) -> Option<&str> {
         match self {
@@ -56,23 +63,26 @@ impl Actor {
 }
 
 /// The actor and the time of a call. Deciding never reads a clock.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Ctx {
     pub actor: Actor,
     /// ISO-8601 timestamp with a time zone, supplied by the caller.
     pub at: String,
 }
 
+read_object!(Ctx "a context { actor, at }" { actor: "actor", at: "at" });
+
 impl CheckInput for Ctx {
-    fn check_limits(&self, _path: &str) -> Result<()> {
-        check_timestamp(&self.at, "at")
+    fn check_limits(&self, at: &At) -> Result<()> {
+        check_timestamp(&self.at, &at.key("at"))
     }
 }
 
 /// `startCase` input.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct StartCase {
     pub case_id: String,
     pub workflow_id: String,
@@ -82,17 +92,20 @@ pub struct StartCase {
     pub case_roles: BTreeMap<String, String>,
 }
 
+read_object!(StartCase "startCase input { caseId, workflowId, facts?, caseRoles? }" { case_id: "caseId", workflow_id: "workflowId", facts: "facts" = Facts::default(), case_roles: "caseRoles" = BTreeMap::new() });
+
 impl CheckInput for StartCase {
-    fn check_limits(&self, _path: &str) -> Result<()> {
-        check_id(&self.case_id, "caseId")?;
-        check_id(&self.workflow_id, "workflowId")?;
-        check_facts(&self.facts, "facts")?;
-        check_roles(&self.case_roles, "caseRoles")
+    fn check_limits(&self, at: &At) -> Result<()> {
+        check_id(&self.case_id, &at.key("caseId"))?;
+        check_id(&self.workflow_id, &at.key("workflowId"))?;
+        check_facts(&self.facts, &at.key("facts"))?;
+        check_roles(&self.case_roles, &at.key("caseRoles"))
     }
 }
 
 /// SPEC §4 `Command`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Command {
     CompleteHandoff {
@@ -146,52 +159,56 @@ impl Command {
 }
 
 /// Every field any command may have; `into_command` checks which belong to the type.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawCommand {
-    #[serde(rename = "type")]
     kind: String,
     step_id: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    to: Option<Target>,
+    to: Target,
     reason: Option<String>,
     role_id: Option<String>,
     member_id: Option<String>,
 }
 
-/// `to`: a member id (completeHandoff), a party (transferOwnership, assignStep) or null.
+read_object!(RawCommand "a command { type, ... }" {
+    kind: "type",
+    step_id: "stepId" = None,
+    to: "to" = Target::Absent,
+    reason: "reason" = None,
+    role_id: "roleId" = None,
+    member_id: "memberId" = None,
+});
+
+/// `to`: a member id (completeHandoff), a party (transferOwnership, assignStep), `null`, or absent.
 enum Target {
     Id(String),
     Party(Party),
     Null,
+    Absent,
 }
 
-/// Lets `"to": null` be told apart from a missing `to`.
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<Target>, D::Error> {
-    struct TargetVisitor;
-    impl<'de> Visitor<'de> for TargetVisitor {
-        type Value = Target;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a member id, a party or null")
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct TargetVisitor;
+        impl<'de> Visitor<'de> for TargetVisitor {
+            type Value = Target;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member id, a party or null")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Target, E> {
+                Ok(Target::Id(v.to_owned()))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Target, E> {
+                Ok(Target::Null)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Target, A::Error> {
+                Party::deserialize(de::value::MapAccessDeserializer::new(map)).map(Target::Party)
+            }
         }
-        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Target, E> {
-            Ok(Target::Id(v.to_owned()))
-        }
-        fn visit_unit<E: de::Error>(self) -> std::result::Result<Target, E> {
-            Ok(Target::Null)
-        }
-        fn visit_none<E: de::Error>(self) -> std::result::Result<Target, E> {
-            Ok(Target::Null)
-        }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Target, A::Error> {
-            Party::deserialize(de::value::MapAccessDeserializer::new(map)).map(Target::Party)
-        }
+        deserializer.deserialize_any(TargetVisitor)
     }
-    deserializer.deserialize_any(TargetVisitor).map(Some)
 }
 
 impl CheckInput for RawCommand {
-    fn check_limits(&self, _path: &str) -> Result<()> {
+    fn check_limits(&self, _at: &At) -> Result<()> {
         Ok(())
     }
 }
@@ -212,7 +229,7 @@ impl RawCommand {
         };
         let present = [
             ("stepId", self.step_id.is_some()),
-            ("to", self.to.is_some()),
+            ("to", !matches!(self.to, Target::Absent)),
             ("reason", self.reason.is_some()),
             ("roleId", self.role_id.is_some()),
             ("memberId", self.member_id.is_some()),
@@ -223,7 +240,7 @@ impl RawCommand {
         let missing = |field: &str| HandoffError::invalid_input(field, format!("A {kind} command needs {field}."));
         let id = |value: Option<String>, field: &str| -> Result<String> {
             let value = value.ok_or_else(|| missing(field))?;
-            check_id(&value, field)?;
+            check_id(&value, &At::ROOT.key(field))?;
             Ok(value)
         };
         let reason = |value: Option<String>, required: bool| -> Result<Option<String>> {
@@ -231,15 +248,16 @@ impl RawCommand {
                 Some(text) if text.trim().is_empty() => {
                     Err(HandoffError::invalid_input("reason", "A reason must say something."))
                 }
-                Some(text) => check_text(&text, "reason").map(|()| Some(text)),
+                Some(text) => check_text(&text, &At::ROOT.key("reason")).map(|()| Some(text)),
                 None if required => Err(missing("reason")),
                 None => Ok(None),
             }
         };
         let party = |target: Target| -> Result<Option<Party>> {
             match target {
-                Target::Party(party) => check_party(&party, "to").map(|()| Some(party)),
+                Target::Party(party) => check_party(&party, &At::ROOT.key("to")).map(|()| Some(party)),
                 Target::Null => Ok(None),
+                Target::Absent => Err(missing("to")),
                 Target::Id(_) => Err(HandoffError::invalid_input(
                     "to",
                     format!("In a {kind} command, to is a party: {{ \"kind\": \"member\", \"id\": \"…\" }}."),
@@ -250,12 +268,12 @@ impl RawCommand {
             "completeHandoff" => Command::CompleteHandoff {
                 step_id: id(self.step_id, "stepId")?,
                 to: match self.to {
-                    None | Some(Target::Null) => None,
-                    Some(Target::Id(member)) => {
-                        check_id(&member, "to")?;
+                    Target::Absent | Target::Null => None,
+                    Target::Id(member) => {
+                        check_id(&member, &At::ROOT.key("to"))?;
                         Some(member)
                     }
-                    Some(Target::Party(_)) => {
+                    Target::Party(_) => {
                         return Err(HandoffError::invalid_input(
                             "to",
                             "In a completeHandoff command, to is the id of the member who becomes owner.",
@@ -274,10 +292,10 @@ impl RawCommand {
             },
             "assignStep" => {
                 let step_id = id(self.step_id, "stepId")?;
-                Command::AssignStep { step_id, to: party(self.to.ok_or_else(|| missing("to"))?)? }
+                Command::AssignStep { step_id, to: party(self.to)? }
             }
             "transferOwnership" => {
-                let to = party(self.to.ok_or_else(|| missing("to"))?)?
+                let to = party(self.to)?
                     .ok_or_else(|| HandoffError::invalid_input("to", "Ownership must go to someone."))?;
                 Command::TransferOwnership { to, reason: reason(self.reason, true)?.unwrap_or_default() }
             }

@@ -11,6 +11,11 @@ use super::state::{CaseState, LastHandoff, PendingHandoff, StepStatus};
 use crate::model::{Facts, Party};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    tsify(type = "{ seq: number; at: string; actor: Actor } & Change")
+)]
 pub struct Event {
     /// 1 for `caseStarted`, then one more per event: the state's version after applying it.
     pub seq: u64,
@@ -22,6 +27,7 @@ pub struct Event {
 
 /// A role given to a member as part of a handoff or a claim.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct CaseRoleChange {
     pub role_id: String,
@@ -29,6 +35,7 @@ pub struct CaseRoleChange {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Change {
     CaseStarted {

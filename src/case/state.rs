@@ -2,13 +2,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::input::{check_count, check_id, check_text, CheckInput, MAX_LIST, MAX_STEPS};
-use crate::model::{FactValue, Facts, Party, WorkflowDefinition};
+use crate::input::{check_count, check_id, At, CheckInput, MAX_LIST, MAX_STEPS};
+use crate::model::{check_fact_value, Facts, Party, WorkflowDefinition};
+use crate::object::read_object;
 
 /// SPEC §4 `CaseState`. Comes from outside on every call, so it is checked against its
 /// workflow version before anything is decided (`fit`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct CaseState {
     pub case_id: String,
     pub workflow_id: String,
@@ -26,15 +28,21 @@ pub struct CaseState {
     pub version: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+read_object!(CaseState "a case state" { case_id: "caseId", workflow_id: "workflowId", workflow_version: "workflowVersion", owner: "owner", case_roles: "caseRoles", facts: "facts", steps: "steps", pending_handoff: "pendingHandoff" = None, last_handoff: "lastHandoff" = None, closed: "closed", version: "version" });
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct StepState {
     pub status: StepStatus,
     /// Who does the step's work; `None` means the case owner. Not ownership.
     pub assignee: Option<Party>,
 }
 
+read_object!(StepState "a step state { status, assignee }" { status: "status", assignee: "assignee" = None });
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub enum StepStatus {
     Pending,
@@ -51,17 +59,21 @@ impl StepStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct PendingHandoff {
     pub step_id: String,
     pub to: Party,
     pub required: bool,
 }
 
+read_object!(PendingHandoff "a pending handoff { stepId, to, required }" { step_id: "stepId", to: "to", required: "required" });
+
 /// What a revert restores.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct LastHandoff {
     pub step_id: String,
     /// The member who completed the handoff.
@@ -71,30 +83,30 @@ pub struct LastHandoff {
     pub case_roles_before: BTreeMap<String, String>,
 }
 
+read_object!(LastHandoff "a last handoff { stepId, by, from, to, caseRolesBefore }" { step_id: "stepId", by: "by", from: "from", to: "to", case_roles_before: "caseRolesBefore" });
+
 impl CaseState {
     /// A case of `def` before its `caseStarted` event: every step pending with its default
     /// assignee. `owner` is set by `caseStarted`.
     pub fn blank(case_id: &str, def: &WorkflowDefinition, owner: Party) -> Self {
-        CaseState {
+        let mut state = CaseState {
             case_id: case_id.to_owned(),
             workflow_id: def.id.clone(),
             workflow_version: def.version,
             owner,
             case_roles: BTreeMap::new(),
-            facts: Facts::new(),
-            steps: def
-                .steps
-                .iter()
-                .map(|step| {
-                    let assignee = if step.client_facing { None } else { step.assignee.clone() };
-                    (step.id.clone(), StepState { status: StepStatus::Pending, assignee })
-                })
-                .collect(),
+            facts: Facts::default(),
+            steps: BTreeMap::new(),
             pending_handoff: None,
             last_handoff: None,
             closed: false,
             version: 0,
+        };
+        for step in &def.steps {
+            let assignee = if step.client_facing { None } else { step.assignee.clone() };
+            state.steps.insert(step.id.clone(), StepState { status: StepStatus::Pending, assignee });
         }
+        state
     }
 
     pub fn status(&self, step_id: &str) -> Option<StepStatus> {
@@ -102,54 +114,55 @@ impl CaseState {
     }
 }
 
-pub(crate) fn check_party(party: &Party, path: &str) -> crate::Result<()> {
-    check_id(&party.id, &format!("{path}.id"))
+pub(crate) fn check_party(party: &Party, at: &At) -> crate::Result<()> {
+    check_id(&party.id, &at.key("id"))
 }
 
-pub(crate) fn check_roles(roles: &BTreeMap<String, String>, path: &str) -> crate::Result<()> {
-    check_count(roles.len(), MAX_LIST, path)?;
+pub(crate) fn check_roles(roles: &BTreeMap<String, String>, at: &At) -> crate::Result<()> {
+    check_count(roles.len(), MAX_LIST, at)?;
     for (role, member) in roles {
-        check_id(role, path)?;
-        check_id(member, &format!("{path}.{role}"))?;
+        check_id(role, at)?;
+        check_id(member, &at.key(role))?;
     }
     Ok(())
 }
 
-pub(crate) fn check_facts(facts: &Facts, path: &str) -> crate::Result<()> {
-    check_count(facts.len(), MAX_LIST, path)?;
-    for (name, value) in facts {
-        check_id(name, path)?;
-        if let FactValue::Text(text) = value {
-            check_text(text, &format!("{path}.{name}"))?;
-        }
+pub(crate) fn check_facts(facts: &Facts, at: &At) -> crate::Result<()> {
+    check_count(facts.len(), MAX_LIST, at)?;
+    for (name, value) in facts.iter() {
+        check_id(name, at)?;
+        check_fact_value(value, &at.key(name))?;
     }
     Ok(())
 }
 
 impl CheckInput for CaseState {
-    fn check_limits(&self, _path: &str) -> crate::Result<()> {
-        check_id(&self.case_id, "caseId")?;
-        check_id(&self.workflow_id, "workflowId")?;
-        check_party(&self.owner, "owner")?;
-        check_roles(&self.case_roles, "caseRoles")?;
-        check_facts(&self.facts, "facts")?;
-        check_count(self.steps.len(), MAX_STEPS, "steps")?;
+    fn check_limits(&self, at: &At) -> crate::Result<()> {
+        check_id(&self.case_id, &at.key("caseId"))?;
+        check_id(&self.workflow_id, &at.key("workflowId"))?;
+        check_party(&self.owner, &at.key("owner"))?;
+        check_roles(&self.case_roles, &at.key("caseRoles"))?;
+        check_facts(&self.facts, &at.key("facts"))?;
+        let steps = at.key("steps");
+        check_count(self.steps.len(), MAX_STEPS, &steps)?;
         for (id, step) in &self.steps {
-            check_id(id, "steps")?;
+            check_id(id, &steps)?;
             if let Some(assignee) = &step.assignee {
-                check_party(assignee, &format!("steps.{id}.assignee"))?;
+                check_party(assignee, &steps.key(id).key("assignee"))?;
             }
         }
         if let Some(pending) = &self.pending_handoff {
-            check_id(&pending.step_id, "pendingHandoff.stepId")?;
-            check_party(&pending.to, "pendingHandoff.to")?;
+            let here = at.key("pendingHandoff");
+            check_id(&pending.step_id, &here.key("stepId"))?;
+            check_party(&pending.to, &here.key("to"))?;
         }
         if let Some(last) = &self.last_handoff {
-            check_id(&last.step_id, "lastHandoff.stepId")?;
-            check_id(&last.by, "lastHandoff.by")?;
-            check_party(&last.from, "lastHandoff.from")?;
-            check_party(&last.to, "lastHandoff.to")?;
-            check_roles(&last.case_roles_before, "lastHandoff.caseRolesBefore")?;
+            let here = at.key("lastHandoff");
+            check_id(&last.step_id, &here.key("stepId"))?;
+            check_id(&last.by, &here.key("by"))?;
+            check_party(&last.from, &here.key("from"))?;
+            check_party(&last.to, &here.key("to"))?;
+            check_roles(&last.case_roles_before, &here.key("caseRolesBefore"))?;
         }
         Ok(())
     }

@@ -10,13 +10,32 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{HandoffError, Result};
-use crate::input::{check_count, check_text, MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, MAX_LIST};
+use crate::input::{
+    check_count, check_text, join_path, At, MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, MAX_LIST, MAX_TEXT_CHARS,
+};
 
 /// A case's facts, fixed at start: `{ "chapter": 7, "hasBusiness": false }`.
-pub type Facts = BTreeMap<String, FactValue>;
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(type = "Record<string, FactValue>"))]
+pub struct Facts(pub BTreeMap<String, FactValue>);
+
+impl std::ops::Deref for Facts {
+    type Target = BTreeMap<String, FactValue>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Facts {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
 
 /// A fact's value: a string, a number or a boolean. Numbers compare by value (7 equals 7.0).
 #[derive(Clone, Debug)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(type = "string | number | boolean"))]
 pub enum FactValue {
     Text(String),
     Number(serde_json::Number),
@@ -76,6 +95,13 @@ impl<'de> Deserialize<'de> for FactValue {
 
 /// SPEC §2 `Condition`.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    tsify(
+        type = "{ fact: string; equals: FactValue } | { fact: string; in: FactValue[] } | { all: Condition[] } | { any: Condition[] } | { not: Condition }"
+    )
+)]
 pub enum Condition {
     Equals { fact: String, value: FactValue },
     In { fact: String, values: Vec<FactValue> },
@@ -97,50 +123,61 @@ impl Condition {
         }
     }
 
-    /// Every node with its path below `path`, parents first, in document order.
-    /// Iterative: a caller can walk any condition without recursing.
-    pub fn nodes(&self, path: &str) -> Vec<(&Condition, String, usize)> {
-        let mut out = Vec::new();
-        let mut stack = vec![(self, path.to_owned(), 1usize)];
-        while let Some((node, at, depth)) = stack.pop() {
-            if out.len() > MAX_CONDITION_NODES {
+    /// Every node, parents first, in document order, without recursing; stops once there are
+    /// more than [`MAX_CONDITION_NODES`], which `check_limits` then refuses.
+    pub fn walk(&self) -> Vec<Node<'_>> {
+        let mut nodes = Vec::new();
+        let mut stack = vec![Node { condition: self, depth: 1, parent: None, link: Link::Root }];
+        while let Some(node) = stack.pop() {
+            if nodes.len() > MAX_CONDITION_NODES {
                 break;
             }
-            match node {
-                Condition::All(children) | Condition::Any(children) => {
-                    let key = if matches!(node, Condition::All(_)) { "all" } else { "any" };
-                    for (i, child) in children.iter().enumerate().rev() {
-                        stack.push((child, format!("{at}.{key}[{i}]"), depth + 1));
-                    }
+            let index = nodes.len();
+            let below = |condition, link| Node { condition, depth: node.depth + 1, parent: Some(index), link };
+            match node.condition {
+                Condition::All(children) => {
+                    stack.extend(children.iter().enumerate().rev().map(|(i, c)| below(c, Link::All(i))))
                 }
-                Condition::Not(child) => stack.push((child, format!("{at}.not"), depth + 1)),
+                Condition::Any(children) => {
+                    stack.extend(children.iter().enumerate().rev().map(|(i, c)| below(c, Link::Any(i))))
+                }
+                Condition::Not(child) => stack.push(below(child, Link::Not)),
                 Condition::Equals { .. } | Condition::In { .. } => {}
             }
-            out.push((node, at, depth));
+            nodes.push(node);
         }
-        out
+        nodes
     }
 
-    pub(crate) fn check_limits(&self, path: &str) -> Result<()> {
-        let nodes = self.nodes(path);
-        check_count(nodes.len(), MAX_CONDITION_NODES, path)?;
-        for (node, at, depth) in nodes {
-            if depth > MAX_CONDITION_DEPTH {
-                return Err(HandoffError::invalid_input(
-                    at,
-                    format!("Conditions nest at most {MAX_CONDITION_DEPTH} levels deep."),
+    pub(crate) fn check_limits(&self, at: &At) -> Result<()> {
+        let nodes = self.walk();
+        check_count(nodes.len(), MAX_CONDITION_NODES, at)?;
+        let fail = |index: usize, field: &str, problem: &str| {
+            let path = join_path(&join_path(&at.path(), &node_path(&nodes, index)), field);
+            HandoffError::invalid_input(path.clone(), format!("{path} {problem}."))
+        };
+        for (index, node) in nodes.iter().enumerate() {
+            if node.depth > MAX_CONDITION_DEPTH {
+                return Err(fail(
+                    index,
+                    "",
+                    &format!("is too deep: conditions nest at most {MAX_CONDITION_DEPTH} levels"),
                 ));
             }
-            match node {
+            let too_long = |text: &str| text.chars().nth(MAX_TEXT_CHARS).is_some();
+            let long_value = |value: &FactValue| matches!(value, FactValue::Text(text) if too_long(text));
+            match node.condition {
                 Condition::Equals { fact, value } => {
-                    check_text(fact, &format!("{at}.fact"))?;
-                    check_fact_value(value, &format!("{at}.equals"))?;
+                    if too_long(fact) || long_value(value) {
+                        return Err(fail(index, "", &format!("has a text longer than {MAX_TEXT_CHARS} characters")));
+                    }
                 }
                 Condition::In { fact, values } => {
-                    check_text(fact, &format!("{at}.fact"))?;
-                    check_count(values.len(), MAX_LIST, &format!("{at}.in"))?;
-                    for (i, value) in values.iter().enumerate() {
-                        check_fact_value(value, &format!("{at}.in[{i}]"))?;
+                    if values.len() > MAX_LIST {
+                        return Err(fail(index, "in", &format!("has more than {MAX_LIST} values")));
+                    }
+                    if too_long(fact) || values.iter().any(long_value) {
+                        return Err(fail(index, "", &format!("has a text longer than {MAX_TEXT_CHARS} characters")));
                     }
                 }
                 Condition::All(_) | Condition::Any(_) | Condition::Not(_) => {}
@@ -150,9 +187,48 @@ impl Condition {
     }
 }
 
-pub(crate) fn check_fact_value(value: &FactValue, path: &str) -> Result<()> {
+/// A node of a condition, as [`Condition::walk`] finds it.
+#[derive(Clone, Copy)]
+pub struct Node<'c> {
+    pub condition: &'c Condition,
+    /// 1 for the top condition.
+    pub depth: usize,
+    parent: Option<usize>,
+    link: Link,
+}
+
+/// How a node hangs below its parent.
+#[derive(Clone, Copy)]
+enum Link {
+    Root,
+    All(usize),
+    Any(usize),
+    Not,
+}
+
+/// The path of `nodes[index]` below its condition: `all[0].not`.
+pub fn node_path(nodes: &[Node], index: usize) -> String {
+    let mut links = Vec::new();
+    let mut here = nodes.get(index);
+    while let Some(node) = here {
+        links.push(node.link);
+        here = node.parent.and_then(|parent| nodes.get(parent));
+    }
+    let mut path = String::new();
+    for link in links.iter().rev() {
+        match link {
+            Link::Root => {}
+            Link::All(i) => path = join_path(&path, &format!("all[{i}]")),
+            Link::Any(i) => path = join_path(&path, &format!("any[{i}]")),
+            Link::Not => path = join_path(&path, "not"),
+        }
+    }
+    path
+}
+
+pub(crate) fn check_fact_value(value: &FactValue, at: &At) -> Result<()> {
     match value {
-        FactValue::Text(text) => check_text(text, path),
+        FactValue::Text(text) => check_text(text, at),
         FactValue::Number(_) | FactValue::Bool(_) => Ok(()),
     }
 }

@@ -1,13 +1,15 @@
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{Directory, Party, WorkflowDefinition};
-use crate::input::{check_count, join_path, CheckInput, MAX_WORKFLOWS};
+use crate::input::{check_count, check_text, At, CheckInput, MAX_WORKFLOWS};
+use crate::object::read_object;
 
 /// "Workflow Owners": who owns a new case. Choosing the first owner is not a handoff.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct OwnerSettings {
     /// The firm-wide default owner of new cases.
     #[serde(default, rename = "default", skip_serializing_if = "Option::is_none")]
@@ -16,6 +18,8 @@ pub struct OwnerSettings {
     #[serde(default)]
     pub workflows: BTreeMap<String, Party>,
 }
+
+read_object!(OwnerSettings "Workflow Owners settings { default?, workflows? }" { default_owner: "default" = None, workflows: "workflows" = BTreeMap::new() });
 
 impl OwnerSettings {
     /// The owner of a new case of `workflow_id`, and the path of the setting that chose it.
@@ -28,30 +32,34 @@ impl OwnerSettings {
 }
 
 /// Everything an engine needs: SPEC §2 `EngineConfig`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct EngineConfig {
     pub directory: Directory,
     pub owners: OwnerSettings,
     pub workflows: Vec<WorkflowDefinition>,
 }
 
+read_object!(EngineConfig "an engine config { directory, owners, workflows }" { directory: "directory", owners: "owners", workflows: "workflows" });
+
 impl CheckInput for EngineConfig {
-    fn check_limits(&self, path: &str) -> crate::Result<()> {
-        self.directory.check_limits(&join_path(path, "directory"))?;
-        let owners = join_path(path, "owners");
+    fn check_limits(&self, at: &At) -> crate::Result<()> {
+        self.directory.check_limits(&at.key("directory"))?;
+        let owners = at.key("owners");
         if let Some(party) = &self.owners.default_owner {
-            party.check_limits(&join_path(&owners, "default"))?;
+            party.check_limits(&owners.key("default"))?;
         }
-        check_count(self.owners.workflows.len(), MAX_WORKFLOWS, &join_path(&owners, "workflows"))?;
+        let by_workflow = owners.key("workflows");
+        check_count(self.owners.workflows.len(), MAX_WORKFLOWS, &by_workflow)?;
         for (id, party) in &self.owners.workflows {
-            crate::input::check_text(id, &join_path(&owners, "workflows"))?;
-            party.check_limits(&format!("{owners}.workflows.{id}"))?;
+            check_text(id, &by_workflow)?;
+            party.check_limits(&by_workflow.key(id))?;
         }
-        let workflows = join_path(path, "workflows");
+        let workflows = at.key("workflows");
         check_count(self.workflows.len(), MAX_WORKFLOWS, &workflows)?;
         for (index, workflow) in self.workflows.iter().enumerate() {
-            workflow.check_limits(&format!("{workflows}[{index}]"))?;
+            workflow.check_limits(&workflows.index(index))?;
         }
         Ok(())
     }

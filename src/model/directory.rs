@@ -1,18 +1,22 @@
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::input::{check_count, check_text, join_path, CheckInput, MAX_LIST, MAX_PARTIES};
+use crate::input::{check_count, check_text, At, CheckInput, MAX_LIST, MAX_PARTIES};
+use crate::object::read_object;
 
 /// The firm's people, roles and teams.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Directory {
     pub members: Vec<Member>,
     pub roles: Vec<Role>,
     pub teams: Vec<Team>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+read_object!(Directory "a directory { members, roles, teams }" { members: "members", roles: "roles", teams: "teams" });
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct Member {
     pub id: String,
     pub name: String,
@@ -20,54 +24,51 @@ pub struct Member {
     pub roles: Vec<String>,
     #[serde(default)]
     pub teams: Vec<String>,
-    #[serde(default = "yes")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub active: bool,
     #[serde(default)]
     pub admin: bool,
 }
 
-fn yes() -> bool {
-    true
-}
+read_object!(Member "a member { id, name, roles?, teams?, active?, admin? }" { id: "id", name: "name", roles: "roles" = Vec::new(), teams: "teams" = Vec::new(), active: "active" = true, admin: "admin" = false });
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A role (Paralegal, Attorney) or, with the same shape, a team (Documents Team).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Role {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Team {
-    pub id: String,
-    pub name: String,
-}
+read_object!(Role "a role or team { id, name }" { id: "id", name: "name" });
+
+/// Teams have exactly the shape of roles.
+#[cfg_attr(target_arch = "wasm32", tsify::declare)]
+pub type Team = Role;
 
 impl CheckInput for Directory {
-    fn check_limits(&self, path: &str) -> crate::Result<()> {
-        let members = join_path(path, "members");
+    fn check_limits(&self, at: &At) -> crate::Result<()> {
+        let members = at.key("members");
         check_count(self.members.len(), MAX_PARTIES, &members)?;
         for (index, member) in self.members.iter().enumerate() {
-            let at = format!("{members}[{index}]");
-            check_text(&member.id, &join_path(&at, "id"))?;
-            check_text(&member.name, &join_path(&at, "name"))?;
+            let here = members.index(index);
+            check_text(&member.id, &here.key("id"))?;
+            check_text(&member.name, &here.key("name"))?;
             for (field, list) in [("roles", &member.roles), ("teams", &member.teams)] {
-                let list_path = join_path(&at, field);
-                check_count(list.len(), MAX_LIST, &list_path)?;
+                let list_at = here.key(field);
+                check_count(list.len(), MAX_LIST, &list_at)?;
                 for (i, id) in list.iter().enumerate() {
-                    check_text(id, &format!("{list_path}[{i}]"))?;
+                    check_text(id, &list_at.index(i))?;
                 }
             }
         }
-        let roles = self.roles.iter().map(|r| (&r.id, &r.name)).collect::<Vec<_>>();
-        let teams = self.teams.iter().map(|t| (&t.id, &t.name)).collect::<Vec<_>>();
-        for (field, entries) in [("roles", roles), ("teams", teams)] {
-            let list_path = join_path(path, field);
-            check_count(entries.len(), MAX_PARTIES, &list_path)?;
-            for (index, (id, name)) in entries.into_iter().enumerate() {
-                check_text(id, &format!("{list_path}[{index}].id"))?;
-                check_text(name, &format!("{list_path}[{index}].name"))?;
+        for (field, entries) in [("roles", &self.roles), ("teams", &self.teams)] {
+            let list_at = at.key(field);
+            check_count(entries.len(), MAX_PARTIES, &list_at)?;
+            for (index, entry) in entries.iter().enumerate() {
+                let here = list_at.index(index);
+                check_text(&entry.id, &here.key("id"))?;
+                check_text(&entry.name, &here.key("name"))?;
             }
         }
         Ok(())

@@ -8,7 +8,8 @@ mod directory;
 mod party;
 mod workflow;
 
-pub use condition::{Condition, FactValue, Facts};
+pub(crate) use condition::check_fact_value;
+pub use condition::{node_path, Condition, FactValue, Facts, Node};
 pub use config::{EngineConfig, OwnerSettings};
 pub use directory::{Directory, Member, Role, Team};
 pub use party::{Party, PartyKind};

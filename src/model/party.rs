@@ -1,14 +1,18 @@
+use crate::object::read_object;
 use serde::{Deserialize, Serialize};
 
 /// A member, a role or a team: who can own a case, receive a handoff or be assigned a step.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Party {
     pub kind: PartyKind,
     pub id: String,
 }
 
+read_object!(Party "a party { kind, id }" { kind: "kind", id: "id" });
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "lowercase")]
 pub enum PartyKind {
     Member,
@@ -27,7 +31,7 @@ impl Party {
         Party { kind: PartyKind::Team, id: id.into() }
     }
 
-    pub(crate) fn check_limits(&self, path: &str) -> crate::Result<()> {
-        crate::input::check_text(&self.id, &crate::input::join_path(path, "id"))
+    pub(crate) fn check_limits(&self, at: &crate::input::At) -> crate::Result<()> {
+        crate::input::check_text(&self.id, &at.key("id"))
     }
 }

@@ -1,12 +1,13 @@
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{Condition, Party};
-use crate::error::HandoffError;
-use crate::input::{check_count, check_text, join_path, CheckInput, MAX_STEPS};
+use crate::input::{check_count, check_text, At, CheckInput, MAX_STEPS};
+use crate::object::read_object;
 
 /// One version of a workflow: its ordered steps.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct WorkflowDefinition {
     pub id: String,
     pub name: String,
@@ -15,8 +16,11 @@ pub struct WorkflowDefinition {
     pub steps: Vec<Step>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+read_object!(WorkflowDefinition "a workflow definition { id, name, version, steps }" { id: "id", name: "name", version: "version", steps: "steps" });
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct Step {
     pub id: String,
     pub name: String,
@@ -37,57 +41,55 @@ pub struct Step {
     pub when: Option<Condition>,
 }
 
+read_object!(Step "a step { id, name, clientFacing?, assignee?, handoff?, after?, when? }" { id: "id", name: "name", client_facing: "clientFacing" = false, assignee: "assignee" = None, handoff: "handoff" = None, after: "after" = None, when: "when" = None });
+
 /// "Handoff the case to…": an ownership transfer that must be completed before the step proceeds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct Handoff {
     pub to: Party,
-    #[serde(default = "yes")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub required: bool,
 }
 
-fn yes() -> bool {
-    true
-}
+read_object!(Handoff "a handoff { to, required? }" { to: "to", required: "required" = true });
 
 impl CheckInput for WorkflowDefinition {
-    fn check_limits(&self, path: &str) -> crate::Result<()> {
-        check_text(&self.id, &join_path(path, "id"))?;
-        check_text(&self.name, &join_path(path, "name"))?;
+    fn check_limits(&self, at: &At) -> crate::Result<()> {
+        check_text(&self.id, &at.key("id"))?;
+        check_text(&self.name, &at.key("name"))?;
         if self.version == 0 {
-            return Err(HandoffError::invalid_input(
-                join_path(path, "version"),
-                "A workflow version is an integer of at least 1.",
-            ));
+            return Err(at.key("version").error("must be an integer of at least 1"));
         }
-        let steps = join_path(path, "steps");
+        let steps = at.key("steps");
         check_count(self.steps.len(), MAX_STEPS, &steps)?;
         for (index, step) in self.steps.iter().enumerate() {
-            step.check_limits(&format!("{steps}[{index}]"))?;
+            step.check_limits(&steps.index(index))?;
         }
         Ok(())
     }
 }
 
 impl Step {
-    fn check_limits(&self, at: &str) -> crate::Result<()> {
-        check_text(&self.id, &join_path(at, "id"))?;
-        check_text(&self.name, &join_path(at, "name"))?;
+    fn check_limits(&self, at: &At) -> crate::Result<()> {
+        check_text(&self.id, &at.key("id"))?;
+        check_text(&self.name, &at.key("name"))?;
         if let Some(assignee) = &self.assignee {
-            assignee.check_limits(&join_path(at, "assignee"))?;
+            assignee.check_limits(&at.key("assignee"))?;
         }
         if let Some(handoff) = &self.handoff {
-            handoff.to.check_limits(&join_path(at, "handoff.to"))?;
+            handoff.to.check_limits(&at.key("handoff").key("to"))?;
         }
         if let Some(after) = &self.after {
-            let after_path = join_path(at, "after");
-            check_count(after.len(), MAX_STEPS, &after_path)?;
+            let after_at = at.key("after");
+            check_count(after.len(), MAX_STEPS, &after_at)?;
             for (i, id) in after.iter().enumerate() {
-                check_text(id, &format!("{after_path}[{i}]"))?;
+                check_text(id, &after_at.index(i))?;
             }
         }
         if let Some(when) = &self.when {
-            when.check_limits(&join_path(at, "when"))?;
+            when.check_limits(&at.key("when"))?;
         }
         Ok(())
     }

@@ -7,7 +7,7 @@
 //! (`concurrent-handoffs`), the owner at a join is the one after the predecessor with the most
 //! handoffs behind it: the later branch wins, which the pass tracks with `handoffs`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use crate::graph::StepGraph;

@@ -18,6 +18,7 @@ pub(crate) use flow::OwnerFlow;
 
 /// The stable rule codes of SPEC §3, plus the extensions listed in the README.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "kebab-case")]
 pub enum RuleCode {
     EmptyWorkflow,
@@ -81,6 +82,7 @@ impl RuleCode {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -89,6 +91,7 @@ pub enum Severity {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Diagnostic {
     pub code: RuleCode,
@@ -101,6 +104,7 @@ pub struct Diagnostic {
 
 /// Who owns the case while a step's work is done.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct TimelineEntry {
     pub step_id: String,
@@ -114,6 +118,7 @@ pub struct TimelineEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Validation {
     pub ok: bool,
     pub diagnostics: Vec<Diagnostic>,
@@ -123,6 +128,7 @@ pub struct Validation {
 /// A `validateConfig` finding: a diagnostic and the workflow it concerns (`None` for
 /// firm-wide findings).
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigDiagnostic {
     #[serde(flatten)]
@@ -132,6 +138,7 @@ pub struct ConfigDiagnostic {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct ConfigValidation {
     pub ok: bool,
     pub diagnostics: Vec<ConfigDiagnostic>,
@@ -187,9 +194,16 @@ impl Findings {
         self.found.push((step, Diagnostic { code, severity, message, step_id, path }));
     }
 
-    fn into_sorted(mut self) -> Vec<Diagnostic> {
-        self.found.sort_by_key(|(step, _)| step.map_or(0, |s| s + 1));
-        self.found.into_iter().map(|(_, d)| d).collect()
+    /// Workflow-level findings first, then by step position; within a step, in rule order.
+    fn into_sorted(self, steps: usize) -> Vec<Diagnostic> {
+        let mut buckets: Vec<Vec<Diagnostic>> = vec![Vec::new(); steps + 1];
+        for (step, diagnostic) in self.found {
+            let bucket = step.map_or(0, |s| s + 1).min(steps);
+            if let Some(bucket) = buckets.get_mut(bucket) {
+                bucket.push(diagnostic);
+            }
+        }
+        buckets.into_iter().flatten().collect()
     }
 }
 
@@ -205,7 +219,7 @@ pub(crate) fn validate_workflow(
     let subject = Subject { def, graph, roster, owners, flow: &flow, scope };
     let mut findings = Findings::default();
     rules::run_all(&subject, &mut findings);
-    let diagnostics = findings.into_sorted();
+    let diagnostics = findings.into_sorted(def.steps.len());
     Validation {
         ok: diagnostics.iter().all(|d| d.severity != Severity::Error),
         diagnostics,
@@ -218,7 +232,7 @@ pub(crate) fn validate_config(config: &EngineConfig, graphs: &[StepGraph], roste
         .into_iter()
         .map(|diagnostic| ConfigDiagnostic { diagnostic, workflow_id: None, workflow_version: None })
         .collect();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = rustc_hash::FxHashSet::default();
     for (index, (def, graph)) in config.workflows.iter().zip(graphs).enumerate() {
         let tag = |diagnostic| ConfigDiagnostic {
             diagnostic,

@@ -1,14 +1,15 @@
 //! `invalid-condition`: a `when` that can never mean anything.
 
-use crate::input::id_problem;
-use crate::model::Condition;
+use crate::input::{id_problem, join_path};
+use crate::model::{node_path, Condition};
 use crate::validate::{Findings, RuleCode, Subject};
 
 pub fn invalid_conditions(s: &Subject, out: &mut Findings) {
     for (index, step) in s.def.steps.iter().enumerate() {
         let Some(when) = &step.when else { continue };
-        for (node, path, _) in when.nodes(&format!("steps[{index}].when")) {
-            let problem = match node {
+        let nodes = when.walk();
+        for (at, node) in nodes.iter().enumerate() {
+            let problem = match node.condition {
                 Condition::All(list) if list.is_empty() => Some(("all", "an empty \"all\" list")),
                 Condition::Any(list) if list.is_empty() => Some(("any", "an empty \"any\" list")),
                 Condition::In { values, .. } if values.is_empty() => Some(("in", "an empty \"in\" list")),
@@ -19,7 +20,8 @@ pub fn invalid_conditions(s: &Subject, out: &mut Findings) {
             };
             if let Some((field, what)) = problem {
                 let message = format!("The condition of step {} has {what}, which means nothing.", step.name);
-                out.add(RuleCode::InvalidCondition, s, Some(index), format!("{path}.{field}"), message);
+                let path = join_path(&join_path(&format!("steps[{index}].when"), &node_path(&nodes, at)), field);
+                out.add(RuleCode::InvalidCondition, s, Some(index), path, message);
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Firm-wide findings of `validateConfig`: the directory itself and the Workflow Owners
 //! settings that no single workflow owns.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::input::id_problem;
 use crate::model::{EngineConfig, Party, PartyKind};
@@ -30,7 +30,7 @@ fn directory_ids(config: &EngineConfig, out: &mut Vec<Diagnostic>) {
         ("teams", directory.teams.iter().map(|t| (t.id.as_str(), t.name.as_str())).collect()),
     ];
     for (list, entries) in lists {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for (index, (id, name)) in entries.into_iter().enumerate() {
             let path = format!("directory.{list}[{index}].id");
             if let Some(problem) = id_problem(id) {

@@ -1,6 +1,6 @@
 //! Rules about the shape of the step list: empty, ids, duplicates, `after` links, cycles.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::list_names;
 use crate::input::id_problem;
@@ -30,7 +30,7 @@ pub fn invalid_ids(s: &Subject, out: &mut Findings) {
 
 /// `duplicate-step-id`: reported on every step after the first that uses an id.
 pub fn duplicate_step_ids(s: &Subject, out: &mut Findings) {
-    let mut first: HashMap<&str, usize> = HashMap::new();
+    let mut first: HashMap<&str, usize> = HashMap::default();
     for (index, step) in s.def.steps.iter().enumerate() {
         match first.get(step.id.as_str()) {
             Some(&earlier) => {

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `npm run build`: the npm package in pkg/ (wasm32 release build, wasm-bindgen, wasm-opt -Oz,
+# the JS entries), then its size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+cargo build --release --target wasm32-unknown-unknown --lib --quiet
+rm -rf pkg
+mkdir -p pkg/wasm
+.tools/bin/wasm-bindgen --target web --out-dir pkg/wasm --out-name handoff_engine \
+  --remove-name-section --remove-producers-section \
+  target/wasm32-unknown-unknown/release/handoff_engine.wasm
+rm -f pkg/wasm/handoff_engine_bg.wasm.d.ts
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-reference-types --enable-multivalue --enable-mutable-globals --zero-filled-memory \
+  pkg/wasm/handoff_engine_bg.wasm -o pkg/wasm/handoff_engine_bg.wasm
+cp js/index.js js/node.js js/error.js js/index.d.ts pkg/
+
+wasm=pkg/wasm/handoff_engine_bg.wasm
+raw=$(wc -c < "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+glue=$(cat pkg/wasm/handoff_engine.js pkg/*.js | wc -c)
+printf 'built pkg/: handoff_engine_bg.wasm %d bytes (%.1f KiB), gzipped %d bytes (%.1f KiB); JS glue %d bytes\n' \
+  "$raw" "$(echo "$raw/1024" | bc -l)" "$gz" "$(echo "$gz/1024" | bc -l)" "$glue"

@@ -1,0 +1,56 @@
+//! Crossing the boundary as JSON text, both ways.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tsify::{Ts, Tsify};
+use wasm_bindgen::JsValue;
+
+use super::error::to_js;
+use crate::case::Command;
+use crate::input::{from_json, CheckInput};
+use crate::HandoffError;
+
+/// The JSON text of a JS value, or `invalid-input` if it has none (undefined, a function, a
+/// symbol) or `JSON.stringify` throws (a BigInt, a cycle, nesting deeper than JS's stack).
+#[inline(never)]
+fn text_of(value: &JsValue) -> Result<String, HandoffError> {
+    match js_sys::JSON::stringify(value) {
+        Ok(text) => JsValue::from(text).as_string().ok_or_else(|| {
+            HandoffError::invalid_input("", "Expected a JSON value; got undefined, a function or a symbol.")
+        }),
+        Err(thrown) => {
+            let why = js_sys::Error::from(thrown).message();
+            Err(HandoffError::invalid_input("", format!("The value cannot be read as JSON: {}.", String::from(why))))
+        }
+    }
+}
+
+/// Reads argument `argument` (named in error paths when a call takes several values).
+#[inline(never)]
+pub(crate) fn read<T: DeserializeOwned + CheckInput>(value: &JsValue, argument: Option<&str>) -> Result<T, JsValue> {
+    text_of(value).and_then(|text| from_json(&text)).map_err(|error| to_js(prefixed(error, argument)))
+}
+
+#[inline(never)]
+pub(crate) fn read_command(value: &JsValue) -> Result<Command, JsValue> {
+    text_of(value).and_then(|text| Command::from_json(&text)).map_err(|error| to_js(prefixed(error, Some("command"))))
+}
+
+fn prefixed(error: HandoffError, argument: Option<&str>) -> HandoffError {
+    match argument {
+        Some(argument) => error.under(argument),
+        None => error,
+    }
+}
+
+#[inline(never)]
+pub(crate) fn write<T: Serialize + Tsify>(value: &T) -> Result<Ts<T>, JsValue> {
+    write_value(value).map(Ts::new_unchecked)
+}
+
+#[inline(never)]
+pub(crate) fn write_value<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| to_js(HandoffError::invalid_input("", format!("The result cannot be written: {e}."))))?;
+    js_sys::JSON::parse(&text)
+}

@@ -1,0 +1,91 @@
+//! The JavaScript face of the engine (SPEC §5): the `Engine` class. The only module that knows
+//! about `JsValue`; it translates and holds no business rule.
+//!
+//! Values cross as JSON text: `JSON.stringify` on the way in (so BigInts, cycles, symbols and
+//! absurd nesting fail in JS, where it can be caught), then the same `input::from_json` as the
+//! server, with its limits and paths; `JSON.parse` of serde_json's output on the way out. One
+//! serializer for every value: maps are plain objects, absent optionals are `null`.
+
+mod convert;
+mod error;
+
+use tsify::Ts;
+use wasm_bindgen::prelude::*;
+
+use crate::case::{Actor, CaseState, Command, Ctx, StartCase};
+use crate::model::{EngineConfig, WorkflowDefinition};
+use crate::validate::{ConfigValidation, Validation};
+use crate::Outcome;
+use convert::{read, read_command, write};
+
+/// A compiled configuration: validates workflow edits and runs cases.
+#[wasm_bindgen(js_name = Engine)]
+pub struct JsEngine {
+    engine: crate::Engine,
+}
+
+#[wasm_bindgen(js_class = Engine)]
+impl JsEngine {
+    /// Throws `HandoffError("invalid-input")` on a bad shape only; semantic problems are
+    /// `validateConfig`'s to report.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: &Ts<EngineConfig>) -> Result<JsEngine, JsValue> {
+        let config: EngineConfig = read(&config.js_value(), None)?;
+        Ok(JsEngine { engine: crate::Engine::new(config) })
+    }
+
+    /// Validates a workflow edit against this engine's directory and Workflow Owners.
+    #[wasm_bindgen(js_name = validateWorkflow)]
+    pub fn validate_workflow(&self, def: &Ts<WorkflowDefinition>) -> Result<Ts<Validation>, JsValue> {
+        let def: WorkflowDefinition = read(&def.js_value(), None)?;
+        write(&self.engine.validate_workflow(&def))
+    }
+
+    /// Validates every workflow and the firm-wide settings.
+    #[wasm_bindgen(js_name = validateConfig)]
+    pub fn validate_config(&self) -> Result<Ts<ConfigValidation>, JsValue> {
+        write(&self.engine.validate_config())
+    }
+
+    /// Starts a case on the newest version of its workflow.
+    #[wasm_bindgen(js_name = startCase)]
+    pub fn start_case(&self, input: &Ts<StartCase>, ctx: &Ts<Ctx>) -> Result<Ts<Outcome>, JsValue> {
+        let input: StartCase = read(&input.js_value(), Some("input"))?;
+        let ctx: Ctx = read(&ctx.js_value(), Some("ctx"))?;
+        write(&self.engine.start_case(&input, &ctx).map_err(error::to_js)?)
+    }
+
+    /// Decides a command and applies its events; throws `HandoffError` on rejection.
+    pub fn execute(&self, state: &Ts<CaseState>, command: &Ts<Command>, ctx: &Ts<Ctx>) -> Result<Ts<Outcome>, JsValue> {
+        let (state, command, ctx) = read_call(state, command, ctx)?;
+        write(&self.engine.execute(&state, &command, &ctx).map_err(error::to_js)?)
+    }
+
+    /// Whether `execute` would accept the command. Never throws.
+    #[wasm_bindgen(unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string }")]
+    pub fn check(&self, state: &Ts<CaseState>, command: &Ts<Command>, ctx: &Ts<Ctx>) -> JsValue {
+        let verdict = read_call(state, command, ctx)
+            .and_then(|(state, command, ctx)| self.engine.check(&state, &command, &ctx).map_err(error::to_js));
+        error::verdict(verdict)
+    }
+
+    /// What `actor` may do now, for enabling buttons.
+    #[wasm_bindgen(js_name = allowedCommands, unchecked_return_type = "AllowedCommand[]")]
+    pub fn allowed_commands(&self, state: &Ts<CaseState>, actor: &Ts<Actor>) -> Result<JsValue, JsValue> {
+        let state: CaseState = read(&state.js_value(), Some("state"))?;
+        let actor: Actor = read(&actor.js_value(), Some("actor"))?;
+        let allowed = self.engine.allowed_commands(&state, &actor).map_err(error::to_js)?;
+        convert::write_value(&allowed)
+    }
+}
+
+fn read_call(
+    state: &Ts<CaseState>,
+    command: &Ts<Command>,
+    ctx: &Ts<Ctx>,
+) -> Result<(CaseState, Command, Ctx), JsValue> {
+    let state: CaseState = read(&state.js_value(), Some("state"))?;
+    let command = read_command(&command.js_value())?;
+    let ctx: Ctx = read(&ctx.js_value(), Some("ctx"))?;
+    Ok((state, command, ctx))
+}
