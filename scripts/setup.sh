@@ -11,6 +11,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(.tools/bin/wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $version" ] &&
+  [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $version" ]; then
+  echo "setup: using $(command -v wasm-bindgen) ($version)"
+  mkdir -p .tools/bin
+  for tool in wasm-bindgen wasm-bindgen-test-runner; do ln -sf "$(dirname "$(command -v wasm-bindgen)")/$tool" .tools/bin/$tool; done
+fi
 if [ "$(.tools/bin/wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $version" ]; then
   echo "setup: installing wasm-bindgen-cli $version into .tools/ (a few minutes, once)"
   # No --locked: a dependency of the CLI is not at its locked version in the registry.

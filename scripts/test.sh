@@ -2,10 +2,21 @@
 # `npm test`: build, then every test suite. Installs what is missing first (idempotent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh --browser
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$PWD/.tools/bin/wasm-bindgen-test-runner"
 
 echo "== formatting"
 cargo fmt --all -- --check
-echo "== clippy (warnings denied)"
+echo "== clippy, native and wasm32 (warnings denied)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --quiet -- -D warnings
 echo "== native tests"
 cargo test --workspace --quiet
+echo "== build the npm package"
+bash scripts/build.sh
+echo "== bindings in Node (wasm-bindgen-test)"
+cargo test --target wasm32-unknown-unknown --test wasm_bindings
+echo "== bindings in headless Chromium (wasm-bindgen-test)"
+WASM_BINDGEN_USE_BROWSER=1 cargo test --target wasm32-unknown-unknown --test wasm_bindings
+echo "== the packed package in a fresh project"
+bash scripts/test-package.sh

@@ -18,8 +18,9 @@ pub mod model;
 mod object;
 mod roster;
 pub mod validate;
+/// The JavaScript facade (wasm32 only): the `Engine` class of the npm package.
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use engine::{CompiledWorkflow, Engine, Outcome};
 pub use error::{ErrorCode, ErrorDetails, HandoffError, Result};

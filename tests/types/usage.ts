@@ -1,0 +1,96 @@
+// Compiled with `tsc --strict --noEmit` against the installed package: the declarations describe
+// the API precisely enough that correct code compiles and wrong code does not.
+import {
+  init,
+  Engine,
+  HandoffError,
+  type AllowedCommand,
+  type CaseState,
+  type CheckResult,
+  type Command,
+  type Ctx,
+  type EngineConfig,
+  type ErrorCode,
+  type Event,
+  type Outcome,
+  type Party,
+  type TimelineEntry,
+  type Validation,
+  type WorkflowDefinition,
+} from "handoff-engine";
+
+await init();
+
+const config: EngineConfig = {
+  directory: {
+    members: [{ id: "dana", name: "Dana Whitfield", teams: ["documents"], admin: false }],
+    roles: [{ id: "paralegal", name: "Paralegal" }],
+    teams: [{ id: "documents", name: "Documents Team" }],
+  },
+  owners: { default: { kind: "team", id: "documents" }, workflows: { "chapter-7": { kind: "team", id: "documents" } } },
+  workflows: [],
+};
+const engine = new Engine(config);
+
+const def: WorkflowDefinition = {
+  id: "chapter-7",
+  name: "Chapter 7",
+  version: 1,
+  steps: [
+    { id: "documents", name: "Document collection" },
+    { id: "questionnaire", name: "Questionnaire", clientFacing: true, assignee: null },
+    {
+      id: "review",
+      name: "Client review call",
+      after: ["questionnaire"],
+      handoff: { to: { kind: "role", id: "paralegal" }, required: false },
+      when: { all: [{ fact: "chapter", in: [7, 13] }, { not: { fact: "business", equals: true } }] },
+    },
+  ],
+};
+const validation: Validation = engine.validateWorkflow(def);
+const entry: TimelineEntry | undefined = validation.timeline[0];
+const owner: Party | null = entry ? entry.owner : null;
+const severities: ("error" | "warning" | "info")[] = validation.diagnostics.map((d) => d.severity);
+
+const ctx: Ctx = { actor: { kind: "member", id: "dana" }, at: "2026-11-25T09:00:00Z" };
+const started: Outcome = engine.startCase({ caseId: "c-1", workflowId: "chapter-7", facts: { chapter: 7 } }, ctx);
+const command: Command = { type: "completeHandoff", stepId: "review", to: "dana" };
+const next: CaseState = engine.execute(started.state, command, ctx).state;
+const verdict: CheckResult = engine.check(next, { type: "assignStep", stepId: "documents", to: null }, ctx);
+if (!verdict.ok) {
+  const code: ErrorCode = verdict.code;
+  console.log(code, verdict.message);
+}
+const buttons: AllowedCommand[] = engine.allowedCommands(next, { kind: "client" });
+const candidates: string[] = buttons.flatMap((b) => b.candidates ?? []);
+
+try {
+  engine.execute(next, { type: "skipStep", stepId: "documents", reason: "Client already sent them" }, ctx);
+} catch (error) {
+  if (error instanceof HandoffError) {
+    const code: ErrorCode = error.code;
+    const path: string | undefined = error.details.path;
+    console.log(code, path, error.message);
+  }
+}
+
+function describe(event: Event): string {
+  switch (event.type) {
+    case "handoffCompleted":
+      return `${event.from.id} -> ${event.to.id} at ${event.at}`;
+    case "stepAssigned":
+      return event.to === null ? "unassigned" : event.to.id;
+    default:
+      return event.type;
+  }
+}
+console.log(owner, severities, candidates, started.events.map(describe));
+
+// @ts-expect-error: not a command type
+const unknown: Command = { type: "launchRocket" };
+// @ts-expect-error: a step status is one of five
+const status: CaseState["steps"][string]["status"] = "done";
+// @ts-expect-error: a party has a kind
+const nobody: Party = { id: "dana" };
+console.log(unknown, status, nobody);

@@ -1,0 +1,185 @@
+//! The bindings, run by wasm-bindgen-test in Node and in headless Chromium: conversions, errors,
+//! and junk of every JS kind, after which the instance must keep working.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use handoff_engine::wasm::JsEngine;
+use js_sys::{Array, Object, Reflect, JSON};
+use tsify::Ts;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+const FIRM: &str = include_str!("../config/example-firm.json");
+
+fn js(text: &str) -> JsValue {
+    JSON::parse(text).unwrap()
+}
+
+fn ts<T: tsify::Tsify>(value: &JsValue) -> Ts<T> {
+    Ts::new_unchecked(value.clone())
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).unwrap()
+}
+
+fn text(value: &JsValue) -> String {
+    JSON::stringify(value).unwrap().into()
+}
+
+fn engine() -> JsEngine {
+    JsEngine::new(&ts(&js(FIRM))).unwrap()
+}
+
+fn ctx(member: &str) -> JsValue {
+    js(&format!(r#"{{ "actor": {{ "kind": "member", "id": "{member}" }}, "at": "2026-11-25T09:00:00Z" }}"#))
+}
+
+fn assert_handoff_error(error: &JsValue, code: &str) {
+    assert!(error.is_instance_of::<js_sys::Error>(), "a real Error: {}", text(error));
+    assert_eq!(get(error, "name").as_string().as_deref(), Some("HandoffError"));
+    assert_eq!(get(error, "code").as_string().as_deref(), Some(code), "{:?}", get(error, "message"));
+    assert!(get(error, "message").as_string().is_some_and(|m| !m.is_empty()));
+    assert!(get(error, "details").is_object());
+}
+
+/// Every kind of garbage a JS caller could pass.
+fn junk() -> Vec<(&'static str, JsValue)> {
+    let mut deep: JsValue = Array::new().into();
+    for _ in 0..5_000 {
+        deep = Array::of1(&deep).into();
+    }
+    let mut deeper: JsValue = Array::new().into();
+    for _ in 0..200_000 {
+        deeper = Array::of1(&deeper).into();
+    }
+    let cyclic = Object::new();
+    Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
+    let extra = js(FIRM);
+    Reflect::set(&extra, &"surprise".into(), &JsValue::TRUE).unwrap();
+    vec![
+        ("undefined", JsValue::UNDEFINED),
+        ("null", JsValue::NULL),
+        ("NaN", JsValue::from_f64(f64::NAN)),
+        ("a number", JsValue::from_f64(42.0)),
+        ("a BigInt", js_sys::BigInt::from(10u64).into()),
+        ("a symbol", js_sys::Symbol::for_("handoff").into()),
+        ("a function", js_sys::Function::new_no_args("return 1").into()),
+        ("a Map", js_sys::Map::new().into()),
+        ("a 1 MiB string", JsValue::from_str(&"x".repeat(1 << 20))),
+        ("arrays 5,000 deep", deep),
+        ("arrays 200,000 deep", deeper),
+        ("a cyclic object", cyclic.into()),
+        ("an object with an extra field", extra),
+    ]
+}
+
+#[wasm_bindgen_test]
+fn junk_of_every_kind_is_invalid_input_and_the_instance_keeps_working() {
+    let engine = engine();
+    let state = get(
+        &engine
+            .start_case(&ts(&js(r#"{"caseId":"c","workflowId":"chapter-7"}"#)), &ts(&ctx("dana")))
+            .unwrap()
+            .js_value(),
+        "state",
+    );
+    for (what, value) in junk() {
+        let error = JsEngine::new(&ts(&value)).err().unwrap_or_else(|| panic!("new Engine({what}) was accepted"));
+        assert_handoff_error(&error, "invalid-input");
+        assert_handoff_error(&engine.validate_workflow(&ts(&value)).err().unwrap(), "invalid-input");
+        assert_handoff_error(&engine.start_case(&ts(&value), &ts(&ctx("dana"))).err().unwrap(), "invalid-input");
+        assert_handoff_error(
+            &engine.execute(&ts(&state), &ts(&value), &ts(&ctx("dana"))).err().unwrap(),
+            "invalid-input",
+        );
+        assert_handoff_error(
+            &engine.execute(&ts(&value), &ts(&js(r#"{"type":"claim"}"#)), &ts(&ctx("dana"))).err().unwrap(),
+            "invalid-input",
+        );
+        assert_handoff_error(&engine.allowed_commands(&ts(&state), &ts(&value)).err().unwrap(), "invalid-input");
+        let verdict = engine.check(&ts(&state), &ts(&js(r#"{"type":"claim"}"#)), &ts(&value));
+        assert_eq!(get(&verdict, "ok"), JsValue::FALSE, "{what}");
+        assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("invalid-input"));
+    }
+    // Still alive and correct after all of it.
+    let report = engine.validate_config().unwrap();
+    assert_eq!(get(&report.js_value(), "ok"), JsValue::TRUE);
+    let verdict = engine.check(&ts(&state), &ts(&js(r#"{"type":"claim"}"#)), &ts(&ctx("dana")));
+    assert_eq!(get(&verdict, "ok"), JsValue::TRUE);
+}
+
+#[wasm_bindgen_test]
+fn invalid_input_names_the_argument_and_the_field() {
+    let engine = engine();
+    let state = get(
+        &engine
+            .start_case(&ts(&js(r#"{"caseId":"c","workflowId":"chapter-7"}"#)), &ts(&ctx("dana")))
+            .unwrap()
+            .js_value(),
+        "state",
+    );
+    let error = engine
+        .execute(&ts(&state), &ts(&js(r#"{"type":"completeStep","stepId":7}"#)), &ts(&ctx("dana")))
+        .err()
+        .unwrap();
+    assert_eq!(get(&get(&error, "details"), "path").as_string().as_deref(), Some("command.stepId"));
+    let error = engine
+        .execute(&ts(&state), &ts(&js(r#"{"type":"claim"}"#)), &ts(&js(r#"{"actor":{"kind":"client"},"at":"noon"}"#)))
+        .err()
+        .unwrap();
+    assert_eq!(get(&get(&error, "details"), "path").as_string().as_deref(), Some("ctx.at"));
+    let def = js(r#"{"id":"w","name":"W","version":1,"steps":[{"id":"a","name":"A","handof":null}]}"#);
+    let error = engine.validate_workflow(&ts(&def)).err().unwrap();
+    assert_eq!(get(&get(&error, "details"), "path").as_string().as_deref(), Some("steps[0].handof"));
+}
+
+#[wasm_bindgen_test]
+fn values_cross_as_plain_objects_with_null_for_absent() {
+    let engine = engine();
+    let def = js(r#"{"id":"chapter-7","name":"C7","version":1,"steps":[
+        {"id":"a","name":"Intake"},
+        {"id":"b","name":"Review","handoff":{"to":{"kind":"role","id":"paralegal"},"required":false}}]}"#);
+    let validation = engine.validate_workflow(&ts(&def)).unwrap().js_value();
+    let review = Reflect::get_u32(&get(&validation, "timeline"), 1).unwrap();
+    assert!(get(&review, "owner").is_null(), "an unknown owner is null, not undefined");
+    assert_eq!(Array::from(&get(&review, "possibleOwners")).length(), 2);
+    let input = js(
+        r#"{"caseId":"c","workflowId":"chapter-7","facts":{"chapter":7,"ratio":0.5,"business":false},"caseRoles":{"paralegal":"paula"}}"#,
+    );
+    let started = engine.start_case(&ts(&input), &ts(&ctx("dana"))).unwrap().js_value();
+    let state = get(&started, "state");
+    let roles = get(&state, "caseRoles");
+    assert_eq!(Object::get_prototype_of(&roles), Object::get_prototype_of(&Object::new()), "maps are plain objects");
+    assert_eq!(text(&get(&state, "facts")), r#"{"business":false,"chapter":7,"ratio":0.5}"#);
+    assert!(get(&state, "pendingHandoff").is_null());
+    let events = Array::from(&get(&started, "events"));
+    assert_eq!(get(&events.get(0), "type").as_string().as_deref(), Some("caseStarted"));
+}
+
+#[wasm_bindgen_test]
+fn rejections_are_handoff_errors_with_their_code() {
+    let engine = engine();
+    let state = get(
+        &engine
+            .start_case(&ts(&js(r#"{"caseId":"c","workflowId":"chapter-7"}"#)), &ts(&ctx("dana")))
+            .unwrap()
+            .js_value(),
+        "state",
+    );
+    let error = engine
+        .execute(&ts(&state), &ts(&js(r#"{"type":"completeStep","stepId":"petition"}"#)), &ts(&ctx("dana")))
+        .err()
+        .unwrap();
+    assert_handoff_error(&error, "step-not-active");
+    assert_eq!(get(&get(&error, "details"), "stepId").as_string().as_deref(), Some("petition"));
+    let error =
+        engine.start_case(&ts(&js(r#"{"caseId":"c","workflowId":"chapter-9"}"#)), &ts(&ctx("dana"))).err().unwrap();
+    assert_handoff_error(&error, "unknown-case-workflow");
+    let verdict = engine.check(
+        &ts(&state),
+        &ts(&js(r#"{"type":"transferOwnership","to":{"kind":"member","id":"paula"},"reason":"x"}"#)),
+        &ts(&ctx("dana")),
+    );
+    assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("not-permitted"));
+}
