@@ -5,12 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-cargo build --release --target wasm32-unknown-unknown --lib --quiet
+cargo build --profile wasm --target wasm32-unknown-unknown --lib --quiet
 rm -rf pkg
 mkdir -p pkg/wasm
 .tools/bin/wasm-bindgen --target web --out-dir pkg/wasm --out-name handoff_engine \
   --remove-name-section --remove-producers-section \
-  target/wasm32-unknown-unknown/release/handoff_engine.wasm
+  target/wasm32-unknown-unknown/wasm/handoff_engine.wasm
 rm -f pkg/wasm/handoff_engine_bg.wasm.d.ts
 # `[Symbol.dispose]()` needs TypeScript's esnext.disposable lib: a strict project on ES2022 libs
 # would fail to compile against it. The method still exists at runtime; `free()` is typed.

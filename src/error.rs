@@ -23,6 +23,10 @@ pub enum ErrorCode {
     TargetIneligible,
     RevertNotAllowed,
     CaseClosed,
+    /// Sync: a `startCase` mutation for a case id that already exists.
+    CaseExists,
+    /// Sync: a command mutation for a case the server does not have.
+    UnknownCase,
 }
 
 impl ErrorCode {
@@ -40,6 +44,8 @@ impl ErrorCode {
             ErrorCode::TargetIneligible => "target-ineligible",
             ErrorCode::RevertNotAllowed => "revert-not-allowed",
             ErrorCode::CaseClosed => "case-closed",
+            ErrorCode::CaseExists => "case-exists",
+            ErrorCode::UnknownCase => "unknown-case",
         }
     }
 }

@@ -125,6 +125,7 @@ fn shape_error(text: &str, error: &serde_json::Error) -> HandoffError {
             }
         }
     }
+    let reason = reason.strip_suffix('.').unwrap_or(reason);
     let message = if reason.starts_with("recursion limit exceeded") {
         "The input is nested too deeply.".to_owned()
     } else if path.is_empty() {

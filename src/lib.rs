@@ -17,6 +17,7 @@ pub mod input;
 pub mod model;
 mod object;
 mod roster;
+pub mod sync;
 pub mod validate;
 /// The JavaScript facade (wasm32 only): the `Engine` class of the npm package.
 #[cfg(target_arch = "wasm32")]

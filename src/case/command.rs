@@ -158,6 +158,14 @@ impl Command {
     }
 }
 
+/// A command nested in another value (a sync mutation). `Command::from_json` names the bad field
+/// more precisely; here a misfit is reported at the command.
+impl<'de> Deserialize<'de> for Command {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        RawCommand::deserialize(deserializer)?.into_command().map_err(|error| de::Error::custom(error.message))
+    }
+}
+
 /// Every field any command may have; `into_command` checks which belong to the type.
 struct RawCommand {
     kind: String,

@@ -1,0 +1,338 @@
+//! Randomized fault injection, seeded and reproducible: several clients (the pure `Replica` that
+//! the browser's CaseStore uses) work on shared cases through a network that drops, duplicates,
+//! delays and reorders requests and responses, while the server is killed and restarted. At the
+//! end: every mutation took effect exactly once, in each client's order; every queue is empty;
+//! every client's view equals the server's state; every rejection was reported once.
+//!
+//! `FAULT_SEEDS=200 cargo test -p handoff-server --release --test faults` for a long run
+//! (`FAULT_SEED=n` runs one seed).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use common::*;
+use handoff_engine::case::{Actor, CaseState, Command, CommandType, Ctx, StartCase};
+use handoff_engine::input::from_json;
+use handoff_engine::sync::{PullResponse, PushResponse, Replica};
+use handoff_engine::Engine;
+use serde_json::Value;
+
+const EXAMPLE_FIRM: &str = include_str!("../../config/example-firm.json");
+
+/// xorshift64*: small, seeded, reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// The faulty network between the clients and the server.
+struct Net {
+    server: Server,
+    faults: bool,
+    /// Requests that will arrive late, after their sender gave up on them.
+    delayed: Vec<(String, String, String)>,
+    tally: Tally,
+}
+
+/// What the faults did, for the summary line.
+#[derive(Default, Debug)]
+struct Tally {
+    exchanges: u32,
+    lost_requests: u32,
+    lost_responses: u32,
+    duplicated: u32,
+    delayed: u32,
+    restarts: u32,
+    mutations: u64,
+    rejections: u64,
+}
+
+impl Net {
+    fn send(&self, token: &str, path: &str, body: &str) -> Option<(u16, Value)> {
+        let request = agent()
+            .post(&self.server.url(path))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/json");
+        let mut response = request.send(body).ok()?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().with_config().limit(64 << 20).read_to_string().ok()?;
+        Some((status, serde_json::from_str(&text).ok()?))
+    }
+
+    /// One exchange; `None` is what the client sees when a request or its response is lost.
+    fn exchange(&mut self, rng: &mut Rng, token: &str, path: &str, body: String) -> Option<(u16, Value)> {
+        self.tally.exchanges += 1;
+        if self.faults && !self.delayed.is_empty() && rng.chance(25) {
+            let (token, path, body) = self.delayed.swap_remove(rng.below(self.delayed.len()));
+            self.send(&token, &path, &body); // arrives late, out of order; nobody reads the reply
+        }
+        if !self.faults {
+            return self.send(token, path, &body);
+        }
+        match rng.below(100) {
+            0..=7 => {
+                self.tally.lost_requests += 1;
+                None
+            }
+            8..=15 => {
+                self.tally.delayed += 1;
+                self.delayed.push((token.to_owned(), path.to_owned(), body));
+                None
+            }
+            roll => {
+                let response = self.send(token, path, &body);
+                if roll < 24 {
+                    self.tally.duplicated += 1;
+                    self.send(token, path, &body); // duplicated on the way
+                }
+                if roll >= 92 {
+                    self.tally.lost_responses += 1;
+                    return None; // the response is lost
+                }
+                response
+            }
+        }
+    }
+
+    fn restart(&mut self, rng: &mut Rng) {
+        let db = self.server.db.clone();
+        if rng.chance(50) {
+            self.server.kill();
+        } else {
+            assert!(self.server.terminate().success());
+        }
+        self.server = Server::start(&db);
+        self.tally.restarts += 1;
+    }
+}
+
+struct Client {
+    token: &'static str,
+    actor: Actor,
+    replica: Replica,
+    /// Every rejection reported to this client, by id.
+    reported: Vec<u64>,
+}
+
+impl Client {
+    fn ctx(&self, step: usize) -> Ctx {
+        Ctx { actor: self.actor.clone(), at: format!("2026-11-25T{:02}:{:02}:00Z", 9 + step / 60 % 10, step % 60) }
+    }
+
+    /// Push, then pull, as CaseStore.sync() does. A lost exchange simply ends the attempt.
+    fn sync(&mut self, net: &mut Net, rng: &mut Rng) {
+        if let Some(request) = self.replica.push_request() {
+            match net.exchange(rng, self.token, "/sync/push", serde_json::to_string(&request).unwrap()) {
+                Some((200, body)) => {
+                    let response: PushResponse = from_json(&body.to_string()).unwrap();
+                    self.reported.extend(self.replica.apply_push(&response).iter().map(|r| r.id));
+                }
+                Some((status, body)) => panic!("push failed with {status}: {body}"),
+                None => return,
+            }
+        }
+        match net.exchange(rng, self.token, "/sync/pull", serde_json::to_string(&self.replica.pull_request()).unwrap())
+        {
+            Some((200, body)) => {
+                let response: PullResponse = from_json(&body.to_string()).unwrap();
+                self.reported.extend(self.replica.apply_pull(response).iter().map(|r| r.id));
+            }
+            Some((status, body)) => panic!("pull failed with {status}: {body}"),
+            None => {}
+        }
+    }
+
+    /// Does something a user of this client could do now, optimistically.
+    fn act(&mut self, engine: &Engine, rng: &mut Rng, step: usize) {
+        let ctx = self.ctx(step);
+        let views = self.replica.views(engine);
+        if views.is_empty() || (self.actor != Actor::Client && rng.chance(12)) {
+            if let Actor::Member { id } = &self.actor {
+                let case_id = format!("{id}-{step}");
+                let input = StartCase {
+                    case_id,
+                    workflow_id: "chapter-7".into(),
+                    facts: Default::default(),
+                    case_roles: Default::default(),
+                };
+                let _ = self.replica.start_case(engine, input, &ctx);
+            }
+            return;
+        }
+        let cases: Vec<(&String, &CaseState)> = views.iter().collect();
+        let (case_id, state) = cases[rng.below(cases.len())];
+        let allowed = engine.allowed_commands(state, &self.actor).unwrap();
+        let useful: Vec<_> =
+            allowed.iter().filter(|a| !matches!(a.kind, CommandType::AssignStep | CommandType::SetCaseRole)).collect();
+        let Some(entry) = (!useful.is_empty()).then(|| useful[rng.below(useful.len())]) else { return };
+        let step_id = entry.step_id.clone().unwrap_or_default();
+        let command = match entry.kind {
+            CommandType::CompleteHandoff => {
+                let candidates = entry.candidates.clone().unwrap_or_default();
+                let to = (!candidates.is_empty()).then(|| candidates[rng.below(candidates.len())].clone());
+                Command::CompleteHandoff { step_id, to }
+            }
+            CommandType::RevertHandoff => Command::RevertHandoff { step_id, reason: None },
+            CommandType::Claim => Command::Claim,
+            CommandType::CompleteStep => Command::CompleteStep { step_id },
+            CommandType::SkipStep => Command::SkipStep { step_id, reason: "not needed".into() },
+            CommandType::TransferOwnership => Command::TransferOwnership {
+                to: handoff_engine::model::Party::team("documents"),
+                reason: "rebalancing".into(),
+            },
+            CommandType::AssignStep | CommandType::SetCaseRole => return,
+        };
+        let _ = self.replica.dispatch(engine, case_id, command, &ctx);
+    }
+}
+
+fn run(seed: u64) -> Tally {
+    let engine = Engine::from_json(EXAMPLE_FIRM).unwrap();
+    let mut rng = Rng::new(seed);
+    let db = temp_dir(&format!("faults-{seed}")).join("h.sqlite");
+    let mut net = Net { server: Server::start(&db), faults: true, delayed: Vec::new(), tally: Tally::default() };
+    let members = [
+        ("dana-token", "dana"),
+        ("devon-token", "devon"),
+        ("paula-token", "paula"),
+        ("avery-token", "avery"),
+        ("morgan-token", "morgan"),
+    ];
+    let mut clients: Vec<Client> = members
+        .iter()
+        .map(|(token, id)| Client {
+            token,
+            actor: Actor::Member { id: (*id).into() },
+            replica: Replica::new(format!("{id}-{seed}")),
+            reported: Vec::new(),
+        })
+        .collect();
+    clients.push(Client {
+        token: "client-token",
+        actor: Actor::Client,
+        replica: Replica::new(format!("client-{seed}")),
+        reported: Vec::new(),
+    });
+
+    for step in 0..220 {
+        let who = rng.below(clients.len());
+        if rng.chance(40) {
+            clients[who].sync(&mut net, &mut rng);
+        } else {
+            clients[who].act(&engine, &mut rng, step);
+        }
+        if rng.chance(1) {
+            net.restart(&mut rng);
+        }
+    }
+    // Heal the network: deliver what is still in flight, then sync until every queue is empty.
+    net.faults = false;
+    for (token, path, body) in std::mem::take(&mut net.delayed) {
+        net.send(&token, &path, &body);
+    }
+    for _ in 0..10 {
+        for client in &mut clients {
+            client.sync(&mut net, &mut rng);
+        }
+    }
+
+    // Every queue is empty, and every client's view is the server's state.
+    let (_, everything) = pull(&net.server, "morgan-token", &format!("observer-{seed}"), None);
+    let server_cases: BTreeMap<String, CaseState> = everything["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["caseId"].as_str().unwrap().to_owned(), from_json(&c.to_string()).unwrap()))
+        .collect();
+    assert!(!server_cases.is_empty(), "seed {seed}: no case was ever started");
+    for client in &clients {
+        let replica = &client.replica;
+        assert!(
+            replica.pending.is_empty(),
+            "seed {seed}: {} still has {} pending",
+            replica.client_id,
+            replica.pending.len()
+        );
+        assert_eq!(replica.views(&engine), server_cases, "seed {seed}: {} diverged", replica.client_id);
+    }
+
+    // Exactly once, in order, from the server's own records.
+    let db = rusqlite::Connection::open(&net.server.db).unwrap();
+    for client in &clients {
+        let id = &client.replica.client_id;
+        let mut handled: Vec<(u64, u64)> = Vec::new(); // (change, mutation id)
+        let mut events = db
+            .prepare(
+                "SELECT mutation_id, change, COUNT(*) FROM events WHERE client_id = ?1 GROUP BY mutation_id, change",
+            )
+            .unwrap();
+        let rows = events.query_map([id], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?))).unwrap();
+        for row in rows {
+            let (mutation, change) = row.unwrap();
+            handled.push((change, mutation));
+        }
+        let mut rejected = db.prepare("SELECT mutation_id, changed FROM rejections WHERE client_id = ?1").unwrap();
+        let rejections: Vec<(u64, u64)> = rejected
+            .query_map([id], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        handled.extend(rejections.iter().map(|&(mutation, change)| (change, mutation)));
+        handled.sort();
+        let in_order: Vec<u64> = handled.iter().map(|&(_, mutation)| mutation).collect();
+        let expected: Vec<u64> = (1..=client.replica.last_assigned).collect();
+        assert_eq!(in_order, expected, "seed {seed}: {id} mutations were not each handled once, in order");
+        let rejected_ids: BTreeSet<u64> = rejections.iter().map(|&(m, _)| m).collect();
+        let reported: BTreeSet<u64> = client.reported.iter().copied().collect();
+        assert_eq!(reported.len(), client.reported.len(), "seed {seed}: {id} had a rejection reported twice");
+        assert_eq!(reported, rejected_ids, "seed {seed}: {id} was not told of exactly its rejections");
+        net.tally.mutations += client.replica.last_assigned;
+        net.tally.rejections += rejected_ids.len() as u64;
+    }
+    net.tally
+}
+
+fn seeds() -> Vec<u64> {
+    if let Some(seed) = std::env::var("FAULT_SEED").ok().and_then(|s| s.parse().ok()) {
+        return vec![seed];
+    }
+    let count: u64 = std::env::var("FAULT_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(6);
+    (1..=count).collect()
+}
+
+#[test]
+fn every_mutation_takes_effect_exactly_once_through_faults_and_restarts() {
+    let started = Instant::now();
+    let seeds = seeds();
+    let mut total = Tally::default();
+    for &seed in &seeds {
+        let tally = run(seed);
+        total.exchanges += tally.exchanges;
+        total.lost_requests += tally.lost_requests;
+        total.lost_responses += tally.lost_responses;
+        total.duplicated += tally.duplicated;
+        total.delayed += tally.delayed;
+        total.restarts += tally.restarts;
+        total.mutations += tally.mutations;
+        total.rejections += tally.rejections;
+    }
+    println!("{} seeds in {:.1} s: {total:?}", seeds.len(), started.elapsed().as_secs_f64());
+}

@@ -1,0 +1,191 @@
+//! The client's side of sync, without I/O: mutations are applied optimistically and queued,
+//! pushed in order, and dropped once a pull shows the server has handled them. What the user sees
+//! is always the server's last state plus a replay of what is still pending (a rebase); a pending
+//! mutation that no longer applies locally stays queued until the server decides it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::rules::decide_mutation;
+use super::wire::{
+    Mutation, MutationBody, MutationStatus, PullRequest, PullResponse, PushRequest, PushResponse, Rejection,
+    MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION,
+};
+use crate::case::{Actor, CaseState, Command, Ctx, StartCase};
+use crate::input::{At, CheckInput};
+use crate::object::read_object;
+use crate::{Engine, Outcome, Result};
+
+/// A mutation not yet confirmed, with who made it, for replaying it locally (the server decides
+/// as the authenticated member instead).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Pending {
+    pub mutation: Mutation,
+    pub actor: Actor,
+}
+
+read_object!(Pending "a pending mutation { mutation, actor }" { mutation: "mutation", actor: "actor" });
+
+/// Everything a client keeps, and persists across reloads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Replica {
+    pub client_id: String,
+    /// The last mutation id handed out.
+    pub last_assigned: u64,
+    /// The server's `lastMutationId` for this client as of the last pull.
+    pub last_mutation_id: u64,
+    pub cookie: Option<String>,
+    /// The server's case states as of the last pull.
+    pub confirmed: BTreeMap<String, CaseState>,
+    pub pending: Vec<Pending>,
+    /// Ids of pending mutations whose rejection has been reported, so it is reported once.
+    pub reported: Vec<u64>,
+}
+
+read_object!(Replica "a replica" {
+    client_id: "clientId", last_assigned: "lastAssigned", last_mutation_id: "lastMutationId",
+    cookie: "cookie", confirmed: "confirmed", pending: "pending", reported: "reported",
+});
+
+impl CheckInput for Replica {
+    fn check_limits(&self, at: &At) -> Result<()> {
+        let confirmed = at.key("confirmed");
+        for (id, state) in &self.confirmed {
+            state.check_limits(&confirmed.key(id))?;
+        }
+        let pending = at.key("pending");
+        for (index, item) in self.pending.iter().enumerate() {
+            item.mutation.check_limits(&pending.index(index).key("mutation"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Replica {
+    pub fn new(client_id: impl Into<String>) -> Self {
+        Replica {
+            client_id: client_id.into(),
+            last_assigned: 0,
+            last_mutation_id: 0,
+            cookie: None,
+            confirmed: BTreeMap::new(),
+            pending: Vec::new(),
+            reported: Vec::new(),
+        }
+    }
+
+    /// The case as the user should see it: the server's state plus every pending mutation of
+    /// the case that still applies.
+    pub fn view(&self, engine: &Engine, case_id: &str) -> Option<CaseState> {
+        let mut state = self.confirmed.get(case_id).cloned();
+        for pending in self.pending.iter().filter(|p| p.mutation.case_id == case_id) {
+            if let Ok(outcome) = decide_mutation(engine, &pending.mutation, state.as_ref(), &pending.actor) {
+                state = Some(outcome.state);
+            }
+        }
+        state
+    }
+
+    /// Every case the client knows, as the user should see it.
+    pub fn views(&self, engine: &Engine) -> BTreeMap<String, CaseState> {
+        let mut ids: Vec<&str> = self.confirmed.keys().map(String::as_str).collect();
+        for pending in &self.pending {
+            if !ids.contains(&pending.mutation.case_id.as_str()) {
+                ids.push(&pending.mutation.case_id);
+            }
+        }
+        ids.into_iter().filter_map(|id| self.view(engine, id).map(|state| (id.to_owned(), state))).collect()
+    }
+
+    /// Starts a case optimistically; a local rejection is returned and nothing is queued.
+    pub fn start_case(&mut self, engine: &Engine, input: StartCase, ctx: &Ctx) -> Result<Outcome> {
+        let case_id = input.case_id.clone();
+        self.enqueue(engine, case_id, MutationBody::StartCase(input), ctx)
+    }
+
+    /// Executes a command optimistically on the case's current view and queues it.
+    pub fn dispatch(&mut self, engine: &Engine, case_id: &str, command: Command, ctx: &Ctx) -> Result<Outcome> {
+        self.enqueue(engine, case_id.to_owned(), MutationBody::Command(command), ctx)
+    }
+
+    fn enqueue(&mut self, engine: &Engine, case_id: String, body: MutationBody, ctx: &Ctx) -> Result<Outcome> {
+        let mutation = Mutation { id: self.last_assigned + 1, case_id, body, at: ctx.at.clone() };
+        let current = self.view(engine, &mutation.case_id);
+        let outcome = decide_mutation(engine, &mutation, current.as_ref(), &ctx.actor)?;
+        self.last_assigned = mutation.id;
+        self.pending.push(Pending { mutation, actor: ctx.actor.clone() });
+        Ok(outcome)
+    }
+
+    /// The next push: the oldest pending mutations, in order; `None` when nothing is pending.
+    pub fn push_request(&self) -> Option<PushRequest> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        Some(PushRequest {
+            schema_version: SCHEMA_VERSION,
+            client_id: self.client_id.clone(),
+            mutations: self.pending.iter().take(MAX_MUTATIONS_PER_PUSH).map(|p| p.mutation.clone()).collect(),
+        })
+    }
+
+    /// Takes a push response; returns the rejections to report now. Mutations stay pending (and
+    /// in the view) until a pull brings the server's state that includes them.
+    pub fn apply_push(&mut self, response: &PushResponse) -> Vec<Rejection> {
+        let rejected = response.results.iter().filter(|r| r.status == MutationStatus::Rejected).map(|r| Rejection {
+            id: r.id,
+            code: r.code.clone().unwrap_or_default(),
+            message: r.message.clone().unwrap_or_default(),
+        });
+        self.report(rejected.collect())
+    }
+
+    pub fn pull_request(&self) -> PullRequest {
+        PullRequest { schema_version: SCHEMA_VERSION, client_id: self.client_id.clone(), cookie: self.cookie.clone() }
+    }
+
+    /// Takes a pull response: the server's states replace the confirmed ones, handled mutations
+    /// leave the queue. Returns the rejections to report now.
+    pub fn apply_pull(&mut self, response: PullResponse) -> Vec<Rejection> {
+        for case in response.cases {
+            self.confirmed.insert(case.case_id.clone(), case);
+        }
+        self.cookie = Some(response.cookie);
+        let newly = self.report(response.rejections);
+        self.last_mutation_id = self.last_mutation_id.max(response.last_mutation_id);
+        let handled = self.last_mutation_id;
+        self.pending.retain(|p| p.mutation.id > handled);
+        self.reported.retain(|&id| id > handled);
+        newly
+    }
+
+    /// Rejections of mutations still pending and not yet reported; marks them reported.
+    fn report(&mut self, rejections: Vec<Rejection>) -> Vec<Rejection> {
+        let mut newly = Vec::new();
+        for rejection in rejections {
+            let pending = self.pending.iter().any(|p| p.mutation.id == rejection.id);
+            if pending && !self.reported.contains(&rejection.id) {
+                self.reported.push(rejection.id);
+                newly.push(rejection);
+            }
+        }
+        newly
+    }
+
+    /// After `client-state-not-found` or `mutation-gap` the server no longer knows this client's
+    /// history: start over as a new client, forgetting the server's state and keeping the
+    /// unconfirmed mutations, numbered afresh from 1.
+    pub fn reset(&mut self, client_id: impl Into<String>) {
+        self.client_id = client_id.into();
+        self.cookie = None;
+        self.confirmed.clear();
+        self.last_mutation_id = 0;
+        self.reported.clear();
+        for (index, pending) in self.pending.iter_mut().enumerate() {
+            pending.mutation.id = index as u64 + 1;
+        }
+        self.last_assigned = self.pending.len() as u64;
+    }
+}

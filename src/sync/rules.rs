@@ -1,0 +1,51 @@
+//! What the server does with one mutation: is it a duplicate, the next one, or after a gap; and
+//! what does it decide, as the authenticated actor (never one named by the client).
+
+use super::wire::{Mutation, MutationBody};
+use crate::case::{Actor, CaseState, Ctx};
+use crate::error::{ErrorCode, HandoffError, Result};
+use crate::{Engine, Outcome};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// Already handled (`id <= lastMutationId`): skip it.
+    Duplicate,
+    /// Exactly `lastMutationId + 1`: handle it.
+    Next,
+    /// A mutation before it is missing: stop the batch (409 `mutation-gap`).
+    Gap,
+}
+
+pub fn arrival(last_mutation_id: u64, id: u64) -> Arrival {
+    if id <= last_mutation_id {
+        Arrival::Duplicate
+    } else if id == last_mutation_id.saturating_add(1) {
+        Arrival::Next
+    } else {
+        Arrival::Gap
+    }
+}
+
+/// Decides `mutation` as `actor` against the current state of its case (`None` when the server
+/// has no such case yet).
+pub fn decide_mutation(
+    engine: &Engine,
+    mutation: &Mutation,
+    current: Option<&CaseState>,
+    actor: &Actor,
+) -> Result<Outcome> {
+    let ctx = Ctx { actor: actor.clone(), at: mutation.at.clone() };
+    match (&mutation.body, current) {
+        (MutationBody::StartCase(input), _) if input.case_id != mutation.case_id => {
+            Err(HandoffError::invalid_input("input.caseId", "A startCase mutation's input.caseId must be its caseId."))
+        }
+        (MutationBody::StartCase(_), Some(_)) => {
+            Err(HandoffError::new(ErrorCode::CaseExists, format!("Case {} already exists.", mutation.case_id)))
+        }
+        (MutationBody::StartCase(input), None) => engine.start_case(input, &ctx),
+        (MutationBody::Command(command), Some(state)) => engine.execute(state, command, &ctx),
+        (MutationBody::Command(_), None) => {
+            Err(HandoffError::new(ErrorCode::UnknownCase, format!("There is no case {}.", mutation.case_id)))
+        }
+    }
+}
