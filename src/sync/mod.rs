@@ -7,7 +7,7 @@ mod replica;
 mod rules;
 mod wire;
 
-pub use replica::{Pending, Replica};
+pub use replica::{Pending, RejectedMutation, Replica};
 pub use rules::{arrival, decide_mutation, Arrival};
 pub use wire::{
     ErrorBody, ErrorInfo, Mutation, MutationBody, MutationResult, MutationStatus, PullRequest, PullResponse,

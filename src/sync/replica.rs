@@ -27,6 +27,18 @@ pub struct Pending {
 
 read_object!(Pending "a pending mutation { mutation, actor }" { mutation: "mutation", actor: "actor" });
 
+/// A rejection as the client reports it: the server's verdict and the mutation it concerns.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
+pub struct RejectedMutation {
+    pub id: u64,
+    pub code: String,
+    pub message: String,
+    pub case_id: String,
+    pub mutation: Mutation,
+}
+
 /// Everything a client keeps, and persists across reloads.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -133,7 +145,7 @@ impl Replica {
 
     /// Takes a push response; returns the rejections to report now. Mutations stay pending (and
     /// in the view) until a pull brings the server's state that includes them.
-    pub fn apply_push(&mut self, response: &PushResponse) -> Vec<Rejection> {
+    pub fn apply_push(&mut self, response: &PushResponse) -> Vec<RejectedMutation> {
         let rejected = response.results.iter().filter(|r| r.status == MutationStatus::Rejected).map(|r| Rejection {
             id: r.id,
             code: r.code.clone().unwrap_or_default(),
@@ -148,7 +160,7 @@ impl Replica {
 
     /// Takes a pull response: the server's states replace the confirmed ones, handled mutations
     /// leave the queue. Returns the rejections to report now.
-    pub fn apply_pull(&mut self, response: PullResponse) -> Vec<Rejection> {
+    pub fn apply_pull(&mut self, response: PullResponse) -> Vec<RejectedMutation> {
         for case in response.cases {
             self.confirmed.insert(case.case_id.clone(), case);
         }
@@ -162,16 +174,26 @@ impl Replica {
     }
 
     /// Rejections of mutations still pending and not yet reported; marks them reported.
-    fn report(&mut self, rejections: Vec<Rejection>) -> Vec<Rejection> {
+    fn report(&mut self, rejections: Vec<Rejection>) -> Vec<RejectedMutation> {
         let mut newly = Vec::new();
         for rejection in rejections {
-            let pending = self.pending.iter().any(|p| p.mutation.id == rejection.id);
-            if pending && !self.reported.contains(&rejection.id) {
+            let Some(pending) = self.pending.iter().find(|p| p.mutation.id == rejection.id) else { continue };
+            if !self.reported.contains(&rejection.id) {
                 self.reported.push(rejection.id);
-                newly.push(rejection);
+                newly.push(RejectedMutation {
+                    id: rejection.id,
+                    code: rejection.code,
+                    message: rejection.message,
+                    case_id: pending.mutation.case_id.clone(),
+                    mutation: pending.mutation.clone(),
+                });
             }
         }
         newly
+    }
+
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
     }
 
     /// After `client-state-not-found` or `mutation-gap` the server no longer knows this client's

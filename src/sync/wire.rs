@@ -14,6 +14,13 @@ pub const MAX_MUTATIONS_PER_PUSH: usize = 500;
 /// One queued change: `{ id, caseId, kind: "startCase", input, at }` or `{ …, kind: "command",
 /// command, at }`. Carries no actor: the server decides as the authenticated member.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    tsify(
+        type = "{ id: number; caseId: string; at: string } & ({ kind: \"startCase\"; input: StartCase } | { kind: \"command\"; command: Command })"
+    )
+)]
 pub struct Mutation {
     /// 1, 2, 3 … per client.
     pub id: u64,
@@ -89,6 +96,7 @@ impl CheckInput for Mutation {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct PushRequest {
     pub schema_version: u32,
@@ -129,6 +137,7 @@ read_object!(MutationResult "a mutation result" {
 });
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct PullRequest {
     pub schema_version: u32,

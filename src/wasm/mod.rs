@@ -21,7 +21,7 @@ use convert::{read, read_command, write};
 /// A compiled configuration: validates workflow edits and runs cases.
 #[wasm_bindgen(js_name = Engine)]
 pub struct JsEngine {
-    engine: crate::Engine,
+    engine: std::rc::Rc<crate::Engine>,
 }
 
 #[wasm_bindgen(js_class = Engine)]
@@ -31,7 +31,7 @@ impl JsEngine {
     #[wasm_bindgen(constructor)]
     pub fn new(config: &Ts<EngineConfig>) -> Result<JsEngine, JsValue> {
         let config: EngineConfig = read(&config.js_value(), None)?;
-        Ok(JsEngine { engine: crate::Engine::new(config) })
+        Ok(JsEngine { engine: std::rc::Rc::new(crate::Engine::new(config)) })
     }
 
     /// Validates a workflow edit against this engine's directory and Workflow Owners.
