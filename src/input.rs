@@ -2,12 +2,12 @@
 //! naming the first bad field out. Every entry point (wasm, server, tests) reads through here, so
 //! the limits below hold everywhere.
 //!
-//! Nesting is bounded before anything recurses: serde_json refuses input nested deeper than 128
-//! levels on its own, and [`check_limits`](CheckInput::check_limits) then enforces the tighter
+//! Nesting is bounded before anything recurses: the reader (`json`) refuses input nested deeper
+//! than 128 levels, and [`check_limits`](CheckInput::check_limits) then enforces the tighter
 //! per-type limits (condition depth 32, counts, string lengths) by walking the typed value.
 //!
 //! The path of a bad field is found only when something is wrong, by scanning the text up to
-//! serde_json's error position: the happy path pays nothing for it.
+//! the reader's error position: the happy path pays nothing for it.
 
 use serde::de::DeserializeOwned;
 
@@ -98,25 +98,18 @@ pub fn from_json<T: DeserializeOwned + CheckInput>(text: &str) -> Result<T> {
             format!("The input is {} bytes; at most {MAX_INPUT_BYTES} are accepted.", text.len()),
         ));
     }
-    let value: T = serde_json::from_str(text).map_err(|error| shape_error(text, &error))?;
+    let mut reader = crate::json::Reader::new(text);
+    let value = T::deserialize(&mut reader).and_then(|value| reader.end().map(|()| value));
+    let value = value.map_err(|error| shape_error(text, &error))?;
     value.check_limits(&At::ROOT)?;
     Ok(value)
 }
 
-/// An `invalid-input` error for a serde_json error, with the path of the value it concerns.
+/// An `invalid-input` error for a reading error, with the path of the value it concerns.
 /// The path is found only when something is wrong, by scanning the text up to the error.
-fn shape_error(text: &str, error: &serde_json::Error) -> HandoffError {
-    let full = error.to_string();
-    // serde_json appends " at line L column C"; the message reads better without it.
-    let suffix = format!(" at line {} column {}", error.line(), error.column());
-    let reason = full.strip_suffix(suffix.as_str()).unwrap_or(&full);
-    // "invalid type: map/sequence" is reported just inside the container: name the container.
-    let inside = reason.starts_with("invalid type: map") || reason.starts_with("invalid type: sequence");
-    let mut path = if error.line() == 0 {
-        String::new()
-    } else {
-        path_at(text, offset_of(text, error.line(), error.column()), inside)
-    };
+fn shape_error(text: &str, error: &crate::json::Error) -> HandoffError {
+    let reason = error.message.strip_suffix('.').unwrap_or(&error.message);
+    let mut path = error.position.map(|at| path_at(text, at)).unwrap_or_default();
     // A missing (or, from a conversion, unexpected) field is reported at its object; name the field.
     for marker in ["missing field `", "unknown field `"] {
         if let Some(field) = reason.strip_prefix(marker).and_then(|rest| rest.split('`').next()) {
@@ -125,7 +118,6 @@ fn shape_error(text: &str, error: &serde_json::Error) -> HandoffError {
             }
         }
     }
-    let reason = reason.strip_suffix('.').unwrap_or(reason);
     let message = if reason.starts_with("recursion limit exceeded") {
         "The input is nested too deeply.".to_owned()
     } else if path.is_empty() {
@@ -136,12 +128,6 @@ fn shape_error(text: &str, error: &serde_json::Error) -> HandoffError {
     HandoffError::invalid_input(path, message)
 }
 
-/// The byte offset of serde_json's 1-based line and column (columns count bytes).
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
-    (line_start + column).min(text.len())
-}
-
 enum Frame {
     /// An object and the key whose value is being read, if any.
     Object(Option<String>),
@@ -149,11 +135,10 @@ enum Frame {
     Array(usize),
 }
 
-/// The path of the value being read at byte `offset` of `text`: `steps[3].handoff.to`. serde_json
-/// places an error about a whole object (a missing field) just past its closing brace, where the
-/// scan has left the object again and stands at its key. `outside_last` leaves out the innermost
-/// container, for errors about the container itself. Iterative: any nesting is fine.
-fn path_at(text: &str, offset: usize, outside_last: bool) -> String {
+/// The path of the value being read at byte `offset` of `text`: `steps[3].handoff.to`. The reader
+/// places an error about a whole object or array (a missing field) just past its end, where the
+/// scan has left it again and stands at its key. Iterative: any nesting is fine.
+fn path_at(text: &str, offset: usize) -> String {
     let bytes = text.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
     let mut expecting_key = false;
@@ -182,9 +167,11 @@ fn path_at(text: &str, offset: usize, outside_last: bool) -> String {
                 if expecting_key {
                     if let Some(Frame::Object(key)) = stack.last_mut() {
                         let raw = text.get(at + 1..end.saturating_sub(1)).unwrap_or_default();
-                        *key = Some(
-                            serde_json::from_str::<String>(&format!("\"{raw}\"")).unwrap_or_else(|_| raw.to_owned()),
-                        );
+                        *key = Some({
+                            let quoted = format!("\"{raw}\"");
+                            let mut reader = crate::json::Reader::new(&quoted);
+                            <String as serde::Deserialize>::deserialize(&mut reader).unwrap_or_else(|_| raw.to_owned())
+                        });
                     }
                     expecting_key = false;
                 }
@@ -194,9 +181,6 @@ fn path_at(text: &str, offset: usize, outside_last: bool) -> String {
             _ => {}
         }
         at += 1;
-    }
-    if outside_last {
-        stack.pop();
     }
     let mut path = String::new();
     for frame in &stack {
@@ -334,10 +318,10 @@ mod tests {
     fn paths_are_found_by_scanning_to_the_error() {
         let text = r#"{"a": [1, {"b\"c": {"d": [true, false, "x"]}}]}"#;
         let offset = text.find("\"x\"").unwrap_or_default() + 3;
-        assert_eq!(path_at(text, offset, false), "a[1].b\"c.d[2]");
-        assert_eq!(path_at(text, 0, false), "");
-        assert_eq!(path_at("[[[[", 4, false), "[0][0][0][0]");
-        assert_eq!(path_at("{\"a\":\"unterminated", 99, false), "a");
+        assert_eq!(path_at(text, offset), "a[1].b\"c.d[2]");
+        assert_eq!(path_at(text, 0), "");
+        assert_eq!(path_at("[[[[", 4), "[0][0][0][0]");
+        assert_eq!(path_at("{\"a\":\"unterminated", 99), "a");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod engine;
 mod error;
 mod graph;
 pub mod input;
+mod json;
 pub mod model;
 mod object;
 mod roster;
