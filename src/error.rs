@@ -27,12 +27,6 @@ pub enum ErrorCode {
     CaseExists,
     /// Sync: a command mutation for a case the server does not have.
     UnknownCase,
-    /// CaseStore: the server refused the token (401).
-    Unauthenticated,
-    /// CaseStore: the server refused the request itself (400, 403, 413, 426).
-    InvalidRequest,
-    /// CaseStore: the server could not be reached, or failed, after the retries.
-    NetworkError,
 }
 
 impl ErrorCode {
@@ -52,9 +46,6 @@ impl ErrorCode {
             ErrorCode::CaseClosed => "case-closed",
             ErrorCode::CaseExists => "case-exists",
             ErrorCode::UnknownCase => "unknown-case",
-            ErrorCode::Unauthenticated => "unauthenticated",
-            ErrorCode::InvalidRequest => "invalid-request",
-            ErrorCode::NetworkError => "network-error",
         }
     }
 }

@@ -35,6 +35,12 @@ fn ctx(member: &str) -> JsValue {
     js(&format!(r#"{{ "actor": {{ "kind": "member", "id": "{member}" }}, "at": "2026-11-25T09:00:00Z" }}"#))
 }
 
+/// The state of a Chapter 7 case Dana just started.
+fn started(engine: &JsEngine) -> JsValue {
+    let input = js(r#"{"caseId":"c","workflowId":"chapter-7"}"#);
+    get(&engine.start_case(&ts(&input), &ts(&ctx("dana"))).unwrap().js_value(), "state")
+}
+
 fn assert_handoff_error(error: &JsValue, code: &str) {
     assert!(error.is_instance_of::<js_sys::Error>(), "a real Error: {}", text(error));
     assert_eq!(get(error, "name").as_string().as_deref(), Some("HandoffError"));
@@ -77,13 +83,7 @@ fn junk() -> Vec<(&'static str, JsValue)> {
 #[wasm_bindgen_test]
 fn junk_of_every_kind_is_invalid_input_and_the_instance_keeps_working() {
     let engine = engine();
-    let state = get(
-        &engine
-            .start_case(&ts(&js(r#"{"caseId":"c","workflowId":"chapter-7"}"#)), &ts(&ctx("dana")))
-            .unwrap()
-            .js_value(),
-        "state",
-    );
+    let state = started(&engine);
     for (what, value) in junk() {
         let error = JsEngine::new(&ts(&value)).err().unwrap_or_else(|| panic!("new Engine({what}) was accepted"));
         assert_handoff_error(&error, "invalid-input");
@@ -112,13 +112,7 @@ fn junk_of_every_kind_is_invalid_input_and_the_instance_keeps_working() {
 #[wasm_bindgen_test]
 fn invalid_input_names_the_argument_and_the_field() {
     let engine = engine();
-    let state = get(
-        &engine
-            .start_case(&ts(&js(r#"{"caseId":"c","workflowId":"chapter-7"}"#)), &ts(&ctx("dana")))
-            .unwrap()
-            .js_value(),
-        "state",
-    );
+    let state = started(&engine);
     let error = engine
         .execute(&ts(&state), &ts(&js(r#"{"type":"completeStep","stepId":7}"#)), &ts(&ctx("dana")))
         .err()
@@ -160,13 +154,7 @@ fn values_cross_as_plain_objects_with_null_for_absent() {
 #[wasm_bindgen_test]
 fn rejections_are_handoff_errors_with_their_code() {
     let engine = engine();
-    let state = get(
-        &engine
-            .start_case(&ts(&js(r#"{"caseId":"c","workflowId":"chapter-7"}"#)), &ts(&ctx("dana")))
-            .unwrap()
-            .js_value(),
-        "state",
-    );
+    let state = started(&engine);
     let error = engine
         .execute(&ts(&state), &ts(&js(r#"{"type":"completeStep","stepId":"petition"}"#)), &ts(&ctx("dana")))
         .err()

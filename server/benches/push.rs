@@ -29,7 +29,9 @@ fn sqlite_commits_per_second(path: &std::path::Path) -> f64 {
     connection.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").unwrap();
     let started = Instant::now();
     for i in 0..SINGLE {
-        connection.execute("INSERT INTO t (id, body) VALUES (?1, ?2)", rusqlite::params![i as i64, "x".repeat(600)]).unwrap();
+        connection
+            .execute("INSERT INTO t (id, body) VALUES (?1, ?2)", rusqlite::params![i as i64, "x".repeat(600)])
+            .unwrap();
     }
     SINGLE as f64 / started.elapsed().as_secs_f64()
 }
@@ -42,7 +44,8 @@ fn mutation(id: usize, case: &str) -> serde_json::Value {
 fn push(agent: &ureq::Agent, base: &str, client: &str, mutations: Vec<serde_json::Value>) -> Duration {
     let body = json!({ "schemaVersion": 1, "clientId": client, "mutations": mutations }).to_string();
     let started = Instant::now();
-    let mut response = agent.post(&format!("{base}/sync/push")).header("Authorization", "Bearer dana-token").send(body).unwrap();
+    let mut response =
+        agent.post(&format!("{base}/sync/push")).header("Authorization", "Bearer dana-token").send(body).unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let _ = response.body_mut().read_to_string().unwrap();
     started.elapsed()
@@ -103,6 +106,7 @@ fn main() {
     }
     let batched = (BATCHES * BATCH) as f64 / started.elapsed().as_secs_f64();
     let _ = server.kill();
+    let _ = server.wait();
 
     println!("push throughput on loopback (WAL, synchronous=FULL, one transaction per mutation)");
     println!("| what | figure |");
@@ -110,7 +114,14 @@ fn main() {
     println!("| raw SQLite single-row commits, same settings | {sqlite:.0} commits/s |");
     println!("| single-mutation pushes, 1 client | {single:.0} mutations/s ({:.2} of raw SQLite) |", single / sqlite);
     println!("| single-mutation pushes, {CLIENTS} clients at once | {concurrent:.0} mutations/s |");
-    println!("| pushes of {BATCH} mutations, 1 client | {batched:.0} mutations/s ({:.2} of raw SQLite) |", batched / sqlite);
-    println!("| latency of a single-mutation push | p50 {:.2} ms, p99 {:.2} ms |", percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+    println!(
+        "| pushes of {BATCH} mutations, 1 client | {batched:.0} mutations/s ({:.2} of raw SQLite) |",
+        batched / sqlite
+    );
+    println!(
+        "| latency of a single-mutation push | p50 {:.2} ms, p99 {:.2} ms |",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body};
+use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -108,19 +108,28 @@ fn authenticate<'a>(app: &'a App, request: &Request) -> Result<&'a Actor, ApiErr
     })
 }
 
-/// The body as a JSON object with a supported `schemaVersion` and a valid `clientId`.
-async fn envelope(body: Body) -> Result<(serde_json::Map<String, Value>, String), ApiError> {
-    let bytes = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+/// An authenticated sync request: its actor, its client id and the rest of its JSON object.
+struct SyncRequest {
+    actor: Actor,
+    client_id: String,
+    fields: serde_json::Map<String, Value>,
+}
+
+/// Authenticates, then reads the body as a JSON object with a supported `schemaVersion`, a valid
+/// `clientId` and no fields but `allowed`.
+async fn sync_request(app: &App, request: Request, kind: &str, allowed: &[&str]) -> Result<SyncRequest, ApiError> {
+    let actor = authenticate(app, &request)?.clone();
+    let bytes = to_bytes(request.into_body(), MAX_BODY_BYTES).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too-large",
             format!("A request body may have at most {MAX_BODY_BYTES} bytes."),
         )
     })?;
-    let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(&bytes) else {
+    let Ok(Value::Object(mut fields)) = serde_json::from_slice::<Value>(&bytes) else {
         return Err(ApiError::invalid_request("The body must be a JSON object."));
     };
-    match object.get("schemaVersion").and_then(Value::as_u64) {
+    match fields.remove("schemaVersion").as_ref().and_then(Value::as_u64) {
         Some(version) if version == u64::from(SCHEMA_VERSION) => {}
         Some(version) => {
             return Err(ApiError::new(
@@ -131,72 +140,62 @@ async fn envelope(body: Body) -> Result<(serde_json::Map<String, Value>, String)
         }
         None => return Err(ApiError::invalid_request("schemaVersion must be a number.")),
     }
-    let client_id = match object.get("clientId").and_then(Value::as_str) {
-        Some(id) if id_problem(id).is_none() => id.to_owned(),
+    let client_id = match fields.remove("clientId") {
+        Some(Value::String(id)) if id_problem(&id).is_none() => id,
         _ => {
             return Err(ApiError::invalid_request(format!("clientId must be an id of 1 to {MAX_ID_CHARS} characters.")))
         }
     };
-    Ok((object, client_id))
+    if let Some(field) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ApiError::invalid_request(format!("A {kind} has no field {field}.")));
+    }
+    Ok(SyncRequest { actor, client_id, fields })
+}
+
+/// Runs a store operation off the async runtime and answers with its JSON or its error.
+async fn respond<T: serde::Serialize + Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Response {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => json(&value),
+        Ok(Err(error)) => error.into_response(),
+        Err(error) => ApiError::internal(error.to_string()).into_response(),
+    }
 }
 
 async fn push(State(app): State<Arc<App>>, request: Request) -> Response {
-    let result = async {
-        let actor = authenticate(&app, &request)?.clone();
-        let (mut object, client_id) = envelope(request.into_body()).await?;
-        let known = ["schemaVersion", "clientId", "mutations"];
-        if let Some(field) = object.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(ApiError::invalid_request(format!("A push has no field {field}.")));
-        }
-        let Some(Value::Array(items)) = object.remove("mutations") else {
-            return Err(ApiError::invalid_request("mutations must be an array."));
-        };
-        if items.len() > MAX_MUTATIONS_PER_PUSH {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                format!("A push may carry at most {MAX_MUTATIONS_PER_PUSH} mutations."),
-            ));
-        }
-        let mut mutations = Vec::with_capacity(items.len());
-        for item in items {
-            let id = item.get("id").and_then(Value::as_u64).filter(|&id| id > 0);
-            let id = id.ok_or_else(|| ApiError::invalid_request("Every mutation needs an id: 1, 2, 3 …"))?;
-            mutations.push((id, item));
-        }
-        tokio::task::spawn_blocking(move || app.store.push(&app.engine, &client_id, &actor, &mutations))
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
+    let SyncRequest { actor, client_id, mut fields } = match sync_request(&app, request, "push", &["mutations"]).await {
+        Ok(request) => request,
+        Err(error) => return error.into_response(),
+    };
+    let Some(Value::Array(items)) = fields.remove("mutations") else {
+        return ApiError::invalid_request("mutations must be an array.").into_response();
+    };
+    if items.len() > MAX_MUTATIONS_PER_PUSH {
+        let message = format!("A push may carry at most {MAX_MUTATIONS_PER_PUSH} mutations.");
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", message).into_response();
     }
-    .await;
-    match result {
-        Ok(response) => json(&response),
-        Err(error) => error.into_response(),
+    let mut mutations = Vec::with_capacity(items.len());
+    for item in items {
+        match item.get("id").and_then(Value::as_u64).filter(|&id| id > 0) {
+            Some(id) => mutations.push((id, item)),
+            None => return ApiError::invalid_request("Every mutation needs an id: 1, 2, 3 …").into_response(),
+        }
     }
+    respond(move || app.store.push(&app.engine, &client_id, &actor, &mutations)).await
 }
 
 async fn pull(State(app): State<Arc<App>>, request: Request) -> Response {
-    let result = async {
-        let actor = authenticate(&app, &request)?.clone();
-        let (object, client_id) = envelope(request.into_body()).await?;
-        let known = ["schemaVersion", "clientId", "cookie"];
-        if let Some(field) = object.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(ApiError::invalid_request(format!("A pull has no field {field}.")));
-        }
-        let cookie = match object.get("cookie") {
-            Some(Value::String(cookie)) => Some(cookie.clone()),
-            Some(Value::Null) => None,
-            _ => return Err(ApiError::invalid_request("cookie must be a string or null.")),
-        };
-        tokio::task::spawn_blocking(move || app.store.pull(&client_id, &actor, cookie.as_deref(), app.config_version))
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
-    }
-    .await;
-    match result {
-        Ok(response) => json(&response),
-        Err(error) => error.into_response(),
-    }
+    let SyncRequest { actor, client_id, fields } = match sync_request(&app, request, "pull", &["cookie"]).await {
+        Ok(request) => request,
+        Err(error) => return error.into_response(),
+    };
+    let cookie = match fields.get("cookie") {
+        Some(Value::String(cookie)) => Some(cookie.clone()),
+        Some(Value::Null) => None,
+        _ => return ApiError::invalid_request("cookie must be a string or null.").into_response(),
+    };
+    respond(move || app.store.pull(&client_id, &actor, cookie.as_deref(), app.config_version)).await
 }
 
 async fn config(State(app): State<Arc<App>>, request: Request) -> Response {
