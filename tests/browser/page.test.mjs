@@ -1,0 +1,81 @@
+// The page `npm start` serves, in headless Chromium against the real server: the package's
+// browser entry loads its .wasm over HTTP under the server's Content-Security-Policy, validates
+// the firm's workflows, and throws real HandoffErrors.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const repo = new URL("../..", import.meta.url).pathname;
+let server;
+let base;
+let browser;
+
+before(async () => {
+  const db = join(mkdtempSync(join(tmpdir(), "handoff-page-")), "h.sqlite");
+  server = spawn(join(repo, "target/debug/handoff-server"), ["--db", db, "--addr", "127.0.0.1:0"], { cwd: repo });
+  base = await new Promise((resolve, reject) => {
+    const lines = createInterface({ input: server.stdout });
+    lines.on("line", (line) => line.startsWith("listening on ") && resolve(line.slice("listening on ".length)));
+    server.on("exit", (code) => reject(new Error(`the server exited with ${code}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+});
+
+test("the page validates the firm's workflows in the browser, under the CSP", async () => {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on("console", (message) => message.type() === "error" && problems.push(message.text()));
+  page.on("pageerror", (error) => problems.push(error.message));
+  await page.goto(`${base}/`);
+  await page.getByText("Valid: no errors.").waitFor({ timeout: 10_000 });
+  const rows = await page.locator("table tr").allTextContents();
+  assert.equal(rows.length, 7, rows.join("\n"));
+  assert.match(rows[4], /Client review call\s*Paralegal\s*yes/);
+  assert.match(rows[3], /Client questionnaire \(client\)/);
+  await page.selectOption("#token", "morgan-token");
+  await page.getByText("Valid: no errors.").waitFor();
+  mkdirSync(join(repo, "test-results"), { recursive: true });
+  await page.screenshot({ path: join(repo, "test-results/page.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the browser entry: init is idempotent, errors are HandoffErrors, the instance survives junk", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/`);
+  const result = await page.evaluate(async () => {
+    const engine = await import("/pkg/index.js");
+    const first = engine.init();
+    const same = engine.init() === first;
+    await first;
+    const config = await (await fetch("/sync/config", { headers: { Authorization: "Bearer dana-token" } })).json();
+    delete config.configVersion;
+    const instance = new engine.Engine(config);
+    const codes = [];
+    for (const junk of [undefined, 10n, "x".repeat(1 << 20), { ...config, extra: 1 }]) {
+      try {
+        new engine.Engine(junk);
+      } catch (error) {
+        codes.push([error instanceof engine.HandoffError, error instanceof Error, error.name, error.code]);
+      }
+    }
+    return { same, codes, ok: instance.validateConfig().ok };
+  });
+  assert.equal(result.same, true);
+  assert.equal(result.ok, true);
+  assert.deepEqual(result.codes, Array(4).fill([true, true, "HandoffError", "invalid-input"]));
+  await page.close();
+});
