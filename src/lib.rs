@@ -8,6 +8,27 @@
 //!
 //! Input from outside is read with [`input::from_json`], which bounds size and nesting and
 //! names the first bad field.
+//!
+//! ```
+//! use handoff_engine::case::{Command, Ctx, StartCase};
+//! use handoff_engine::{input::from_json, Engine, ErrorCode};
+//!
+//! let engine = Engine::from_json(include_str!("../config/example-firm.json"))?;
+//! assert!(engine.validate_config().ok);
+//!
+//! let ctx: Ctx = from_json(r#"{ "actor": { "kind": "member", "id": "dana" }, "at": "2026-11-25T09:00:00Z" }"#)?;
+//! let input: StartCase = from_json(r#"{ "caseId": "smith-2026", "workflowId": "chapter-7" }"#)?;
+//! let started = engine.start_case(&input, &ctx)?;            // owned by the Documents Team
+//! let claim = Command::from_json(r#"{ "type": "claim" }"#)?;
+//! let claimed = engine.execute(&started.state, &claim, &ctx)?; // now Dana's
+//! assert_eq!(claimed.state.owner.id, "dana");
+//!
+//! // A rejection is an error with a stable code, never a panic.
+//! let late = Command::from_json(r#"{ "type": "completeStep", "stepId": "petition" }"#)?;
+//! let error = engine.check(&claimed.state, &late, &ctx).unwrap_err();
+//! assert_eq!(error.code, ErrorCode::StepNotActive);
+//! # Ok::<(), handoff_engine::HandoffError>(())
+//! ```
 
 pub mod case;
 mod engine;
