@@ -97,6 +97,16 @@ impl HandoffError {
         self
     }
 
+    /// Prefixes the path with where a nested value sits (`mutations[2].command`).
+    pub fn under_path(self, at: &crate::input::At) -> Self {
+        let outer = at.path();
+        if outer.is_empty() {
+            self
+        } else {
+            self.under(&outer)
+        }
+    }
+
     /// Prefixes the path, for calls that take several values (`command.stepId`).
     pub fn under(mut self, argument: &str) -> Self {
         if self.code == ErrorCode::InvalidInput {

@@ -9,9 +9,8 @@
 //! The path of a bad field is found only when something is wrong, by scanning the text up to
 //! the reader's error position: the happy path pays nothing for it.
 
-use serde::de::DeserializeOwned;
-
 use crate::error::{HandoffError, Result};
+use crate::read::FromJson;
 
 /// Input text larger than this is refused before parsing.
 pub const MAX_INPUT_BYTES: usize = 32 * 1024 * 1024;
@@ -90,23 +89,21 @@ impl<'a> At<'a> {
 }
 
 /// Parses JSON text into `T` and checks its limits; the error names the first bad field.
-#[inline(never)]
-pub fn from_json<T: DeserializeOwned + CheckInput>(text: &str) -> Result<T> {
+pub fn from_json<T: FromJson + CheckInput>(text: &str) -> Result<T> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(HandoffError::invalid_input(
             "",
             format!("The input is {} bytes; at most {MAX_INPUT_BYTES} are accepted.", text.len()),
         ));
     }
-    let mut reader = crate::json::Reader::new(text);
-    let value = T::deserialize(&mut reader).and_then(|value| reader.end().map(|()| value));
-    let value = value.map_err(|error| shape_error(text, &error))?;
+    let json = crate::json::parse(text).map_err(|error| shape_error(text, &error))?;
+    let value = T::read(&json, &At::ROOT)?;
     value.check_limits(&At::ROOT)?;
     Ok(value)
 }
 
-/// An `invalid-input` error for a reading error, with the path of the value it concerns.
-/// The path is found only when something is wrong, by scanning the text up to the error.
+/// An `invalid-input` error for text that is not JSON, with the path of the value it concerns,
+/// found by scanning the text up to the error.
 fn shape_error(text: &str, error: &crate::json::Error) -> HandoffError {
     let reason = error.message.strip_suffix('.').unwrap_or(&error.message);
     let mut path = error.position.map(|at| path_at(text, at)).unwrap_or_default();
@@ -167,11 +164,11 @@ fn path_at(text: &str, offset: usize) -> String {
                 if expecting_key {
                     if let Some(Frame::Object(key)) = stack.last_mut() {
                         let raw = text.get(at + 1..end.saturating_sub(1)).unwrap_or_default();
-                        *key = Some({
-                            let quoted = format!("\"{raw}\"");
-                            let mut reader = crate::json::Reader::new(&quoted);
-                            <String as serde::Deserialize>::deserialize(&mut reader).unwrap_or_else(|_| raw.to_owned())
-                        });
+                        let decoded = match crate::json::parse(&format!("\"{raw}\"")) {
+                            Ok(crate::json::Json::String(text)) => text,
+                            _ => raw.to_owned(),
+                        };
+                        *key = Some(decoded);
                     }
                     expecting_key = false;
                 }

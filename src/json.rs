@@ -1,15 +1,14 @@
-//! A small JSON reader for serde, used for everything read from outside (`input::from_json`).
+//! The JSON reader for everything from outside (`input::from_json`): text to a small tree
+//! (`Json`) that the typed readers (`read`) walk.
 //!
-//! serde_json's reader would do, but its errors describe unexpected values through serde's
-//! `Unexpected`, which links float and string-escaping formatters into the `.wasm`: a fifth of
-//! it. This reader knows exactly JSON (objects, arrays, strings with escapes, numbers, `true`,
-//! `false`, `null`), nests at most 128 levels, and records where an error happened: at a bad
-//! token, or just past the object or array whose contents a visitor refused.
+//! Not serde_json's reader: its errors describe values through serde's `Unexpected`, which links
+//! float formatting into the `.wasm`, and serde's generic visitors cost far more code per type
+//! than plain readers over a tree. This one knows exactly JSON (objects, arrays, strings with
+//! escapes, numbers, `true`, `false`, `null`), nests at most 128 levels, and records the byte
+//! offset of a syntax error.
 
 use std::borrow::Cow;
 use std::fmt;
-
-use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Unexpected, Visitor};
 
 const MAX_DEPTH: usize = 128;
 
@@ -27,42 +26,6 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-/// A value in words, without formatting floats or escaping strings.
-fn describe(unexpected: &Unexpected) -> String {
-    match unexpected {
-        Unexpected::Bool(b) => format!("boolean `{b}`"),
-        Unexpected::Unsigned(n) => format!("integer `{n}`"),
-        Unexpected::Signed(n) => format!("integer `{n}`"),
-        Unexpected::Float(_) => "a number with a fraction or exponent".to_owned(),
-        Unexpected::Char(_) | Unexpected::Str(_) => "a string".to_owned(),
-        Unexpected::Bytes(_) => "bytes".to_owned(),
-        Unexpected::Unit => "null".to_owned(),
-        Unexpected::Option => "an optional value".to_owned(),
-        Unexpected::NewtypeStruct => "a newtype struct".to_owned(),
-        Unexpected::Seq => "an array".to_owned(),
-        Unexpected::Map => "an object".to_owned(),
-        Unexpected::Enum => "an enum".to_owned(),
-        Unexpected::UnitVariant | Unexpected::NewtypeVariant | Unexpected::TupleVariant | Unexpected::StructVariant => {
-            "an enum variant".to_owned()
-        }
-        Unexpected::Other(other) => (*other).to_owned(),
-    }
-}
-
-impl de::Error for Error {
-    fn custom<T: fmt::Display>(message: T) -> Self {
-        Error { message: message.to_string(), position: None }
-    }
-
-    fn invalid_type(unexpected: Unexpected, expected: &dyn de::Expected) -> Self {
-        Error::custom(format_args!("invalid type: {}, expected {expected}", describe(&unexpected)))
-    }
-
-    fn invalid_value(unexpected: Unexpected, expected: &dyn de::Expected) -> Self {
-        Error::custom(format_args!("invalid value: {}, expected {expected}", describe(&unexpected)))
-    }
-}
 
 pub struct Reader<'de> {
     text: &'de str,
@@ -200,40 +163,6 @@ impl<'de> Reader<'de> {
         Ok(value)
     }
 
-    /// An error without a position gets the current one.
-    fn placed(&self, mut error: Error) -> Error {
-        error.position.get_or_insert(self.at);
-        error
-    }
-
-    /// After a visitor refused a container's contents: move past the container (so that the
-    /// error's path names it, not its last field) and place the error there.
-    fn past_container(&mut self, mut error: Error, open: usize) -> Error {
-        if error.position.is_none() {
-            let bytes = self.text.as_bytes();
-            let mut depth = open - 1;
-            let mut at = self.at;
-            let mut in_string = false;
-            while let Some(&byte) = bytes.get(at) {
-                at += 1;
-                match (in_string, byte) {
-                    (true, b'\\') => at += 1,
-                    (true, b'"') | (false, b'"') => in_string = !in_string,
-                    (false, b'{' | b'[') => depth += 1,
-                    (false, b'}' | b']') => {
-                        if depth == 0 {
-                            break;
-                        }
-                        depth -= 1;
-                    }
-                    _ => {}
-                }
-            }
-            error.position = Some(at);
-        }
-        error
-    }
-
     fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -246,6 +175,77 @@ impl<'de> Reader<'de> {
     fn leave(&mut self, close: u8, what: &str) -> Result<()> {
         self.depth -= 1;
         self.expect(close, what)
+    }
+}
+
+/// A JSON value as read: what the typed readers (`read`) walk. Objects keep their fields in
+/// document order, so the first bad field in the document is the one reported.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+/// Reads one JSON document into a tree.
+pub fn parse(text: &str) -> Result<Json> {
+    let mut reader = Reader::new(text);
+    let value = reader.tree()?;
+    reader.end()?;
+    Ok(value)
+}
+
+impl Reader<'_> {
+    /// One value and everything in it; nesting is bounded by `enter`.
+    fn tree(&mut self) -> Result<Json> {
+        match self.peek() {
+            Some(b'n') => self.word("null").map(|()| Json::Null),
+            Some(b't') => self.word("true").map(|()| Json::Bool(true)),
+            Some(b'f') => self.word("false").map(|()| Json::Bool(false)),
+            Some(b'"') => self.string().map(|text| Json::String(text.into_owned())),
+            Some(b'[') => {
+                self.enter()?;
+                let mut items = Vec::new();
+                while self.peek() != Some(b']') {
+                    if !items.is_empty() {
+                        self.expect(b',', "`,` or `]`")?;
+                    }
+                    items.push(self.tree()?);
+                }
+                self.leave(b']', "`]`")?;
+                Ok(Json::Array(items))
+            }
+            Some(b'{') => {
+                self.enter()?;
+                let mut fields: Vec<(String, Json)> = Vec::new();
+                while self.peek() != Some(b'}') {
+                    if !fields.is_empty() {
+                        self.expect(b',', "`,` or `}`")?;
+                    }
+                    if self.peek() != Some(b'"') {
+                        return Err(self.error("expected a field name in quotes"));
+                    }
+                    let name = self.string()?.into_owned();
+                    self.expect(b':', "`:`")?;
+                    let value = self.tree()?;
+                    fields.push((name, value));
+                }
+                self.leave(b'}', "`}`")?;
+                Ok(Json::Object(fields))
+            }
+            Some(b'-' | b'0'..=b'9') => Ok(Json::Number(match self.parse_number()? {
+                Number::Unsigned(n) => n.into(),
+                Number::Signed(n) => n.into(),
+                Number::Float(n) => {
+                    serde_json::Number::from_f64(n).ok_or_else(|| self.error("a number out of range"))?
+                }
+            })),
+            Some(_) => Err(self.error("expected a JSON value")),
+            None => Err(self.error("EOF while parsing a value")),
+        }
     }
 }
 
@@ -307,265 +307,27 @@ impl<'de> Reader<'de> {
             _ => Err(self.error("a number out of range")),
         }
     }
-
-    /// What the next value is, for an "invalid type" error placed at its start.
-    fn unexpected(&mut self, expected: &dyn de::Expected) -> Error {
-        let start = self.at;
-        let found = match self.peek() {
-            None => return self.error("EOF while parsing a value"),
-            Some(b'n') => Unexpected::Unit,
-            Some(b't') => Unexpected::Bool(true),
-            Some(b'f') => Unexpected::Bool(false),
-            Some(b'"') => Unexpected::Str(""),
-            Some(b'[') => Unexpected::Seq,
-            Some(b'{') => Unexpected::Map,
-            Some(b'-' | b'0'..=b'9') => match self.parse_number() {
-                Ok(Number::Unsigned(n)) => Unexpected::Unsigned(n),
-                Ok(Number::Signed(n)) => Unexpected::Signed(n),
-                Ok(Number::Float(n)) => Unexpected::Float(n),
-                Err(error) => return error,
-            },
-            Some(_) => return self.error("expected a JSON value"),
-        };
-        let mut error: Error = de::Error::invalid_type(found, expected);
-        error.position = Some(self.at.max(start));
-        error
-    }
-
-    fn visit_number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
-            return Err(self.unexpected(&visitor));
-        }
-        let value = match self.parse_number()? {
-            Number::Unsigned(n) => visitor.visit_u64(n),
-            Number::Signed(n) => visitor.visit_i64(n),
-            Number::Float(n) => visitor.visit_f64(n),
-        };
-        value.map_err(|e| self.placed(e))
-    }
-
-    fn visit_string<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        if self.peek() != Some(b'"') {
-            return Err(self.unexpected(&visitor));
-        }
-        let value = match self.string()? {
-            Cow::Borrowed(text) => visitor.visit_borrowed_str(text),
-            Cow::Owned(text) => visitor.visit_string(text),
-        };
-        value.map_err(|e| self.placed(e))
-    }
-
-    fn visit_array<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        if self.peek() != Some(b'[') {
-            return Err(self.unexpected(&visitor));
-        }
-        self.enter()?;
-        let value = visitor.visit_seq(Elements { reader: self, first: true });
-        let value = value.map_err(|e| self.past_container(e, 1))?;
-        self.leave(b']', "`,` or `]`")?;
-        Ok(value)
-    }
-
-    fn visit_object<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        if self.peek() != Some(b'{') {
-            return Err(self.unexpected(&visitor));
-        }
-        self.enter()?;
-        let value = visitor.visit_map(Entries { reader: self, first: true });
-        let value = value.map_err(|e| self.past_container(e, 1))?;
-        self.leave(b'}', "`,` or `}`")?;
-        Ok(value)
-    }
-
-    /// Skips one value without building anything; nesting is still bounded.
-    fn skip_value(&mut self) -> Result<()> {
-        let open = self.depth;
-        loop {
-            match self.peek() {
-                Some(b'[' | b'{') => self.enter()?,
-                Some(b']' | b'}') if self.depth > open => {
-                    self.depth -= 1;
-                    self.at += 1;
-                }
-                Some(b',' | b':') if self.depth > open => self.at += 1,
-                Some(b'"') => {
-                    self.string()?;
-                }
-                Some(b'n') => self.word("null")?,
-                Some(b't') => self.word("true")?,
-                Some(b'f') => self.word("false")?,
-                Some(b'-' | b'0'..=b'9') => {
-                    self.parse_number()?;
-                }
-                None => return Err(self.error("EOF while parsing a value")),
-                Some(_) => return Err(self.error("expected a JSON value")),
-            }
-            if self.depth == open {
-                return Ok(());
-            }
-        }
-    }
-}
-
-impl<'de> Deserializer<'de> for &mut Reader<'de> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.peek() {
-            Some(b'n') => {
-                self.word("null")?;
-                visitor.visit_unit().map_err(|e| self.placed(e))
-            }
-            Some(b't' | b'f') => self.deserialize_bool(visitor),
-            Some(b'"') => self.visit_string(visitor),
-            Some(b'[') => self.visit_array(visitor),
-            Some(b'{') => self.visit_object(visitor),
-            Some(_) => self.visit_number(visitor),
-            None => Err(self.error("EOF while parsing a value")),
-        }
-    }
-
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let value = match self.peek() {
-            Some(b't') => self.word("true").map(|()| true),
-            Some(b'f') => self.word("false").map(|()| false),
-            _ => Err(self.unexpected(&visitor)),
-        }?;
-        visitor.visit_bool(value).map_err(|e| self.placed(e))
-    }
-
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.visit_number(visitor)
-    }
-
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.visit_string(visitor)
-    }
-
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.visit_array(visitor)
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.visit_object(visitor)
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
-        self.visit_object(visitor)
-    }
-
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.peek() != Some(b'n') {
-            return Err(self.unexpected(&visitor));
-        }
-        self.word("null")?;
-        visitor.visit_unit().map_err(|e| self.placed(e))
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.skip_value()?;
-        visitor.visit_unit()
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.peek() == Some(b'n') {
-            self.word("null")?;
-            visitor.visit_none()
-        } else {
-            visitor.visit_some(self)
-        }
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
-        if self.peek() != Some(b'"') {
-            return Err(self.unexpected(&visitor));
-        }
-        let name = self.string()?;
-        let access: de::value::CowStrDeserializer<'de, Error> = name.into_deserializer();
-        visitor.visit_enum(access).map_err(|e| self.placed(e))
-    }
-
-    serde::forward_to_deserialize_any! {
-        i8 i16 i32 i64 i128 u8 u16 u32 u128 f32 f64 char string bytes byte_buf unit_struct tuple
-        tuple_struct identifier
-    }
-}
-
-struct Elements<'a, 'de> {
-    reader: &'a mut Reader<'de>,
-    first: bool,
-}
-
-impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
-    type Error = Error;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        if self.reader.peek() == Some(b']') {
-            return Ok(None);
-        }
-        if !std::mem::replace(&mut self.first, false) {
-            self.reader.expect(b',', "`,` or `]`")?;
-        }
-        seed.deserialize(&mut *self.reader).map(Some).map_err(|e| self.reader.placed(e))
-    }
-}
-
-struct Entries<'a, 'de> {
-    reader: &'a mut Reader<'de>,
-    first: bool,
-}
-
-impl<'de> MapAccess<'de> for Entries<'_, 'de> {
-    type Error = Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        if self.reader.peek() == Some(b'}') {
-            return Ok(None);
-        }
-        if !std::mem::replace(&mut self.first, false) {
-            self.reader.expect(b',', "`,` or `}`")?;
-        }
-        if self.reader.peek() != Some(b'"') {
-            return Err(self.reader.error("expected a field name in quotes"));
-        }
-        let key = seed.deserialize(&mut *self.reader).map_err(|e| self.reader.placed(e))?;
-        self.reader.expect(b':', "`:`")?;
-        Ok(Some(key))
-    }
-
-    /// A value's error without a position (a conversion after the value was read) is placed
-    /// just after the value.
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        seed.deserialize(&mut *self.reader).map_err(|e| self.reader.placed(e))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use serde::Deserialize;
     use serde_json::Value;
 
+    fn value(json: Json) -> Value {
+        match json {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(b),
+            Json::Number(n) => Value::Number(n),
+            Json::String(s) => Value::String(s),
+            Json::Array(items) => Value::Array(items.into_iter().map(value).collect()),
+            Json::Object(fields) => Value::Object(fields.into_iter().map(|(k, v)| (k, value(v))).collect()),
+        }
+    }
+
     fn read(text: &str) -> Result<Value> {
-        let mut reader = Reader::new(text);
-        let value = Value::deserialize(&mut reader)?;
-        reader.end()?;
-        Ok(value)
+        parse(text).map(value)
     }
 
     #[test]
@@ -620,19 +382,6 @@ mod tests {
         let error = read(&deep).err().map(|e| e.message);
         assert_eq!(error.as_deref(), Some("recursion limit exceeded"));
         assert!(read(&format!("{}{}", "[".repeat(128), "]".repeat(128))).is_ok());
-    }
-
-    #[test]
-    fn errors_inside_a_container_are_placed_past_it() {
-        #[derive(Debug, Deserialize)]
-        #[allow(dead_code)]
-        struct Needs {
-            x: u8,
-        }
-        let mut reader = Reader::new(r#"{"list": [{"y": 1}], "after": 2}"#);
-        let error = <std::collections::BTreeMap<String, Vec<Needs>>>::deserialize(&mut reader).err();
-        let error = error.map(|e| (e.message, e.position));
-        assert_eq!(error, Some(("missing field `x`".to_owned(), Some(18))));
     }
 
     fn json() -> impl Strategy<Value = Value> {

@@ -37,7 +37,7 @@ mod graph;
 pub mod input;
 mod json;
 pub mod model;
-mod object;
+mod read;
 mod roster;
 pub mod sync;
 pub mod validate;

@@ -138,7 +138,7 @@ fn context_and_start_input_are_checked() {
         (json!({ "actor": { "kind": "member", "id": "dana" }, "at": "yesterday" }), "at"),
         (json!({ "actor": { "kind": "member" }, "at": "2026-11-25T09:00:00Z" }), "actor.id"),
         (json!({ "actor": { "kind": "client", "id": "x" }, "at": "2026-11-25T09:00:00Z" }), "actor.id"),
-        (json!({ "actor": { "kind": "robot" }, "at": "2026-11-25T09:00:00Z" }), "actor"),
+        (json!({ "actor": { "kind": "robot" }, "at": "2026-11-25T09:00:00Z" }), "actor.kind"),
         (json!({ "actor": { "kind": "system" }, "at": "2026-11-25T09:00:00Z", "tz": 1 }), "tz"),
     ];
     for (value, expected) in cases {

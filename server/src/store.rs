@@ -59,7 +59,7 @@ fn load_case(tx: &rusqlite::Transaction, case_id: &str) -> Result<Option<CaseSta
         .query_row("SELECT state FROM cases WHERE case_id = ?1", [case_id], |r| r.get(0))
         .optional()
         .map_err(storage)?;
-    text.map(|text| serde_json::from_str(&text).map_err(storage)).transpose()
+    text.map(|text| from_json::<CaseState>(&text).map_err(storage)).transpose()
 }
 
 impl Store {
@@ -226,7 +226,7 @@ impl Store {
             tx.prepare("SELECT state FROM cases WHERE changed > ?1 ORDER BY case_id").map_err(storage)?;
         let rows = statement.query_map([since], |row| row.get::<_, String>(0)).map_err(storage)?;
         for text in rows {
-            cases.push(serde_json::from_str::<CaseState>(&text.map_err(storage)?).map_err(storage)?);
+            cases.push(from_json::<CaseState>(&text.map_err(storage)?).map_err(storage)?);
         }
         let mut statement = tx
             .prepare("SELECT mutation_id, code, message FROM rejections WHERE client_id = ?1 AND changed > ?2 ORDER BY mutation_id")

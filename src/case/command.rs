@@ -3,21 +3,21 @@
 //! field is reported with its own path ("to", "reason") rather than as "no variant matched".
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::state::{check_facts, check_party, check_roles};
 use crate::error::{HandoffError, Result};
 use crate::input::{check_id, check_text, check_timestamp, from_json, At, CheckInput};
+use crate::json::Json;
 use crate::model::{Facts, Party};
-use crate::object::read_object;
+use crate::read::read_object;
+use crate::read::FromJson;
 
 /// Who acts: a member, the client (on client-facing steps) or the system (starting cases).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
-#[serde(tag = "kind", rename_all = "lowercase", try_from = "RawActor")]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Actor {
     Member { id: String },
     Client,
@@ -31,21 +31,29 @@ struct RawActor {
 
 read_object!(RawActor "an actor { kind, id? }" { kind: "kind", id: "id" = None });
 
-impl TryFrom<RawActor> for Actor {
-    type Error = String;
-    fn try_from(raw: RawActor) -> std::result::Result<Self, String> {
+impl FromJson for Actor {
+    fn read(json: &Json, at: &At) -> Result<Self> {
+        let raw = RawActor::read(json, at)?;
         match (raw.kind.as_str(), raw.id) {
-            ("member", Some(id)) => match crate::input::id_problem(&id) {
-                None => Ok(Actor::Member { id }),
-                Some(problem) => Err(format!("the member id {problem}")),
-            },
-            ("member", None) => Err("missing field `id`".into()),
-            ("client" | "system", None) => Ok(if raw.kind == "client" { Actor::Client } else { Actor::System }),
-            ("client" | "system", Some(_)) => Err(format!("unknown field `id`: a {} actor has no id", raw.kind)),
-            (other, _) => Err(format!("unknown actor kind \"{other}\": expected member, client or system")),
+            ("member", Some(id)) => {
+                check_id(&id, &at.key("id"))?;
+                Ok(Actor::Member { id })
+            }
+            ("member", None) => Err(crate::read::missing_field(at, "id")),
+            ("client", None) => Ok(Actor::Client),
+            ("system", None) => Ok(Actor::System),
+            ("client" | "system", Some(_)) => {
+                Err(crate::read::invalid(&at.key("id"), format!("a {} actor has no id", raw.kind)))
+            }
+            (other, _) => Err(crate::read::invalid(
+                &at.key("kind"),
+                format!("unknown actor kind \"{other}\": expected member, client or system"),
+            )),
         }
     }
 }
+
+crate::read::deserialize_with_reader!(Actor);
 
 impl CheckInput for Actor {
     fn check_limits(&self, _at: &At) -> Result<()> {
@@ -158,11 +166,10 @@ impl Command {
     }
 }
 
-/// A command nested in another value (a sync mutation). `Command::from_json` names the bad field
-/// more precisely; here a misfit is reported at the command.
-impl<'de> Deserialize<'de> for Command {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        RawCommand::deserialize(deserializer)?.into_command().map_err(|error| de::Error::custom(error.message))
+/// A command nested in another value (a sync mutation): its paths start at the command.
+impl FromJson for Command {
+    fn read(json: &Json, at: &At) -> Result<Self> {
+        RawCommand::read(json, at)?.into_command().map_err(|error| error.under_path(at))
     }
 }
 
@@ -193,25 +200,14 @@ enum Target {
     Absent,
 }
 
-impl<'de> Deserialize<'de> for Target {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct TargetVisitor;
-        impl<'de> Visitor<'de> for TargetVisitor {
-            type Value = Target;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member id, a party or null")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Target, E> {
-                Ok(Target::Id(v.to_owned()))
-            }
-            fn visit_unit<E: de::Error>(self) -> std::result::Result<Target, E> {
-                Ok(Target::Null)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Target, A::Error> {
-                Party::deserialize(de::value::MapAccessDeserializer::new(map)).map(Target::Party)
-            }
+impl FromJson for Target {
+    fn read(json: &Json, at: &At) -> Result<Self> {
+        match json {
+            Json::String(id) => Ok(Target::Id(id.clone())),
+            Json::Null => Ok(Target::Null),
+            Json::Object(_) => Party::read(json, at).map(Target::Party),
+            other => Err(crate::read::expected(at, "a member id, a party or null", other)),
         }
-        deserializer.deserialize_any(TargetVisitor)
     }
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::input::{check_count, check_id, At, CheckInput, MAX_LIST, MAX_STEPS};
 use crate::model::{check_fact_value, Facts, Party, WorkflowDefinition};
-use crate::object::read_object;
+use crate::read::read_object;
 
 /// SPEC §4 `CaseState`. Comes from outside on every call, so it is checked against its
 /// workflow version before anything is decided (`fit`).
@@ -50,6 +50,22 @@ pub enum StepStatus {
     Active,
     Completed,
     Skipped,
+}
+
+impl crate::read::FromJson for StepStatus {
+    fn read(json: &crate::json::Json, at: &At) -> crate::Result<Self> {
+        crate::read::variant(
+            json,
+            at,
+            &[
+                ("pending", StepStatus::Pending),
+                ("awaitingHandoff", StepStatus::AwaitingHandoff),
+                ("active", StepStatus::Active),
+                ("completed", StepStatus::Completed),
+                ("skipped", StepStatus::Skipped),
+            ],
+        )
+    }
 }
 
 impl StepStatus {

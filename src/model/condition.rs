@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,8 @@ use crate::error::{HandoffError, Result};
 use crate::input::{
     check_count, check_text, join_path, At, MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, MAX_LIST, MAX_TEXT_CHARS,
 };
+use crate::json::Json;
+use crate::read::FromJson;
 
 /// A case's facts, fixed at start: `{ "chapter": 7, "hasBusiness": false }`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -253,61 +255,54 @@ impl Serialize for Condition {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum ConditionKey {
-    Fact,
-    Equals,
-    In,
-    All,
-    Any,
-    Not,
-}
-
-impl<'de> Deserialize<'de> for Condition {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        deserializer.deserialize_map(ConditionVisitor)
+impl FromJson for FactValue {
+    fn read(json: &Json, at: &At) -> Result<Self> {
+        match json {
+            Json::String(text) => Ok(FactValue::Text(text.clone())),
+            Json::Number(number) => Ok(FactValue::Number(number.clone())),
+            Json::Bool(flag) => Ok(FactValue::Bool(*flag)),
+            other => Err(crate::read::expected(at, "a string, number or boolean", other)),
+        }
     }
 }
 
-struct ConditionVisitor;
-
-fn once<T, E: de::Error>(slot: &mut Option<T>, name: &'static str, value: T) -> std::result::Result<(), E> {
-    if slot.is_some() {
-        return Err(E::duplicate_field(name));
+impl FromJson for Facts {
+    fn read(json: &Json, at: &At) -> Result<Self> {
+        BTreeMap::read(json, at).map(Facts)
     }
-    *slot = Some(value);
-    Ok(())
 }
 
-impl<'de> Visitor<'de> for ConditionVisitor {
-    type Value = Condition;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a condition: {fact, equals}, {fact, in}, {all}, {any} or {not}")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Condition, A::Error> {
-        let (mut fact, mut equals, mut values, mut all, mut any, mut not) = (None, None, None, None, None, None);
-        while let Some(key) = map.next_key::<ConditionKey>()? {
-            match key {
-                ConditionKey::Fact => once(&mut fact, "fact", map.next_value::<String>()?)?,
-                ConditionKey::Equals => once(&mut equals, "equals", map.next_value::<FactValue>()?)?,
-                ConditionKey::In => once(&mut values, "in", map.next_value::<Vec<FactValue>>()?)?,
-                ConditionKey::All => once(&mut all, "all", map.next_value::<Vec<Condition>>()?)?,
-                ConditionKey::Any => once(&mut any, "any", map.next_value::<Vec<Condition>>()?)?,
-                ConditionKey::Not => once(&mut not, "not", map.next_value::<Box<Condition>>()?)?,
+/// Exactly one of the five shapes; a wrong or extra key is named.
+impl FromJson for Condition {
+    fn read(json: &Json, at: &At) -> Result<Self> {
+        const KEYS: &[&str] = &["fact", "equals", "in", "all", "any", "not"];
+        let mut found: [Option<&Json>; 6] = [None; 6];
+        for (name, value) in crate::read::object(json, at, "a condition")? {
+            let here = at.key(name);
+            let Some(slot) = KEYS.iter().position(|k| k == name).and_then(|i| found.get_mut(i)) else {
+                return Err(crate::read::unknown_field(&here, name, KEYS));
+            };
+            if slot.replace(value).is_some() {
+                return Err(crate::read::duplicate_field(&here, name));
             }
         }
-        match (fact, equals, values, all, any, not) {
-            (Some(fact), Some(value), None, None, None, None) => Ok(Condition::Equals { fact, value }),
-            (Some(fact), None, Some(values), None, None, None) => Ok(Condition::In { fact, values }),
-            (None, None, None, Some(all), None, None) => Ok(Condition::All(all)),
-            (None, None, None, None, Some(any), None) => Ok(Condition::Any(any)),
-            (None, None, None, None, None, Some(not)) => Ok(Condition::Not(not)),
-            _ => Err(de::Error::custom(
-                "a condition needs exactly one of: fact with equals, fact with in, all, any, not",
-            )),
-        }
+        let fact = |value: &Json| String::read(value, &at.key("fact"));
+        Ok(match found {
+            [Some(f), Some(equals), None, None, None, None] => {
+                Condition::Equals { fact: fact(f)?, value: FactValue::read(equals, &at.key("equals"))? }
+            }
+            [Some(f), None, Some(values), None, None, None] => {
+                Condition::In { fact: fact(f)?, values: Vec::read(values, &at.key("in"))? }
+            }
+            [None, None, None, Some(all), None, None] => Condition::All(Vec::read(all, &at.key("all"))?),
+            [None, None, None, None, Some(any), None] => Condition::Any(Vec::read(any, &at.key("any"))?),
+            [None, None, None, None, None, Some(not)] => Condition::Not(Box::read(not, &at.key("not"))?),
+            _ => {
+                return Err(crate::read::invalid(
+                    at,
+                    "a condition needs exactly one of: fact with equals, fact with in, all, any, not",
+                ))
+            }
+        })
     }
 }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::{Directory, Party, WorkflowDefinition};
 use crate::input::{check_count, check_text, At, CheckInput, MAX_WORKFLOWS};
-use crate::object::read_object;
+use crate::read::read_object;
 
 /// "Workflow Owners": who owns a new case. Choosing the first owner is not a handoff.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

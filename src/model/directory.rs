@@ -1,7 +1,7 @@
 use serde::Serialize;
 
 use crate::input::{check_count, check_text, At, CheckInput, MAX_LIST, MAX_PARTIES};
-use crate::object::read_object;
+use crate::read::read_object;
 
 /// The firm's people, roles and teams.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

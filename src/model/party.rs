@@ -1,5 +1,5 @@
-use crate::object::read_object;
-use serde::{Deserialize, Serialize};
+use crate::read::read_object;
+use serde::Serialize;
 
 /// A member, a role or a team: who can own a case, receive a handoff or be assigned a step.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -11,7 +11,7 @@ pub struct Party {
 
 read_object!(Party "a party { kind, id }" { kind: "kind", id: "id" });
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "lowercase")]
 pub enum PartyKind {
@@ -35,3 +35,15 @@ impl Party {
         crate::input::check_text(&self.id, &at.key("id"))
     }
 }
+
+impl crate::read::FromJson for PartyKind {
+    fn read(json: &crate::json::Json, at: &crate::input::At) -> crate::Result<Self> {
+        crate::read::variant(
+            json,
+            at,
+            &[("member", PartyKind::Member), ("role", PartyKind::Role), ("team", PartyKind::Team)],
+        )
+    }
+}
+
+crate::read::deserialize_with_reader!(Party);

@@ -2,7 +2,7 @@ use serde::Serialize;
 
 use super::{Condition, Party};
 use crate::input::{check_count, check_text, At, CheckInput, MAX_STEPS};
-use crate::object::read_object;
+use crate::read::read_object;
 
 /// One version of a workflow: its ordered steps.
 #[derive(Clone, Debug, PartialEq, Serialize)]

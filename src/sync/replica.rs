@@ -14,7 +14,7 @@ use super::wire::{
 };
 use crate::case::{Actor, CaseState, Command, Ctx, StartCase};
 use crate::input::{At, CheckInput};
-use crate::object::read_object;
+use crate::read::read_object;
 use crate::{Engine, Outcome, Result};
 
 /// A mutation not yet confirmed, with who made it, for replaying it locally (the server decides

@@ -1,11 +1,12 @@
 //! The JSON bodies of `POST /push`, `POST /pull` and the error body (SPEC §6, field for field).
 
 use serde::ser::{SerializeMap, Serializer};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
 use crate::case::{CaseState, Command, StartCase};
 use crate::input::{check_id, check_timestamp, At, CheckInput};
-use crate::object::read_object;
+use crate::json::Json;
+use crate::read::{read_object, FromJson};
 
 pub const SCHEMA_VERSION: u32 = 1;
 /// Mutations accepted in one push; more is `413 too-large`.
@@ -68,17 +69,21 @@ read_object!(RawMutation "a mutation { id, caseId, kind, input | command, at }" 
     id: "id", case_id: "caseId", kind: "kind", input: "input" = None, command: "command" = None, at: "at",
 });
 
-impl<'de> Deserialize<'de> for Mutation {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let raw = RawMutation::deserialize(deserializer)?;
+impl FromJson for Mutation {
+    fn read(json: &Json, at: &At) -> crate::Result<Self> {
+        let raw = RawMutation::read(json, at)?;
         let body = match (raw.kind.as_str(), raw.input, raw.command) {
             ("startCase", Some(input), None) => MutationBody::StartCase(input),
             ("command", None, Some(command)) => MutationBody::Command(command),
             ("startCase" | "command", _, _) => {
-                return Err(D::Error::custom("a startCase mutation carries input, a command mutation carries command"))
+                return Err(crate::read::invalid(
+                    at,
+                    "a startCase mutation carries input, a command mutation carries command",
+                ))
             }
-            (other, _, _) => return Err(D::Error::custom(format!("unknown mutation kind \"{other}\""))),
+            (other, _, _) => {
+                return Err(crate::read::invalid(&at.key("kind"), format!("unknown mutation kind \"{other}\"")))
+            }
         };
         Ok(Mutation { id: raw.id, case_id: raw.case_id, body, at: raw.at })
     }
@@ -113,12 +118,26 @@ pub struct PushResponse {
 
 read_object!(PushResponse "a push response" { last_mutation_id: "lastMutationId", results: "results" });
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MutationStatus {
     Applied,
     Rejected,
     Duplicate,
+}
+
+impl FromJson for MutationStatus {
+    fn read(json: &Json, at: &At) -> crate::Result<Self> {
+        crate::read::variant(
+            json,
+            at,
+            &[
+                ("applied", MutationStatus::Applied),
+                ("rejected", MutationStatus::Rejected),
+                ("duplicate", MutationStatus::Duplicate),
+            ],
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

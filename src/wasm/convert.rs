@@ -1,6 +1,5 @@
 //! Crossing the boundary as JSON text, both ways.
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::JsValue;
@@ -8,6 +7,7 @@ use wasm_bindgen::JsValue;
 use super::error::to_js;
 use crate::case::Command;
 use crate::input::{from_json, CheckInput};
+use crate::read::FromJson;
 use crate::HandoffError;
 
 /// The JSON text of a JS value, or `invalid-input` if it has none (undefined, a function, a
@@ -27,7 +27,7 @@ fn text_of(value: &JsValue) -> Result<String, HandoffError> {
 
 /// Reads argument `argument` (named in error paths when a call takes several values).
 #[inline(never)]
-pub(crate) fn read<T: DeserializeOwned + CheckInput>(value: &JsValue, argument: Option<&str>) -> Result<T, JsValue> {
+pub(crate) fn read<T: FromJson + CheckInput>(value: &JsValue, argument: Option<&str>) -> Result<T, JsValue> {
     text_of(value).and_then(|text| from_json(&text)).map_err(|error| to_js(prefixed(error, argument)))
 }
 
