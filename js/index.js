@@ -21,3 +21,4 @@ export function init(input) {
 }
 
 export { Engine, HandoffError };
+export { CaseStore } from "./case-store.js";

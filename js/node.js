@@ -14,3 +14,4 @@ export function init() {
 }
 
 export { Engine, HandoffError };
+export { CaseStore } from "./case-store.js";

@@ -18,7 +18,7 @@ sed -i '/\[Symbol\.dispose\]():/d' pkg/wasm/handoff_engine.d.ts
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals --zero-filled-memory \
   pkg/wasm/handoff_engine_bg.wasm -o pkg/wasm/handoff_engine_bg.wasm
-cp js/index.js js/node.js js/error.js js/index.d.ts pkg/
+cp js/index.js js/node.js js/error.js js/case-store.js js/index.d.ts pkg/
 
 wasm=pkg/wasm/handoff_engine_bg.wasm
 raw=$(wc -c < "$wasm")

@@ -14,7 +14,7 @@ npm install --no-audit --no-fund --loglevel=error ./handoff-engine-*.tgz
 cp "$repo"/tests/js/*.mjs "$repo"/config/example-firm.json "$repo"/tests/types/usage.ts "$repo"/tests/types/tsconfig.json .
 
 echo "== node --test on the installed package"
-node --test --test-reporter=spec ./*.test.mjs
+HANDOFF_SERVER="$repo/target/debug/handoff-server" node --test --test-reporter=spec ./*.test.mjs
 echo "== TypeScript: tsc --strict --noEmit on a usage file"
 "$repo"/node_modules/.bin/tsc -p tsconfig.json
 node "$repo"/tests/types/no-any.mjs "$work"

@@ -27,6 +27,12 @@ pub enum ErrorCode {
     CaseExists,
     /// Sync: a command mutation for a case the server does not have.
     UnknownCase,
+    /// Raised by the package's CaseStore: the server refused the token (401).
+    Unauthenticated,
+    /// Raised by the package's CaseStore: the server refused the request (400, 403, 413, 426).
+    InvalidRequest,
+    /// Raised by the package's CaseStore: no answer, or 5xx, after the retries.
+    NetworkError,
 }
 
 impl ErrorCode {
@@ -46,6 +52,9 @@ impl ErrorCode {
             ErrorCode::CaseClosed => "case-closed",
             ErrorCode::CaseExists => "case-exists",
             ErrorCode::UnknownCase => "unknown-case",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::InvalidRequest => "invalid-request",
+            ErrorCode::NetworkError => "network-error",
         }
     }
 }

@@ -127,12 +127,12 @@ impl<T: FromJson> FromJson for Box<T> {
 
 impl<T: FromJson> FromJson for Vec<T> {
     fn read(json: &Json, at: &At) -> Result<Self> {
-        match json {
-            Json::Array(items) => {
-                items.iter().enumerate().map(|(index, item)| T::read(item, &at.index(index))).collect()
-            }
-            other => Err(expected(at, "an array", other)),
+        let Json::Array(items) = json else { return Err(expected(at, "an array", json)) };
+        let mut values = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            values.push(T::read(item, &at.index(index))?);
         }
+        Ok(values)
     }
 }
 

@@ -100,15 +100,16 @@ impl Replica {
         state
     }
 
-    /// Every case the client knows, as the user should see it.
-    pub fn views(&self, engine: &Engine) -> BTreeMap<String, CaseState> {
+    /// Every case the client knows, as the user should see it: the server's cases by id, then
+    /// cases started here and not yet confirmed, in the order they were started.
+    pub fn views(&self, engine: &Engine) -> Vec<CaseState> {
         let mut ids: Vec<&str> = self.confirmed.keys().map(String::as_str).collect();
         for pending in &self.pending {
             if !ids.contains(&pending.mutation.case_id.as_str()) {
                 ids.push(&pending.mutation.case_id);
             }
         }
-        ids.into_iter().filter_map(|id| self.view(engine, id).map(|state| (id.to_owned(), state))).collect()
+        ids.into_iter().filter_map(|id| self.view(engine, id)).collect()
     }
 
     /// Starts a case optimistically; a local rejection is returned and nothing is queued.

@@ -8,6 +8,7 @@
 
 mod convert;
 mod error;
+mod replica;
 
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
@@ -17,6 +18,7 @@ use crate::model::{EngineConfig, WorkflowDefinition};
 use crate::validate::{ConfigValidation, Validation};
 use crate::Outcome;
 use convert::{read, read_command, write};
+pub use replica::JsReplica;
 
 /// A compiled configuration: validates workflow edits and runs cases.
 #[wasm_bindgen(js_name = Engine)]

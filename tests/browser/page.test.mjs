@@ -3,35 +3,23 @@
 // the firm's workflows, and throws real HandoffErrors.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { launch, repo, startServer } from "./harness.mjs";
 
-const repo = new URL("../..", import.meta.url).pathname;
 let server;
 let base;
 let browser;
 
 before(async () => {
-  const db = join(mkdtempSync(join(tmpdir(), "handoff-page-")), "h.sqlite");
-  server = spawn(join(repo, "target/debug/handoff-server"), ["--db", db, "--addr", "127.0.0.1:0"], { cwd: repo });
-  base = await new Promise((resolve, reject) => {
-    const lines = createInterface({ input: server.stdout });
-    lines.on("line", (line) => line.startsWith("listening on ") && resolve(line.slice("listening on ".length)));
-    server.on("exit", (code) => reject(new Error(`the server exited with ${code}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  server = await startServer();
+  base = server.base;
+  browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill("SIGTERM");
+  server?.stop();
 });
 
 test("the page validates the firm's workflows in the browser, under the CSP", async () => {

@@ -4,6 +4,10 @@ import {
   init,
   Engine,
   HandoffError,
+  CaseStore,
+  type RejectedMutation,
+  type SyncResult,
+  type SyncStatus,
   type AllowedCommand,
   type CaseState,
   type CheckResult,
@@ -86,6 +90,18 @@ function describe(event: Event): string {
   }
 }
 console.log(owner, severities, candidates, started.events.map(describe));
+
+const store = new CaseStore(engine, { baseUrl: "/sync", headers: { Authorization: "Bearer dana-token" }, storage: "memory" });
+store.dispatch("c-1", { type: "claim" }, ctx);
+const unsubscribe: () => void = store.subscribe((status: SyncStatus) => console.log(status.pendingCount, status.online));
+store.onRejected((rejection: RejectedMutation) => console.log(rejection.code, rejection.caseId, rejection.mutation.id));
+const synced: Promise<SyncResult> = store.sync();
+const seen: CaseState | null = store.get("c-1");
+console.log(unsubscribe, synced, seen, store.list().length, store.pendingCount);
+store.startAutoSync({ intervalMs: 2_000 });
+store.stopAutoSync();
+// @ts-expect-error: storage is "local" or "memory"
+new CaseStore(engine, { baseUrl: "/sync", storage: "cookie" });
 
 // @ts-expect-error: not a command type
 const unknown: Command = { type: "launchRocket" };
