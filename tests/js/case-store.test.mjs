@@ -153,3 +153,22 @@ test("bad options are HandoffError invalid-input naming the option", () => {
   assert.equal(path(() => new CaseStore({}, { baseUrl: base })), "engine");
   assert.equal(path(() => store("dana-token").dispatch("x", { type: "claim", actor: {} }, ctx("dana"))), "command.actor");
 });
+
+test("auto-sync drains the queue on its own until stopped", async () => {
+  const dana = store("dana-token");
+  dana.startCase({ caseId: "auto-1", workflowId: "chapter-7" }, ctx("dana"));
+  const drained = new Promise((resolve) => {
+    const stop = dana.subscribe((status) => {
+      if (status.pendingCount === 0) {
+        stop();
+        resolve();
+      }
+    });
+  });
+  dana.startAutoSync({ intervalMs: 50 });
+  await drained;
+  dana.stopAutoSync();
+  dana.dispatch("auto-1", { type: "claim" }, ctx("dana"));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(dana.pendingCount, 1, "stopped: nothing is sent any more");
+});

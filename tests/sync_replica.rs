@@ -1,0 +1,174 @@
+//! The client's replica (`sync::Replica`) against an in-memory server that uses the same rules
+//! as the real one (`arrival`, `decide_mutation`): the rules of SPEC §6 that a user notices.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use handoff_engine::case::{Actor, CaseState, StartCase};
+use handoff_engine::sync::{
+    arrival, decide_mutation, Arrival, MutationResult, MutationStatus, PullResponse, PushResponse, Rejection, Replica,
+};
+use handoff_engine::Engine;
+use serde_json::json;
+
+/// The server's side, in memory: one client's counter, the cases, the rejections.
+#[derive(Default)]
+struct Server {
+    last: BTreeMap<String, u64>,
+    cases: BTreeMap<String, CaseState>,
+    rejections: Vec<(String, Rejection)>,
+}
+
+impl Server {
+    fn push(&mut self, engine: &Engine, replica: &Replica, actor: &Actor) -> PushResponse {
+        let request = replica.push_request().unwrap();
+        let last = self.last.entry(request.client_id.clone()).or_default();
+        let mut results = Vec::new();
+        for mutation in request.mutations {
+            match arrival(*last, mutation.id) {
+                Arrival::Duplicate => continue,
+                Arrival::Gap => panic!("gap"),
+                Arrival::Next => {}
+            }
+            let result = match decide_mutation(engine, &mutation, self.cases.get(&mutation.case_id), actor) {
+                Ok(outcome) => {
+                    self.cases.insert(mutation.case_id.clone(), outcome.state);
+                    MutationResult { id: mutation.id, status: MutationStatus::Applied, code: None, message: None }
+                }
+                Err(error) => {
+                    let rejection =
+                        Rejection { id: mutation.id, code: error.code.as_str().into(), message: error.message };
+                    self.rejections.push((request.client_id.clone(), rejection.clone()));
+                    MutationResult {
+                        id: mutation.id,
+                        status: MutationStatus::Rejected,
+                        code: Some(rejection.code),
+                        message: Some(rejection.message),
+                    }
+                }
+            };
+            *last = mutation.id;
+            results.push(result);
+        }
+        PushResponse { last_mutation_id: *last, results }
+    }
+
+    fn pull(&self, replica: &Replica) -> PullResponse {
+        let id = &replica.client_id;
+        PullResponse {
+            cookie: "c".into(),
+            last_mutation_id: self.last.get(id).copied().unwrap_or(0),
+            config_version: 1,
+            cases: self.cases.values().cloned().collect(),
+            rejections: self.rejections.iter().filter(|(c, _)| c == id).map(|(_, r)| r.clone()).collect(),
+        }
+    }
+}
+
+fn input(case: &str) -> StartCase {
+    StartCase {
+        case_id: case.into(),
+        workflow_id: "chapter-7".into(),
+        facts: Default::default(),
+        case_roles: Default::default(),
+    }
+}
+
+fn member(id: &str) -> Actor {
+    Actor::Member { id: id.into() }
+}
+
+#[test]
+fn mutations_are_numbered_optimistic_and_leave_the_queue_when_a_pull_confirms_them() {
+    let engine = firm();
+    let mut server = Server::default();
+    let mut dana = Replica::new("dana-1");
+    dana.start_case(&engine, input("k1"), &ctx("dana")).unwrap();
+    dana.dispatch(&engine, "k1", command(json!({ "type": "claim" })), &ctx("dana")).unwrap();
+    let ids: Vec<u64> = dana.pending.iter().map(|p| p.mutation.id).collect();
+    assert_eq!(ids, [1, 2]);
+    assert_eq!(dana.view(&engine, "k1").unwrap().owner.id, "dana", "the user sees it at once");
+    let pushed = server.push(&engine, &dana, &member("dana"));
+    assert!(dana.apply_push(&pushed).is_empty());
+    assert_eq!(dana.pending_count(), 2, "still pending until a pull brings the state that includes it");
+    dana.apply_pull(server.pull(&dana));
+    assert_eq!(dana.pending_count(), 0);
+    assert_eq!(dana.confirmed["k1"], server.cases["k1"]);
+}
+
+#[test]
+fn a_pending_mutation_that_no_longer_applies_locally_stays_queued_until_the_server_decides() {
+    let engine = firm();
+    let mut server = Server::default();
+    let (mut dana, mut devon) = (Replica::new("dana-1"), Replica::new("devon-1"));
+    dana.start_case(&engine, input("k1"), &ctx("dana")).unwrap();
+    server.push(&engine, &dana, &member("dana"));
+    dana.apply_pull(server.pull(&dana));
+    devon.apply_pull(server.pull(&devon));
+    // Both claim the team's case; Devon's claim reaches the server first.
+    dana.dispatch(&engine, "k1", command(json!({ "type": "claim" })), &ctx("dana")).unwrap();
+    devon.dispatch(&engine, "k1", command(json!({ "type": "claim" })), &ctx("devon")).unwrap();
+    server.push(&engine, &devon, &member("devon"));
+    // Dana pulls before pushing: her claim no longer applies to the new state, yet stays queued.
+    let rejected = dana.apply_pull(server.pull(&dana));
+    assert!(rejected.is_empty());
+    assert_eq!(dana.pending_count(), 1);
+    assert_eq!(dana.view(&engine, "k1").unwrap().owner.id, "devon", "the view is the server's state");
+    // The server decides: rejected, reported once, dropped.
+    let pushed = server.push(&engine, &dana, &member("dana"));
+    let reported = dana.apply_push(&pushed);
+    assert_eq!(reported.len(), 1);
+    assert_eq!((reported[0].code.as_str(), reported[0].case_id.as_str()), ("not-permitted", "k1"));
+    assert!(dana.apply_pull(server.pull(&dana)).is_empty(), "not reported a second time");
+    assert_eq!(dana.pending_count(), 0);
+}
+
+#[test]
+fn a_rejection_missed_in_the_push_response_is_reported_by_the_pull() {
+    let engine = firm();
+    let mut server = Server::default();
+    let mut dana = Replica::new("dana-1");
+    dana.start_case(&engine, input("k1"), &ctx("dana")).unwrap();
+    dana.start_case(&engine, input("k2"), &ctx("dana")).unwrap();
+    server.cases.insert("k2".into(), engine.start_case(&input("k2"), &ctx("devon")).unwrap().state);
+    server.push(&engine, &dana, &member("dana")); // the response is lost
+    let reported = dana.apply_pull(server.pull(&dana));
+    assert_eq!(reported.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), ["case-exists"]);
+    assert_eq!(dana.pending_count(), 0);
+}
+
+#[test]
+fn starting_over_keeps_unconfirmed_mutations_numbered_from_one() {
+    let engine = firm();
+    let mut dana = Replica::new("dana-1");
+    for case in ["k1", "k2", "k3"] {
+        dana.start_case(&engine, input(case), &ctx("dana")).unwrap();
+    }
+    dana.apply_pull(PullResponse {
+        cookie: "9".into(),
+        last_mutation_id: 1,
+        config_version: 1,
+        cases: vec![],
+        rejections: vec![],
+    });
+    dana.reset("dana-2");
+    assert_eq!(dana.client_id, "dana-2");
+    assert_eq!(dana.cookie, None);
+    let pending: Vec<(u64, &str)> = dana.pending.iter().map(|p| (p.mutation.id, p.mutation.case_id.as_str())).collect();
+    assert_eq!(pending, [(1, "k2"), (2, "k3")]);
+    assert_eq!(dana.last_assigned, 2);
+}
+
+#[test]
+fn a_local_rejection_is_returned_and_nothing_is_queued() {
+    let engine = firm();
+    let mut paula = Replica::new("paula-1");
+    paula.start_case(&engine, input("k1"), &ctx("paula")).unwrap();
+    let refused =
+        paula.dispatch(&engine, "k1", command(json!({ "type": "completeStep", "stepId": "documents" })), &ctx("paula"));
+    assert_code(&refused.unwrap_err(), handoff_engine::ErrorCode::NotPermitted);
+    assert_eq!(paula.pending_count(), 1);
+}
