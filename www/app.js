@@ -1,62 +1,353 @@
-// The minimal demo: load the package as a user would, fetch the server's config, and show each
-// workflow's validation and ownership timeline. Everything is rendered as text.
-import { init, Engine, HandoffError } from "/pkg/index.js";
+// The demo: a workflow editor that validates every edit, the ownership timeline as a picture,
+// and a case board synced with the server through CaseStore. It uses only the package's public
+// API. Every name and message is rendered as text (textContent), never as HTML.
+import { init, Engine, CaseStore, HandoffError } from "/pkg/index.js";
 
-const main = document.getElementById("workflows");
-const token = document.getElementById("token");
+const $ = (id) => document.getElementById(id);
+const SVG = "http://www.w3.org/2000/svg";
 
-function element(tag, text, className) {
+/** An element with attributes and children; strings become text nodes, never HTML. */
+function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (className) node.className = className;
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (value === true) node.setAttribute(name, "");
+    else if (value !== false && value !== undefined && value !== null) node.setAttribute(name, value);
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
   return node;
 }
 
-function partyName(party, directory) {
+function svg(tag, attributes = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const state = { config: null, engine: null, draft: null, store: null, who: null, selected: null, activity: [], unsubscribe: [] };
+
+const key = (party) => (party ? `${party.kind}:${party.id}` : "");
+const partyOf = (value) => (value ? { kind: value.split(":")[0], id: value.slice(value.indexOf(":") + 1) } : null);
+
+function partyName(party) {
   if (!party) return "depends on conditions";
-  const list = { member: directory.members, role: directory.roles, team: directory.teams }[party.kind];
+  const { members, roles, teams } = state.config.directory;
+  const list = { member: members, role: roles, team: teams }[party.kind] ?? [];
   const found = list.find((entry) => entry.id === party.id);
-  return found ? found.name : `${party.kind} ${party.id}`;
+  const name = found ? found.name : party.id;
+  return party.kind === "role" ? `${name} (role)` : name;
 }
 
-async function show() {
-  main.replaceChildren(element("p", "Loading…"));
-  try {
-    await init();
-    const response = await fetch("/sync/config", { headers: { Authorization: `Bearer ${token.value}` } });
-    if (!response.ok) throw new Error(`The server answered ${response.status}.`);
-    const { configVersion, ...config } = await response.json();
-    const engine = new Engine(config);
-    const sections = config.workflows.map((workflow) => {
-      const { ok, diagnostics, timeline } = engine.validateWorkflow(workflow);
-      const section = element("section");
-      section.append(element("h2", `${workflow.name} (version ${workflow.version})`));
-      section.append(element("p", ok ? "Valid: no errors." : "Has errors.", ok ? "ok" : "error"));
-      const list = element("ul");
-      for (const d of diagnostics) list.append(element("li", `${d.severity} ${d.code}: ${d.message}`, d.severity));
-      section.append(list);
-      const table = element("table");
-      const head = element("tr");
-      for (const title of ["Step", "Owner while the work is done", "Handoff", "Who does the work"]) head.append(element("th", title));
-      table.append(head);
-      for (const entry of timeline) {
-        const step = workflow.steps.find((s) => s.id === entry.stepId);
-        const row = element("tr");
-        row.append(element("td", step.name + (entry.clientFacing ? " (client)" : "")));
-        row.append(element("td", partyName(entry.owner, config.directory)));
-        row.append(element("td", entry.handoff ? "yes" : "no"));
-        row.append(element("td", entry.clientFacing ? "the client" : partyName(entry.worker, config.directory)));
-        table.append(row);
-      }
-      section.append(table);
-      return section;
-    });
-    main.replaceChildren(element("p", `Configuration version ${configVersion}.`), ...sections);
-  } catch (error) {
-    const text = error instanceof HandoffError ? `${error.code}: ${error.message}` : String(error.message ?? error);
-    main.replaceChildren(element("p", text, "error"));
+function partyOptions(selected, none) {
+  const { members, roles, teams } = state.config.directory;
+  const group = (label, kind, list) =>
+    el("optgroup", { label }, list.map((entry) => el("option", { value: `${kind}:${entry.id}`, selected: key(selected) === `${kind}:${entry.id}` }, entry.name + (entry.active === false ? " (deactivated)" : ""))));
+  return [none && el("option", { value: "", selected: !selected }, none), group("Roles", "role", roles), group("Teams", "team", teams), group("Members", "member", members)];
+}
+
+// ---- the editor -----------------------------------------------------------------------------
+
+function engineForDraft() {
+  return new Engine({ ...state.config, workflows: [state.draft.workflow], owners: state.draft.owners });
+}
+
+function validate() {
+  state.engine = engineForDraft();
+  return state.engine.validateWorkflow(state.draft.workflow);
+}
+
+function diagnosticsList(diagnostics) {
+  return el("ul", { class: "diagnostics" }, diagnostics.map((d) => el("li", { class: d.severity, "data-code": d.code }, el("span", { class: "code" }, d.code), d.message)));
+}
+
+function renderEditor() {
+  const { workflow, owners } = state.draft;
+  const validation = validate();
+  $("workflow-title").textContent = `${workflow.name} (version ${workflow.version})`;
+  const errors = validation.diagnostics.filter((d) => d.severity === "error").length;
+  const warnings = validation.diagnostics.filter((d) => d.severity === "warning").length;
+  $("summary").textContent = errors || warnings ? `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}` : "No errors or warnings: ready to publish.";
+  $("summary").className = errors ? "bad" : "ok";
+  $("general-diagnostics").replaceChildren(...diagnosticsList(validation.diagnostics.filter((d) => !d.stepId)).children);
+  $("firm-owner").replaceChildren(...partyOptions(owners.default, "Nobody chosen"));
+  $("default-owner").replaceChildren(...partyOptions(owners.workflows?.[workflow.id], "The firm-wide default"));
+  $("steps").replaceChildren(...workflow.steps.map((step, index) => stepCard(step, index, validation.diagnostics.filter((d) => d.stepId === step.id))));
+  drawTimeline(validation.timeline);
+}
+
+/** Replaces part of the draft and re-validates. */
+function edit(change) {
+  change(state.draft.workflow);
+  renderEditor();
+}
+
+function parseValue(text) {
+  if (text === "true" || text === "false") return text === "true";
+  return text.trim() !== "" && !Number.isNaN(Number(text)) ? Number(text) : text;
+}
+
+function stepCard(step, index, diagnostics) {
+  const steps = state.draft.workflow.steps;
+  const after = step.after ?? (index > 0 ? [steps[index - 1].id] : []);
+  const simple = !step.when || ("fact" in step.when && "equals" in step.when);
+  return el("li", { class: `step${diagnostics.some((d) => d.severity === "error") ? " has-error" : ""}`, "data-step": step.id },
+    el("div", { class: "row" },
+      el("input", { class: "name", value: step.name, "aria-label": "Step name", oninput: (e) => { step.name = e.target.value; refresh(); } }),
+      el("span", { class: "muted" }, step.id),
+      el("span", { class: "tools" },
+        el("button", { type: "button", title: "Move up", disabled: index === 0, onclick: () => edit((w) => w.steps.splice(index - 1, 0, w.steps.splice(index, 1)[0])) }, "↑"),
+        el("button", { type: "button", title: "Move down", disabled: index === steps.length - 1, onclick: () => edit((w) => w.steps.splice(index + 1, 0, w.steps.splice(index, 1)[0])) }, "↓"),
+        el("button", { type: "button", title: "Remove", onclick: () => edit((w) => w.steps.splice(index, 1)) }, "✕"))),
+    el("div", { class: "row" },
+      el("label", {}, el("input", { type: "checkbox", checked: !!step.clientFacing, onchange: (e) => edit(() => { step.clientFacing = e.target.checked || undefined; }) }), "Done by the client"),
+      el("label", {}, "Handoff",
+        el("select", { "data-field": "handoff", onchange: (e) => edit(() => { step.handoff = e.target.value ? { to: partyOf(e.target.value), required: step.handoff?.required ?? true } : null; }) },
+          partyOptions(step.handoff?.to, "No Handoff").map((option) => { if (option.tagName === "OPTGROUP") option.label = `Handoff the case to… ${option.label.toLowerCase()}`; return option; }))),
+      step.handoff && el("label", {}, el("input", { type: "checkbox", checked: step.handoff.required !== false, onchange: (e) => edit(() => { step.handoff.required = e.target.checked; }) }), "required")),
+    el("div", { class: "row" },
+      el("label", {}, "Assigned to (who does the work — not ownership)",
+        el("select", { "data-field": "assignee", onchange: (e) => edit(() => { step.assignee = partyOf(e.target.value); }) }, partyOptions(step.assignee, "Whoever owns the case then")))),
+    el("div", { class: "row" },
+      el("span", { class: "muted" }, "Comes after"),
+      steps.filter((other) => other !== step).map((other) =>
+        el("label", {}, el("input", { type: "checkbox", checked: after.includes(other.id), onchange: (e) => edit(() => {
+          const next = new Set(after);
+          if (e.target.checked) next.add(other.id); else next.delete(other.id);
+          step.after = steps.map((s) => s.id).filter((id) => next.has(id));
+        }) }), other.name))),
+    el("div", { class: "row" },
+      simple
+        ? el("label", {}, "Only when fact",
+            el("input", { size: 10, value: step.when?.fact ?? "", placeholder: "chapter", onchange: (e) => edit(() => { step.when = e.target.value ? { fact: e.target.value, equals: step.when?.equals ?? "" } : null; }) }),
+            "equals",
+            el("input", { size: 8, value: step.when ? String(step.when.equals) : "", placeholder: "7", onchange: (e) => edit(() => { if (step.when) step.when.equals = parseValue(e.target.value); }) }))
+        : el("span", { class: "muted" }, `Condition: ${JSON.stringify(step.when)}`)),
+    diagnosticsList(diagnostics));
+}
+
+/** After typing: only what depends on the text changes, so the input keeps its focus. */
+function refresh() {
+  const validation = validate();
+  for (const card of document.querySelectorAll("#steps .step")) {
+    const mine = validation.diagnostics.filter((d) => d.stepId === card.dataset.step);
+    card.querySelector(".diagnostics").replaceWith(diagnosticsList(mine));
   }
+  drawTimeline(validation.timeline);
 }
 
-token.addEventListener("change", show);
-show();
+function drawTimeline(timeline) {
+  const steps = state.draft.workflow.steps;
+  const lanes = [];
+  for (const entry of timeline) if (!lanes.includes(key(entry.owner))) lanes.push(key(entry.owner));
+  const [left, top, laneHeight, width, gap] = [170, 16, 64, 128, 24];
+  const totalWidth = left + timeline.length * (width + gap) + 10;
+  const totalHeight = top + lanes.length * laneHeight + 10;
+  const picture = svg("svg", { viewBox: `0 0 ${totalWidth} ${totalHeight}`, width: totalWidth, height: totalHeight, role: "img", "aria-label": "Ownership timeline" });
+  const defs = svg("defs");
+  const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
+  marker.append(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#2f5bd3" }));
+  defs.append(marker);
+  picture.append(defs);
+  lanes.forEach((lane, i) => {
+    const y = top + i * laneHeight;
+    picture.append(svg("rect", { x: 0, y, width: totalWidth, height: laneHeight - 6, rx: 6, fill: i % 2 ? "#f7f8fb" : "#eef2fb" }));
+    picture.append(svg("text", { x: 10, y: y + laneHeight / 2, "font-size": 13, "font-weight": 600, fill: "#1d2433", "dominant-baseline": "middle" }, partyName(partyOf(lane))));
+  });
+  const box = new Map();
+  timeline.forEach((entry, i) => {
+    const x = left + i * (width + gap);
+    const y = top + lanes.indexOf(key(entry.owner)) * laneHeight + 8;
+    box.set(entry.stepId, { x, y, entry });
+  });
+  for (const [id, { x, y, entry }] of box) {
+    const index = steps.findIndex((s) => s.id === id);
+    const step = steps[index];
+    const preds = step.after ?? (index > 0 ? [steps[index - 1].id] : []);
+    for (const pred of preds) {
+      const from = box.get(pred);
+      if (!from) continue;
+      const handoff = entry.handoff && !entry.clientFacing;
+      picture.append(svg("path", {
+        d: `M ${from.x + width} ${from.y + 20} C ${from.x + width + gap / 2} ${from.y + 20}, ${x - gap / 2} ${y + 20}, ${x - 2} ${y + 20}`,
+        fill: "none", stroke: handoff ? "#2f5bd3" : "#9aa3b5", "stroke-width": handoff ? 2.5 : 1.2, "marker-end": handoff ? "url(#arrow)" : "",
+      }));
+    }
+  }
+  for (const [id, { x, y, entry }] of box) {
+    const step = steps.find((s) => s.id === id);
+    const group = svg("g", { "data-step": id });
+    group.append(svg("rect", { x, y, width, height: 40, rx: 6, fill: entry.clientFacing ? "#fff" : "#ffffff", stroke: entry.handoff ? "#2f5bd3" : "#8a93a6", "stroke-width": entry.handoff ? 2 : 1, "stroke-dasharray": entry.clientFacing ? "5 3" : "" }));
+    const name = step.name.length > 18 ? `${step.name.slice(0, 17)}…` : step.name;
+    group.append(svg("text", { x: x + 8, y: y + 17, "font-size": 12, fill: "#1d2433" }, name));
+    const note = entry.clientFacing ? "client" : entry.handoff ? "handoff" : entry.worker && key(entry.worker) !== key(entry.owner) ? `by ${partyName(entry.worker)}` : "";
+    group.append(svg("text", { x: x + 8, y: y + 32, "font-size": 10, fill: "#5b6475" }, note.length > 22 ? `${note.slice(0, 21)}…` : note));
+    picture.append(group);
+  }
+  $("timeline").replaceChildren(picture);
+}
+
+// ---- the case board -------------------------------------------------------------------------
+
+const ctx = () => ({ actor: state.who.actor, at: new Date().toISOString() });
+
+function act(command, caseId = state.selected) {
+  try {
+    const { events } = state.store.dispatch(caseId, command, ctx());
+    state.activity.unshift(...events.reverse().map((event) => ({ caseId, event })));
+  } catch (error) {
+    notify(error instanceof HandoffError ? `${error.message} (${error.code})` : String(error), "error");
+  }
+  renderBoard();
+}
+
+function describeEvent(event, stepName) {
+  const who = event.actor.kind === "member" ? partyName({ kind: "member", id: event.actor.id }) : `The ${event.actor.kind}`;
+  const step = stepName(event.stepId);
+  const detail = {
+    caseStarted: () => `${who} started the case; it belongs to ${partyName(event.owner)}.`,
+    stepTriggered: () => `${step} can start.`,
+    stepCompleted: () => `${who} completed ${step}.`,
+    stepSkipped: () => (event.reason ? `${who} skipped ${step}: ${event.reason}.` : `${step} was skipped: its condition is false.`),
+    handoffRequested: () => `${step} waits for a handoff to ${partyName(event.to)}.`,
+    handoffCompleted: () => `${who} handed the case from ${partyName(event.from)} to ${partyName(event.to)} (${step}).`,
+    handoffReverted: () => `${who} took back the handoff of ${step}: ${partyName(event.to)} owns the case again.`,
+    ownershipClaimed: () => `${who} claimed the case from ${partyName(event.from)}.`,
+    ownershipTransferred: () => `${who} transferred the case to ${partyName(event.to)}: ${event.reason}.`,
+    stepAssigned: () => `${who} assigned ${step} to ${event.to ? partyName(event.to) : "the owner"}.`,
+    caseRoleSet: () => `${who} made ${partyName({ kind: "member", id: event.memberId })} the case's ${event.roleId}.`,
+    caseClosed: () => "The case is closed.",
+  }[event.type];
+  return detail ? detail() : event.type;
+}
+
+function renderBoard() {
+  const cases = state.store.list();
+  $("cases").replaceChildren(...cases.map((c) =>
+    el("li", {}, el("button", { type: "button", class: c.caseId === state.selected ? "selected" : "", "data-case": c.caseId, onclick: () => { state.selected = c.caseId; renderBoard(); } },
+      `${c.caseId} — ${c.closed ? "closed" : partyName(c.owner)}`))));
+  const current = state.selected && state.store.get(state.selected);
+  if (!current) {
+    $("case").replaceChildren(el("p", { class: "hint" }, "Start or pick a case."));
+    return;
+  }
+  const workflow = state.config.workflows.find((w) => w.id === current.workflowId && w.version === current.workflowVersion);
+  const stepName = (id) => workflow?.steps.find((s) => s.id === id)?.name ?? id;
+  const allowed = state.engine.allowedCommands(current, state.who.actor);
+  const can = (type, stepId) => allowed.find((a) => a.type === type && (stepId === undefined || a.stepId === stepId));
+  const reason = el("input", { placeholder: "reason (for skip and transfer)", size: 28 });
+  const parts = [el("h2", {}, `Case ${current.caseId}`), el("p", { "data-testid": "owner" }, `Owner: ${partyName(current.owner)}${current.closed ? " — closed" : ""}`)];
+  if (current.pendingHandoff) {
+    const handoff = can("completeHandoff", current.pendingHandoff.stepId);
+    const chooser = el("select", { "data-testid": "handoff-to" }, (handoff?.candidates ?? []).map((id) => el("option", { value: id }, partyName({ kind: "member", id }))));
+    parts.push(el("div", { class: "banner info", "data-testid": "handoff-banner" },
+      `Handoff the case to ${partyName(current.pendingHandoff.to)}… (${stepName(current.pendingHandoff.stepId)}) `,
+      handoff ? [chooser, " ", el("button", { type: "button", class: "primary", onclick: () => act({ type: "completeHandoff", stepId: current.pendingHandoff.stepId, ...(chooser.value ? { to: chooser.value } : {}) }) }, "Hand off")] : "— only the owner or an admin can complete it."));
+  }
+  parts.push(el("table", {},
+    el("tr", {}, el("th", {}, "Step"), el("th", {}, "Status"), el("th", {}, "Assigned to"), el("th", {}, "")),
+    (workflow?.steps ?? []).map((step) => {
+      const s = current.steps[step.id];
+      return el("tr", { "data-step": step.id },
+        el("td", {}, step.name + (step.clientFacing ? " (client)" : "")),
+        el("td", { class: "status" }, s.status),
+        el("td", {}, s.assignee ? partyName(s.assignee) : "—"),
+        el("td", { class: "actions" },
+          can("completeStep", step.id) && el("button", { type: "button", "data-action": "complete", onclick: () => act({ type: "completeStep", stepId: step.id }) }, "Complete"),
+          can("skipStep", step.id) && el("button", { type: "button", onclick: () => act({ type: "skipStep", stepId: step.id, reason: reason.value || "Not needed" }) }, "Skip")));
+    })));
+  parts.push(el("div", { class: "actions" },
+    can("claim") && el("button", { type: "button", "data-action": "claim", onclick: () => act({ type: "claim" }) }, "Claim the case"),
+    can("revertHandoff") && el("button", { type: "button", "data-action": "revert", onclick: () => act({ type: "revertHandoff", stepId: current.lastHandoff.stepId }) }, "Revert the last handoff"),
+    can("transferOwnership") && el("button", { type: "button", onclick: () => act({ type: "transferOwnership", to: state.who.actor.kind === "member" ? { kind: "member", id: state.who.actor.id } : current.owner, reason: reason.value || "Rebalancing" }) }, "Take over (admin)"),
+    reason));
+  const mine = state.activity.filter((a) => a.caseId === current.caseId);
+  parts.push(el("h2", {}, "Activity from this browser"), el("ul", { class: "trail" }, mine.map(({ event }) => el("li", {}, describeEvent(event, stepName)))));
+  $("case").replaceChildren(...parts);
+}
+
+// ---- session, sync, notices -----------------------------------------------------------------
+
+function notify(text, kind = "error") {
+  const banner = el("div", { class: `banner ${kind}`, role: "alert" }, text, " ", el("button", { type: "button", onclick: () => banner.remove() }, "Dismiss"));
+  $("rejections").append(banner);
+}
+
+function showStatus({ pendingCount, online }) {
+  $("sync-status").textContent = pendingCount ? `${pendingCount} change${pendingCount === 1 ? "" : "s"} waiting to sync` : "All changes synced";
+  $("offline").hidden = online;
+}
+
+function signIn(token) {
+  for (const stop of state.unsubscribe) stop();
+  // Signing out sends what the previous person still has queued (it stays queued if offline).
+  const previous = state.store;
+  previous?.stopAutoSync();
+  previous?.sync().catch(() => {});
+  const person = state.people.find((p) => p.token === token);
+  state.who = person;
+  state.store = new CaseStore(state.engine, { baseUrl: "/sync", headers: { Authorization: `Bearer ${token}` }, namespace: token });
+  state.unsubscribe = [
+    state.store.subscribe((status) => { showStatus(status); requestAnimationFrame(renderBoard); }),
+    state.store.onRejected((r) => notify(`The server refused your change to case ${r.caseId}: ${r.message}`)),
+  ];
+  showStatus({ pendingCount: state.store.pendingCount, online: true });
+  state.store.startAutoSync({ intervalMs: 1_000 });
+  renderBoard();
+}
+
+async function main() {
+  await init();
+  const response = await fetch("/sync/config", { headers: { Authorization: "Bearer morgan-token" } });
+  const { configVersion, ...config } = await response.json();
+  state.config = config;
+  state.engine = new Engine(config);
+  const workflow = structuredClone(config.workflows[0]);
+  state.draft = { workflow, owners: structuredClone(config.owners) };
+  // The demo tokens of the example firm are "<member id>-token" and "client-token".
+  state.people = [
+    ...config.directory.members.filter((m) => m.active !== false).map((m) => ({ token: `${m.id}-token`, label: m.name, actor: { kind: "member", id: m.id } })),
+    { token: "client-token", label: "The client (portal)", actor: { kind: "client" } },
+  ];
+  $("who").replaceChildren(...state.people.map((p) => el("option", { value: p.token }, p.label)));
+  $("who").addEventListener("change", (e) => signIn(e.target.value));
+  $("firm-owner").addEventListener("change", (e) => {
+    state.draft.owners = { ...state.draft.owners, default: partyOf(e.target.value) ?? undefined };
+    renderEditor();
+  });
+  $("default-owner").addEventListener("change", (e) => {
+    const workflows = { ...state.draft.owners.workflows, [workflow.id]: partyOf(e.target.value) };
+    if (!e.target.value) delete workflows[workflow.id];
+    state.draft.owners = { ...state.draft.owners, workflows };
+    renderEditor();
+  });
+  $("add-step").addEventListener("click", () => edit((w) => {
+    let n = w.steps.length + 1;
+    while (w.steps.some((s) => s.id === `step-${n}`)) n += 1;
+    w.steps.push({ id: `step-${n}`, name: "New step" });
+  }));
+  for (const button of document.querySelectorAll("nav button")) {
+    button.addEventListener("click", () => {
+      for (const other of document.querySelectorAll("nav button")) other.classList.toggle("active", other === button);
+      for (const tab of document.querySelectorAll(".tab")) tab.hidden = tab.id !== button.dataset.tab;
+    });
+  }
+  $("start-case").addEventListener("click", () => {
+    const caseId = $("new-case-id").value.trim() || `case-${Date.now().toString(36)}`;
+    try {
+      const { events } = state.store.startCase({ caseId, workflowId: workflow.id }, ctx());
+      state.activity.unshift(...events.reverse().map((event) => ({ caseId, event })));
+      state.selected = caseId;
+      $("new-case-id").value = "";
+    } catch (error) {
+      notify(error instanceof HandoffError ? `${error.message} (${error.code})` : String(error));
+    }
+    renderBoard();
+  });
+  renderEditor();
+  state.engine = new Engine(config);
+  signIn(state.people[0].token);
+  document.body.dataset.ready = "true";
+}
+
+main().catch((error) => notify(`The demo could not start: ${error.message ?? error}`));

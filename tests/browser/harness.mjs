@@ -8,17 +8,19 @@ import { chromium } from "playwright-core";
 
 export const repo = new URL("../..", import.meta.url).pathname;
 
-/** Starts the server; resolves to { base, stop }. */
-export async function startServer() {
-  const db = join(mkdtempSync(join(tmpdir(), "handoff-browser-")), "h.sqlite");
-  const server = spawn(join(repo, "target/debug/handoff-server"), ["--db", db, "--addr", "127.0.0.1:0"], { cwd: repo });
+/** Starts the server; resolves to { base, db, port, stop }. Options: a port, a database file to
+ * reuse (for restarts), a config file. */
+export async function startServer({ port = 0, db = join(mkdtempSync(join(tmpdir(), "handoff-browser-")), "h.sqlite"), config } = {}) {
+  const args = ["--db", db, "--addr", `127.0.0.1:${port}`, ...(config ? ["--config", config] : [])];
+  const server = spawn(join(repo, "target/debug/handoff-server"), args, { cwd: repo });
   const base = await new Promise((resolve, reject) => {
     createInterface({ input: server.stdout }).on("line", (line) => {
       if (line.startsWith("listening on ")) resolve(line.slice("listening on ".length));
     });
     server.on("exit", (code) => reject(new Error(`the server exited with ${code}`)));
   });
-  return { base, stop: () => server.kill("SIGTERM") };
+  const stopped = new Promise((resolve) => server.on("exit", resolve));
+  return { base, db, port: Number(new URL(base).port), stop: () => (server.kill("SIGTERM"), stopped) };
 }
 
 export function launch() {

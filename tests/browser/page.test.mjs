@@ -22,19 +22,20 @@ after(async () => {
   server?.stop();
 });
 
-test("the page validates the firm's workflows in the browser, under the CSP", async () => {
+test("the demo loads under the CSP, validates the firm's workflow and draws its timeline", async () => {
   const page = await browser.newPage();
   const problems = [];
   page.on("console", (message) => message.type() === "error" && problems.push(message.text()));
   page.on("pageerror", (error) => problems.push(error.message));
   await page.goto(`${base}/`);
-  await page.getByText("Valid: no errors.").waitFor({ timeout: 10_000 });
-  const rows = await page.locator("table tr").allTextContents();
-  assert.equal(rows.length, 7, rows.join("\n"));
-  assert.match(rows[4], /Client review call\s*Paralegal\s*yes/);
-  assert.match(rows[3], /Client questionnaire \(client\)/);
-  await page.selectOption("#token", "morgan-token");
-  await page.getByText("Valid: no errors.").waitFor();
+  await page.waitForSelector("body[data-ready]", { timeout: 10_000 });
+  assert.match(await page.textContent("#summary"), /No errors or warnings/);
+  const steps = await page.locator("#timeline svg g[data-step]").count();
+  assert.equal(steps, 6);
+  const lanes = await page.locator("#timeline svg text").allTextContents();
+  for (const owner of ["Documents Team", "Paralegal (role)", "Attorney (role)"]) assert.ok(lanes.includes(owner), lanes.join(" | "));
+  await page.selectOption("#who", "morgan-token");
+  await page.waitForSelector("text=All changes synced");
   mkdirSync(join(repo, "test-results"), { recursive: true });
   await page.screenshot({ path: join(repo, "test-results/page.png"), fullPage: true });
   assert.deepEqual(problems, []);
