@@ -20,6 +20,6 @@ echo "== bindings in headless Chromium (wasm-bindgen-test)"
 WASM_BINDGEN_USE_BROWSER=1 cargo test --target wasm32-unknown-unknown --test wasm_bindings
 echo "== the packed package in a fresh project"
 bash scripts/test-package.sh
-echo "== the page npm start serves, in headless Chromium (playwright-core)"
+echo "== the demo and CaseStore in headless Chromium against the real server (playwright-core)"
 cargo build -p handoff-server --quiet
 node --test --test-reporter=spec tests/browser/*.test.mjs
