@@ -1,0 +1,105 @@
+// `npm run bench`: one table of figures measured side by side in one run, and the budgets of the
+// performance issue checked; the exit code is 1 when one is missed. Not part of `npm test`.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import { chromium } from "playwright-core";
+import * as workload from "./workload.mjs";
+
+const repo = new URL("..", import.meta.url).pathname;
+const SIZES = [50, 500, 2000];
+const DECIDE_STEPS = 50;
+const rows = [];
+const budgets = [];
+const row = (what, figure) => rows.push([what, figure]);
+const budget = (what, ok, figure) => budgets.push([what, ok, figure]);
+const ms = (x) => (x < 1 ? `${(x * 1000).toFixed(0)} µs` : `${x.toFixed(2)} ms`);
+
+// 1. Size.
+const wasm = readFileSync(join(repo, "pkg/wasm/handoff_engine_bg.wasm"));
+const gz = gzipSync(wasm, { level: 9 }).length;
+const glue = ["pkg/wasm/handoff_engine.js", "pkg/index.js", "pkg/node.js", "pkg/error.js", "pkg/case-store.js"]
+  .map((f) => readFileSync(join(repo, f)).length)
+  .reduce((a, b) => a + b, 0);
+row(".wasm size", `${(wasm.length / 1024).toFixed(1)} KiB raw, ${(gz / 1024).toFixed(1)} KiB gzipped`);
+row("JS (glue, entries, CaseStore)", `${(glue / 1024).toFixed(1)} KiB`);
+budget(".wasm ≤ 120 KiB gzipped", gz <= 120 * 1024, `${(gz / 1024).toFixed(1)} KiB`);
+
+// 2–4 in Node.
+const pkg = await import(pathToFileURL(join(repo, "pkg/index.js")));
+const initStarted = performance.now();
+await pkg.init(wasm);
+row("init() in Node (compile + instantiate from bytes)", ms(performance.now() - initStarted));
+const node = workload.measure(pkg, SIZES);
+for (const steps of SIZES) {
+  const { parse, validate } = node[steps];
+  row(`Node: validateWorkflow, ${steps} steps`, `${ms(validate)} = ${(validate / parse).toFixed(1)}× JSON.parse (${ms(parse)})`);
+}
+budget("validateWorkflow at 2,000 steps ≤ 3× JSON.parse, Node", node[2000].validate / node[2000].parse <= 3, `${(node[2000].validate / node[2000].parse).toFixed(1)}×`);
+const wasmNs = workload.decide(pkg, DECIDE_STEPS);
+
+// Native, on the same case.
+const dir = mkdtempSync(join(tmpdir(), "handoff-bench-"));
+writeFileSync(join(dir, "config.json"), JSON.stringify(workload.config(DECIDE_STEPS)));
+writeFileSync(join(dir, "case.json"), JSON.stringify(workload.decideCase()));
+const native = execFileSync("cargo", ["bench", "--quiet", "--bench", "decide"], {
+  cwd: repo,
+  env: { ...process.env, HANDOFF_BENCH_CONFIG: join(dir, "config.json"), HANDOFF_BENCH_CASE: join(dir, "case.json") },
+  encoding: "utf8",
+});
+const nativeNs = JSON.parse(native.trim().split("\n").pop()).nsPerCommand;
+row(`execute, ${DECIDE_STEPS}-step case: wasm from JS / native`, `${(wasmNs / 1000).toFixed(1)} µs / ${(nativeNs / 1000).toFixed(1)} µs per command (${(1e9 / wasmNs).toFixed(0)} / ${(1e9 / nativeNs).toFixed(0)} per second)`);
+budget("wasm decide ≤ 2× native per command", wasmNs / nativeNs <= 2, `${(wasmNs / nativeNs).toFixed(1)}×`);
+
+// In Chromium, from the reference server.
+execFileSync("cargo", ["build", "--release", "--quiet", "-p", "handoff-server"], { cwd: repo, stdio: "inherit" });
+const server = spawn(join(repo, "target/release/handoff-server"), ["--db", join(dir, "h.sqlite"), "--addr", "127.0.0.1:0"], { cwd: repo });
+const base = await new Promise((resolve) => {
+  createInterface({ input: server.stdout }).on("line", (l) => l.startsWith("listening on ") && resolve(l.slice(13)));
+});
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+try {
+  const page = await browser.newPage();
+  // The same functions as in Node, declared at the top level of the page.
+  const source = Object.values(workload).map((fn) => fn.toString()).join("\n");
+  await page.addInitScript({ content: `${source}\nwindow.workload = { ${Object.keys(workload).join(", ")} };` });
+  await page.goto(`${base}/style.css`); // this origin, without the demo running
+  const chrome = await page.evaluate(async (sizes) => {
+    const pkg = await import("/pkg/index.js");
+    const started = performance.now();
+    await pkg.init();
+    const init = performance.now() - started;
+    return { init, rows: window.workload.measure(pkg, sizes) };
+  }, SIZES);
+  row("init() in Chromium (fetch + compile + instantiate)", ms(chrome.init));
+  for (const steps of SIZES) {
+    const { parse, validate } = chrome.rows[steps];
+    row(`Chromium: validateWorkflow, ${steps} steps`, `${ms(validate)} = ${(validate / parse).toFixed(1)}× JSON.parse (${ms(parse)})`);
+  }
+  budget("init() ≤ 10 ms in Chromium", chrome.init <= 10, ms(chrome.init));
+  const ratio = chrome.rows[2000].validate / chrome.rows[2000].parse;
+  budget("validateWorkflow at 2,000 steps ≤ 3× JSON.parse, Chromium", ratio <= 3, `${ratio.toFixed(1)}×`);
+} finally {
+  await browser.close();
+  server.kill("SIGTERM");
+}
+
+// 5. The server.
+const push = execFileSync("cargo", ["bench", "--quiet", "-p", "handoff-server", "--bench", "push"], { cwd: repo, encoding: "utf8" });
+for (const line of push.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| what") && !l.startsWith("|---"))) {
+  const [what, figure] = line.slice(2, -2).split(" | ");
+  row(`server: ${what}`, figure);
+}
+
+console.log("| what | figure |\n|---|---|");
+for (const [what, figure] of rows) console.log(`| ${what} | ${figure} |`);
+console.log("\n| budget | figure | met |\n|---|---|---|");
+for (const [what, ok, figure] of budgets) console.log(`| ${what} | ${figure} | ${ok ? "yes" : "NO"} |`);
+process.exitCode = budgets.every(([, ok]) => ok) ? 0 : 1;
