@@ -5,6 +5,7 @@
 //! absurd nesting fail in JS, where it can be caught), then the same `input::from_json` as the
 //! server, with its limits and paths; `JSON.parse` of serde_json's output on the way out. One
 //! serializer for every value: maps are plain objects, absent optionals are `null`.
+//! `Replica` (for the package's CaseStore) is exported too, undocumented.
 
 mod convert;
 mod error;
