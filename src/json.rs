@@ -27,7 +27,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-pub struct Reader<'de> {
+struct Reader<'de> {
     text: &'de str,
     at: usize,
     depth: usize,
@@ -36,12 +36,12 @@ pub struct Reader<'de> {
 type Result<T> = std::result::Result<T, Error>;
 
 impl<'de> Reader<'de> {
-    pub fn new(text: &'de str) -> Self {
+    fn new(text: &'de str) -> Self {
         Reader { text, at: 0, depth: 0 }
     }
 
     /// After the top-level value: only white space may follow.
-    pub fn end(&mut self) -> Result<()> {
+    fn end(&mut self) -> Result<()> {
         match self.peek() {
             None => Ok(()),
             Some(_) => Err(self.error("trailing characters after the JSON value")),
