@@ -15,7 +15,10 @@ rm -f pkg/wasm/handoff_engine_bg.wasm.d.ts
 # `[Symbol.dispose]()` needs TypeScript's esnext.disposable lib: a strict project on ES2022 libs
 # would fail to compile against it. The method still exists at runtime; `free()` is typed.
 sed -i '/\[Symbol\.dispose\]():/d' pkg/wasm/handoff_engine.d.ts
-node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+# --low-memory-unused lets wasm-opt fold `load(p + C)` into `load offset=C (p)` for C < 1024, which
+# differs only when p + C wraps past 4 GiB into the first KiB: Rust never forms such an address
+# (pointer overflow is undefined behaviour), so the fold is safe and saves 2 KB gzipped.
+node_modules/.bin/wasm-opt -Oz --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals --zero-filled-memory \
   pkg/wasm/handoff_engine_bg.wasm -o pkg/wasm/handoff_engine_bg.wasm
 cp js/index.js js/node.js js/error.js js/case-store.js js/index.d.ts pkg/

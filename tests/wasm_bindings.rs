@@ -171,3 +171,67 @@ fn rejections_are_handoff_errors_with_their_code() {
     );
     assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("not-permitted"));
 }
+
+/// `validateWorkflow`'s result crosses packed (src/wasm/pack.rs, js/unpack.js): on generated
+/// workflows with awkward names and ids it must read exactly as the JSON of the native result,
+/// key order included; a string holding the packing's separator takes the JSON way.
+#[wasm_bindgen_test]
+fn packed_validation_reads_as_the_json_of_the_native_result() {
+    let js_engine = engine();
+    let native = handoff_engine::Engine::from_json(FIRM).unwrap();
+    let names = ["Intake", "Ωmega \"quoted\" \\ back", "📄 docs", "", "a,b", "tab\there", "sep\u{1}arated", "e"];
+    let ids = ["a", "b,c", "Ω", "x\u{1}y", "m", "1", "E"];
+    let parties = [
+        r#"{"kind":"member","id":"dana"}"#,
+        r#"{"kind":"member","id":"paula"}"#,
+        r#"{"kind":"member","id":"nobody"}"#,
+        r#"{"kind":"role","id":"paralegal"}"#,
+        r#"{"kind":"role","id":"attorney"}"#,
+        r#"{"kind":"team","id":"documents"}"#,
+        r#"{"kind":"team","id":"ghosts"}"#,
+    ];
+    let mut seed = 0x2545_f491_u32;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed as usize % n
+    };
+    let (mut packed, mut fallback) = (0, 0);
+    for round in 0..300 {
+        let count = next(12);
+        let steps: Vec<String> = (0..count)
+            .map(|i| {
+                let id = if next(6) == 0 { format!("{}{i}", ids[next(ids.len())]) } else { format!("s{i}") };
+                let mut step = format!(r#"{{"id":{},"name":{}"#, json(&id), json(names[next(names.len())]));
+                if i > 0 && next(3) == 0 {
+                    step += &format!(r#","after":["s{}","s{}"]"#, next(i), next(count));
+                }
+                match next(6) {
+                    0 => step += &format!(r#","handoff":{{"to":{},"required":{}}}"#, parties[next(7)], next(2) == 0),
+                    1 => step += &format!(r#","assignee":{}"#, parties[next(7)]),
+                    2 => step += r#","clientFacing":true"#,
+                    3 => step += r#","when":{"fact":"chapter","equals":7}"#,
+                    _ => {}
+                }
+                step + "}"
+            })
+            .collect();
+        let workflow = if round % 2 == 0 { "chapter-7" } else { "unowned" };
+        let def = format!(r#"{{"id":"{workflow}","name":"W","version":1,"steps":[{}]}}"#, steps.join(","));
+        let expected =
+            serde_json::to_string(&native.validate_workflow(&handoff_engine::input::from_json(&def).unwrap())).unwrap();
+        let actual = text(&js_engine.validate_workflow(&ts(&js(&def))).unwrap().js_value());
+        assert_eq!(actual, expected, "{def}");
+        if expected.contains("\\u0001") {
+            fallback += 1
+        } else {
+            packed += 1
+        }
+    }
+    assert!(packed > 100 && fallback > 20, "both ways taken: {packed} packed, {fallback} as JSON");
+}
+
+fn json(text: &str) -> String {
+    serde_json::to_string(text).unwrap()
+}

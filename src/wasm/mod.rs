@@ -9,6 +9,7 @@
 
 mod convert;
 mod error;
+mod pack;
 mod replica;
 
 use tsify::Ts;
@@ -38,10 +39,14 @@ impl JsEngine {
     }
 
     /// Validates a workflow edit against this engine's directory and Workflow Owners.
+    /// The result crosses packed (see `pack`) and is unpacked by `js/unpack.js`.
     #[wasm_bindgen(js_name = validateWorkflow)]
     pub fn validate_workflow(&self, def: &Ts<WorkflowDefinition>) -> Result<Ts<Validation>, JsValue> {
         let def: WorkflowDefinition = read(&def.js_value(), None)?;
-        write(&self.engine.validate_workflow(&def))
+        let packed = pack::validation(&self.engine.validate_workflow(&def)).map_err(|e| {
+            error::to_js(crate::HandoffError::invalid_input("", format!("The result cannot be written: {e}.")))
+        })?;
+        Ok(Ts::new_unchecked(unpack_validation(&packed)))
     }
 
     /// Validates every workflow and the firm-wide settings.
@@ -80,6 +85,12 @@ impl JsEngine {
         let allowed = self.engine.allowed_commands(&state, &actor).map_err(error::to_js)?;
         convert::write_value(&allowed)
     }
+}
+
+#[wasm_bindgen(module = "/js/unpack.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = unpackValidation)]
+    fn unpack_validation(packed: &str) -> JsValue;
 }
 
 fn read_call(
