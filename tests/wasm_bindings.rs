@@ -235,3 +235,34 @@ fn packed_validation_reads_as_the_json_of_the_native_result() {
 fn json(text: &str) -> String {
     serde_json::to_string(text).unwrap()
 }
+
+/// Numbers with a fraction or an exponent are read by the host's `parseFloat` in WebAssembly
+/// (src/json.rs): each must come back as Rust's own parser reads it, bit for bit. (-0 cannot be
+/// tried this way: JSON.stringify writes it as 0.)
+#[wasm_bindgen_test]
+fn fractional_numbers_read_as_rusts_parser_reads_them() {
+    let engine = engine();
+    let texts = [
+        "0.5",
+        "0.1",
+        "1e5",
+        "1E-7",
+        "123.456e2",
+        "5e-324",
+        "4.9e-324",
+        "1.7976931348623157e308",
+        "2.2250738585072011e-308",
+        "0.30000000000000004",
+        "9007199254740993.0",
+        "1.00000000000000011102230246251565404236316680908203125",
+        "-12345678901234567890.5",
+        "7.0",
+    ];
+    for number in texts {
+        let input = js(&format!(r#"{{"caseId":"c","workflowId":"chapter-7","facts":{{"x":{number}}}}}"#));
+        let started = engine.start_case(&ts(&input), &ts(&ctx("dana"))).unwrap().js_value();
+        let read = get(&get(&get(&started, "state"), "facts"), "x").as_f64().unwrap();
+        let expected: f64 = number.parse().unwrap();
+        assert_eq!(read.to_bits(), expected.to_bits(), "{number}");
+    }
+}
