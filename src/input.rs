@@ -165,7 +165,7 @@ fn path_at(text: &str, offset: usize) -> String {
                     if let Some(Frame::Object(key)) = stack.last_mut() {
                         let raw = text.get(at + 1..end.saturating_sub(1)).unwrap_or_default();
                         let decoded = match crate::json::parse(&format!("\"{raw}\"")) {
-                            Ok(crate::json::Json::String(text)) => text,
+                            Ok(crate::json::Json::String(text)) => text.into_owned(),
                             _ => raw.to_owned(),
                         };
                         *key = Some(decoded);

@@ -181,31 +181,32 @@ impl<'de> Reader<'de> {
 /// A JSON value as read: what the typed readers (`read`) walk. Objects keep their fields in
 /// document order, so the first bad field in the document is the one reported.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Json {
+pub enum Json<'a> {
     Null,
     Bool(bool),
     Number(serde_json::Number),
-    String(String),
-    Array(Vec<Json>),
-    Object(Vec<(String, Json)>),
+    /// Borrowed from the text unless it has escapes: most strings and keys cost no allocation.
+    String(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
+    Object(Vec<(Cow<'a, str>, Json<'a>)>),
 }
 
 /// Reads one JSON document into a tree.
-pub fn parse(text: &str) -> Result<Json> {
+pub fn parse(text: &str) -> Result<Json<'_>> {
     let mut reader = Reader::new(text);
     let value = reader.tree()?;
     reader.end()?;
     Ok(value)
 }
 
-impl Reader<'_> {
+impl<'de> Reader<'de> {
     /// One value and everything in it; nesting is bounded by `enter`.
-    fn tree(&mut self) -> Result<Json> {
+    fn tree(&mut self) -> Result<Json<'de>> {
         match self.peek() {
             Some(b'n') => self.word("null").map(|()| Json::Null),
             Some(b't') => self.word("true").map(|()| Json::Bool(true)),
             Some(b'f') => self.word("false").map(|()| Json::Bool(false)),
-            Some(b'"') => self.string().map(|text| Json::String(text.into_owned())),
+            Some(b'"') => self.string().map(Json::String),
             Some(b'[') => {
                 self.enter()?;
                 let mut items = Vec::new();
@@ -220,7 +221,7 @@ impl Reader<'_> {
             }
             Some(b'{') => {
                 self.enter()?;
-                let mut fields: Vec<(String, Json)> = Vec::new();
+                let mut fields: Vec<(Cow<'de, str>, Json<'de>)> = Vec::new();
                 while self.peek() != Some(b'}') {
                     if !fields.is_empty() {
                         self.expect(b',', "`,` or `}`")?;
@@ -228,7 +229,7 @@ impl Reader<'_> {
                     if self.peek() != Some(b'"') {
                         return Err(self.error("expected a field name in quotes"));
                     }
-                    let name = self.string()?.into_owned();
+                    let name = self.string()?;
                     self.expect(b':', "`:`")?;
                     let value = self.tree()?;
                     fields.push((name, value));
@@ -333,9 +334,11 @@ mod tests {
             Json::Null => Value::Null,
             Json::Bool(b) => Value::Bool(b),
             Json::Number(n) => Value::Number(n),
-            Json::String(s) => Value::String(s),
+            Json::String(s) => Value::String(s.into_owned()),
             Json::Array(items) => Value::Array(items.into_iter().map(value).collect()),
-            Json::Object(fields) => Value::Object(fields.into_iter().map(|(k, v)| (k, value(v))).collect()),
+            Json::Object(fields) => {
+                Value::Object(fields.into_iter().map(|(k, v)| (k.into_owned(), value(v))).collect())
+            }
         }
     }
 

@@ -57,7 +57,7 @@ pub fn duplicate_field(at: &At, name: &str) -> HandoffError {
 }
 
 /// The fields of an object, in document order.
-pub fn object<'a>(json: &'a Json, at: &At, what: &str) -> Result<&'a [(String, Json)]> {
+pub fn object<'a, 't>(json: &'a Json<'t>, at: &At, what: &str) -> Result<&'a [(std::borrow::Cow<'t, str>, Json<'t>)]> {
     match json {
         Json::Object(fields) => Ok(fields),
         other => Err(expected(at, what, other)),
@@ -79,7 +79,7 @@ pub fn variant<T: Copy>(json: &Json, at: &At, variants: &[(&str, T)]) -> Result<
 impl FromJson for String {
     fn read(json: &Json, at: &At) -> Result<Self> {
         match json {
-            Json::String(text) => Ok(text.clone()),
+            Json::String(text) => Ok(text.to_string()),
             other => Err(expected(at, "a string", other)),
         }
     }
@@ -142,7 +142,7 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
         let mut map = BTreeMap::new();
         for (name, value) in fields {
             let here = at.key(name);
-            if map.insert(name.clone(), T::read(value, &here)?).is_some() {
+            if map.insert(name.to_string(), T::read(value, &here)?).is_some() {
                 return Err(duplicate_field(&here, name));
             }
         }
@@ -161,7 +161,7 @@ macro_rules! read_object {
                 $(let mut $field = None;)*
                 for (name, value) in $crate::read::object(json, at, $what)? {
                     let here = at.key(name);
-                    match name.as_str() {
+                    match name.as_ref() {
                         $($json => {
                             if $field.is_some() {
                                 return Err($crate::read::duplicate_field(&here, name));
@@ -195,7 +195,8 @@ macro_rules! deserialize_with_reader {
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
                 let value = serde_json::Value::deserialize(deserializer)?;
-                let json = $crate::json::parse(&value.to_string()).map_err(serde::de::Error::custom)?;
+                let text = value.to_string();
+                let json = $crate::json::parse(&text).map_err(serde::de::Error::custom)?;
                 <$ty as $crate::read::FromJson>::read(&json, &$crate::input::At::ROOT)
                     .map_err(|e| serde::de::Error::custom(e.message))
             }

@@ -203,7 +203,7 @@ enum Target {
 impl FromJson for Target {
     fn read(json: &Json, at: &At) -> Result<Self> {
         match json {
-            Json::String(id) => Ok(Target::Id(id.clone())),
+            Json::String(id) => Ok(Target::Id(id.to_string())),
             Json::Null => Ok(Target::Null),
             Json::Object(_) => Party::read(json, at).map(Target::Party),
             other => Err(crate::read::expected(at, "a member id, a party or null", other)),

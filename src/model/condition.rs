@@ -258,7 +258,7 @@ impl Serialize for Condition {
 impl FromJson for FactValue {
     fn read(json: &Json, at: &At) -> Result<Self> {
         match json {
-            Json::String(text) => Ok(FactValue::Text(text.clone())),
+            Json::String(text) => Ok(FactValue::Text(text.to_string())),
             Json::Number(number) => Ok(FactValue::Number(number.clone())),
             Json::Bool(flag) => Ok(FactValue::Bool(*flag)),
             other => Err(crate::read::expected(at, "a string, number or boolean", other)),
