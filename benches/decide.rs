@@ -1,6 +1,8 @@
 //! Native time per command on the case `bench/bench.mjs` also runs in WebAssembly: reads the
-//! config and the command from files named by `HANDOFF_BENCH_CONFIG` / `HANDOFF_BENCH_CASE`,
-//! prints `{"nsPerCommand": …}`. Not for humans: `npm run bench` prints the table.
+//! config and the commands from files named by `HANDOFF_BENCH_CONFIG` / `HANDOFF_BENCH_CASE`,
+//! prints `{"value": ns, "kept": ns}` per command: `execute` on the started case, and the
+//! alternating commands on a state kept in place (`execute_in_place`, what `CaseHandle` runs).
+//! Not for humans: `npm run bench` prints the table.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::time::Instant;
@@ -19,14 +21,31 @@ fn main() {
     let ctx: Ctx = from_json(&case["ctx"].to_string()).unwrap();
     let input: StartCase = from_json(&case["input"].to_string()).unwrap();
     let command = Command::from_json(&case["command"].to_string()).unwrap();
+    let alternating: Vec<Command> = case["alternating"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|command| Command::from_json(&command.to_string()).unwrap())
+        .collect();
     let state = engine.start_case(&input, &ctx).unwrap().state;
-    let runs = 2_000u32;
-    for _ in 0..200 {
+    let runs = 4_000u32;
+    let time = |run: &mut dyn FnMut(u32)| {
+        for i in 0..400 {
+            run(i);
+        }
+        let started = Instant::now();
+        for i in 0..runs {
+            run(i);
+        }
+        started.elapsed().as_nanos() / u128::from(runs)
+    };
+    let value = time(&mut |_| {
         std::hint::black_box(engine.execute(&state, &command, &ctx).unwrap());
-    }
-    let started = Instant::now();
-    for _ in 0..runs {
-        std::hint::black_box(engine.execute(&state, &command, &ctx).unwrap());
-    }
-    println!("{{\"nsPerCommand\": {}}}", started.elapsed().as_nanos() / u128::from(runs));
+    });
+    let mut kept = state.clone();
+    let in_place = time(&mut |i| {
+        let command = &alternating[(i & 1) as usize];
+        std::hint::black_box(engine.execute_in_place(&mut kept, command, &ctx).unwrap());
+    });
+    println!("{{\"value\": {value}, \"kept\": {in_place}}}");
 }

@@ -16,6 +16,7 @@ import type {
 
 export { Engine } from "./wasm/handoff_engine.js";
 export type {
+  CaseHandle,
   Actor,
   AllowedCommand,
   CaseRoleChange,

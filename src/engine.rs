@@ -147,6 +147,18 @@ impl Engine {
         Ok(Outcome { state, events })
     }
 
+    /// `execute` on a state its caller keeps: the events are applied to `state` itself and
+    /// returned; on a rejection `state` is unchanged.
+    pub fn execute_in_place(&self, state: &mut CaseState, command: &Command, ctx: &Ctx) -> Result<Vec<Event>> {
+        let scene = self.scene(state)?;
+        case::decide_in_place(scene, state, command, ctx)
+    }
+
+    /// Whether `state` is a state of one of this engine's workflows, as `execute` checks first.
+    pub fn fits(&self, state: &CaseState) -> Result<()> {
+        self.scene(state).map(|_| ())
+    }
+
     /// Whether `execute` would accept the command; never changes anything.
     pub fn check(&self, state: &CaseState, command: &Command, ctx: &Ctx) -> Result<()> {
         let scene = self.scene(state)?;

@@ -254,7 +254,7 @@ fn resolve_target(
 
 /// Records events: each is applied as it is produced, so what follows sees its effect.
 struct Recorder<'a> {
-    state: CaseState,
+    state: &'a mut CaseState,
     events: Vec<Event>,
     ctx: &'a Ctx,
 }
@@ -275,16 +275,30 @@ impl Recorder<'_> {
 /// Decides `command`: the state after it and the events it produced.
 pub(crate) fn decide(scene: Scene, state: &CaseState, command: &Command, ctx: &Ctx) -> Result<(CaseState, Vec<Event>)> {
     let change = vet(scene, state, command, &ctx.actor)?;
+    let mut next = state.clone();
+    let events = record(scene, &mut next, change, ctx);
+    Ok((next, events))
+}
+
+/// `decide` on a state kept by its owner (the package's `CaseHandle`): the events are applied
+/// to `state` itself, and nothing is copied. A rejected command leaves `state` as it was.
+pub(crate) fn decide_in_place(scene: Scene, state: &mut CaseState, command: &Command, ctx: &Ctx) -> Result<Vec<Event>> {
+    let change = vet(scene, state, command, &ctx.actor)?;
+    Ok(record(scene, state, change, ctx))
+}
+
+/// Emits a vetted change and what it triggers.
+fn record(scene: Scene, state: &mut CaseState, change: Change, ctx: &Ctx) -> Vec<Event> {
     let finished = match &change {
         Change::StepCompleted { step_id } | Change::StepSkipped { step_id, .. } => scene.workflow.step(step_id),
         _ => None,
     };
-    let mut recorder = Recorder { state: state.clone(), events: Vec::new(), ctx };
+    let mut recorder = Recorder { state, events: Vec::new(), ctx };
     recorder.emit(change);
     if let Some((index, _)) = finished {
         trigger(&mut recorder, scene.workflow, scene.workflow.graph.succs_of(index));
     }
-    Ok((recorder.state, recorder.events))
+    recorder.events
 }
 
 /// Starts a case: the owner from Workflow Owners (not a handoff), then the first steps.
@@ -335,8 +349,8 @@ pub(crate) fn start(
     let Some((owner, _)) = owners.owner_for(&workflow.def.id) else {
         return Err(reject(ErrorCode::WorkflowInvalid, "Workflow Owners names no owner for this workflow."));
     };
-    let mut recorder =
-        Recorder { state: CaseState::blank(&input.case_id, &workflow.def, owner.clone()), events: Vec::new(), ctx };
+    let mut state = CaseState::blank(&input.case_id, &workflow.def, owner.clone());
+    let mut recorder = Recorder { state: &mut state, events: Vec::new(), ctx };
     recorder.emit(Change::CaseStarted {
         case_id: input.case_id.clone(),
         workflow_id: workflow.def.id.clone(),
@@ -348,7 +362,8 @@ pub(crate) fn start(
     let sources: Vec<usize> =
         workflow.graph.order.iter().copied().filter(|&s| workflow.graph.preds_of(s).is_empty()).collect();
     trigger(&mut recorder, workflow, &sources);
-    Ok((recorder.state, recorder.events))
+    let events = recorder.events;
+    Ok((state, events))
 }
 
 fn is_ready(state: &CaseState, workflow: &CompiledWorkflow, step: usize) -> bool {
@@ -361,20 +376,17 @@ fn is_ready(state: &CaseState, workflow: &CompiledWorkflow, step: usize) -> bool
 /// predecessors are all done, in topological order; closes the case when nothing is left.
 fn trigger(recorder: &mut Recorder, workflow: &CompiledWorkflow, candidates: &[usize]) {
     let rank = |step: usize| workflow.graph.rank_of(step).unwrap_or(usize::MAX);
-    let mut ready: BinaryHeap<Reverse<(usize, usize)>> = candidates
-        .iter()
-        .filter(|&&s| is_ready(&recorder.state, workflow, s))
-        .map(|&s| Reverse((rank(s), s)))
-        .collect();
+    let mut ready: BinaryHeap<Reverse<(usize, usize)>> =
+        candidates.iter().filter(|&&s| is_ready(recorder.state, workflow, s)).map(|&s| Reverse((rank(s), s))).collect();
     while let Some(Reverse((_, index))) = ready.pop() {
         let Some(step) = workflow.def.steps.get(index) else { continue };
-        if !is_ready(&recorder.state, workflow, index) {
+        if !is_ready(recorder.state, workflow, index) {
             continue;
         }
         if step.when.as_ref().is_some_and(|when| !when.holds(&recorder.state.facts)) {
             recorder.emit(Change::StepSkipped { step_id: step.id.clone(), reason: None });
             for &next in workflow.graph.succs_of(index) {
-                if is_ready(&recorder.state, workflow, next) {
+                if is_ready(recorder.state, workflow, next) {
                     ready.push(Reverse((rank(next), next)));
                 }
             }

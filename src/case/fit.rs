@@ -37,18 +37,18 @@ pub(crate) fn check_fit(workflow: &CompiledWorkflow, roster: &Roster, state: &Ca
         ));
     };
     for (index, (step, step_state)) in def.steps.iter().zip(&step_states).enumerate() {
-        let path = format!("steps.{}", step.id);
+        // Paths are written only for a misfit: this check runs before every command.
+        let path = |field: &str| format!("steps.{}.{field}", step.id);
         if let Some(assignee) = &step_state.assignee {
-            known(assignee, &format!("{path}.assignee"))?;
+            if !roster.exists(assignee) {
+                known(assignee, &path("assignee"))?;
+            }
             if step.client_facing {
-                return Err(misfit(format!("{path}.assignee"), "A client-facing step has no assignee."));
+                return Err(misfit(path("assignee"), "A client-facing step has no assignee."));
             }
         }
-        let preds_done = workflow
-            .graph
-            .preds_of(index)
-            .iter()
-            .all(|&p| def.steps.get(p).and_then(|s| state.steps.get(&s.id)).is_some_and(|s| s.status.is_done()));
+        let preds_done =
+            workflow.graph.preds_of(index).iter().all(|&p| step_states.get(p).is_some_and(|s| s.status.is_done()));
         let triggered = step_state.status != StepStatus::Pending;
         if triggered != preds_done {
             let message = if triggered {
@@ -56,12 +56,12 @@ pub(crate) fn check_fit(workflow: &CompiledWorkflow, roster: &Roster, state: &Ca
             } else {
                 format!("Step {} should have started: every step it comes after is done.", step.name)
             };
-            return Err(misfit(format!("{path}.status"), message));
+            return Err(misfit(path("status"), message));
         }
         let awaited = state.pending_handoff.as_ref().is_some_and(|p| p.step_id == step.id && p.required);
         if (step_state.status == StepStatus::AwaitingHandoff) != awaited {
             return Err(misfit(
-                format!("{path}.status"),
+                path("status"),
                 "A step awaits a handoff exactly when pendingHandoff names it as required.",
             ));
         }

@@ -16,5 +16,5 @@ pub use event::{CaseRoleChange, Change, Event};
 pub use state::{CaseState, LastHandoff, PendingHandoff, StepState, StepStatus};
 
 pub(crate) use allowed::allowed_commands;
-pub(crate) use decide::{decide, start, vet, Scene};
+pub(crate) use decide::{decide, decide_in_place, start, vet, Scene};
 pub(crate) use fit::check_fit;

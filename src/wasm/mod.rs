@@ -85,6 +85,59 @@ impl JsEngine {
         let allowed = self.engine.allowed_commands(&state, &actor).map_err(error::to_js)?;
         convert::write_value(&allowed)
     }
+
+    /// Keeps a case's state inside the engine, so that commands need not carry it across:
+    /// throws `HandoffError` when the state does not fit this engine's workflows.
+    #[wasm_bindgen(js_name = openCase)]
+    pub fn open_case(&self, state: &Ts<CaseState>) -> Result<JsCaseHandle, JsValue> {
+        let state: CaseState = read(&state.js_value(), Some("state"))?;
+        self.engine.fits(&state).map_err(error::to_js)?;
+        Ok(JsCaseHandle { engine: self.engine.clone(), state })
+    }
+}
+
+/// A case whose state the engine keeps (`engine.openCase(state)`): `execute` crosses only the
+/// command and the events, which makes it as fast as the native engine; `state` reads the
+/// state out when it is needed. `free()` releases it.
+#[wasm_bindgen(js_name = CaseHandle)]
+pub struct JsCaseHandle {
+    engine: std::rc::Rc<crate::Engine>,
+    state: CaseState,
+}
+
+#[wasm_bindgen(js_class = CaseHandle)]
+impl JsCaseHandle {
+    /// Decides a command and applies its events to the kept state; returns the events. Throws
+    /// `HandoffError` on rejection, leaving the state as it was.
+    #[wasm_bindgen(unchecked_return_type = "Event[]")]
+    pub fn execute(&mut self, command: &Ts<Command>, ctx: &Ts<Ctx>) -> Result<JsValue, JsValue> {
+        let command = read_command(&command.js_value())?;
+        let ctx: Ctx = read(&ctx.js_value(), Some("ctx"))?;
+        let events = self.engine.execute_in_place(&mut self.state, &command, &ctx).map_err(error::to_js)?;
+        convert::write_value(&events)
+    }
+
+    /// Whether `execute` would accept the command. Never throws.
+    #[wasm_bindgen(unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string }")]
+    pub fn check(&self, command: &Ts<Command>, ctx: &Ts<Ctx>) -> JsValue {
+        let verdict = read_command(&command.js_value())
+            .and_then(|command| Ok((command, read::<Ctx>(&ctx.js_value(), Some("ctx"))?)))
+            .and_then(|(command, ctx)| self.engine.check(&self.state, &command, &ctx).map_err(error::to_js));
+        error::verdict(verdict)
+    }
+
+    /// What `actor` may do now.
+    #[wasm_bindgen(js_name = allowedCommands, unchecked_return_type = "AllowedCommand[]")]
+    pub fn allowed_commands(&self, actor: &Ts<Actor>) -> Result<JsValue, JsValue> {
+        let actor: Actor = read(&actor.js_value(), Some("actor"))?;
+        convert::write_value(&self.engine.allowed_commands(&self.state, &actor).map_err(error::to_js)?)
+    }
+
+    /// The case's state now.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> Result<Ts<CaseState>, JsValue> {
+        write(&self.state)
+    }
 }
 
 #[wasm_bindgen(module = "/js/unpack.js")]

@@ -9,6 +9,7 @@ import {
   type SyncResult,
   type SyncStatus,
   type AllowedCommand,
+  type CaseHandle,
   type CaseState,
   type CheckResult,
   type Command,
@@ -67,6 +68,17 @@ if (!verdict.ok) {
   console.log(code, verdict.message);
 }
 const buttons: AllowedCommand[] = engine.allowedCommands(next, { kind: "client" });
+
+// A case kept inside the engine: commands cross, the state stays.
+const handle: CaseHandle = engine.openCase(started.state);
+const happened: Event[] = handle.execute({ type: "claim" }, ctx);
+const kept: CaseState = handle.state;
+const keptVerdict: CheckResult = handle.check({ type: "claim" }, ctx);
+const keptButtons: AllowedCommand[] = handle.allowedCommands({ kind: "member", id: "dana" });
+console.log(happened.length, kept.version, keptVerdict.ok, keptButtons.length);
+// @ts-expect-error: the state is read-only; commands change it
+handle.state = kept;
+handle.free();
 const candidates: string[] = buttons.flatMap((b) => b.candidates ?? []);
 
 try {
