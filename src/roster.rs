@@ -78,6 +78,13 @@ impl Roster {
 
     /// A party's name for a sentence: "Paula Park", "the Paralegal role", "the Documents Team".
     pub fn describe(&self, party: &Party) -> String {
+        let mut out = String::new();
+        self.describe_into(&mut out, party);
+        out
+    }
+
+    /// `describe`, written onto `out` (validation writes a thousand of these per large workflow).
+    pub fn describe_into(&self, out: &mut String, party: &Party) {
         let kind = match party.kind {
             PartyKind::Member => "member",
             PartyKind::Role => "role",
@@ -93,10 +100,22 @@ impl Roster {
             }
         };
         match (party.kind, name) {
-            (PartyKind::Member, Some(name)) => name.to_owned(),
-            (_, Some(name)) if ends_with_ignoring_case(name, kind) => format!("the {name}"),
-            (_, Some(name)) => format!("the {name} {kind}"),
-            (_, None) => format!("the unknown {kind} \"{}\"", party.id),
+            (PartyKind::Member, Some(name)) => out.push_str(name),
+            (_, Some(name)) => {
+                out.push_str("the ");
+                out.push_str(name);
+                if !ends_with_ignoring_case(name, kind) {
+                    out.push(' ');
+                    out.push_str(kind);
+                }
+            }
+            (_, None) => {
+                out.push_str("the unknown ");
+                out.push_str(kind);
+                out.push_str(" \"");
+                out.push_str(&party.id);
+                out.push('"');
+            }
         }
     }
 }

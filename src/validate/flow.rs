@@ -40,9 +40,9 @@ impl OwnerFlow {
             let Some(definition) = def.steps.get(step) else { continue };
             let preds = graph.preds_of(step);
             let most = preds.iter().filter_map(|&p| handoffs.get(p)).copied().max().unwrap_or(0);
-            let latest: Vec<usize> = preds.iter().copied().filter(|&p| handoffs.get(p) == Some(&most)).collect();
+            let latest = || preds.iter().copied().filter(|&p| handoffs.get(p) == Some(&most));
             let mut merged: Option<OwnerSet> = None;
-            for &pred in &latest {
+            for pred in latest() {
                 if let Some(Some(set)) = leaving.get(pred) {
                     merged = Some(match merged {
                         None => set.clone(),
@@ -51,7 +51,7 @@ impl OwnerFlow {
                 }
             }
             let entering = merged.unwrap_or_else(|| start.clone());
-            let mut before = latest.first().and_then(|&p| last_handoff.get(p).copied().flatten());
+            let mut before = latest().next().and_then(|p| last_handoff.get(p).copied().flatten());
             let mut count_here = most;
 
             let handoff = definition.handoff.as_ref().filter(|_| !definition.client_facing);

@@ -30,6 +30,29 @@ pub(super) fn run_all(subject: &Subject, out: &mut Findings) {
     ownership::assignees_not_owners(subject, out);
 }
 
+/// `steps[index]` followed by `rest` (".handoff"), without the formatting machinery.
+fn step_path(index: usize, rest: &str) -> String {
+    let mut path = String::with_capacity(16 + rest.len());
+    path.push_str("steps[");
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = index;
+    loop {
+        at -= 1;
+        if let Some(digit) = digits.get_mut(at) {
+            *digit = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    path.push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default());
+    path.push(']');
+    path.push_str(rest);
+    path
+}
+
 /// "A, B and C" (or "A, B or C" with `conjunction` "or").
 fn list_names<S: AsRef<str>>(names: &[S], conjunction: &str) -> String {
     match names {

@@ -1,6 +1,6 @@
 //! Rules about who owns the case along the workflow, read off the ownership flow.
 
-use super::list_names;
+use super::step_path;
 use crate::validate::{Findings, RuleCode, Subject};
 
 /// `concurrent-handoffs`: two handoff steps neither of which comes after the other.
@@ -11,7 +11,7 @@ pub fn concurrent_handoffs(s: &Subject, out: &mut Findings) {
             s.step_name(earlier),
             s.step_name(later)
         );
-        out.add(RuleCode::ConcurrentHandoffs, s, Some(later), format!("steps[{later}].handoff"), message);
+        out.add(RuleCode::ConcurrentHandoffs, s, Some(later), step_path(later, ".handoff"), message);
     }
 }
 
@@ -23,7 +23,7 @@ pub fn handoffs_at_start(s: &Subject, out: &mut Findings) {
                 "Step {} is a first step and hands the case off as soon as the case starts; choose the first owner in Workflow Owners instead.",
                 step.name
             );
-            out.add(RuleCode::HandoffAtStart, s, Some(index), format!("steps[{index}].handoff"), message);
+            out.add(RuleCode::HandoffAtStart, s, Some(index), step_path(index, ".handoff"), message);
         }
     }
 }
@@ -39,7 +39,7 @@ pub fn redundant_handoffs(s: &Subject, out: &mut Findings) {
                     step.name,
                     s.roster.describe(owner)
                 );
-                out.add(RuleCode::RedundantHandoff, s, Some(index), format!("steps[{index}].handoff"), message);
+                out.add(RuleCode::RedundantHandoff, s, Some(index), step_path(index, ".handoff"), message);
             }
         }
     }
@@ -53,14 +53,25 @@ pub fn ambiguous_owners(s: &Subject, out: &mut Findings) {
             continue;
         }
         let Some(step) = s.def.steps.get(index) else { continue };
-        let names: Vec<String> = possible.iter().map(|p| s.roster.describe(p)).collect();
         let cause = match &step.handoff {
             Some(handoff) if !handoff.required && !step.client_facing => "on whether its optional handoff is taken",
             _ => "on conditions earlier in the workflow",
         };
-        let message =
-            format!("Who owns the case at step {} depends {cause}: it may be {}.", step.name, list_names(&names, "or"));
-        out.add(RuleCode::AmbiguousOwner, s, Some(index), format!("steps[{index}]"), message);
+        // Written piece by piece: a large workflow has a finding like this at most steps.
+        let mut message = String::with_capacity(128);
+        message.push_str("Who owns the case at step ");
+        message.push_str(&step.name);
+        message.push_str(" depends ");
+        message.push_str(cause);
+        message.push_str(": it may be ");
+        for (n, party) in possible.iter().enumerate() {
+            if n > 0 {
+                message.push_str(if n + 1 == possible.len() { " or " } else { ", " });
+            }
+            s.roster.describe_into(&mut message, party);
+        }
+        message.push('.');
+        out.add(RuleCode::AmbiguousOwner, s, Some(index), step_path(index, ""), message);
     }
 }
 
@@ -78,7 +89,7 @@ pub fn assignees_not_owners(s: &Subject, out: &mut Findings) {
                     s.roster.describe(assignee),
                     s.roster.describe(owner)
                 );
-                out.add(RuleCode::AssigneeNotOwner, s, Some(index), format!("steps[{index}].assignee"), message);
+                out.add(RuleCode::AssigneeNotOwner, s, Some(index), step_path(index, ".assignee"), message);
             }
         }
     }

@@ -48,26 +48,28 @@ pub fn owner_setting(s: &Subject, out: &mut Findings) {
 pub fn handoff_targets(s: &Subject, out: &mut Findings) {
     for (index, step) in s.def.steps.iter().enumerate() {
         let Some(handoff) = &step.handoff else { continue };
-        let who = s.roster.describe(&handoff.to);
-        let path = format!("steps[{index}].handoff.to");
+        // Names and paths are written only for a finding: most steps have none.
+        let who = || s.roster.describe(&handoff.to);
+        let path = || format!("steps[{index}].handoff.to");
         match problem(s, &handoff.to) {
             Some(Problem::Unknown) => {
-                let message = format!("Step {} hands the case to {who}, which is not in the directory.", step.name);
-                out.add(RuleCode::UnknownParty, s, Some(index), path, message);
+                let message = format!("Step {} hands the case to {}, which is not in the directory.", step.name, who());
+                out.add(RuleCode::UnknownParty, s, Some(index), path(), message);
             }
             Some(Problem::Inactive) => {
-                let message = format!("Handoff to {who}, who is deactivated, on step {}.", step.name);
-                out.add(RuleCode::InactiveMember, s, Some(index), path, message);
+                let message = format!("Handoff to {}, who is deactivated, on step {}.", who(), step.name);
+                out.add(RuleCode::InactiveMember, s, Some(index), path(), message);
             }
             None if handoff.to.kind != PartyKind::Member && s.roster.active_members_of(&handoff.to).is_empty() => {
                 let severity = if handoff.required { Severity::Error } else { Severity::Warning };
                 let relation =
                     if handoff.to.kind == PartyKind::Role { "holds that role" } else { "belongs to that team" };
                 let message = format!(
-                    "Handoff to {who} on step {} has nobody to receive it: no active member {relation}.",
+                    "Handoff to {} on step {} has nobody to receive it: no active member {relation}.",
+                    who(),
                     step.name
                 );
-                out.add_with(RuleCode::UnstaffedTarget, severity, s, Some(index), path, message);
+                out.add_with(RuleCode::UnstaffedTarget, severity, s, Some(index), path(), message);
             }
             None => {}
         }
@@ -78,16 +80,16 @@ pub fn handoff_targets(s: &Subject, out: &mut Findings) {
 pub fn assignees(s: &Subject, out: &mut Findings) {
     for (index, step) in s.def.steps.iter().enumerate() {
         let Some(assignee) = &step.assignee else { continue };
-        let who = s.roster.describe(assignee);
-        let path = format!("steps[{index}].assignee");
+        let who = || s.roster.describe(assignee);
+        let path = || format!("steps[{index}].assignee");
         match problem(s, assignee) {
             Some(Problem::Unknown) => {
-                let message = format!("Step {} is assigned to {who}, which is not in the directory.", step.name);
-                out.add(RuleCode::UnknownParty, s, Some(index), path, message);
+                let message = format!("Step {} is assigned to {}, which is not in the directory.", step.name, who());
+                out.add(RuleCode::UnknownParty, s, Some(index), path(), message);
             }
             Some(Problem::Inactive) => {
-                let message = format!("Step {} is assigned to {who}, who is deactivated.", step.name);
-                out.add(RuleCode::InactiveMember, s, Some(index), path, message);
+                let message = format!("Step {} is assigned to {}, who is deactivated.", step.name, who());
+                out.add(RuleCode::InactiveMember, s, Some(index), path(), message);
             }
             None => {}
         }

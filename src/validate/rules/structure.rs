@@ -1,7 +1,5 @@
 //! Rules about the shape of the step list: empty, ids, duplicates, `after` links, cycles.
 
-use rustc_hash::FxHashMap as HashMap;
-
 use super::list_names;
 use crate::input::id_problem;
 use crate::validate::{Findings, RuleCode, Subject};
@@ -30,21 +28,16 @@ pub fn invalid_ids(s: &Subject, out: &mut Findings) {
 
 /// `duplicate-step-id`: reported on every step after the first that uses an id.
 pub fn duplicate_step_ids(s: &Subject, out: &mut Findings) {
-    let mut first: HashMap<&str, usize> = HashMap::default();
+    // The graph maps each id to its first step.
     for (index, step) in s.def.steps.iter().enumerate() {
-        match first.get(step.id.as_str()) {
-            Some(&earlier) => {
-                let message = format!(
-                    "Steps {} and {} share the id \"{}\"; every step needs its own.",
-                    s.step_name(earlier),
-                    step.name,
-                    step.id
-                );
-                out.add(RuleCode::DuplicateStepId, s, Some(index), format!("steps[{index}].id"), message);
-            }
-            None => {
-                first.insert(&step.id, index);
-            }
+        if let Some(earlier) = s.graph.index.get(step.id.as_str()).copied().filter(|&first| first != index) {
+            let message = format!(
+                "Steps {} and {} share the id \"{}\"; every step needs its own.",
+                s.step_name(earlier),
+                step.name,
+                step.id
+            );
+            out.add(RuleCode::DuplicateStepId, s, Some(index), format!("steps[{index}].id"), message);
         }
     }
 }
