@@ -28,7 +28,7 @@ fn text(value: &JsValue) -> String {
 }
 
 fn engine() -> JsEngine {
-    JsEngine::new(&ts(&js(FIRM))).unwrap()
+    JsEngine::new(&js(FIRM)).unwrap()
 }
 
 fn ctx(member: &str) -> JsValue {
@@ -85,9 +85,9 @@ fn junk_of_every_kind_is_invalid_input_and_the_instance_keeps_working() {
     let engine = engine();
     let state = started(&engine);
     for (what, value) in junk() {
-        let error = JsEngine::new(&ts(&value)).err().unwrap_or_else(|| panic!("new Engine({what}) was accepted"));
+        let error = JsEngine::new(&value).err().unwrap_or_else(|| panic!("new Engine({what}) was accepted"));
         assert_handoff_error(&error, "invalid-input");
-        assert_handoff_error(&engine.validate_workflow(&ts(&value)).err().unwrap(), "invalid-input");
+        assert_handoff_error(&engine.validate_workflow(&value).err().unwrap(), "invalid-input");
         assert_handoff_error(&engine.start_case(&ts(&value), &ts(&ctx("dana"))).err().unwrap(), "invalid-input");
         assert_handoff_error(
             &engine.execute(&ts(&state), &ts(&value), &ts(&ctx("dana"))).err().unwrap(),
@@ -124,7 +124,7 @@ fn invalid_input_names_the_argument_and_the_field() {
         .unwrap();
     assert_eq!(get(&get(&error, "details"), "path").as_string().as_deref(), Some("ctx.at"));
     let def = js(r#"{"id":"w","name":"W","version":1,"steps":[{"id":"a","name":"A","handof":null}]}"#);
-    let error = engine.validate_workflow(&ts(&def)).err().unwrap();
+    let error = engine.validate_workflow(&def).err().unwrap();
     assert_eq!(get(&get(&error, "details"), "path").as_string().as_deref(), Some("steps[0].handof"));
 }
 
@@ -134,7 +134,7 @@ fn values_cross_as_plain_objects_with_null_for_absent() {
     let def = js(r#"{"id":"chapter-7","name":"C7","version":1,"steps":[
         {"id":"a","name":"Intake"},
         {"id":"b","name":"Review","handoff":{"to":{"kind":"role","id":"paralegal"},"required":false}}]}"#);
-    let validation = engine.validate_workflow(&ts(&def)).unwrap().js_value();
+    let validation = engine.validate_workflow(&def).unwrap().js_value();
     let review = Reflect::get_u32(&get(&validation, "timeline"), 1).unwrap();
     assert!(get(&review, "owner").is_null(), "an unknown owner is null, not undefined");
     assert_eq!(Array::from(&get(&review, "possibleOwners")).length(), 2);
@@ -221,8 +221,10 @@ fn packed_validation_reads_as_the_json_of_the_native_result() {
         let def = format!(r#"{{"id":"{workflow}","name":"W","version":1,"steps":[{}]}}"#, steps.join(","));
         let expected =
             serde_json::to_string(&native.validate_workflow(&handoff_engine::input::from_json(&def).unwrap())).unwrap();
-        let actual = text(&js_engine.validate_workflow(&ts(&js(&def))).unwrap().js_value());
+        let actual = text(&js_engine.validate_workflow(&js(&def)).unwrap().js_value());
         assert_eq!(actual, expected, "{def}");
+        let from_text = text(&js_engine.validate_workflow(&JsValue::from_str(&def)).unwrap().js_value());
+        assert_eq!(from_text, expected, "the same definition as JSON text: {def}");
         if expected.contains("\\u0001") {
             fallback += 1
         } else {

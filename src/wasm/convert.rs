@@ -12,8 +12,13 @@ use crate::HandoffError;
 
 /// The JSON text of a JS value, or `invalid-input` if it has none (undefined, a function, a
 /// symbol) or `JSON.stringify` throws (a BigInt, a cycle, nesting deeper than JS's stack).
+/// A string is taken as JSON text already (no argument of the API is a bare string): a caller
+/// holding the text, from a server or storage, saves a `JSON.parse` and a `JSON.stringify`.
 #[inline(never)]
 fn text_of(value: &JsValue) -> Result<String, HandoffError> {
+    if let Some(text) = value.as_string() {
+        return Ok(text);
+    }
     match js_sys::JSON::stringify(value) {
         Ok(text) => JsValue::from(text).as_string().ok_or_else(|| {
             HandoffError::invalid_input("", "Expected a JSON value; got undefined, a function or a symbol.")

@@ -31,18 +31,25 @@ pub struct JsEngine {
 #[wasm_bindgen(js_class = Engine)]
 impl JsEngine {
     /// Throws `HandoffError("invalid-input")` on a bad shape only; semantic problems are
-    /// `validateConfig`'s to report.
+    /// `validateConfig`'s to report. The config may also be given as its JSON text.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &Ts<EngineConfig>) -> Result<JsEngine, JsValue> {
-        let config: EngineConfig = read(&config.js_value(), None)?;
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "EngineConfig | string")] config: &JsValue,
+    ) -> Result<JsEngine, JsValue> {
+        let config: EngineConfig = read(config, None)?;
         Ok(JsEngine { engine: std::rc::Rc::new(crate::Engine::new(config)) })
     }
 
     /// Validates a workflow edit against this engine's directory and Workflow Owners.
-    /// The result crosses packed (see `pack`) and is unpacked by `js/unpack.js`.
+    /// The definition may also be given as its JSON text, which saves the caller a `JSON.parse`
+    /// and the engine a `JSON.stringify`. The result crosses packed (see `pack`) and is
+    /// unpacked by `js/unpack.js`.
     #[wasm_bindgen(js_name = validateWorkflow)]
-    pub fn validate_workflow(&self, def: &Ts<WorkflowDefinition>) -> Result<Ts<Validation>, JsValue> {
-        let def: WorkflowDefinition = read(&def.js_value(), None)?;
+    pub fn validate_workflow(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "WorkflowDefinition | string")] def: &JsValue,
+    ) -> Result<Ts<Validation>, JsValue> {
+        let def: WorkflowDefinition = read(def, None)?;
         let packed = pack::validation(&self.engine.validate_workflow(&def)).map_err(|e| {
             error::to_js(crate::HandoffError::invalid_input("", format!("The result cannot be written: {e}.")))
         })?;
