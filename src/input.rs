@@ -96,8 +96,8 @@ pub fn from_json<T: FromJson + CheckInput>(text: &str) -> Result<T> {
             format!("The input is {} bytes; at most {MAX_INPUT_BYTES} are accepted.", text.len()),
         ));
     }
-    let json = crate::json::parse(text).map_err(|error| shape_error(text, &error))?;
-    let value = T::read(&json, &At::ROOT)?;
+    let doc = crate::json::parse(text).map_err(|error| shape_error(text, &error))?;
+    let value = T::read(&doc.root(), &At::ROOT)?;
     value.check_limits(&At::ROOT)?;
     Ok(value)
 }
@@ -165,8 +165,11 @@ fn path_at(text: &str, offset: usize) -> String {
                     if let Some(Frame::Object(key)) = stack.last_mut() {
                         let raw = text.get(at + 1..end.saturating_sub(1)).unwrap_or_default();
                         let decoded = match crate::json::parse(&format!("\"{raw}\"")) {
-                            Ok(crate::json::Json::String(text)) => text.into_owned(),
-                            _ => raw.to_owned(),
+                            Ok(doc) => match doc.root().get() {
+                                crate::json::Value::String(text) => text.to_owned(),
+                                _ => raw.to_owned(),
+                            },
+                            Err(_) => raw.to_owned(),
                         };
                         *key = Some(decoded);
                     }

@@ -1,5 +1,5 @@
-//! The JSON reader for everything from outside (`input::from_json`): text to a small tree
-//! (`Json`) that the typed readers (`read`) walk.
+//! The JSON reader for everything from outside (`input::from_json`): text to a flat document
+//! (`Doc`) whose values (`Json`) the typed readers (`read`) walk.
 //!
 //! Not serde_json's reader: its errors describe values through serde's `Unexpected`, which links
 //! float formatting into the `.wasm`, and serde's generic visitors cost far more code per type
@@ -178,75 +178,206 @@ impl<'de> Reader<'de> {
     }
 }
 
-/// A JSON value as read: what the typed readers (`read`) walk. Objects keep their fields in
-/// document order, so the first bad field in the document is the one reported.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Json<'a> {
+/// A JSON document as read: every value in one flat list in document order (a container is
+/// followed by its contents; an object's contents alternate keys and values), so that reading
+/// a document allocates one list rather than one per object and array. Objects keep their
+/// fields in document order, so the first bad field in the document is the one reported.
+#[derive(Debug)]
+pub struct Doc<'a> {
+    nodes: Vec<Node<'a>>,
+}
+
+#[derive(Debug)]
+enum Node<'a> {
     Null,
     Bool(bool),
     Number(serde_json::Number),
     /// Borrowed from the text unless it has escapes: most strings and keys cost no allocation.
     String(Cow<'a, str>),
-    Array(Vec<Json<'a>>),
-    Object(Vec<(Cow<'a, str>, Json<'a>)>),
+    /// `end` is the index just past the container's last node; `len` counts its items or fields.
+    Array {
+        end: usize,
+        len: usize,
+    },
+    Object {
+        end: usize,
+        len: usize,
+    },
 }
 
-/// Reads one JSON document into a tree.
-pub fn parse(text: &str) -> Result<Json<'_>> {
+impl<'a> Doc<'a> {
+    pub fn root(&self) -> Json<'_> {
+        Json { nodes: &self.nodes, at: 0 }
+    }
+}
+
+/// A value in a `Doc`: what the typed readers (`read`) walk.
+#[derive(Clone, Copy, Debug)]
+pub struct Json<'d> {
+    nodes: &'d [Node<'d>],
+    at: usize,
+}
+
+/// What a `Json` is, to match on.
+pub enum Value<'d> {
+    Null,
+    Bool(bool),
+    Number(&'d serde_json::Number),
+    String(&'d str),
+    Array(Items<'d>),
+    Object(Fields<'d>),
+}
+
+impl<'d> Json<'d> {
+    pub fn get(&self) -> Value<'d> {
+        let nodes = self.nodes;
+        match nodes.get(self.at) {
+            None | Some(Node::Null) => Value::Null,
+            Some(Node::Bool(flag)) => Value::Bool(*flag),
+            Some(Node::Number(number)) => Value::Number(number),
+            Some(Node::String(text)) => Value::String(text),
+            Some(Node::Array { end, len }) => Value::Array(Items { nodes, next: self.at + 1, end: *end, len: *len }),
+            Some(Node::Object { end, len }) => Value::Object(Fields { nodes, next: self.at + 1, end: *end, len: *len }),
+        }
+    }
+
+    /// The index just past this value and everything in it.
+    fn end(nodes: &[Node<'_>], at: usize) -> usize {
+        match nodes.get(at) {
+            Some(Node::Array { end, .. } | Node::Object { end, .. }) => *end,
+            _ => at + 1,
+        }
+    }
+}
+
+/// The items of an array, in order.
+#[derive(Clone, Copy)]
+pub struct Items<'d> {
+    nodes: &'d [Node<'d>],
+    next: usize,
+    end: usize,
+    len: usize,
+}
+
+impl Items<'_> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl<'d> Iterator for Items<'d> {
+    type Item = Json<'d>;
+    fn next(&mut self) -> Option<Json<'d>> {
+        if self.next >= self.end {
+            return None;
+        }
+        let item = Json { nodes: self.nodes, at: self.next };
+        self.next = Json::end(self.nodes, self.next);
+        Some(item)
+    }
+}
+
+/// The fields of an object, in document order.
+#[derive(Clone, Copy)]
+pub struct Fields<'d> {
+    nodes: &'d [Node<'d>],
+    next: usize,
+    end: usize,
+    len: usize,
+}
+
+impl Fields<'_> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl<'d> Iterator for Fields<'d> {
+    type Item = (&'d str, Json<'d>);
+    fn next(&mut self) -> Option<(&'d str, Json<'d>)> {
+        if self.next >= self.end {
+            return None;
+        }
+        let Some(Node::String(name)) = self.nodes.get(self.next) else { return None };
+        let value = Json { nodes: self.nodes, at: self.next + 1 };
+        self.next = Json::end(self.nodes, self.next + 1);
+        Some((name, value))
+    }
+}
+
+/// Reads one JSON document.
+pub fn parse(text: &str) -> Result<Doc<'_>> {
     let mut reader = Reader::new(text);
-    let value = reader.tree()?;
+    let mut nodes = Vec::with_capacity(text.len() / 8);
+    reader.tree(&mut nodes)?;
     reader.end()?;
-    Ok(value)
+    Ok(Doc { nodes })
 }
 
 impl<'de> Reader<'de> {
-    /// One value and everything in it; nesting is bounded by `enter`.
-    fn tree(&mut self) -> Result<Json<'de>> {
-        match self.peek() {
-            Some(b'n') => self.word("null").map(|()| Json::Null),
-            Some(b't') => self.word("true").map(|()| Json::Bool(true)),
-            Some(b'f') => self.word("false").map(|()| Json::Bool(false)),
-            Some(b'"') => self.string().map(Json::String),
+    /// One value and everything in it, appended to `nodes`; nesting is bounded by `enter`.
+    fn tree(&mut self, nodes: &mut Vec<Node<'de>>) -> Result<()> {
+        let node = match self.peek() {
+            Some(b'n') => self.word("null").map(|()| Node::Null)?,
+            Some(b't') => self.word("true").map(|()| Node::Bool(true))?,
+            Some(b'f') => self.word("false").map(|()| Node::Bool(false))?,
+            Some(b'"') => self.string().map(Node::String)?,
             Some(b'[') => {
                 self.enter()?;
-                let mut items = Vec::new();
+                let start = nodes.len();
+                nodes.push(Node::Null);
+                let mut len = 0;
                 while self.peek() != Some(b']') {
-                    if !items.is_empty() {
+                    if len > 0 {
                         self.expect(b',', "`,` or `]`")?;
                     }
-                    items.push(self.tree()?);
+                    self.tree(nodes)?;
+                    len += 1;
                 }
                 self.leave(b']', "`]`")?;
-                Ok(Json::Array(items))
+                let end = nodes.len();
+                if let Some(slot) = nodes.get_mut(start) {
+                    *slot = Node::Array { end, len };
+                }
+                return Ok(());
             }
             Some(b'{') => {
                 self.enter()?;
-                let mut fields: Vec<(Cow<'de, str>, Json<'de>)> = Vec::new();
+                let start = nodes.len();
+                nodes.push(Node::Null);
+                let mut len = 0;
                 while self.peek() != Some(b'}') {
-                    if !fields.is_empty() {
+                    if len > 0 {
                         self.expect(b',', "`,` or `}`")?;
                     }
                     if self.peek() != Some(b'"') {
                         return Err(self.error("expected a field name in quotes"));
                     }
                     let name = self.string()?;
+                    nodes.push(Node::String(name));
                     self.expect(b':', "`:`")?;
-                    let value = self.tree()?;
-                    fields.push((name, value));
+                    self.tree(nodes)?;
+                    len += 1;
                 }
                 self.leave(b'}', "`}`")?;
-                Ok(Json::Object(fields))
+                let end = nodes.len();
+                if let Some(slot) = nodes.get_mut(start) {
+                    *slot = Node::Object { end, len };
+                }
+                return Ok(());
             }
-            Some(b'-' | b'0'..=b'9') => Ok(Json::Number(match self.parse_number()? {
+            Some(b'-' | b'0'..=b'9') => Node::Number(match self.parse_number()? {
                 Number::Unsigned(n) => n.into(),
                 Number::Signed(n) => n.into(),
                 Number::Float(n) => {
                     serde_json::Number::from_f64(n).ok_or_else(|| self.error("a number out of range"))?
                 }
-            })),
-            Some(_) => Err(self.error("expected a JSON value")),
-            None => Err(self.error("EOF while parsing a value")),
-        }
+            }),
+            Some(_) => return Err(self.error("expected a JSON value")),
+            None => return Err(self.error("EOF while parsing a value")),
+        };
+        nodes.push(node);
+        Ok(())
     }
 }
 
@@ -330,20 +461,18 @@ mod tests {
     use serde_json::Value;
 
     fn value(json: Json) -> Value {
-        match json {
-            Json::Null => Value::Null,
-            Json::Bool(b) => Value::Bool(b),
-            Json::Number(n) => Value::Number(n),
-            Json::String(s) => Value::String(s.into_owned()),
-            Json::Array(items) => Value::Array(items.into_iter().map(value).collect()),
-            Json::Object(fields) => {
-                Value::Object(fields.into_iter().map(|(k, v)| (k.into_owned(), value(v))).collect())
-            }
+        match json.get() {
+            super::Value::Null => Value::Null,
+            super::Value::Bool(b) => Value::Bool(b),
+            super::Value::Number(n) => Value::Number(n.clone()),
+            super::Value::String(s) => Value::String(s.to_owned()),
+            super::Value::Array(items) => Value::Array(items.map(value).collect()),
+            super::Value::Object(fields) => Value::Object(fields.map(|(k, v)| (k.to_owned(), value(v))).collect()),
         }
     }
 
     fn read(text: &str) -> Result<Value> {
-        parse(text).map(value)
+        parse(text).map(|doc| value(doc.root()))
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{HandoffError, Result};
 use crate::input::At;
-use crate::json::Json;
+use crate::json::{Fields, Json, Value};
 
 pub trait FromJson: Sized {
     fn read(json: &Json, at: &At) -> Result<Self>;
@@ -14,13 +14,13 @@ pub trait FromJson: Sized {
 
 /// What a value is, in words, for "expected … found …".
 fn kind(json: &Json) -> &'static str {
-    match json {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
+    match json.get() {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -57,20 +57,20 @@ pub fn duplicate_field(at: &At, name: &str) -> HandoffError {
 }
 
 /// The fields of an object, in document order.
-pub fn object<'a, 't>(json: &'a Json<'t>, at: &At, what: &str) -> Result<&'a [(std::borrow::Cow<'t, str>, Json<'t>)]> {
-    match json {
-        Json::Object(fields) => Ok(fields),
-        other => Err(expected(at, what, other)),
+pub fn object<'d>(json: &Json<'d>, at: &At, what: &str) -> Result<Fields<'d>> {
+    match json.get() {
+        Value::Object(fields) => Ok(fields),
+        _ => Err(expected(at, what, json)),
     }
 }
 
 /// One of a closed set of strings.
 pub fn variant<T: Copy>(json: &Json, at: &At, variants: &[(&str, T)]) -> Result<T> {
-    let Json::String(name) = json else {
+    let Value::String(name) = json.get() else {
         let names: Vec<&str> = variants.iter().map(|(name, _)| *name).collect();
         return Err(expected(at, &format!("one of {}", names.join(", ")), json));
     };
-    variants.iter().find(|(v, _)| v == name).map(|(_, value)| *value).ok_or_else(|| {
+    variants.iter().find(|(v, _)| *v == name).map(|(_, value)| *value).ok_or_else(|| {
         let names: Vec<&str> = variants.iter().map(|(name, _)| *name).collect();
         invalid(at, format!("unknown variant `{name}`, expected one of {}", names.join(", ")))
     })
@@ -78,27 +78,27 @@ pub fn variant<T: Copy>(json: &Json, at: &At, variants: &[(&str, T)]) -> Result<
 
 impl FromJson for String {
     fn read(json: &Json, at: &At) -> Result<Self> {
-        match json {
-            Json::String(text) => Ok(text.to_string()),
-            other => Err(expected(at, "a string", other)),
+        match json.get() {
+            Value::String(text) => Ok(text.to_owned()),
+            _ => Err(expected(at, "a string", json)),
         }
     }
 }
 
 impl FromJson for bool {
     fn read(json: &Json, at: &At) -> Result<Self> {
-        match json {
-            Json::Bool(flag) => Ok(*flag),
-            other => Err(expected(at, "a boolean", other)),
+        match json.get() {
+            Value::Bool(flag) => Ok(flag),
+            _ => Err(expected(at, "a boolean", json)),
         }
     }
 }
 
 impl FromJson for u64 {
     fn read(json: &Json, at: &At) -> Result<Self> {
-        match json {
-            Json::Number(number) => number.as_u64().ok_or_else(|| invalid(at, "expected a whole number of 0 or more")),
-            other => Err(expected(at, "a whole number", other)),
+        match json.get() {
+            Value::Number(number) => number.as_u64().ok_or_else(|| invalid(at, "expected a whole number of 0 or more")),
+            _ => Err(expected(at, "a whole number", json)),
         }
     }
 }
@@ -112,9 +112,9 @@ impl FromJson for u32 {
 
 impl<T: FromJson> FromJson for Option<T> {
     fn read(json: &Json, at: &At) -> Result<Self> {
-        match json {
-            Json::Null => Ok(None),
-            other => T::read(other, at).map(Some),
+        match json.get() {
+            Value::Null => Ok(None),
+            _ => T::read(json, at).map(Some),
         }
     }
 }
@@ -127,10 +127,10 @@ impl<T: FromJson> FromJson for Box<T> {
 
 impl<T: FromJson> FromJson for Vec<T> {
     fn read(json: &Json, at: &At) -> Result<Self> {
-        let Json::Array(items) = json else { return Err(expected(at, "an array", json)) };
+        let Value::Array(items) = json.get() else { return Err(expected(at, "an array", json)) };
         let mut values = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
-            values.push(T::read(item, &at.index(index))?);
+        for (index, item) in items.enumerate() {
+            values.push(T::read(&item, &at.index(index))?);
         }
         Ok(values)
     }
@@ -142,7 +142,7 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
         let mut map = BTreeMap::new();
         for (name, value) in fields {
             let here = at.key(name);
-            if map.insert(name.to_string(), T::read(value, &here)?).is_some() {
+            if map.insert(name.to_owned(), T::read(&value, &here)?).is_some() {
                 return Err(duplicate_field(&here, name));
             }
         }
@@ -161,12 +161,12 @@ macro_rules! read_object {
                 $(let mut $field = None;)*
                 for (name, value) in $crate::read::object(json, at, $what)? {
                     let here = at.key(name);
-                    match name.as_ref() {
+                    match name {
                         $($json => {
                             if $field.is_some() {
                                 return Err($crate::read::duplicate_field(&here, name));
                             }
-                            $field = Some($crate::read::FromJson::read(value, &here)?);
+                            $field = Some($crate::read::FromJson::read(&value, &here)?);
                         })*
                         _ => return Err($crate::read::unknown_field(&here, name, FIELDS)),
                     }
@@ -196,8 +196,8 @@ macro_rules! deserialize_with_reader {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
                 let value = serde_json::Value::deserialize(deserializer)?;
                 let text = value.to_string();
-                let json = $crate::json::parse(&text).map_err(serde::de::Error::custom)?;
-                <$ty as $crate::read::FromJson>::read(&json, &$crate::input::At::ROOT)
+                let doc = $crate::json::parse(&text).map_err(serde::de::Error::custom)?;
+                <$ty as $crate::read::FromJson>::read(&doc.root(), &$crate::input::At::ROOT)
                     .map_err(|e| serde::de::Error::custom(e.message))
             }
         }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::state::{check_facts, check_party, check_roles};
 use crate::error::{HandoffError, Result};
 use crate::input::{check_id, check_text, check_timestamp, from_json, At, CheckInput};
-use crate::json::Json;
+use crate::json::{Json, Value};
 use crate::model::{Facts, Party};
 use crate::read::read_object;
 use crate::read::FromJson;
@@ -202,11 +202,11 @@ enum Target {
 
 impl FromJson for Target {
     fn read(json: &Json, at: &At) -> Result<Self> {
-        match json {
-            Json::String(id) => Ok(Target::Id(id.to_string())),
-            Json::Null => Ok(Target::Null),
-            Json::Object(_) => Party::read(json, at).map(Target::Party),
-            other => Err(crate::read::expected(at, "a member id, a party or null", other)),
+        match json.get() {
+            Value::String(id) => Ok(Target::Id(id.to_owned())),
+            Value::Null => Ok(Target::Null),
+            Value::Object(_) => Party::read(json, at).map(Target::Party),
+            _ => Err(crate::read::expected(at, "a member id, a party or null", json)),
         }
     }
 }

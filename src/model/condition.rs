@@ -13,7 +13,7 @@ use crate::error::{HandoffError, Result};
 use crate::input::{
     check_count, check_text, join_path, At, MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, MAX_LIST, MAX_TEXT_CHARS,
 };
-use crate::json::Json;
+use crate::json::{Json, Value};
 use crate::read::FromJson;
 
 /// A case's facts, fixed at start: `{ "chapter": 7, "hasBusiness": false }`.
@@ -257,11 +257,11 @@ impl Serialize for Condition {
 
 impl FromJson for FactValue {
     fn read(json: &Json, at: &At) -> Result<Self> {
-        match json {
-            Json::String(text) => Ok(FactValue::Text(text.to_string())),
-            Json::Number(number) => Ok(FactValue::Number(number.clone())),
-            Json::Bool(flag) => Ok(FactValue::Bool(*flag)),
-            other => Err(crate::read::expected(at, "a string, number or boolean", other)),
+        match json.get() {
+            Value::String(text) => Ok(FactValue::Text(text.to_owned())),
+            Value::Number(number) => Ok(FactValue::Number(number.clone())),
+            Value::Bool(flag) => Ok(FactValue::Bool(flag)),
+            _ => Err(crate::read::expected(at, "a string, number or boolean", json)),
         }
     }
 }
@@ -276,10 +276,10 @@ impl FromJson for Facts {
 impl FromJson for Condition {
     fn read(json: &Json, at: &At) -> Result<Self> {
         const KEYS: &[&str] = &["fact", "equals", "in", "all", "any", "not"];
-        let mut found: [Option<&Json>; 6] = [None; 6];
+        let mut found: [Option<Json>; 6] = [None; 6];
         for (name, value) in crate::read::object(json, at, "a condition")? {
             let here = at.key(name);
-            let Some(slot) = KEYS.iter().position(|k| k == name).and_then(|i| found.get_mut(i)) else {
+            let Some(slot) = KEYS.iter().position(|k| *k == name).and_then(|i| found.get_mut(i)) else {
                 return Err(crate::read::unknown_field(&here, name, KEYS));
             };
             if slot.replace(value).is_some() {
@@ -289,14 +289,14 @@ impl FromJson for Condition {
         let fact = |value: &Json| String::read(value, &at.key("fact"));
         Ok(match found {
             [Some(f), Some(equals), None, None, None, None] => {
-                Condition::Equals { fact: fact(f)?, value: FactValue::read(equals, &at.key("equals"))? }
+                Condition::Equals { fact: fact(&f)?, value: FactValue::read(&equals, &at.key("equals"))? }
             }
             [Some(f), None, Some(values), None, None, None] => {
-                Condition::In { fact: fact(f)?, values: Vec::read(values, &at.key("in"))? }
+                Condition::In { fact: fact(&f)?, values: Vec::read(&values, &at.key("in"))? }
             }
-            [None, None, None, Some(all), None, None] => Condition::All(Vec::read(all, &at.key("all"))?),
-            [None, None, None, None, Some(any), None] => Condition::Any(Vec::read(any, &at.key("any"))?),
-            [None, None, None, None, None, Some(not)] => Condition::Not(Box::read(not, &at.key("not"))?),
+            [None, None, None, Some(all), None, None] => Condition::All(Vec::read(&all, &at.key("all"))?),
+            [None, None, None, None, Some(any), None] => Condition::Any(Vec::read(&any, &at.key("any"))?),
+            [None, None, None, None, None, Some(not)] => Condition::Not(Box::read(&not, &at.key("not"))?),
             _ => {
                 return Err(crate::read::invalid(
                     at,
