@@ -122,6 +122,27 @@ impl Engine {
         validate::validate_workflow(def, &graph, &self.roster, &self.config.owners, Scope::Alone)
     }
 
+    /// `validate_workflow` for a caller that writes the result out at once (the package's packed
+    /// result): `write` gets whether it is ok, the diagnostics and the timeline's entries,
+    /// borrowed rather than copied.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn validate_workflow_with<R>(
+        &self,
+        def: &WorkflowDefinition,
+        write: impl for<'a, 'b> FnOnce(
+            bool,
+            &'b [crate::validate::Diagnostic],
+            &'b mut (dyn Iterator<Item = validate::EntryRef<'a>> + 'b),
+        ) -> R,
+    ) -> R {
+        let graph = StepGraph::new(def);
+        let (diagnostics, flow) =
+            validate::findings_and_flow(def, &graph, &self.roster, &self.config.owners, Scope::Alone);
+        let ok = diagnostics.iter().all(|d| d.severity != crate::validate::Severity::Error);
+        let mut entries = flow.entries(def, &graph);
+        write(ok, &diagnostics, &mut entries)
+    }
+
     /// Validates every workflow and the firm-wide settings.
     pub fn validate_config(&self) -> ConfigValidation {
         let graphs: Vec<StepGraph> = self.workflows.iter().map(|w| w.graph.clone()).collect();

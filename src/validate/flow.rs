@@ -118,28 +118,54 @@ impl OwnerFlow {
         self.resolve(self.during.get(step).and_then(Option::as_ref))
     }
 
-    pub fn timeline(&self, def: &WorkflowDefinition, graph: &StepGraph) -> Vec<TimelineEntry> {
-        let mut timeline = Vec::with_capacity(graph.order.len());
-        for &step in &graph.order {
-            let Some(definition) = def.steps.get(step) else { continue };
-            let possible: Vec<Party> = self.during(step).into_iter().cloned().collect();
-            let owner = match possible.as_slice() {
-                [only] => Some(only.clone()),
+    /// The timeline as borrowed entries, in topological order: `timeline` clones them, and the
+    /// package's packed result writes them as they are.
+    pub fn entries<'a>(
+        &'a self,
+        def: &'a WorkflowDefinition,
+        graph: &'a StepGraph,
+    ) -> impl Iterator<Item = EntryRef<'a>> + 'a {
+        graph.order.iter().filter_map(move |&step| {
+            let definition = def.steps.get(step)?;
+            let possible_owners = self.during(step);
+            let owner = match possible_owners.as_slice() {
+                [only] => Some(*only),
                 _ => None,
             };
-            let worker =
-                if definition.client_facing { None } else { definition.assignee.clone().or_else(|| owner.clone()) };
-            timeline.push(TimelineEntry {
-                step_id: definition.id.clone(),
+            let worker = if definition.client_facing { None } else { definition.assignee.as_ref().or(owner) };
+            Some(EntryRef {
+                step_id: &definition.id,
                 owner,
-                possible_owners: possible,
+                possible_owners,
                 handoff: definition.handoff.is_some(),
                 client_facing: definition.client_facing,
                 worker,
-            });
-        }
-        timeline
+            })
+        })
     }
+
+    pub fn timeline(&self, def: &WorkflowDefinition, graph: &StepGraph) -> Vec<TimelineEntry> {
+        self.entries(def, graph)
+            .map(|entry| TimelineEntry {
+                step_id: entry.step_id.to_owned(),
+                owner: entry.owner.cloned(),
+                possible_owners: entry.possible_owners.into_iter().cloned().collect(),
+                handoff: entry.handoff,
+                client_facing: entry.client_facing,
+                worker: entry.worker.cloned(),
+            })
+            .collect()
+    }
+}
+
+/// A `TimelineEntry` borrowed from the flow and the definition.
+pub(crate) struct EntryRef<'a> {
+    pub step_id: &'a str,
+    pub owner: Option<&'a Party>,
+    pub possible_owners: Vec<&'a Party>,
+    pub handoff: bool,
+    pub client_facing: bool,
+    pub worker: Option<&'a Party>,
 }
 
 /// `a ∪ b`, keeping `a`'s order and sharing `a` when nothing is added.

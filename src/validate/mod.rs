@@ -14,6 +14,8 @@ use crate::graph::StepGraph;
 use crate::model::{EngineConfig, OwnerSettings, Party, WorkflowDefinition};
 use crate::roster::Roster;
 
+#[cfg(target_arch = "wasm32")]
+pub(crate) use flow::EntryRef;
 pub(crate) use flow::OwnerFlow;
 
 /// The stable rule codes of SPEC §3, plus the extensions listed in the README.
@@ -214,17 +216,28 @@ pub(crate) fn validate_workflow(
     owners: &OwnerSettings,
     scope: Scope,
 ) -> Validation {
-    let initial_owner = owners.owner_for(&def.id).map(|(party, _)| party.clone());
-    let flow = OwnerFlow::new(def, graph, initial_owner);
-    let subject = Subject { def, graph, roster, owners, flow: &flow, scope };
-    let mut findings = Findings::default();
-    rules::run_all(&subject, &mut findings);
-    let diagnostics = findings.into_sorted(def.steps.len());
+    let (diagnostics, flow) = findings_and_flow(def, graph, roster, owners, scope);
     Validation {
         ok: diagnostics.iter().all(|d| d.severity != Severity::Error),
         diagnostics,
         timeline: flow.timeline(def, graph),
     }
+}
+
+/// The diagnostics, in the order of the result, and the ownership flow the timeline is read from.
+pub(crate) fn findings_and_flow(
+    def: &WorkflowDefinition,
+    graph: &StepGraph,
+    roster: &Roster,
+    owners: &OwnerSettings,
+    scope: Scope,
+) -> (Vec<Diagnostic>, OwnerFlow) {
+    let initial_owner = owners.owner_for(&def.id).map(|(party, _)| party.clone());
+    let flow = OwnerFlow::new(def, graph, initial_owner);
+    let subject = Subject { def, graph, roster, owners, flow: &flow, scope };
+    let mut findings = Findings::default();
+    rules::run_all(&subject, &mut findings);
+    (findings.into_sorted(def.steps.len()), flow)
 }
 
 pub(crate) fn validate_config(config: &EngineConfig, graphs: &[StepGraph], roster: &Roster) -> ConfigValidation {

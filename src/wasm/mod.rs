@@ -50,7 +50,7 @@ impl JsEngine {
         #[wasm_bindgen(unchecked_param_type = "WorkflowDefinition | string")] def: &JsValue,
     ) -> Result<Ts<Validation>, JsValue> {
         let def: WorkflowDefinition = read(def, None)?;
-        let packed = pack::validation(&self.engine.validate_workflow(&def)).map_err(|e| {
+        let packed = pack::validation(&self.engine, &def).map_err(|e| {
             error::to_js(crate::HandoffError::invalid_input("", format!("The result cannot be written: {e}.")))
         })?;
         Ok(Ts::new_unchecked(unpack_validation(&packed)))

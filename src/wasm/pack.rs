@@ -13,16 +13,18 @@
 
 use std::fmt::Write;
 
-use crate::model::{Party, PartyKind};
-use crate::validate::{Severity, Validation};
+use crate::model::{Party, PartyKind, WorkflowDefinition};
+use crate::validate::{Diagnostic, EntryRef, Severity};
+use crate::Engine;
 
 const SEP: char = '\u{1}';
 
-/// The packed text of `validation`, or its JSON when a string holds the separator.
-pub(crate) fn validation(validation: &Validation) -> Result<String, serde_json::Error> {
-    match packed(validation) {
+/// The packed text of `engine.validate_workflow(def)`, or its JSON when a string holds the
+/// separator (then validated again: a rare case is not worth a second writer).
+pub(crate) fn validation(engine: &Engine, def: &WorkflowDefinition) -> Result<String, serde_json::Error> {
+    match engine.validate_workflow_with(def, packed) {
         Some(text) => Ok(text),
-        None => serde_json::to_string(validation),
+        None => serde_json::to_string(&engine.validate_workflow(def)),
     }
 }
 
@@ -57,15 +59,16 @@ impl Packer {
     }
 }
 
-fn packed(validation: &Validation) -> Option<String> {
-    let mut p = Packer {
-        out: String::with_capacity(64 * (validation.diagnostics.len() + validation.timeline.len())),
-        clean: true,
-    };
-    p.out.push(if validation.ok { '1' } else { '0' });
+fn packed<'a, 'b>(
+    ok: bool,
+    diagnostics: &'b [Diagnostic],
+    timeline: &'b mut (dyn Iterator<Item = EntryRef<'a>> + 'b),
+) -> Option<String> {
+    let mut p = Packer { out: String::with_capacity(128 * diagnostics.len() + 4096), clean: true };
+    p.out.push(if ok { '1' } else { '0' });
     p.out.push(SEP);
-    p.number(validation.diagnostics.len());
-    for diagnostic in &validation.diagnostics {
+    p.number(diagnostics.len());
+    for diagnostic in diagnostics {
         p.text(diagnostic.code.as_str());
         let severity = match diagnostic.severity {
             Severity::Error => 'e',
@@ -80,17 +83,21 @@ fn packed(validation: &Validation) -> Option<String> {
         }
         p.text(&diagnostic.path);
     }
-
-    p.number(validation.timeline.len());
-    for entry in &validation.timeline {
-        p.text(&entry.step_id);
-        p.number(usize::from(entry.handoff) | usize::from(entry.client_facing) << 1);
-        p.party(entry.owner.as_ref());
-        p.number(entry.possible_owners.len());
-        for party in &entry.possible_owners {
-            p.party(Some(party));
+    // The count goes first, so the entries are written behind a placeholder and it is filled in.
+    let mut body = Packer { out: String::with_capacity(4096), clean: true };
+    let mut count = 0;
+    for entry in timeline {
+        count += 1;
+        body.text(entry.step_id);
+        body.number(usize::from(entry.handoff) | usize::from(entry.client_facing) << 1);
+        body.party(entry.owner);
+        body.number(entry.possible_owners.len());
+        for party in entry.possible_owners {
+            body.party(Some(party));
         }
-        p.party(entry.worker.as_ref());
+        body.party(entry.worker);
     }
-    p.clean.then_some(p.out)
+    p.number(count);
+    p.out.push_str(&body.out);
+    (p.clean && body.clean).then_some(p.out)
 }
