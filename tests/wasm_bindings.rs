@@ -172,7 +172,7 @@ fn rejections_are_handoff_errors_with_their_code() {
     assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("not-permitted"));
 }
 
-/// `validateWorkflow`'s result crosses packed (src/wasm/pack.rs, js/unpack.js): on generated
+/// `validateWorkflow`'s result crosses packed (src/wasm/pack.rs, js/crossing.js): on generated
 /// workflows with awkward names and ids it must read exactly as the JSON of the native result,
 /// key order included; a string holding the packing's separator takes the JSON way.
 #[wasm_bindgen_test]

@@ -16,11 +16,8 @@ use crate::HandoffError;
 /// holding the text, from a server or storage, saves a `JSON.parse` and a `JSON.stringify`.
 #[inline(never)]
 fn text_of(value: &JsValue) -> Result<String, HandoffError> {
-    if let Some(text) = value.as_string() {
-        return Ok(text);
-    }
-    match js_sys::JSON::stringify(value) {
-        Ok(text) => JsValue::from(text).as_string().ok_or_else(|| {
+    match json_text(value) {
+        Ok(text) => text.ok_or_else(|| {
             HandoffError::invalid_input("", "Expected a JSON value; got undefined, a function or a symbol.")
         }),
         Err(thrown) => {
@@ -28,6 +25,13 @@ fn text_of(value: &JsValue) -> Result<String, HandoffError> {
             Err(HandoffError::invalid_input("", format!("The value cannot be read as JSON: {}.", String::from(why))))
         }
     }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/crossing.js")]
+extern "C" {
+    /// One crossing for the text (`JSON.stringify` from Rust would take two).
+    #[wasm_bindgen(js_name = jsonText, catch)]
+    fn json_text(value: &JsValue) -> Result<Option<String>, JsValue>;
 }
 
 /// Reads argument `argument` (named in error paths when a call takes several values).

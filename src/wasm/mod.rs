@@ -43,7 +43,7 @@ impl JsEngine {
     /// Validates a workflow edit against this engine's directory and Workflow Owners.
     /// The definition may also be given as its JSON text, which saves the caller a `JSON.parse`
     /// and the engine a `JSON.stringify`. The result crosses packed (see `pack`) and is
-    /// unpacked by `js/unpack.js`.
+    /// unpacked by `js/crossing.js`.
     #[wasm_bindgen(js_name = validateWorkflow)]
     pub fn validate_workflow(
         &self,
@@ -147,7 +147,7 @@ impl JsCaseHandle {
     }
 }
 
-#[wasm_bindgen(module = "/js/unpack.js")]
+#[wasm_bindgen(module = "/js/crossing.js")]
 extern "C" {
     #[wasm_bindgen(js_name = unpackValidation)]
     fn unpack_validation(packed: &str) -> JsValue;

@@ -1,4 +1,4 @@
-//! `validateWorkflow`'s result crosses as one packed string that `js/unpack.js` turns into the
+//! `validateWorkflow`'s result crosses as one packed string that `js/crossing.js` turns into the
 //! same objects `JSON.parse` of its JSON would give. A 2,000-step workflow's result is five times
 //! the size of its definition as JSON, so its encoding is most of the call's time: the packed
 //! form names each party once, writes no keys, quotes or escapes, and is read in JS by one
