@@ -242,7 +242,8 @@ pub fn check_id(id: &str, at: &At) -> Result<()> {
 
 /// Checks the length of a free text (a name or a reason).
 pub fn check_text(text: &str, at: &At) -> Result<()> {
-    if text.chars().nth(MAX_TEXT_CHARS).is_some() {
+    // No more bytes than the limit means no more characters: most texts stop here.
+    if text.len() > MAX_TEXT_CHARS && text.chars().nth(MAX_TEXT_CHARS).is_some() {
         return Err(at.error(&format!("is longer than {MAX_TEXT_CHARS} characters")));
     }
     Ok(())

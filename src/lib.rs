@@ -31,6 +31,7 @@
 //! ```
 
 pub mod case;
+mod digits;
 mod engine;
 mod error;
 mod graph;

@@ -11,8 +11,6 @@
 //! A party is its kind's initial and its id (`mdana`, `rparalegal`); an empty token is null. A
 //! result with U+0001 in any string goes as JSON instead.
 
-use std::fmt::Write;
-
 use crate::model::{Party, PartyKind, WorkflowDefinition};
 use crate::validate::{Diagnostic, EntryRef, Severity};
 use crate::Engine;
@@ -41,7 +39,8 @@ impl Packer {
     }
 
     fn number(&mut self, number: usize) {
-        let _ = write!(self.out, "{number}{SEP}");
+        crate::digits::push(&mut self.out, number);
+        self.out.push(SEP);
     }
 
     fn party(&mut self, party: Option<&Party>) {

@@ -34,20 +34,7 @@ pub(super) fn run_all(subject: &Subject, out: &mut Findings) {
 fn step_path(index: usize, rest: &str) -> String {
     let mut path = String::with_capacity(16 + rest.len());
     path.push_str("steps[");
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = index;
-    loop {
-        at -= 1;
-        if let Some(digit) = digits.get_mut(at) {
-            *digit = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || at == 0 {
-            break;
-        }
-    }
-    path.push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default());
+    crate::digits::push(&mut path, index);
     path.push(']');
     path.push_str(rest);
     path
