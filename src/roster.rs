@@ -66,14 +66,24 @@ impl Roster {
     /// Active members who can act for `party`: the member themself, or the role's holders, or
     /// the team's members.
     pub fn active_members_of(&self, party: &Party) -> Vec<&Member> {
+        self.active_members_iter(party).collect()
+    }
+
+    /// Whether anyone active can act for `party`, without listing them.
+    pub fn is_staffed(&self, party: &Party) -> bool {
+        self.active_members_iter(party).next().is_some()
+    }
+
+    fn active_members_iter<'a>(&'a self, party: &Party) -> impl Iterator<Item = &'a Member> + use<'a> {
         let indexes: &[usize] = match party.kind {
-            PartyKind::Member => {
-                return self.active_member(&party.id).into_iter().collect();
-            }
+            PartyKind::Member => &[],
             PartyKind::Role => self.role_members.get(&party.id).map_or(&[], Vec::as_slice),
             PartyKind::Team => self.team_members.get(&party.id).map_or(&[], Vec::as_slice),
         };
-        indexes.iter().filter_map(|&index| self.directory.members.get(index)).filter(|member| member.active).collect()
+        let member = if party.kind == PartyKind::Member { self.active_member(&party.id) } else { None };
+        member
+            .into_iter()
+            .chain(indexes.iter().filter_map(|&index| self.directory.members.get(index)).filter(|member| member.active))
     }
 
     /// A party's name for a sentence: "Paula Park", "the Paralegal role", "the Documents Team".

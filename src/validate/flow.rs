@@ -118,6 +118,20 @@ impl OwnerFlow {
         self.resolve(self.during.get(step).and_then(Option::as_ref))
     }
 
+    /// `during` as numbers of the flow's parties (see `party`), to look things up by.
+    pub fn during_numbers(&self, step: usize) -> &[u32] {
+        self.during.get(step).and_then(Option::as_ref).map_or(&[], |set| set.as_slice())
+    }
+
+    /// The party numbered `number`, and how many there are.
+    pub fn party(&self, number: u32) -> Option<&Party> {
+        self.parties.get(number as usize)
+    }
+
+    pub fn party_count(&self) -> usize {
+        self.parties.len()
+    }
+
     /// The timeline as borrowed entries, in topological order: `timeline` clones them, and the
     /// package's packed result writes them as they are.
     pub fn entries<'a>(

@@ -47,8 +47,10 @@ pub fn redundant_handoffs(s: &Subject, out: &mut Findings) {
 
 /// `ambiguous-owner`: the owner at a step depends on conditions or on an optional handoff.
 pub fn ambiguous_owners(s: &Subject, out: &mut Findings) {
+    // Each party's description, written once: a large workflow names the same few thousands of times.
+    let mut names: Vec<Option<String>> = vec![None; s.flow.party_count()];
     for &index in &s.graph.order {
-        let possible = s.flow.during(index);
+        let possible = s.flow.during_numbers(index);
         if possible.len() < 2 {
             continue;
         }
@@ -64,11 +66,15 @@ pub fn ambiguous_owners(s: &Subject, out: &mut Findings) {
         message.push_str(" depends ");
         message.push_str(cause);
         message.push_str(": it may be ");
-        for (n, party) in possible.iter().enumerate() {
+        for (n, &number) in possible.iter().enumerate() {
             if n > 0 {
                 message.push_str(if n + 1 == possible.len() { " or " } else { ", " });
             }
-            s.roster.describe_into(&mut message, party);
+            if let Some(name) = names.get_mut(number as usize) {
+                let name =
+                    name.get_or_insert_with(|| s.flow.party(number).map(|p| s.roster.describe(p)).unwrap_or_default());
+                message.push_str(name);
+            }
         }
         message.push('.');
         out.add(RuleCode::AmbiguousOwner, s, Some(index), step_path(index, ""), message);

@@ -60,7 +60,7 @@ pub fn handoff_targets(s: &Subject, out: &mut Findings) {
                 let message = format!("Handoff to {}, who is deactivated, on step {}.", who(), step.name);
                 out.add(RuleCode::InactiveMember, s, Some(index), path(), message);
             }
-            None if handoff.to.kind != PartyKind::Member && s.roster.active_members_of(&handoff.to).is_empty() => {
+            None if handoff.to.kind != PartyKind::Member && !s.roster.is_staffed(&handoff.to) => {
                 let severity = if handoff.required { Severity::Error } else { Severity::Warning };
                 let relation =
                     if handoff.to.kind == PartyKind::Role { "holds that role" } else { "belongs to that team" };
