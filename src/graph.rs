@@ -22,9 +22,10 @@ pub struct UnknownRef {
 pub struct StepGraph {
     /// Step id to position; a duplicated id maps to its first step.
     pub index: HashMap<String, usize>,
-    /// Resolved, deduplicated predecessors of each step, in the order written.
-    pub preds: Vec<Vec<usize>>,
-    pub succs: Vec<Vec<usize>>,
+    /// Resolved, deduplicated predecessors of each step, in the order written, and successors:
+    /// each as one list of all steps' entries with each step's range in it (`preds_of`).
+    preds: Adjacency,
+    succs: Adjacency,
     pub unknown: Vec<UnknownRef>,
     /// Steps in topological order, ties broken by position. Steps in or behind a cycle are
     /// not here.
@@ -35,41 +36,82 @@ pub struct StepGraph {
     pub cycles: Vec<Vec<usize>>,
 }
 
+/// A list per step, stored as one list (`entries`) and where each step's part ends (`ends`):
+/// two allocations for a whole workflow instead of one per step.
+#[derive(Clone, Debug, Default)]
+struct Adjacency {
+    entries: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+impl Adjacency {
+    fn of(&self, step: usize) -> &[usize] {
+        let start = match step.checked_sub(1) {
+            Some(before) => self.ends.get(before).copied().unwrap_or(0),
+            None => 0,
+        };
+        let end = self.ends.get(step).copied().unwrap_or(start);
+        self.entries.get(start..end).unwrap_or_default()
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
 impl StepGraph {
     pub fn new(def: &WorkflowDefinition) -> Self {
         let count = def.steps.len();
-        let mut graph = StepGraph {
-            index: HashMap::with_capacity_and_hasher(count, Default::default()),
-            preds: vec![Vec::new(); count],
-            succs: vec![Vec::new(); count],
-            ..StepGraph::default()
-        };
+        let mut graph =
+            StepGraph { index: HashMap::with_capacity_and_hasher(count, Default::default()), ..StepGraph::default() };
         for (position, step) in def.steps.iter().enumerate() {
             graph.index.entry(step.id.clone()).or_insert(position);
         }
+        let mut preds = Adjacency { entries: Vec::with_capacity(count), ends: Vec::with_capacity(count) };
+        let mut succ_counts = vec![0usize; count];
         for (position, step) in def.steps.iter().enumerate() {
-            let mut preds = Vec::new();
+            let start = preds.entries.len();
             match &step.after {
-                None => preds.extend(position.checked_sub(1)),
+                None => preds.entries.extend(position.checked_sub(1)),
                 Some(after) => {
                     for (at, id) in after.iter().enumerate() {
                         match graph.index.get(id) {
-                            Some(&pred) if !preds.contains(&pred) => preds.push(pred),
+                            Some(&pred) if !preds.entries.get(start..).unwrap_or_default().contains(&pred) => {
+                                preds.entries.push(pred)
+                            }
                             Some(_) => {}
                             None => graph.unknown.push(UnknownRef { step: position, position: at, id: id.clone() }),
                         }
                     }
                 }
             }
-            for &pred in &preds {
-                if let Some(succs) = graph.succs.get_mut(pred) {
-                    succs.push(position);
+            for &pred in preds.entries.get(start..).unwrap_or_default() {
+                if let Some(n) = succ_counts.get_mut(pred) {
+                    *n += 1;
                 }
             }
-            if let Some(slot) = graph.preds.get_mut(position) {
-                *slot = preds;
+            preds.ends.push(preds.entries.len());
+        }
+        // Successors in step order: each step's range sized by its count, filled in order.
+        let mut succs = Adjacency { entries: vec![0; preds.entries.len()], ends: Vec::with_capacity(count) };
+        let mut total = 0;
+        for &n in &succ_counts {
+            total += n;
+            succs.ends.push(total);
+        }
+        let mut fill: Vec<usize> = succs.ends.iter().zip(&succ_counts).map(|(&end, &n)| end - n).collect();
+        for step in 0..count {
+            for &pred in preds.of(step) {
+                if let Some(at) = fill.get_mut(pred) {
+                    if let Some(slot) = succs.entries.get_mut(*at) {
+                        *slot = step;
+                    }
+                    *at += 1;
+                }
             }
         }
+        graph.preds = preds;
+        graph.succs = succs;
         graph.sort();
         graph.cycles = find_cycles(&graph.succs, &graph.rank);
         graph
@@ -78,7 +120,7 @@ impl StepGraph {
     /// Kahn's algorithm with a min-heap on position, so ties keep the order of `steps`.
     fn sort(&mut self) {
         let count = self.preds.len();
-        let mut waiting: Vec<usize> = self.preds.iter().map(Vec::len).collect();
+        let mut waiting: Vec<usize> = (0..count).map(|step| self.preds.of(step).len()).collect();
         let mut ready: BinaryHeap<Reverse<usize>> =
             waiting.iter().enumerate().filter(|(_, &n)| n == 0).map(|(i, _)| Reverse(i)).collect();
         self.rank = vec![None; count];
@@ -88,7 +130,7 @@ impl StepGraph {
                 *rank = Some(self.order.len());
             }
             self.order.push(step);
-            for &next in self.succs.get(step).map_or(&[][..], Vec::as_slice) {
+            for &next in self.succs.of(step) {
                 if let Some(left) = waiting.get_mut(next) {
                     *left = left.saturating_sub(1);
                     if *left == 0 {
@@ -100,11 +142,11 @@ impl StepGraph {
     }
 
     pub fn preds_of(&self, step: usize) -> &[usize] {
-        self.preds.get(step).map_or(&[], Vec::as_slice)
+        self.preds.of(step)
     }
 
     pub fn succs_of(&self, step: usize) -> &[usize] {
-        self.succs.get(step).map_or(&[], Vec::as_slice)
+        self.succs.of(step)
     }
 
     pub fn rank_of(&self, step: usize) -> Option<usize> {
@@ -114,10 +156,13 @@ impl StepGraph {
 
 /// The strongly connected components that are cycles, among the steps the sort left out.
 /// Tarjan's algorithm with an explicit call stack.
-fn find_cycles(succs: &[Vec<usize>], rank: &[Option<usize>]) -> Vec<Vec<usize>> {
+fn find_cycles(succs: &Adjacency, rank: &[Option<usize>]) -> Vec<Vec<usize>> {
     const UNSEEN: usize = usize::MAX;
     let count = succs.len();
     let left_out = |step: usize| rank.get(step).is_some_and(Option::is_none);
+    if !(0..count).any(left_out) {
+        return Vec::new(); // the sort placed every step: no cycle
+    }
     let mut index = vec![UNSEEN; count];
     let mut low = vec![0usize; count];
     let mut on_stack = vec![false; count];
@@ -145,7 +190,7 @@ fn find_cycles(succs: &[Vec<usize>], rank: &[Option<usize>]) -> Vec<Vec<usize>> 
             *flag = true;
         }
         while let Some(&mut (step, ref mut child)) = calls.last_mut() {
-            let next = succs.get(step).and_then(|s| s.get(*child)).copied();
+            let next = succs.of(step).get(*child).copied();
             if let Some(next) = next {
                 *child += 1;
                 if !left_out(next) {
@@ -182,7 +227,7 @@ fn find_cycles(succs: &[Vec<usize>], rank: &[Option<usize>]) -> Vec<Vec<usize>> 
                         break;
                     }
                 }
-                let self_loop = succs.get(step).is_some_and(|s| s.contains(&step));
+                let self_loop = succs.of(step).contains(&step);
                 if component.len() > 1 || self_loop {
                     for &member in &component {
                         set(&mut cycle_of, member, cycle_count);
