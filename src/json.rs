@@ -48,6 +48,8 @@ impl<'de> Reader<'de> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn error(&self, message: &str) -> Error {
         Error { message: message.to_owned(), position: Some(self.at) }
     }
@@ -57,6 +59,7 @@ impl<'de> Reader<'de> {
     }
 
     /// The next byte that is not white space, not consumed.
+    #[inline]
     fn peek(&mut self) -> Option<u8> {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.byte() {
             self.at += 1;
@@ -64,14 +67,23 @@ impl<'de> Reader<'de> {
         self.byte()
     }
 
+    #[inline]
     fn expect(&mut self, wanted: u8, what: &str) -> Result<()> {
         if self.peek() == Some(wanted) {
             self.at += 1;
             Ok(())
-        } else if self.peek().is_none() {
-            Err(self.error(&format!("EOF while parsing: expected {what}")))
         } else {
-            Err(self.error(&format!("expected {what}")))
+            Err(self.unexpected(what))
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unexpected(&mut self, what: &str) -> Error {
+        if self.peek().is_none() {
+            self.error(&format!("EOF while parsing: expected {what}"))
+        } else {
+            self.error(&format!("expected {what}"))
         }
     }
 
