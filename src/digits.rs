@@ -17,9 +17,7 @@ pub(crate) fn push(out: &mut String, n: usize) {
             break;
         }
     }
-    for &digit in digits.get(at..).unwrap_or_default() {
-        out.push(char::from(digit));
-    }
+    out.push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default());
 }
 
 #[cfg(test)]

@@ -123,8 +123,8 @@ impl Engine {
     }
 
     /// `validate_workflow` for a caller that writes the result out at once (the package's packed
-    /// result): `write` gets whether it is ok, the diagnostics and the timeline's entries,
-    /// borrowed rather than copied.
+    /// result): `write` gets whether it is ok, the diagnostics, and the number of the timeline's
+    /// entries and the entries, borrowed rather than copied.
     #[cfg(target_arch = "wasm32")]
     pub(crate) fn validate_workflow_with<R>(
         &self,
@@ -132,6 +132,7 @@ impl Engine {
         write: impl for<'a, 'b> FnOnce(
             bool,
             &'b [crate::validate::Diagnostic],
+            usize,
             &'b mut (dyn Iterator<Item = validate::EntryRef<'a>> + 'b),
         ) -> R,
     ) -> R {
@@ -140,7 +141,7 @@ impl Engine {
             validate::findings_and_flow(def, &graph, &self.roster, &self.config.owners, Scope::Alone);
         let ok = diagnostics.iter().all(|d| d.severity != crate::validate::Severity::Error);
         let mut entries = flow.entries(def, &graph);
-        write(ok, &diagnostics, &mut entries)
+        write(ok, &diagnostics, graph.order.len(), &mut entries)
     }
 
     /// Validates every workflow and the firm-wide settings.

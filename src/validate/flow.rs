@@ -141,16 +141,17 @@ impl OwnerFlow {
     ) -> impl Iterator<Item = EntryRef<'a>> + 'a {
         graph.order.iter().filter_map(move |&step| {
             let definition = def.steps.get(step)?;
-            let possible_owners = self.during(step);
-            let owner = match possible_owners.as_slice() {
-                [only] => Some(*only),
+            let possible = self.during_numbers(step);
+            let owner = match possible {
+                [only] => self.party(*only),
                 _ => None,
             };
             let worker = if definition.client_facing { None } else { definition.assignee.as_ref().or(owner) };
             Some(EntryRef {
                 step_id: &definition.id,
                 owner,
-                possible_owners,
+                possible,
+                flow: self,
                 handoff: definition.handoff.is_some(),
                 client_facing: definition.client_facing,
                 worker,
@@ -163,7 +164,7 @@ impl OwnerFlow {
             .map(|entry| TimelineEntry {
                 step_id: entry.step_id.to_owned(),
                 owner: entry.owner.cloned(),
-                possible_owners: entry.possible_owners.into_iter().cloned().collect(),
+                possible_owners: entry.possible_owners().cloned().collect(),
                 handoff: entry.handoff,
                 client_facing: entry.client_facing,
                 worker: entry.worker.cloned(),
@@ -176,11 +177,22 @@ impl OwnerFlow {
 pub(crate) struct EntryRef<'a> {
     pub step_id: &'a str,
     pub owner: Option<&'a Party>,
-    pub possible_owners: Vec<&'a Party>,
+    possible: &'a [u32],
+    flow: &'a OwnerFlow,
     pub handoff: bool,
     pub client_facing: bool,
     pub worker: Option<&'a Party>,
 }
+
+impl<'a> EntryRef<'a> {
+    pub fn possible_owners(&self) -> impl ExactSizeIterator<Item = &'a Party> + 'a {
+        let flow = self.flow;
+        self.possible.iter().map(move |&number| flow.party(number).unwrap_or(&NOBODY))
+    }
+}
+
+/// Never met: every number in a set is one of the flow's parties.
+static NOBODY: Party = Party { kind: crate::model::PartyKind::Member, id: String::new() };
 
 /// `a ∪ b`, keeping `a`'s order and sharing `a` when nothing is added.
 fn union(a: &OwnerSet, b: &[u32]) -> OwnerSet {

@@ -32,15 +32,19 @@ struct Packer {
 }
 
 impl Packer {
+    fn end(&mut self) {
+        self.out.push(SEP);
+    }
+
     fn text(&mut self, text: &str) {
         self.clean &= !text.contains(SEP);
         self.out.push_str(text);
-        self.out.push(SEP);
+        self.end();
     }
 
     fn number(&mut self, number: usize) {
         crate::digits::push(&mut self.out, number);
-        self.out.push(SEP);
+        self.end();
     }
 
     fn party(&mut self, party: Option<&Party>) {
@@ -53,7 +57,7 @@ impl Packer {
                 });
                 self.text(&party.id);
             }
-            None => self.out.push(SEP),
+            None => self.end(),
         }
     }
 }
@@ -61,11 +65,17 @@ impl Packer {
 fn packed<'a, 'b>(
     ok: bool,
     diagnostics: &'b [Diagnostic],
+    entries: usize,
     timeline: &'b mut (dyn Iterator<Item = EntryRef<'a>> + 'b),
 ) -> Option<String> {
-    let mut p = Packer { out: String::with_capacity(128 * diagnostics.len() + 4096), clean: true };
+    // Sized once: a 2,000-step result is a quarter of a megabyte, and growing it costs copies.
+    let text: usize = diagnostics
+        .iter()
+        .map(|d| d.message.len() + d.path.len() + d.step_id.as_ref().map_or(0, String::len) + 32)
+        .sum();
+    let mut p = Packer { out: String::with_capacity(text + 48 * entries + 32), clean: true };
     p.out.push(if ok { '1' } else { '0' });
-    p.out.push(SEP);
+    p.end();
     p.number(diagnostics.len());
     for diagnostic in diagnostics {
         p.text(diagnostic.code.as_str());
@@ -75,28 +85,27 @@ fn packed<'a, 'b>(
             Severity::Info => 'i',
         };
         p.out.push(if diagnostic.step_id.is_some() { severity.to_ascii_uppercase() } else { severity });
-        p.out.push(SEP);
+        p.end();
         p.text(&diagnostic.message);
         if let Some(step_id) = &diagnostic.step_id {
             p.text(step_id);
         }
         p.text(&diagnostic.path);
     }
-    // The count goes first, so the entries are written behind a placeholder and it is filled in.
-    let mut body = Packer { out: String::with_capacity(4096), clean: true };
-    let mut count = 0;
+    p.number(entries);
+    let mut written = 0;
     for entry in timeline {
-        count += 1;
-        body.text(entry.step_id);
-        body.number(usize::from(entry.handoff) | usize::from(entry.client_facing) << 1);
-        body.party(entry.owner);
-        body.number(entry.possible_owners.len());
-        for party in entry.possible_owners {
-            body.party(Some(party));
+        written += 1;
+        p.text(entry.step_id);
+        p.number(usize::from(entry.handoff) | usize::from(entry.client_facing) << 1);
+        p.party(entry.owner);
+        let possible = entry.possible_owners();
+        p.number(possible.len());
+        for party in possible {
+            p.party(Some(party));
         }
-        body.party(entry.worker);
+        p.party(entry.worker);
     }
-    p.number(count);
-    p.out.push_str(&body.out);
-    (p.clean && body.clean).then_some(p.out)
+    // A count that did not hold would misread everything after it: JSON instead.
+    (p.clean && written == entries).then_some(p.out)
 }
