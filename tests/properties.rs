@@ -211,6 +211,8 @@ proptest! {
             return Ok(());
         };
         let mut state = started.state;
+        // The same case kept in place, as CaseHandle keeps it: it must decide exactly alike.
+        let mut kept = state.clone();
         let mut log: Vec<Event> = started.events;
         for (i, step) in moves.into_iter().enumerate() {
             let (actor, command) = match step {
@@ -239,6 +241,9 @@ proptest! {
             let copy: CaseState = from_json(&serde_json::to_string(&state).unwrap()).unwrap();
             let result = engine.execute(&state, &command, &ctx);
             prop_assert_eq!(&engine.execute(&copy, &command, &ctx), &result);
+            let in_place = engine.execute_in_place(&mut kept, &command, &ctx);
+            prop_assert_eq!(in_place.as_ref().ok(), result.as_ref().ok().map(|outcome| &outcome.events));
+            prop_assert_eq!(in_place.err(), result.as_ref().err().cloned());
             match (checked, result) {
                 (Ok(()), Ok(outcome)) => {
                     prop_assert_eq!(outcome.events.first().map(|e| e.seq), Some(state.version + 1));
@@ -248,6 +253,8 @@ proptest! {
                 (Err(a), Err(b)) => prop_assert_eq!(a, b),
                 (checked, result) => prop_assert!(false, "check {:?} but execute {:?}", checked, result.map(|o| o.events)),
             }
+            // Applied in place when accepted; untouched when rejected.
+            prop_assert_eq!(&kept, &state);
         }
         // Every allowed entry, filled in, passes check, for every actor.
         for who in everyone() {
