@@ -102,6 +102,22 @@ fn junk_of_every_kind_is_invalid_input_and_the_instance_keeps_working() {
         assert_eq!(get(&verdict, "ok"), JsValue::FALSE, "{what}");
         assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("invalid-input"));
     }
+    // A kept case: junk into every method, the kept state untouched.
+    let mut handle = engine.open_case(&ts(&state)).unwrap();
+    for (what, value) in junk() {
+        assert!(engine.open_case(&ts(&value)).is_err(), "openCase({what}) was accepted");
+        assert_handoff_error(&handle.execute(&ts(&value), &ts(&ctx("dana"))).err().unwrap(), "invalid-input");
+        assert_handoff_error(
+            &handle.execute(&ts(&js(r#"{"type":"claim"}"#)), &ts(&value)).err().unwrap(),
+            "invalid-input",
+        );
+        assert_handoff_error(&handle.allowed_commands(&ts(&value)).err().unwrap(), "invalid-input");
+        let verdict = handle.check(&ts(&js(r#"{"type":"claim"}"#)), &ts(&value));
+        assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("invalid-input"), "{what}");
+    }
+    assert_eq!(text(&handle.state().unwrap().js_value()), text(&state));
+    let events = handle.execute(&ts(&js(r#"{"type":"claim"}"#)), &ts(&ctx("dana"))).unwrap();
+    assert_eq!(get(&Reflect::get_u32(&events, 0).unwrap(), "type").as_string().as_deref(), Some("ownershipClaimed"));
     // Still alive and correct after all of it.
     let report = engine.validate_config().unwrap();
     assert_eq!(get(&report.js_value(), "ok"), JsValue::TRUE);
