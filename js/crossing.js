@@ -1,15 +1,11 @@
 // The JS half of the boundary crossing (src/wasm/convert.rs, src/wasm/pack.rs), imported by the
 // WebAssembly module itself.
 
-const encoder = new TextEncoder();
-
 /** A value's JSON text for the engine in one crossing: a string is JSON text already; undefined
  * when the value has none (undefined, a function, a symbol); throws what JSON.stringify throws
- * (a BigInt, a cycle). A long text goes as UTF-8 bytes: the glue copies a string into the
- * module one character at a time, TextEncoder and a byte copy are several times faster. */
+ * (a BigInt, a cycle). */
 export function jsonText(value) {
-  const text = typeof value === "string" ? value : JSON.stringify(value);
-  return text !== undefined && text.length > 2048 ? encoder.encode(text) : text;
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 // Reads the packed result of `validateWorkflow` into the objects JSON.parse of its JSON would

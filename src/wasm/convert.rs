@@ -17,15 +17,9 @@ use crate::HandoffError;
 #[inline(never)]
 fn text_of(value: &JsValue) -> Result<String, HandoffError> {
     match json_text(value) {
-        Ok(text) if text.is_undefined() => {
-            Err(HandoffError::invalid_input("", "Expected a JSON value; got undefined, a function or a symbol."))
-        }
-        Ok(text) => match text.as_string() {
-            Some(text) => Ok(text),
-            // TextEncoder's output is UTF-8; the check costs one pass.
-            None => String::from_utf8(js_sys::Uint8Array::new(&text).to_vec())
-                .map_err(|_| HandoffError::invalid_input("", "The text is not UTF-8.")),
-        },
+        Ok(text) => text.ok_or_else(|| {
+            HandoffError::invalid_input("", "Expected a JSON value; got undefined, a function or a symbol.")
+        }),
         Err(thrown) => {
             let why = js_sys::Error::from(thrown).message();
             Err(HandoffError::invalid_input("", format!("The value cannot be read as JSON: {}.", String::from(why))))
@@ -37,7 +31,7 @@ fn text_of(value: &JsValue) -> Result<String, HandoffError> {
 extern "C" {
     /// One crossing for the text (`JSON.stringify` from Rust would take two).
     #[wasm_bindgen(js_name = jsonText, catch)]
-    fn json_text(value: &JsValue) -> Result<JsValue, JsValue>;
+    fn json_text(value: &JsValue) -> Result<Option<String>, JsValue>;
 }
 
 /// Reads argument `argument` (named in error paths when a call takes several values).
