@@ -249,12 +249,12 @@ fn packed_validation_reads_as_the_json_of_the_native_result() {
     }
     assert!(packed > 100 && fallback > 20, "both ways taken: {packed} packed, {fallback} as JSON");
 
-    // A long text crosses as UTF-8 bytes (js/crossing.js): non-ASCII names, both ways in.
+    // A long definition with non-ASCII names in its sentences, as an object and as text.
     let steps: Vec<String> = (0..60)
         .map(|i| format!(r#"{{"id":"s{i}","name":"Étape {i} — 📄 révision «Ωmega»","assignee":{{"kind":"member","id":"paula"}}}}"#))
         .collect();
     let def = format!(r#"{{"id":"chapter-7","name":"Chapitre 7","version":1,"steps":[{}]}}"#, steps.join(","));
-    assert!(def.len() > 4096, "long enough to cross as bytes");
+    assert!(def.len() > 4096);
     let expected =
         serde_json::to_string(&native.validate_workflow(&handoff_engine::input::from_json(&def).unwrap())).unwrap();
     assert!(expected.contains("📄"), "names reach the messages");
