@@ -139,7 +139,7 @@ impl Engine {
         let graph = StepGraph::new(def);
         let (diagnostics, flow) =
             validate::findings_and_flow(def, &graph, &self.roster, &self.config.owners, Scope::Alone);
-        let ok = diagnostics.iter().all(|d| d.severity != crate::validate::Severity::Error);
+        let ok = validate::no_errors(&diagnostics);
         let mut entries = flow.entries(def, &graph);
         write(ok, &diagnostics, graph.order.len(), &mut entries)
     }

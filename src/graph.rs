@@ -94,12 +94,13 @@ impl StepGraph {
         }
         // Successors in step order: each step's range sized by its count, filled in order.
         let mut succs = Adjacency { entries: vec![0; preds.entries.len()], ends: Vec::with_capacity(count) };
+        let mut fill = Vec::with_capacity(count); // where each step's next successor goes
         let mut total = 0;
         for &n in &succ_counts {
+            fill.push(total);
             total += n;
             succs.ends.push(total);
         }
-        let mut fill: Vec<usize> = succs.ends.iter().zip(&succ_counts).map(|(&end, &n)| end - n).collect();
         for step in 0..count {
             for &pred in preds.of(step) {
                 if let Some(at) = fill.get_mut(pred) {

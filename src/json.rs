@@ -248,8 +248,8 @@ impl<'d> Json<'d> {
             Some(Node::Bool(flag)) => Value::Bool(*flag),
             Some(Node::Number(number)) => Value::Number(number),
             Some(Node::String(text)) => Value::String(text),
-            Some(Node::Array { end, len }) => Value::Array(Items { nodes, next: self.at + 1, end: *end, len: *len }),
-            Some(Node::Object { end, len }) => Value::Object(Fields { nodes, next: self.at + 1, end: *end, len: *len }),
+            Some(Node::Array { end, len }) => Value::Array(Items(Contents::new(nodes, self.at, *end, *len))),
+            Some(Node::Object { end, len }) => Value::Object(Fields(Contents::new(nodes, self.at, *end, *len))),
         }
     }
 
@@ -262,58 +262,64 @@ impl<'d> Json<'d> {
     }
 }
 
-/// The items of an array, in order.
+/// The values inside a container, one after another: what `Items` and `Fields` walk.
 #[derive(Clone, Copy)]
-pub struct Items<'d> {
+struct Contents<'d> {
     nodes: &'d [Node<'d>],
     next: usize,
     end: usize,
+    /// Items, or fields (a name and a value each).
     len: usize,
 }
 
+impl<'d> Contents<'d> {
+    fn new(nodes: &'d [Node<'d>], at: usize, end: usize, len: usize) -> Self {
+        Contents { nodes, next: at + 1, end, len }
+    }
+
+    /// The next value, skipping everything inside it.
+    fn take(&mut self) -> Option<Json<'d>> {
+        if self.next >= self.end {
+            return None;
+        }
+        let value = Json { nodes: self.nodes, at: self.next };
+        self.next = Json::end(self.nodes, self.next);
+        Some(value)
+    }
+}
+
+/// The items of an array, in order.
+#[derive(Clone, Copy)]
+pub struct Items<'d>(Contents<'d>);
+
 impl Items<'_> {
     pub fn len(&self) -> usize {
-        self.len
+        self.0.len
     }
 }
 
 impl<'d> Iterator for Items<'d> {
     type Item = Json<'d>;
     fn next(&mut self) -> Option<Json<'d>> {
-        if self.next >= self.end {
-            return None;
-        }
-        let item = Json { nodes: self.nodes, at: self.next };
-        self.next = Json::end(self.nodes, self.next);
-        Some(item)
+        self.0.take()
     }
 }
 
 /// The fields of an object, in document order.
 #[derive(Clone, Copy)]
-pub struct Fields<'d> {
-    nodes: &'d [Node<'d>],
-    next: usize,
-    end: usize,
-    len: usize,
-}
+pub struct Fields<'d>(Contents<'d>);
 
 impl Fields<'_> {
     pub fn len(&self) -> usize {
-        self.len
+        self.0.len
     }
 }
 
 impl<'d> Iterator for Fields<'d> {
     type Item = (&'d str, Json<'d>);
     fn next(&mut self) -> Option<(&'d str, Json<'d>)> {
-        if self.next >= self.end {
-            return None;
-        }
-        let Some(Node::String(name)) = self.nodes.get(self.next) else { return None };
-        let value = Json { nodes: self.nodes, at: self.next + 1 };
-        self.next = Json::end(self.nodes, self.next + 1);
-        Some((name, value))
+        let Value::String(name) = self.0.take()?.get() else { return None };
+        Some((name, self.0.take()?))
     }
 }
 
@@ -335,48 +341,20 @@ impl<'de> Reader<'de> {
             Some(b'f') => self.word("false").map(|()| Node::Bool(false))?,
             Some(b'"') => self.string().map(Node::String)?,
             Some(b'[') => {
-                self.enter()?;
-                let start = nodes.len();
-                nodes.push(Node::Null);
-                let mut len = 0;
-                while self.peek() != Some(b']') {
-                    if len > 0 {
-                        self.expect(b',', "`,` or `]`")?;
-                    }
-                    self.tree(nodes)?;
-                    len += 1;
-                }
-                self.leave(b']', "`]`")?;
-                let end = nodes.len();
-                if let Some(slot) = nodes.get_mut(start) {
-                    *slot = Node::Array { end, len };
-                }
-                return Ok(());
+                return self.container(
+                    nodes,
+                    (b']', "`,` or `]`", "`]`"),
+                    |end, len| Node::Array { end, len },
+                    Self::tree,
+                )
             }
             Some(b'{') => {
-                self.enter()?;
-                let start = nodes.len();
-                nodes.push(Node::Null);
-                let mut len = 0;
-                while self.peek() != Some(b'}') {
-                    if len > 0 {
-                        self.expect(b',', "`,` or `}`")?;
-                    }
-                    if self.peek() != Some(b'"') {
-                        return Err(self.error("expected a field name in quotes"));
-                    }
-                    let name = self.string()?;
-                    nodes.push(Node::String(name));
-                    self.expect(b':', "`:`")?;
-                    self.tree(nodes)?;
-                    len += 1;
-                }
-                self.leave(b'}', "`}`")?;
-                let end = nodes.len();
-                if let Some(slot) = nodes.get_mut(start) {
-                    *slot = Node::Object { end, len };
-                }
-                return Ok(());
+                return self.container(
+                    nodes,
+                    (b'}', "`,` or `}`", "`}`"),
+                    |end, len| Node::Object { end, len },
+                    Self::field,
+                )
             }
             Some(b'-' | b'0'..=b'9') => Node::Number(match self.parse_number()? {
                 Number::Unsigned(n) => n.into(),
@@ -390,6 +368,48 @@ impl<'de> Reader<'de> {
         };
         nodes.push(node);
         Ok(())
+    }
+}
+
+impl<'de> Reader<'de> {
+    /// An array's or object's contents, the opening bracket next: items separated by commas
+    /// until `close`, each read by `item`; the container's node goes before them, made by
+    /// `node` once their end and count are known.
+    fn container(
+        &mut self,
+        nodes: &mut Vec<Node<'de>>,
+        (close, between, last): (u8, &str, &str),
+        node: fn(usize, usize) -> Node<'de>,
+        item: fn(&mut Self, &mut Vec<Node<'de>>) -> Result<()>,
+    ) -> Result<()> {
+        self.enter()?;
+        let start = nodes.len();
+        nodes.push(Node::Null);
+        let mut len = 0;
+        while self.peek() != Some(close) {
+            if len > 0 {
+                self.expect(b',', between)?;
+            }
+            item(self, nodes)?;
+            len += 1;
+        }
+        self.leave(close, last)?;
+        let end = nodes.len();
+        if let Some(slot) = nodes.get_mut(start) {
+            *slot = node(end, len);
+        }
+        Ok(())
+    }
+
+    /// One `"name": value` of an object: the name's node, then the value's.
+    fn field(&mut self, nodes: &mut Vec<Node<'de>>) -> Result<()> {
+        if self.peek() != Some(b'"') {
+            return Err(self.error("expected a field name in quotes"));
+        }
+        let name = self.string()?;
+        nodes.push(Node::String(name));
+        self.expect(b':', "`:`")?;
+        self.tree(nodes)
     }
 }
 

@@ -75,15 +75,13 @@ impl Roster {
     }
 
     fn active_members_iter<'a>(&'a self, party: &Party) -> impl Iterator<Item = &'a Member> + use<'a> {
-        let indexes: &[usize] = match party.kind {
-            PartyKind::Member => &[],
-            PartyKind::Role => self.role_members.get(&party.id).map_or(&[], Vec::as_slice),
-            PartyKind::Team => self.team_members.get(&party.id).map_or(&[], Vec::as_slice),
+        let (member, holders): (Option<&Member>, &[usize]) = match party.kind {
+            PartyKind::Member => (self.active_member(&party.id), &[]),
+            PartyKind::Role => (None, self.role_members.get(&party.id).map_or(&[], Vec::as_slice)),
+            PartyKind::Team => (None, self.team_members.get(&party.id).map_or(&[], Vec::as_slice)),
         };
-        let member = if party.kind == PartyKind::Member { self.active_member(&party.id) } else { None };
-        member
-            .into_iter()
-            .chain(indexes.iter().filter_map(|&index| self.directory.members.get(index)).filter(|member| member.active))
+        let holders = holders.iter().filter_map(|&index| self.directory.members.get(index));
+        member.into_iter().chain(holders.filter(|member| member.active))
     }
 
     /// A party's name for a sentence: "Paula Park", "the Paralegal role", "the Documents Team".

@@ -14,14 +14,16 @@ fn misfit(path: impl Into<String>, message: impl Into<String>) -> HandoffError {
 
 pub(crate) fn check_fit(workflow: &CompiledWorkflow, roster: &Roster, state: &CaseState) -> Result<()> {
     let def = &workflow.def;
-    let known = |party: &Party, path: &str| {
+    // The path is written only for a misfit: this check runs before every command.
+    let known = |party: &Party, path: &dyn Fn() -> String| {
         if roster.exists(party) {
-            Ok(())
-        } else {
-            Err(misfit(path, format!("{path} names {}, which is not in the directory.", roster.describe(party))))
+            return Ok(());
         }
+        let path = path();
+        let message = format!("{path} names {}, which is not in the directory.", roster.describe(party));
+        Err(misfit(path, message))
     };
-    known(&state.owner, "owner")?;
+    known(&state.owner, &|| "owner".to_owned())?;
     for (role, member) in &state.case_roles {
         if !roster.has_role(role) || roster.member(member).is_none() {
             return Err(misfit(
@@ -37,12 +39,9 @@ pub(crate) fn check_fit(workflow: &CompiledWorkflow, roster: &Roster, state: &Ca
         ));
     };
     for (index, (step, step_state)) in def.steps.iter().zip(&step_states).enumerate() {
-        // Paths are written only for a misfit: this check runs before every command.
         let path = |field: &str| format!("steps.{}.{field}", step.id);
         if let Some(assignee) = &step_state.assignee {
-            if !roster.exists(assignee) {
-                known(assignee, &path("assignee"))?;
-            }
+            known(assignee, &|| path("assignee"))?;
             if step.client_facing {
                 return Err(misfit(path("assignee"), "A client-facing step has no assignee."));
             }
@@ -84,8 +83,8 @@ pub(crate) fn check_fit(workflow: &CompiledWorkflow, roster: &Roster, state: &Ca
         if roster.member(&last.by).is_none() {
             return Err(misfit("lastHandoff.by", "lastHandoff.by names a member who is not in the directory."));
         }
-        known(&last.from, "lastHandoff.from")?;
-        known(&last.to, "lastHandoff.to")?;
+        known(&last.from, &|| "lastHandoff.from".to_owned())?;
+        known(&last.to, &|| "lastHandoff.to".to_owned())?;
         for (role, member) in &last.case_roles_before {
             if !roster.has_role(role) || roster.member(member).is_none() {
                 return Err(misfit(

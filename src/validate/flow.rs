@@ -123,11 +123,12 @@ impl OwnerFlow {
         self.during.get(step).and_then(Option::as_ref).map_or(&[], |set| set.as_slice())
     }
 
-    /// The party numbered `number`, and how many there are.
+    /// The party numbered `number`.
     pub fn party(&self, number: u32) -> Option<&Party> {
         self.parties.get(number as usize)
     }
 
+    /// How many parties the flow numbers.
     pub fn party_count(&self) -> usize {
         self.parties.len()
     }

@@ -235,11 +235,12 @@ pub(crate) fn validate_workflow(
     scope: Scope,
 ) -> Validation {
     let (diagnostics, flow) = findings_and_flow(def, graph, roster, owners, scope);
-    Validation {
-        ok: diagnostics.iter().all(|d| d.severity != Severity::Error),
-        diagnostics,
-        timeline: flow.timeline(def, graph),
-    }
+    Validation { ok: no_errors(diagnostics.iter()), diagnostics, timeline: flow.timeline(def, graph) }
+}
+
+/// SPEC §3: a result is ok when no diagnostic is an error.
+pub(crate) fn no_errors<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> bool {
+    diagnostics.into_iter().all(|d| d.severity != Severity::Error)
 }
 
 /// The diagnostics, in the order of the result, and the ownership flow the timeline is read from.
@@ -287,5 +288,5 @@ pub(crate) fn validate_config(config: &EngineConfig, graphs: &[StepGraph], roste
             tag(diagnostic)
         }));
     }
-    ConfigValidation { ok: diagnostics.iter().all(|d| d.diagnostic.severity != Severity::Error), diagnostics }
+    ConfigValidation { ok: no_errors(diagnostics.iter().map(|d| &d.diagnostic)), diagnostics }
 }

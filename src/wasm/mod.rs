@@ -104,8 +104,8 @@ impl JsEngine {
 }
 
 /// A case whose state the engine keeps (`engine.openCase(state)`): `execute` crosses only the
-/// command and the events, which makes it as fast as the native engine; `state` reads the
-/// state out when it is needed. `free()` releases it.
+/// command and the events, not the whole state twice; `state` reads the state out when it is
+/// needed. `free()` releases it.
 #[wasm_bindgen(js_name = CaseHandle)]
 pub struct JsCaseHandle {
     engine: std::rc::Rc<crate::Engine>,
@@ -118,8 +118,7 @@ impl JsCaseHandle {
     /// `HandoffError` on rejection, leaving the state as it was.
     #[wasm_bindgen(unchecked_return_type = "Event[]")]
     pub fn execute(&mut self, command: &Ts<Command>, ctx: &Ts<Ctx>) -> Result<JsValue, JsValue> {
-        let command = read_command(&command.js_value())?;
-        let ctx: Ctx = read(&ctx.js_value(), Some("ctx"))?;
+        let (command, ctx) = read_command_and_ctx(command, ctx)?;
         let events = self.engine.execute_in_place(&mut self.state, &command, &ctx).map_err(error::to_js)?;
         convert::write_value(&events)
     }
@@ -127,8 +126,7 @@ impl JsCaseHandle {
     /// Whether `execute` would accept the command. Never throws.
     #[wasm_bindgen(unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string }")]
     pub fn check(&self, command: &Ts<Command>, ctx: &Ts<Ctx>) -> JsValue {
-        let verdict = read_command(&command.js_value())
-            .and_then(|command| Ok((command, read::<Ctx>(&ctx.js_value(), Some("ctx"))?)))
+        let verdict = read_command_and_ctx(command, ctx)
             .and_then(|(command, ctx)| self.engine.check(&self.state, &command, &ctx).map_err(error::to_js));
         error::verdict(verdict)
     }
@@ -159,7 +157,13 @@ fn read_call(
     ctx: &Ts<Ctx>,
 ) -> Result<(CaseState, Command, Ctx), JsValue> {
     let state: CaseState = read(&state.js_value(), Some("state"))?;
+    let (command, ctx) = read_command_and_ctx(command, ctx)?;
+    Ok((state, command, ctx))
+}
+
+/// A command and its context, in the order the call names them (for the first bad one).
+fn read_command_and_ctx(command: &Ts<Command>, ctx: &Ts<Ctx>) -> Result<(Command, Ctx), JsValue> {
     let command = read_command(&command.js_value())?;
     let ctx: Ctx = read(&ctx.js_value(), Some("ctx"))?;
-    Ok((state, command, ctx))
+    Ok((command, ctx))
 }

@@ -1,5 +1,6 @@
 //! `invalid-condition`: a `when` that can never mean anything.
 
+use super::step_path;
 use crate::input::{id_problem, join_path};
 use crate::model::{node_path, Condition};
 use crate::validate::{Findings, RuleCode, Subject};
@@ -20,7 +21,7 @@ pub fn invalid_conditions(s: &Subject, out: &mut Findings) {
             };
             if let Some((field, what)) = problem {
                 let message = format!("The condition of step {} has {what}, which means nothing.", step.name);
-                let path = join_path(&join_path(&format!("steps[{index}].when"), &node_path(&nodes, at)), field);
+                let path = join_path(&join_path(&step_path(index, ".when"), &node_path(&nodes, at)), field);
                 out.add(RuleCode::InvalidCondition, s, Some(index), path, message);
             }
         }

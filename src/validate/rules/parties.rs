@@ -1,6 +1,7 @@
 //! Rules about the people a workflow names: handoff targets, assignees, the Workflow Owners
 //! setting, and client-facing steps that must name nobody.
 
+use super::step_path;
 use crate::model::{Party, PartyKind};
 use crate::validate::{Findings, RuleCode, Scope, Severity, Subject};
 
@@ -50,7 +51,7 @@ pub fn handoff_targets(s: &Subject, out: &mut Findings) {
         let Some(handoff) = &step.handoff else { continue };
         // Names and paths are written only for a finding: most steps have none.
         let who = || s.roster.describe(&handoff.to);
-        let path = || format!("steps[{index}].handoff.to");
+        let path = || step_path(index, ".handoff.to");
         match problem(s, &handoff.to) {
             Some(Problem::Unknown) => {
                 let message = format!("Step {} hands the case to {}, which is not in the directory.", step.name, who());
@@ -81,7 +82,7 @@ pub fn assignees(s: &Subject, out: &mut Findings) {
     for (index, step) in s.def.steps.iter().enumerate() {
         let Some(assignee) = &step.assignee else { continue };
         let who = || s.roster.describe(assignee);
-        let path = || format!("steps[{index}].assignee");
+        let path = || step_path(index, ".assignee");
         match problem(s, assignee) {
             Some(Problem::Unknown) => {
                 let message = format!("Step {} is assigned to {}, which is not in the directory.", step.name, who());
@@ -104,7 +105,7 @@ pub fn handoffs_on_client_steps(s: &Subject, out: &mut Findings) {
                 "Step {} is client-facing, so it cannot hand the case off: ownership does not change while the client works.",
                 step.name
             );
-            out.add(RuleCode::HandoffOnClientStep, s, Some(index), format!("steps[{index}].handoff"), message);
+            out.add(RuleCode::HandoffOnClientStep, s, Some(index), step_path(index, ".handoff"), message);
         }
     }
 }
@@ -114,7 +115,7 @@ pub fn assignees_on_client_steps(s: &Subject, out: &mut Findings) {
     for (index, step) in s.def.steps.iter().enumerate() {
         if step.client_facing && step.assignee.is_some() {
             let message = format!("Step {} is client-facing, so it cannot be assigned to a team member.", step.name);
-            out.add(RuleCode::AssigneeOnClientStep, s, Some(index), format!("steps[{index}].assignee"), message);
+            out.add(RuleCode::AssigneeOnClientStep, s, Some(index), step_path(index, ".assignee"), message);
         }
     }
 }

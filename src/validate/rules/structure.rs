@@ -1,6 +1,6 @@
 //! Rules about the shape of the step list: empty, ids, duplicates, `after` links, cycles.
 
-use super::list_names;
+use super::{list_names, step_path};
 use crate::input::id_problem;
 use crate::validate::{Findings, RuleCode, Subject};
 
@@ -21,7 +21,7 @@ pub fn invalid_ids(s: &Subject, out: &mut Findings) {
     for (index, step) in s.def.steps.iter().enumerate() {
         if let Some(problem) = id_problem(&step.id) {
             let message = format!("The id of step {} {problem}.", step.name);
-            out.add(RuleCode::InvalidId, s, Some(index), format!("steps[{index}].id"), message);
+            out.add(RuleCode::InvalidId, s, Some(index), step_path(index, ".id"), message);
         }
     }
 }
@@ -37,7 +37,7 @@ pub fn duplicate_step_ids(s: &Subject, out: &mut Findings) {
                 step.name,
                 step.id
             );
-            out.add(RuleCode::DuplicateStepId, s, Some(index), format!("steps[{index}].id"), message);
+            out.add(RuleCode::DuplicateStepId, s, Some(index), step_path(index, ".id"), message);
         }
     }
 }
@@ -65,6 +65,6 @@ pub fn dependency_cycles(s: &Subject, out: &mut Findings) {
                 list_names(&names, "and")
             )
         };
-        out.add(RuleCode::DependencyCycle, s, Some(first), format!("steps[{first}].after"), message);
+        out.add(RuleCode::DependencyCycle, s, Some(first), step_path(first, ".after"), message);
     }
 }
