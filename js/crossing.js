@@ -10,7 +10,8 @@ export function jsonText(value) {
 
 // Reads the packed result of `validateWorkflow` into the objects JSON.parse of its JSON would
 // give: the same keys in the same order, a fresh object for every party. Tokens are read with
-// indexOf rather than split: half the time on a 2,000-step result (0.3 ms).
+// indexOf rather than split: half the time in Node on a 2,000-step result (0.3 ms), the same in
+// Chromium.
 const SEP = "\u0001";
 const SEVERITY = { e: "error", w: "warning", i: "info", E: "error", W: "warning", I: "info" };
 const KIND = { m: "member", r: "role", t: "team" };
