@@ -296,3 +296,36 @@ fn fractional_numbers_read_as_rusts_parser_reads_them() {
         assert_eq!(read.to_bits(), expected.to_bits(), "{number}");
     }
 }
+
+/// Strings of 1- to 4-byte characters, short and long, cross into the module and back as they
+/// went in, inside an object and inside JSON text; a lone surrogate in JSON text (which has no
+/// UTF-8) becomes U+FFFD, as in any string wasm-bindgen passes.
+#[wasm_bindgen_test]
+fn strings_of_every_width_and_length_come_back_whole() {
+    let engine = engine();
+    for piece in ["a", "é", "€", "📄"] {
+        for count in [1, 100, 120, 150, 170, 171, 200, 400, 1_000] {
+            let fact: String = piece.repeat(count);
+            let input = Object::new();
+            Reflect::set(&input, &"caseId".into(), &"c".into()).unwrap();
+            Reflect::set(&input, &"workflowId".into(), &"chapter-7".into()).unwrap();
+            let facts = Object::new();
+            Reflect::set(&facts, &"x".into(), &fact.as_str().into()).unwrap();
+            Reflect::set(&input, &"facts".into(), &facts).unwrap();
+            for argument in [input.clone().into(), JSON::stringify(&input).unwrap().into()] {
+                let Ok(outcome) = engine.start_case(&ts(&argument), &ts(&ctx("dana"))) else {
+                    assert!(fact.chars().count() > 2_000, "only a fact over the text limit is refused");
+                    continue;
+                };
+                let read = get(&get(&get(&outcome.js_value(), "state"), "facts"), "x");
+                assert_eq!(read.as_string().unwrap(), fact, "{count} × {piece}");
+            }
+        }
+    }
+    // JSON.stringify escapes a lone surrogate; JSON text given as a string may hold one raw.
+    let text = js_sys::JsString::from(r#"{"caseId":"c","workflowId":"chapter-7","facts":{"x":""#)
+        .concat(&js_sys::JsString::from_char_code1(0xD800))
+        .concat(&r#""}}"#.into());
+    let outcome = engine.start_case(&ts(&text.into()), &ts(&ctx("dana"))).unwrap().js_value();
+    assert_eq!(get(&get(&get(&outcome, "state"), "facts"), "x").as_string().unwrap(), "\u{FFFD}");
+}
