@@ -1,7 +1,7 @@
 //! Native time per command on the case `bench/bench.mjs` also runs in WebAssembly: reads the
 //! config and the commands from files named by `HANDOFF_BENCH_CONFIG` / `HANDOFF_BENCH_CASE`,
 //! prints `{"value": ns, "kept": ns}` per command: `execute` on the started case, and the
-//! alternating commands on a state kept in place (`execute_in_place`, what `CaseHandle` runs).
+//! alternating commands on a kept case (`execute_kept`, what `CaseHandle` runs).
 //! Not for humans: `npm run bench` prints the table.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -42,10 +42,10 @@ fn main() {
     let value = time(&mut |_| {
         std::hint::black_box(engine.execute(&state, &command, &ctx).unwrap());
     });
-    let mut kept = state.clone();
+    let mut kept = engine.keep(state.clone()).unwrap();
     let in_place = time(&mut |i| {
         let command = &alternating[(i & 1) as usize];
-        std::hint::black_box(engine.execute_in_place(&mut kept, command, &ctx).unwrap());
+        std::hint::black_box(engine.execute_kept(&mut kept, command, &ctx).unwrap());
     });
     println!("{{\"value\": {value}, \"kept\": {in_place}}}");
 }

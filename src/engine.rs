@@ -66,6 +66,8 @@ pub struct Outcome {
 
 #[derive(Debug)]
 pub struct Engine {
+    /// Tells this engine's `KeptCase`s from another's.
+    id: u64,
     config: EngineConfig,
     roster: Roster,
     workflows: Vec<CompiledWorkflow>,
@@ -89,7 +91,9 @@ impl Engine {
             }
             workflows.push(CompiledWorkflow::new(def.clone(), &roster, &config.owners));
         }
-        Engine { config, roster, workflows, by_version, latest }
+        static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let id = ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Engine { id, config, roster, workflows, by_version, latest }
     }
 
     /// Reads an `EngineConfig` from JSON text.
@@ -169,11 +173,31 @@ impl Engine {
         Ok(Outcome { state, events })
     }
 
-    /// `execute` on a state its caller keeps: the events are applied to `state` itself and
-    /// returned; on a rejection `state` is unchanged.
-    pub fn execute_in_place(&self, state: &mut CaseState, command: &Command, ctx: &Ctx) -> Result<Vec<Event>> {
-        let scene = self.scene(state)?;
-        case::decide_in_place(scene, state, command, ctx)
+    /// Takes in a case's state for `execute_kept` once it is found to fit one of this engine's
+    /// workflows, as `execute` checks before every command.
+    pub fn keep(&self, state: CaseState) -> Result<KeptCase> {
+        let (_, workflow) = self.fitting(&state)?;
+        Ok(KeptCase { state, workflow, engine: self.id })
+    }
+
+    /// `execute` on a kept case: the events are applied to its state and returned; on a
+    /// rejection the state is unchanged. The state is not checked against its workflow again:
+    /// it fitted when kept, and deciding keeps it fitting (the property tests hold it to that).
+    pub fn execute_kept(&self, case: &mut KeptCase, command: &Command, ctx: &Ctx) -> Result<Vec<Event>> {
+        let scene = self.kept_scene(case)?;
+        case::decide_in_place(scene, &mut case.state, command, ctx)
+    }
+
+    /// `check` on a kept case.
+    pub fn check_kept(&self, case: &KeptCase, command: &Command, ctx: &Ctx) -> Result<()> {
+        let scene = self.kept_scene(case)?;
+        case::vet(scene, &case.state, command, &ctx.actor).map(|_| ())
+    }
+
+    /// `allowed_commands` on a kept case.
+    pub fn allowed_kept(&self, case: &KeptCase, actor: &Actor) -> Result<Vec<AllowedCommand>> {
+        let scene = self.kept_scene(case)?;
+        Ok(case::allowed_commands(scene, &case.state, actor))
     }
 
     /// Whether `state` is a state of one of this engine's workflows, as `execute` checks first.
@@ -212,11 +236,39 @@ impl Engine {
 
     /// The workflow a state belongs to, once the state is found to fit it.
     fn scene(&self, state: &CaseState) -> Result<case::Scene<'_>> {
-        let workflow = self
-            .workflow(&state.workflow_id, state.workflow_version)
-            .ok_or_else(|| unknown_version(&state.workflow_id, state.workflow_version))?;
+        self.fitting(state).map(|(workflow, _)| case::Scene { workflow, roster: &self.roster })
+    }
+
+    /// The workflow `state` fits, and its index.
+    fn fitting(&self, state: &CaseState) -> Result<(&CompiledWorkflow, usize)> {
+        let unknown = || unknown_version(&state.workflow_id, state.workflow_version);
+        let index = *self.by_version.get(&(state.workflow_id.clone(), state.workflow_version)).ok_or_else(unknown)?;
+        let workflow = self.workflows.get(index).ok_or_else(unknown)?;
         case::check_fit(workflow, &self.roster, state)?;
-        Ok(case::Scene { workflow, roster: &self.roster })
+        Ok((workflow, index))
+    }
+
+    fn kept_scene(&self, case: &KeptCase) -> Result<case::Scene<'_>> {
+        match self.workflows.get(case.workflow) {
+            Some(workflow) if case.engine == self.id => Ok(case::Scene { workflow, roster: &self.roster }),
+            _ => Err(HandoffError::invalid_input("", "This case was kept by another engine.")),
+        }
+    }
+}
+
+/// A case's state that an engine found to fit one of its workflows (`Engine::keep`). Only that
+/// engine's `execute_kept` changes it, so its commands skip the fit check, which walks every
+/// step: a third of a command's time in WebAssembly (what `CaseHandle` keeps).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeptCase {
+    state: CaseState,
+    workflow: usize,
+    engine: u64,
+}
+
+impl KeptCase {
+    pub fn state(&self) -> &CaseState {
+        &self.state
     }
 }
 

@@ -46,7 +46,7 @@ pub mod validate;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use engine::{CompiledWorkflow, Engine, Outcome};
+pub use engine::{CompiledWorkflow, Engine, KeptCase, Outcome};
 pub use error::{ErrorCode, ErrorDetails, HandoffError, Result};
 pub use roster::Roster;
 pub use validate::{Diagnostic, RuleCode, Severity, TimelineEntry, Validation};

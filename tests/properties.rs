@@ -212,7 +212,7 @@ proptest! {
         };
         let mut state = started.state;
         // The same case kept in place, as CaseHandle keeps it: it must decide exactly alike.
-        let mut kept = state.clone();
+        let mut kept = engine.keep(state.clone()).unwrap();
         let mut log: Vec<Event> = started.events;
         for (i, step) in moves.into_iter().enumerate() {
             let (actor, command) = match step {
@@ -241,7 +241,9 @@ proptest! {
             let copy: CaseState = from_json(&serde_json::to_string(&state).unwrap()).unwrap();
             let result = engine.execute(&state, &command, &ctx);
             prop_assert_eq!(&engine.execute(&copy, &command, &ctx), &result);
-            let in_place = engine.execute_in_place(&mut kept, &command, &ctx);
+            prop_assert_eq!(engine.check_kept(&kept, &command, &ctx), checked.clone());
+            prop_assert_eq!(engine.allowed_kept(&kept, &actor).unwrap(), allowed.clone());
+            let in_place = engine.execute_kept(&mut kept, &command, &ctx);
             prop_assert_eq!(in_place.as_ref().ok(), result.as_ref().ok().map(|outcome| &outcome.events));
             prop_assert_eq!(in_place.err(), result.as_ref().err().cloned());
             match (checked, result) {
@@ -253,8 +255,10 @@ proptest! {
                 (Err(a), Err(b)) => prop_assert_eq!(a, b),
                 (checked, result) => prop_assert!(false, "check {:?} but execute {:?}", checked, result.map(|o| o.events)),
             }
-            // Applied in place when accepted; untouched when rejected.
-            prop_assert_eq!(&kept, &state);
+            // Applied in place when accepted; untouched when rejected; still fitting, as the
+            // kept case's commands assume without checking.
+            prop_assert_eq!(kept.state(), &state);
+            prop_assert!(engine.fits(kept.state()).is_ok());
         }
         // Every allowed entry, filled in, passes check, for every actor.
         for who in everyone() {

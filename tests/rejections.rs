@@ -386,3 +386,21 @@ fn client_facing_steps_take_no_assignment_at_all() {
     );
     assert_code(&error, ErrorCode::TargetIneligible);
 }
+
+/// A kept case skips the fit check only with the engine that kept it (and found it fitting).
+#[test]
+fn a_kept_case_runs_only_on_the_engine_that_kept_it() {
+    let (engine, state) = at_paralegal_handoff();
+    let claim = command(json!({ "type": "claim" }));
+    let mut kept = engine.keep(state.clone()).unwrap();
+    let other = firm();
+    let refused = other.execute_kept(&mut kept, &claim, &ctx("dana")).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidInput);
+    assert_eq!(other.check_kept(&kept, &claim, &ctx("dana")).unwrap_err(), refused);
+    assert_eq!(other.allowed_kept(&kept, &ctx("dana").actor).unwrap_err(), refused);
+    assert_eq!(kept.state(), &state, "untouched");
+
+    let mut misfit = state;
+    misfit.owner = handoff_engine::model::Party::member("nobody");
+    assert_eq!(engine.keep(misfit).unwrap_err().code, ErrorCode::InvalidInput);
+}

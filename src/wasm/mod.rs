@@ -98,18 +98,19 @@ impl JsEngine {
     #[wasm_bindgen(js_name = openCase)]
     pub fn open_case(&self, state: &Ts<CaseState>) -> Result<JsCaseHandle, JsValue> {
         let state: CaseState = read(&state.js_value(), Some("state"))?;
-        self.engine.fits(&state).map_err(error::to_js)?;
-        Ok(JsCaseHandle { engine: self.engine.clone(), state })
+        let case = self.engine.keep(state).map_err(error::to_js)?;
+        Ok(JsCaseHandle { engine: self.engine.clone(), case })
     }
 }
 
 /// A case whose state the engine keeps (`engine.openCase(state)`): `execute` crosses only the
-/// command and the events, not the whole state twice; `state` reads the state out when it is
-/// needed. `free()` releases it.
+/// command and the events, not the whole state twice, and skips checking the state against its
+/// workflow (done once, when it was opened); `state` reads the state out when it is needed.
+/// `free()` releases it.
 #[wasm_bindgen(js_name = CaseHandle)]
 pub struct JsCaseHandle {
     engine: std::rc::Rc<crate::Engine>,
-    state: CaseState,
+    case: crate::KeptCase,
 }
 
 #[wasm_bindgen(js_class = CaseHandle)]
@@ -119,7 +120,7 @@ impl JsCaseHandle {
     #[wasm_bindgen(unchecked_return_type = "Event[]")]
     pub fn execute(&mut self, command: &Ts<Command>, ctx: &Ts<Ctx>) -> Result<JsValue, JsValue> {
         let (command, ctx) = read_command_and_ctx(command, ctx)?;
-        let events = self.engine.execute_in_place(&mut self.state, &command, &ctx).map_err(error::to_js)?;
+        let events = self.engine.execute_kept(&mut self.case, &command, &ctx).map_err(error::to_js)?;
         convert::write_value(&events)
     }
 
@@ -127,7 +128,7 @@ impl JsCaseHandle {
     #[wasm_bindgen(unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string }")]
     pub fn check(&self, command: &Ts<Command>, ctx: &Ts<Ctx>) -> JsValue {
         let verdict = read_command_and_ctx(command, ctx)
-            .and_then(|(command, ctx)| self.engine.check(&self.state, &command, &ctx).map_err(error::to_js));
+            .and_then(|(command, ctx)| self.engine.check_kept(&self.case, &command, &ctx).map_err(error::to_js));
         error::verdict(verdict)
     }
 
@@ -135,13 +136,13 @@ impl JsCaseHandle {
     #[wasm_bindgen(js_name = allowedCommands, unchecked_return_type = "AllowedCommand[]")]
     pub fn allowed_commands(&self, actor: &Ts<Actor>) -> Result<JsValue, JsValue> {
         let actor: Actor = read(&actor.js_value(), Some("actor"))?;
-        convert::write_value(&self.engine.allowed_commands(&self.state, &actor).map_err(error::to_js)?)
+        convert::write_value(&self.engine.allowed_kept(&self.case, &actor).map_err(error::to_js)?)
     }
 
     /// The case's state now.
     #[wasm_bindgen(getter)]
     pub fn state(&self) -> Result<Ts<CaseState>, JsValue> {
-        write(&self.state)
+        write(self.case.state())
     }
 }
 
