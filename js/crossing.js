@@ -1,11 +1,43 @@
 // The JS half of the boundary crossing (src/wasm/convert.rs, src/wasm/pack.rs), imported by the
 // WebAssembly module itself.
 
+let caught;
+
 /** A value's JSON text for the engine in one crossing: a string is JSON text already; undefined
- * when the value has none (undefined, a function, a symbol); throws what JSON.stringify throws
- * (a BigInt, a cycle). */
+ * when the value has none (undefined, a function, a symbol) or JSON.stringify throws (a BigInt,
+ * a cycle), whose message `thrown()` then gives. Never throws (src/wasm/convert.rs says why). */
 export function jsonText(value) {
-  return typeof value === "string" ? value : JSON.stringify(value);
+  caught = undefined;
+  try {
+    return typeof value === "string" ? value : JSON.stringify(value);
+  } catch (error) {
+    caught = describe(error);
+    return undefined;
+  }
+}
+
+function describe(error) {
+  try {
+    return String(error?.message ?? error);
+  } catch {
+    return "a value that cannot be described was thrown";
+  }
+}
+
+/** The message of what the last `jsonText` caught, or undefined. */
+export function thrown() {
+  const message = caught;
+  caught = undefined;
+  return message;
+}
+
+/** JSON.parse of the engine's own output; undefined instead of throwing. */
+export function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 // Reads the packed result of `validateWorkflow` into the objects JSON.parse of its JSON would

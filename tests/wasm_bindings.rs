@@ -63,6 +63,12 @@ fn junk() -> Vec<(&'static str, JsValue)> {
     Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
     let extra = js(FIRM);
     Reflect::set(&extra, &"surprise".into(), &JsValue::TRUE).unwrap();
+    // JSON.stringify calls toJSON and getters, which may throw anything.
+    let throwing = |body: &str| {
+        let value = Object::new();
+        Reflect::set(&value, &"toJSON".into(), &js_sys::Function::new_no_args(body)).unwrap();
+        JsValue::from(value)
+    };
     vec![
         ("undefined", JsValue::UNDEFINED),
         ("null", JsValue::NULL),
@@ -77,6 +83,10 @@ fn junk() -> Vec<(&'static str, JsValue)> {
         ("arrays 200,000 deep", deeper),
         ("a cyclic object", cyclic.into()),
         ("an object with an extra field", extra),
+        ("a toJSON that throws an Error", throwing("throw new Error('no')")),
+        ("a toJSON that throws a number", throwing("throw 5")),
+        ("a toJSON that throws something with a throwing message", throwing("throw { get message() { throw 1 } }")),
+        ("a toJSON that throws an undescribable value", throwing("throw Object.create(null)")),
     ]
 }
 
