@@ -1,7 +1,9 @@
 //! Native time per command on the case `bench/bench.mjs` also runs in WebAssembly: reads the
 //! config and the commands from files named by `HANDOFF_BENCH_CONFIG` / `HANDOFF_BENCH_CASE`,
-//! prints `{"value": ns, "kept": ns}` per command: `execute` on the started case, and the
-//! alternating commands on a kept case (`execute_kept`, what `CaseHandle` runs).
+//! prints `{"value": ns, "kept": ns, "keptText": ns}` per command: `execute` on the started
+//! case; the alternating commands on a kept case (`execute_kept`, what `CaseHandle` runs); and
+//! the same from the command's and context's JSON text to the events' (the crossing a JS caller
+//! pays for, done natively).
 //! Not for humans: `npm run bench` prints the table.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -47,5 +49,14 @@ fn main() {
         let command = &alternating[(i & 1) as usize];
         std::hint::black_box(engine.execute_kept(&mut kept, command, &ctx).unwrap());
     });
-    println!("{{\"value\": {value}, \"kept\": {in_place}}}");
+    let texts: Vec<String> = case["alternating"].as_array().unwrap().iter().map(|c| c.to_string()).collect();
+    let ctx_text = case["ctx"].to_string();
+    let mut kept = engine.keep(state.clone()).unwrap();
+    let from_text = time(&mut |i| {
+        let command = Command::from_json(&texts[(i & 1) as usize]).unwrap();
+        let ctx: Ctx = from_json(&ctx_text).unwrap();
+        let events = engine.execute_kept(&mut kept, &command, &ctx).unwrap();
+        std::hint::black_box(serde_json::to_string(&events).unwrap());
+    });
+    println!("{{\"value\": {value}, \"kept\": {in_place}, \"keptText\": {from_text}}}");
 }
