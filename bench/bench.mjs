@@ -60,7 +60,7 @@ const native = execFileSync("cargo", ["bench", "--quiet", "--bench", "decide"], 
 });
 const nativeNs = JSON.parse(native.trim().split("\n").pop());
 const perCommand = (wasm, native) =>
-  `${(wasm / 1000).toFixed(1)} µs / ${(native / 1000).toFixed(1)} µs per command (${(1e9 / wasm).toFixed(0)} / ${(1e9 / native).toFixed(0)} per second; ${(wasm / native).toFixed(1)}×)`;
+  `${(wasm / 1000).toFixed(2)} µs / ${(native / 1000).toFixed(2)} µs per command (${(1e9 / wasm).toFixed(0)} / ${(1e9 / native).toFixed(0)} per second; ${(wasm / native).toFixed(1)}×)`;
 row(`decide + apply, ${DECIDE_STEPS}-step case kept in the engine (CaseHandle.execute): wasm from JS / native`, perCommand(wasmNs.kept, nativeNs.kept));
 row(`decide + apply, ${DECIDE_STEPS}-step case kept: wasm from JS / native from the command's JSON text to the events' (the crossing, done natively)`, perCommand(wasmNs.kept, nativeNs.keptText));
 row(`decide + apply, ${DECIDE_STEPS}-step case passed by value (Engine.execute): wasm from JS / native`, perCommand(wasmNs.value, nativeNs.value));
