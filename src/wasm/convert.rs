@@ -32,9 +32,11 @@ pub(crate) fn parse_own(text: &str) -> Result<JsValue, JsValue> {
     Ok(value)
 }
 
-// Neither import throws: a JS exception would unwind through the module's frames unseen. They
-// catch what JSON.stringify throws themselves, which also spares each call wasm-bindgen's
-// `handleError` wrapper (a third of `CaseHandle.execute`'s time in Node).
+// None of these imports throws: a JS exception would unwind through the module's frames unseen
+// (with `catch`, wasm-bindgen rethrew it inside the module when its message was not a string,
+// and a CaseHandle was left borrowed for good). They catch what JSON.stringify throws (from
+// `toJSON`, getters, BigInts, cycles) themselves, which also spares each call wasm-bindgen's
+// `handleError` wrapper (about 4 % of `CaseHandle.execute` in Node).
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/crossing.js")]
 extern "C" {
     /// One crossing for the text (`JSON.stringify` from Rust would take two); `None` when the
