@@ -48,7 +48,7 @@ extern "C" {
     fn thrown() -> Option<String>;
     /// `JSON.parse`, or undefined if it throws.
     #[wasm_bindgen(js_name = parseJson)]
-    fn parse_json(text: &str) -> JsValue;
+    pub(super) fn parse_json(text: &str) -> JsValue;
 }
 
 /// Reads argument `argument` (named in error paths when a call takes several values).
