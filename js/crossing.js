@@ -41,9 +41,9 @@ export function parseJson(text) {
 }
 
 // Reads the packed result of `validateWorkflow` into the objects JSON.parse of its JSON would
-// give: the same keys in the same order, a fresh object for every party. Tokens are read with
-// indexOf rather than split: half the time in Node on a 2,000-step result (0.3 ms), the same in
-// Chromium.
+// give: the same keys in the same order, a fresh object for every party (also where an entry has
+// the same parties as the one before, which cross once). Tokens are read with indexOf rather than
+// split: half the time in Node on a 2,000-step result (0.3 ms), the same in Chromium.
 const SEP = "\u0001";
 const SEVERITY = { e: "error", w: "warning", i: "info", E: "error", W: "warning", I: "info" };
 const KIND = { m: "member", r: "role", t: "team" };
@@ -58,6 +58,7 @@ export function unpackValidation(text) {
     return token;
   };
   const party = (token) => (token === "" ? null : { kind: KIND[token[0]], id: token.slice(1) });
+  const copy = (party) => (party === null ? null : { kind: party.kind, id: party.id });
   const ok = next() === "1";
   const diagnostics = new Array(+next());
   for (let n = 0; n < diagnostics.length; n++) {
@@ -70,13 +71,23 @@ export function unpackValidation(text) {
         : { code, severity: SEVERITY[flag], message, path: next() };
   }
   const timeline = new Array(+next());
+  let before;
   for (let n = 0; n < timeline.length; n++) {
     const stepId = next();
     const flags = +next();
-    const owner = party(next());
-    const possibleOwners = new Array(+next());
-    for (let k = 0; k < possibleOwners.length; k++) possibleOwners[k] = party(next());
-    timeline[n] = { stepId, owner, possibleOwners, handoff: (flags & 1) !== 0, clientFacing: (flags & 2) !== 0, worker: party(next()) };
+    let owner, possibleOwners, worker;
+    if (flags & 4) {
+      // The same parties as the entry before, as fresh objects.
+      owner = copy(before.owner);
+      possibleOwners = before.possibleOwners.map(copy);
+      worker = copy(before.worker);
+    } else {
+      owner = party(next());
+      possibleOwners = new Array(+next());
+      for (let k = 0; k < possibleOwners.length; k++) possibleOwners[k] = party(next());
+      worker = party(next());
+    }
+    before = timeline[n] = { stepId, owner, possibleOwners, handoff: (flags & 1) !== 0, clientFacing: (flags & 2) !== 0, worker };
   }
   return { ok, diagnostics, timeline };
 }

@@ -269,7 +269,18 @@ fn packed_validation_reads_as_the_json_of_the_native_result() {
         serde_json::to_string(&native.validate_workflow(&handoff_engine::input::from_json(&def).unwrap())).unwrap();
     assert!(expected.contains("📄"), "names reach the messages");
     assert_eq!(text(&js_engine.validate_workflow(&js(&def)).unwrap().js_value()), expected);
-    assert_eq!(text(&js_engine.validate_workflow(&JsValue::from_str(&def)).unwrap().js_value()), expected);
+    let result = js_engine.validate_workflow(&JsValue::from_str(&def)).unwrap().js_value();
+    assert_eq!(text(&result), expected);
+    // Sixty entries with the same parties cross as "the same as before" (src/wasm/pack.rs), yet
+    // each must get objects of its own, as from JSON.parse: changing one changes no other.
+    let fresh = js_sys::Function::new_with_args(
+        "result",
+        "const seen = new Set(); \
+         for (const e of result.timeline) for (const p of [e.owner, e.possibleOwners, ...e.possibleOwners, e.worker]) { \
+           if (p === null) continue; if (seen.has(p)) return -1; seen.add(p); } \
+         return seen.size;",
+    );
+    assert_eq!(fresh.call1(&JsValue::NULL, &result).unwrap().as_f64(), Some(60.0 * 4.0), "an object of its own each");
 }
 
 fn json(text: &str) -> String {

@@ -190,6 +190,12 @@ impl<'a> EntryRef<'a> {
         let flow = self.flow;
         self.possible.iter().map(move |&number| flow.party(number).unwrap_or(&NOBODY))
     }
+
+    /// Whether `other` has the same owner, possible owners and worker (of the same flow).
+    #[cfg(target_arch = "wasm32")]
+    pub fn same_parties(&self, other: &EntryRef) -> bool {
+        self.owner == other.owner && self.possible == other.possible && self.worker == other.worker
+    }
 }
 
 /// Never met: every number in a set is one of the flow's parties.
