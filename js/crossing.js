@@ -60,11 +60,13 @@ export function unpackValidation(text) {
   const party = (token) => (token === "" ? null : { kind: KIND[token[0]], id: token.slice(1) });
   const copy = (party) => (party === null ? null : { kind: party.kind, id: party.id });
   const ok = next() === "1";
+  const codes = next().split(",");
   const diagnostics = new Array(+next());
   for (let n = 0; n < diagnostics.length; n++) {
-    const code = next();
-    const flag = next();
-    const message = next();
+    const token = next();
+    const code = codes[token.charCodeAt(0) - 65];
+    const flag = token[1];
+    const message = token.slice(2);
     diagnostics[n] =
       flag.charCodeAt(0) < 97
         ? { code, severity: SEVERITY[flag], message, stepId: next(), path: next() }
@@ -73,8 +75,9 @@ export function unpackValidation(text) {
   const timeline = new Array(+next());
   let before;
   for (let n = 0; n < timeline.length; n++) {
-    const stepId = next();
-    const flags = +next();
+    const token = next();
+    const flags = token.charCodeAt(0) - 48;
+    const stepId = token.slice(1);
     let owner, possibleOwners, worker;
     if (flags & 4) {
       // The same parties as the entry before, as fresh objects.

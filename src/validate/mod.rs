@@ -48,6 +48,30 @@ pub enum RuleCode {
 }
 
 impl RuleCode {
+    /// Every code, in declaration order.
+    pub const ALL: [RuleCode; 20] = [
+        RuleCode::EmptyWorkflow,
+        RuleCode::InvalidId,
+        RuleCode::DuplicateStepId,
+        RuleCode::UnknownStep,
+        RuleCode::DependencyCycle,
+        RuleCode::UnknownParty,
+        RuleCode::InactiveMember,
+        RuleCode::UnstaffedTarget,
+        RuleCode::HandoffOnClientStep,
+        RuleCode::AssigneeOnClientStep,
+        RuleCode::MissingDefaultOwner,
+        RuleCode::ConcurrentHandoffs,
+        RuleCode::InvalidCondition,
+        RuleCode::RedundantHandoff,
+        RuleCode::HandoffAtStart,
+        RuleCode::AmbiguousOwner,
+        RuleCode::AssigneeNotOwner,
+        RuleCode::DuplicateWorkflow,
+        RuleCode::DuplicatePartyId,
+        RuleCode::UnknownWorkflow,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RuleCode::EmptyWorkflow => "empty-workflow",

@@ -1,20 +1,22 @@
 //! `validateWorkflow`'s result crosses as one packed string that `js/crossing.js` turns into the
 //! same objects `JSON.parse` of its JSON would give. A 2,000-step workflow's result is five times
 //! the size of its definition as JSON, so its encoding is most of the call's time: the packed
-//! form names each party once, writes no keys, quotes or escapes, and is read in JS by one
-//! `split` and a loop.
+//! form names each party once, writes no keys, quotes or escapes, and is read in JS by `indexOf`
+//! and `slice`, as few tokens as it can.
 //!
-//! Tokens are separated by U+0001. The first is `1` or `0` (ok); then the number of diagnostics
-//! and, for each, its code, severity (`e`, `w`, `i`; upper case when a step id follows), message,
-//! [step id,] path; then the number of timeline entries and, for each, the step id, flags (1
-//! handoff, 2 client facing, 4 the same parties as the entry before), and unless flag 4 is set,
+//! Tokens are separated by U+0001. The first is `1` or `0` (ok); then the rule codes, joined by
+//! commas (so that JS holds no copy of them); then the number of diagnostics and, for each, one
+//! token of the code (as `A` plus its index in that list), the severity (`e`, `w`, `i`; upper
+//! case when a step id follows) and the message; then [step id,] path. Then the number of
+//! timeline entries and, for each, one token of its flags as a digit (1 handoff, 2 client
+//! facing, 4 the same parties as the entry before) and its step id; and unless flag 4 is set,
 //! owner, the number of possible owners and each of them, and worker: along a chain of steps the
 //! parties rarely change, and flag 4 halves the timeline's tokens on the benchmark's workflows.
 //! A party is its kind's initial and its id (`mdana`, `rparalegal`); an empty token is null. A
 //! result with U+0001 in any string goes as JSON instead.
 
 use crate::model::{Party, PartyKind, WorkflowDefinition};
-use crate::validate::{Diagnostic, EntryRef, Severity};
+use crate::validate::{Diagnostic, EntryRef, RuleCode, Severity};
 use crate::Engine;
 
 const SEP: char = '\u{1}';
@@ -78,16 +80,24 @@ fn packed<'a, 'b>(
     let mut p = Packer { out: String::with_capacity(text + 48 * entries + 32), clean: true };
     p.out.push(if ok { '1' } else { '0' });
     p.end();
+    for (index, code) in RuleCode::ALL.iter().enumerate() {
+        if index > 0 {
+            p.out.push(',');
+        }
+        p.out.push_str(code.as_str());
+    }
+    p.end();
     p.number(diagnostics.len());
     for diagnostic in diagnostics {
-        p.text(diagnostic.code.as_str());
+        let index = RuleCode::ALL.iter().position(|code| *code == diagnostic.code);
+        // Every code is in the list; a code that were not would read as no code at all in JS.
+        p.out.push(index.and_then(|i| char::from_u32(0x41 + i as u32)).unwrap_or('\u{FFFF}'));
         let severity = match diagnostic.severity {
             Severity::Error => 'e',
             Severity::Warning => 'w',
             Severity::Info => 'i',
         };
         p.out.push(if diagnostic.step_id.is_some() { severity.to_ascii_uppercase() } else { severity });
-        p.end();
         p.text(&diagnostic.message);
         if let Some(step_id) = &diagnostic.step_id {
             p.text(step_id);
@@ -99,9 +109,10 @@ fn packed<'a, 'b>(
     let mut previous: Option<EntryRef> = None;
     for entry in timeline {
         written += 1;
-        p.text(entry.step_id);
         let same = previous.as_ref().is_some_and(|before| before.same_parties(&entry));
-        p.number(usize::from(entry.handoff) | usize::from(entry.client_facing) << 1 | usize::from(same) << 2);
+        let flags = u8::from(entry.handoff) | u8::from(entry.client_facing) << 1 | u8::from(same) << 2;
+        p.out.push(char::from(b'0' + flags));
+        p.text(entry.step_id);
         if same {
             continue;
         }
