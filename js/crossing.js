@@ -3,13 +3,26 @@
 
 let caught;
 
-/** A value's JSON text for the engine in one crossing: a string is JSON text already; undefined
- * when the value has none (undefined, a function, a symbol) or JSON.stringify throws (a BigInt,
- * a cycle), whose message `thrown()` then gives. Never throws (src/wasm/convert.rs says why). */
+// A text this long is not handed back to wasm-bindgen's glue, which copies it into wasm memory
+// one UTF-16 unit at a time: the module reads its length (`longLength`) and has
+// `TextEncoder.encodeInto` write it into a buffer it allocated (`copyLong`).
+const LONG = 16384;
+const encoder = new TextEncoder();
+let long;
+
+/** A value's JSON text for the engine in one crossing (a long text in two more, above): a string
+ * is JSON text already; undefined when the value has none (undefined, a function, a symbol), when
+ * JSON.stringify throws (a BigInt, a cycle), whose message `thrown()` then gives, or when the
+ * text is long. Never throws (src/wasm/convert.rs says why). */
 export function jsonText(value) {
-  caught = undefined;
+  caught = long = undefined;
   try {
-    return typeof value === "string" ? value : JSON.stringify(value);
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    if (text !== undefined && text.length >= LONG) {
+      long = text;
+      return undefined;
+    }
+    return text;
   } catch (error) {
     caught = describe(error);
     return undefined;
@@ -22,6 +35,20 @@ function describe(error) {
   } catch {
     return "a value that cannot be described was thrown";
   }
+}
+
+/** The length in UTF-16 units of the long text the last `jsonText` kept, or -1. */
+export function longLength() {
+  return long === undefined ? -1 : long.length;
+}
+
+/** Writes the kept long text as UTF-8 at `ptr` in `memory`; the bytes written, or -1 (the text
+ * is kept) when `capacity` is too small. */
+export function copyLong(memory, ptr, capacity) {
+  const { read, written } = encoder.encodeInto(long, new Uint8Array(memory.buffer, ptr, capacity));
+  if (read !== long.length) return -1;
+  long = undefined;
+  return written;
 }
 
 /** The message of what the last `jsonText` caught, or undefined. */

@@ -350,3 +350,55 @@ fn strings_of_every_width_and_length_come_back_whole() {
     let outcome = engine.start_case(&ts(&text.into()), &ts(&ctx("dana"))).unwrap().js_value();
     assert_eq!(get(&get(&get(&outcome, "state"), "facts"), "x").as_string().unwrap(), "\u{FFFD}");
 }
+
+/// Texts of 16,384 UTF-16 units or more cross by `TextEncoder.encodeInto` into a buffer the
+/// module allocates (src/wasm/convert.rs): with room for an eighth more bytes than units first,
+/// then for three bytes a unit. Every width, both tries, and a lone surrogate come back whole.
+#[wasm_bindgen_test]
+fn long_texts_come_back_whole() {
+    let engine = engine();
+    // Per piece: 20 facts of 2,000 of it (the first try fits "a" and "aaaaaaaaaaaaaaaé" only).
+    for piece in ["a", "aaaaaaaaaaaaaaaé", "é", "€", "📄", "a\u{10FFFF}"] {
+        let fact: String = piece.chars().cycle().take(2_000).collect();
+        let input = Object::new();
+        Reflect::set(&input, &"caseId".into(), &"c".into()).unwrap();
+        Reflect::set(&input, &"workflowId".into(), &"chapter-7".into()).unwrap();
+        let facts = Object::new();
+        for n in 0..20 {
+            Reflect::set(&facts, &format!("x{n}").into(), &fact.as_str().into()).unwrap();
+        }
+        Reflect::set(&input, &"facts".into(), &facts).unwrap();
+        let text = JSON::stringify(&input).unwrap();
+        assert!(text.length() >= 16_384, "{piece}: long enough to take the long way");
+        for argument in [input.clone().into(), text.into()] {
+            let outcome = engine.start_case(&ts(&argument), &ts(&ctx("dana"))).unwrap().js_value();
+            for n in [0, 19] {
+                let read = get(&get(&get(&outcome, "state"), "facts"), &format!("x{n}"));
+                assert_eq!(read.as_string().unwrap(), fact, "{piece}, fact {n}");
+            }
+        }
+    }
+    // A raw lone surrogate in a long JSON text, as in a short one, becomes U+FFFD.
+    let mut head = String::from(r#"{"caseId":"c","workflowId":"chapter-7","facts":{"#);
+    for n in 0..8 {
+        head += &format!(r#""w{n}":"{}","#, "c".repeat(2_000));
+    }
+    head += r#""x":""#;
+    let long = js_sys::JsString::from(head.as_str())
+        .concat(&js_sys::JsString::from_char_code1(0xD800))
+        .concat(&format!(r#"","z":"{}"}}}}"#, "€".repeat(2_000)).as_str().into());
+    assert!(long.length() >= 16_384);
+    let outcome = engine.start_case(&ts(&long.into()), &ts(&ctx("dana"))).unwrap().js_value();
+    let facts = get(&get(&outcome, "state"), "facts");
+    assert_eq!(get(&facts, "x").as_string().unwrap(), "\u{FFFD}");
+    assert_eq!(get(&facts, "z").as_string().unwrap(), "€".repeat(2_000));
+    // A text past the byte limit is refused before any copy, and leaves nothing behind for the
+    // next call: one whose value has no JSON text is told so, not handed the refused text.
+    let huge = js_sys::JsString::from("x").repeat(40_000_000);
+    let error = engine.validate_workflow(&huge.into()).err().unwrap();
+    assert_handoff_error(&error, "invalid-input");
+    assert!(get(&error, "message").as_string().unwrap().contains("at least 40000000 bytes"));
+    let error = engine.validate_workflow(&js_sys::BigInt::from(1).into()).err().unwrap();
+    assert!(get(&error, "message").as_string().unwrap().contains("cannot be read as JSON"));
+    assert_eq!(get(&facts, "w7").as_string().unwrap(), "c".repeat(2_000));
+}

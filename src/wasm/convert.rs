@@ -16,10 +16,41 @@ use crate::HandoffError;
 /// holding the text, from a server or storage, saves a `JSON.parse` and a `JSON.stringify`.
 #[inline(never)]
 fn text_of(value: &JsValue) -> Result<String, HandoffError> {
-    json_text(value).ok_or_else(|| match thrown() {
+    if let Some(text) = json_text(value) {
+        return Ok(text);
+    }
+    if let Ok(length) = usize::try_from(long_length()) {
+        return long_text(length);
+    }
+    Err(match thrown() {
         None => HandoffError::invalid_input("", "Expected a JSON value; got undefined, a function or a symbol."),
         Some(why) => HandoffError::invalid_input("", format!("The value cannot be read as JSON: {why}.")),
     })
+}
+
+/// The long text `jsonText` kept, `length` UTF-16 units, copied by `TextEncoder.encodeInto`:
+/// first into room for a little non-ASCII, then (rarely) into room for the worst case.
+#[inline(never)]
+fn long_text(length: usize) -> Result<String, HandoffError> {
+    let limit = crate::input::MAX_INPUT_BYTES;
+    // Every unit is at least a byte of UTF-8: past the limit already, so allocate nothing.
+    if length > limit {
+        return Err(HandoffError::invalid_input(
+            "",
+            format!("The input is at least {length} bytes; at most {limit} are accepted."),
+        ));
+    }
+    for room in [length + length / 8 + 16, length * 3] {
+        let mut bytes = vec![0u8; room];
+        // JS writes into the buffer through wasm memory; the pointer crosses as a number.
+        let written = copy_long(&wasm_bindgen::memory(), bytes.as_mut_ptr() as usize as u32, room as u32);
+        if let Ok(written) = usize::try_from(written) {
+            bytes.truncate(written);
+            return String::from_utf8(bytes)
+                .map_err(|_| HandoffError::invalid_input("", "The input cannot be read as UTF-8."));
+        }
+    }
+    Err(HandoffError::invalid_input("", "The input cannot be read as UTF-8."))
 }
 
 /// The value of JSON text this module wrote itself (never throws: the text is valid JSON).
@@ -43,6 +74,12 @@ extern "C" {
     /// value has none or `JSON.stringify` threw (then `thrown` says why).
     #[wasm_bindgen(js_name = jsonText)]
     fn json_text(value: &JsValue) -> Option<String>;
+    /// The length of the long text the last `jsonText` kept instead of returning, or -1.
+    #[wasm_bindgen(js_name = longLength)]
+    fn long_length() -> i32;
+    /// Writes the kept long text as UTF-8 at `ptr`: the bytes written, or -1 if it needs more.
+    #[wasm_bindgen(js_name = copyLong)]
+    fn copy_long(memory: &JsValue, ptr: u32, capacity: u32) -> i32;
     /// The message of what the last `jsonText` caught, once.
     #[wasm_bindgen(js_name = thrown)]
     fn thrown() -> Option<String>;
