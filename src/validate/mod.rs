@@ -48,7 +48,8 @@ pub enum RuleCode {
 }
 
 impl RuleCode {
-    /// Every code, in declaration order.
+    /// Every code, in declaration order (the package's packed validation result names codes by
+    /// their place here; one left out would only make its results cross as JSON).
     pub const ALL: [RuleCode; 20] = [
         RuleCode::EmptyWorkflow,
         RuleCode::InvalidId,

@@ -89,9 +89,9 @@ fn packed<'a, 'b>(
     p.end();
     p.number(diagnostics.len());
     for diagnostic in diagnostics {
-        let index = RuleCode::ALL.iter().position(|code| *code == diagnostic.code);
-        // Every code is in the list; a code that were not would read as no code at all in JS.
-        p.out.push(index.and_then(|i| char::from_u32(0x41 + i as u32)).unwrap_or('\u{FFFF}'));
+        // A code missing from the list (none is) would make the result cross as JSON.
+        let index = RuleCode::ALL.iter().position(|code| *code == diagnostic.code)?;
+        p.out.push(char::from_u32(0x41 + u32::try_from(index).ok()?)?);
         let severity = match diagnostic.severity {
             Severity::Error => 'e',
             Severity::Warning => 'w',
