@@ -30,7 +30,7 @@ impl CompiledWorkflow {
         let validation = validate::validate_workflow(&def, &graph, roster, owners, Scope::Alone);
         // A case state keeps its steps in a map ordered by id; take that order from a blank one.
         let blank = CaseState::blank("", &def, crate::model::Party::member(""));
-        let by_id = blank.steps.keys().filter_map(|id| graph.index.get(id).copied()).collect();
+        let by_id = blank.steps.keys().filter_map(|id| graph.position(&def.steps, id)).collect();
         CompiledWorkflow { def, graph, validation, by_id }
     }
 
@@ -51,7 +51,7 @@ impl CompiledWorkflow {
     }
 
     pub fn step(&self, step_id: &str) -> Option<(usize, &Step)> {
-        let index = *self.graph.index.get(step_id)?;
+        let index = self.graph.position(&self.def.steps, step_id)?;
         self.def.steps.get(index).map(|step| (index, step))
     }
 }

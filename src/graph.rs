@@ -6,9 +6,9 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use rustc_hash::FxHashMap as HashMap;
+use std::hash::BuildHasher;
 
-use crate::model::WorkflowDefinition;
+use crate::model::{Step, WorkflowDefinition};
 
 /// An `after` entry naming no step: `steps[step].after[position]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,7 +21,7 @@ pub struct UnknownRef {
 #[derive(Clone, Debug, Default)]
 pub struct StepGraph {
     /// Step id to position; a duplicated id maps to its first step.
-    pub index: HashMap<String, usize>,
+    index: IdIndex,
     /// Resolved, deduplicated predecessors of each step, in the order written, and successors:
     /// each as one list of all steps' entries with each step's range in it (`preds_of`).
     preds: Adjacency,
@@ -59,14 +59,54 @@ impl Adjacency {
     }
 }
 
+/// Step positions by step id: an open-addressing table of positions whose keys are the steps'
+/// own ids, so that building it copies no id (a map keyed by `String` cloned every one: 2,000
+/// allocations for a 2,000-step definition, each validated as it is edited).
+#[derive(Clone, Debug, Default)]
+struct IdIndex {
+    /// Position + 1 of the step in each slot, 0 for an empty slot; the length is a power of two
+    /// at least twice the number of steps, so probes stay short and always end.
+    slots: Vec<u32>,
+}
+
+impl IdIndex {
+    fn new(steps: &[Step]) -> Self {
+        let mut index = IdIndex { slots: vec![0; (steps.len() * 2).next_power_of_two().max(2)] };
+        for (position, step) in steps.iter().enumerate() {
+            let (found, slot) = index.probe(steps, &step.id);
+            if found.is_none() {
+                if let (Some(slot), Ok(value)) = (index.slots.get_mut(slot), u32::try_from(position + 1)) {
+                    *slot = value;
+                }
+            }
+        }
+        index
+    }
+
+    /// The position of the first step with `id`, and otherwise the empty slot where it would go.
+    fn probe(&self, steps: &[Step], id: &str) -> (Option<usize>, usize) {
+        let mask = self.slots.len().saturating_sub(1);
+        // Truncating the hash to the table's size is the point.
+        #[allow(clippy::cast_possible_truncation)]
+        let mut slot = rustc_hash::FxBuildHasher.hash_one(id) as usize & mask;
+        for _ in 0..self.slots.len() {
+            let position = match self.slots.get(slot) {
+                Some(&0) | None => return (None, slot),
+                Some(&stored) => stored as usize - 1,
+            };
+            if steps.get(position).is_some_and(|step| step.id == id) {
+                return (Some(position), slot);
+            }
+            slot = (slot + 1) & mask;
+        }
+        (None, slot)
+    }
+}
+
 impl StepGraph {
     pub fn new(def: &WorkflowDefinition) -> Self {
         let count = def.steps.len();
-        let mut graph =
-            StepGraph { index: HashMap::with_capacity_and_hasher(count, Default::default()), ..StepGraph::default() };
-        for (position, step) in def.steps.iter().enumerate() {
-            graph.index.entry(step.id.clone()).or_insert(position);
-        }
+        let mut graph = StepGraph { index: IdIndex::new(&def.steps), ..StepGraph::default() };
         let mut preds = Adjacency { entries: Vec::with_capacity(count), ends: Vec::with_capacity(count) };
         let mut succ_counts = vec![0usize; count];
         for (position, step) in def.steps.iter().enumerate() {
@@ -75,8 +115,8 @@ impl StepGraph {
                 None => preds.entries.extend(position.checked_sub(1)),
                 Some(after) => {
                     for (at, id) in after.iter().enumerate() {
-                        match graph.index.get(id) {
-                            Some(&pred) if !preds.entries.get(start..).unwrap_or_default().contains(&pred) => {
+                        match graph.index.probe(&def.steps, id).0 {
+                            Some(pred) if !preds.entries.get(start..).unwrap_or_default().contains(&pred) => {
                                 preds.entries.push(pred)
                             }
                             Some(_) => {}
@@ -140,6 +180,12 @@ impl StepGraph {
                 }
             }
         }
+    }
+
+    /// The position of the first step of `steps` (the definition this graph was built from)
+    /// with this id.
+    pub fn position(&self, steps: &[Step], id: &str) -> Option<usize> {
+        self.index.probe(steps, id).0
     }
 
     pub fn preds_of(&self, step: usize) -> &[usize] {
@@ -252,4 +298,38 @@ fn find_cycles(succs: &Adjacency, rank: &[Option<usize>]) -> Vec<Vec<usize>> {
         }
     }
     cycles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps(ids: &[&str]) -> Vec<Step> {
+        let text = serde_json::json!({
+            "id": "w", "name": "W", "version": 1,
+            "steps": ids.iter().map(|id| serde_json::json!({ "id": id, "name": id })).collect::<Vec<_>>(),
+        });
+        crate::input::from_json::<WorkflowDefinition>(&text.to_string()).map(|def| def.steps).unwrap_or_default()
+    }
+
+    #[test]
+    fn every_id_finds_its_first_step_and_no_other_id_finds_one() {
+        let ids: Vec<String> = (0..300).map(|i| format!("s{}", i % 250)).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let steps = steps(&ids);
+        assert_eq!(steps.len(), 300);
+        let index = IdIndex::new(&steps);
+        for (position, id) in ids.iter().enumerate() {
+            assert_eq!(index.probe(&steps, id).0, Some(position % 250), "{id}");
+        }
+        for absent in ["", "s250", "S1", "s1 ", "ß"] {
+            assert_eq!(index.probe(&steps, absent).0, None, "{absent}");
+        }
+    }
+
+    #[test]
+    fn an_empty_workflow_has_an_index_that_finds_nothing() {
+        let index = IdIndex::new(&[]);
+        assert_eq!(index.probe(&[], "a").0, None);
+    }
 }

@@ -30,7 +30,7 @@ pub fn invalid_ids(s: &Subject, out: &mut Findings) {
 pub fn duplicate_step_ids(s: &Subject, out: &mut Findings) {
     // The graph maps each id to its first step.
     for (index, step) in s.def.steps.iter().enumerate() {
-        if let Some(earlier) = s.graph.index.get(step.id.as_str()).copied().filter(|&first| first != index) {
+        if let Some(earlier) = s.graph.position(&s.def.steps, &step.id).filter(|&first| first != index) {
             let message = format!(
                 "Steps {} and {} share the id \"{}\"; every step needs its own.",
                 s.step_name(earlier),
