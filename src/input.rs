@@ -2,8 +2,8 @@
 //! naming the first bad field out. Every entry point (wasm, server, tests) reads through here, so
 //! the limits below hold everywhere.
 //!
-//! Nesting is bounded before anything recurses: the reader (`json`) refuses input nested deeper
-//! than 128 levels, and [`check_limits`](CheckInput::check_limits) then enforces the tighter
+//! Nesting is bounded as the readers recurse: the reader (`json`) refuses to enter a 129th level
+//! of arrays and objects, and [`check_limits`](CheckInput::check_limits) then enforces the tighter
 //! per-type limits (condition depth 32, counts, string lengths) by walking the typed value.
 //!
 //! The path of a bad field is found only when something is wrong, by scanning the text up to
@@ -96,15 +96,14 @@ pub fn from_json<T: FromJson + CheckInput>(text: &str) -> Result<T> {
             format!("The input is {} bytes; at most {MAX_INPUT_BYTES} are accepted.", text.len()),
         ));
     }
-    let doc = crate::json::parse(text).map_err(|error| shape_error(text, &error))?;
-    let value = T::read(&doc.root(), &At::ROOT)?;
+    let value = crate::json::read(text, |reader| T::read(reader, &At::ROOT))?;
     value.check_limits(&At::ROOT)?;
     Ok(value)
 }
 
 /// An `invalid-input` error for text that is not JSON, with the path of the value it concerns,
 /// found by scanning the text up to the error.
-fn shape_error(text: &str, error: &crate::json::Error) -> HandoffError {
+pub(crate) fn shape_error(text: &str, error: &crate::json::Error) -> HandoffError {
     let reason = error.message.strip_suffix('.').unwrap_or(&error.message);
     let mut path = error.position.map(|at| path_at(text, at)).unwrap_or_default();
     // A missing (or, from a conversion, unexpected) field is reported at its object; name the field.
@@ -164,14 +163,7 @@ fn path_at(text: &str, offset: usize) -> String {
                 if expecting_key {
                     if let Some(Frame::Object(key)) = stack.last_mut() {
                         let raw = text.get(at + 1..end.saturating_sub(1)).unwrap_or_default();
-                        let decoded = match crate::json::parse(&format!("\"{raw}\"")) {
-                            Ok(doc) => match doc.root().get() {
-                                crate::json::Value::String(text) => text.to_owned(),
-                                _ => raw.to_owned(),
-                            },
-                            Err(_) => raw.to_owned(),
-                        };
-                        *key = Some(decoded);
+                        *key = Some(crate::json::unquote(raw).unwrap_or_else(|| raw.to_owned()));
                     }
                     expecting_key = false;
                 }

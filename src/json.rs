@@ -1,11 +1,16 @@
-//! The JSON reader for everything from outside (`input::from_json`): text to a flat document
-//! (`Doc`) whose values (`Json`) the typed readers (`read`) walk.
+//! The JSON reader for everything from outside (`input::from_json`): it walks the text once and
+//! hands each value straight to the typed readers (`read`), which ask for what they expect
+//! (`kind`, then `text`, `number`, `array`, `object` …). No tree is built: reading a 2,000-step
+//! definition allocates only the typed values themselves.
 //!
 //! Not serde_json's reader: its errors describe values through serde's `Unexpected`, which links
 //! float formatting into the `.wasm`, and serde's generic visitors cost far more code per type
-//! than plain readers over a tree. This one knows exactly JSON (objects, arrays, strings with
-//! escapes, numbers, `true`, `false`, `null`), nests at most 128 levels, and records the byte
-//! offset of a syntax error.
+//! than plain readers. This one knows exactly JSON (objects, arrays, strings with escapes,
+//! numbers, `true`, `false`, `null`), nests at most 128 levels, and records the byte offset of a
+//! syntax error.
+//!
+//! A syntax error anywhere in the text wins over a wrong type earlier in it (`read` checks the
+//! whole text when a typed reader fails): a document that is not JSON is reported as such.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -27,7 +32,8 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-struct Reader<'de> {
+/// A position in JSON text, read forwards once.
+pub struct Reader<'de> {
     text: &'de str,
     at: usize,
     depth: usize,
@@ -190,226 +196,188 @@ impl<'de> Reader<'de> {
     }
 }
 
-/// A JSON document as read: every value in one flat list in document order (a container is
-/// followed by its contents; an object's contents alternate keys and values), so that reading
-/// a document allocates one list rather than one per object and array. Objects keep their
-/// fields in document order, so the first bad field in the document is the one reported.
-#[derive(Debug)]
-pub struct Doc<'a> {
-    nodes: Vec<Node<'a>>,
-}
-
-#[derive(Debug)]
-enum Node<'a> {
+/// What the next value is, told by its first byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
     Null,
-    Bool(bool),
-    Number(serde_json::Number),
-    /// Borrowed from the text unless it has escapes: most strings and keys cost no allocation.
-    String(Cow<'a, str>),
-    /// `end` is the index just past the container's last node; `len` counts its items or fields.
-    Array {
-        end: usize,
-        len: usize,
-    },
-    Object {
-        end: usize,
-        len: usize,
-    },
+    Bool,
+    Number,
+    String,
+    Array,
+    Object,
 }
 
-impl<'a> Doc<'a> {
-    pub fn root(&self) -> Json<'_> {
-        Json { nodes: &self.nodes, at: 0 }
-    }
-}
-
-/// A value in a `Doc`: what the typed readers (`read`) walk.
-#[derive(Clone, Copy, Debug)]
-pub struct Json<'d> {
-    nodes: &'d [Node<'d>],
-    at: usize,
-}
-
-/// What a `Json` is, to match on.
-pub enum Value<'d> {
-    Null,
-    Bool(bool),
-    Number(&'d serde_json::Number),
-    String(&'d str),
-    Array(Items<'d>),
-    Object(Fields<'d>),
-}
-
-impl<'d> Json<'d> {
-    pub fn get(&self) -> Value<'d> {
-        let nodes = self.nodes;
-        match nodes.get(self.at) {
-            None | Some(Node::Null) => Value::Null,
-            Some(Node::Bool(flag)) => Value::Bool(*flag),
-            Some(Node::Number(number)) => Value::Number(number),
-            Some(Node::String(text)) => Value::String(text),
-            Some(Node::Array { end, len }) => Value::Array(Items(Contents::new(nodes, self.at, *end, *len))),
-            Some(Node::Object { end, len }) => Value::Object(Fields(Contents::new(nodes, self.at, *end, *len))),
-        }
-    }
-
-    /// The index just past this value and everything in it.
-    fn end(nodes: &[Node<'_>], at: usize) -> usize {
-        match nodes.get(at) {
-            Some(Node::Array { end, .. } | Node::Object { end, .. }) => *end,
-            _ => at + 1,
-        }
-    }
-}
-
-/// The values inside a container, one after another: what `Items` and `Fields` walk.
-#[derive(Clone, Copy)]
-struct Contents<'d> {
-    nodes: &'d [Node<'d>],
-    next: usize,
-    end: usize,
-    /// Items, or fields (a name and a value each).
-    len: usize,
-}
-
-impl<'d> Contents<'d> {
-    fn new(nodes: &'d [Node<'d>], at: usize, end: usize, len: usize) -> Self {
-        Contents { nodes, next: at + 1, end, len }
-    }
-
-    /// The next value, skipping everything inside it.
-    fn take(&mut self) -> Option<Json<'d>> {
-        if self.next >= self.end {
-            return None;
-        }
-        let value = Json { nodes: self.nodes, at: self.next };
-        self.next = Json::end(self.nodes, self.next);
-        Some(value)
-    }
-}
-
-/// The items of an array, in order.
-#[derive(Clone, Copy)]
-pub struct Items<'d>(Contents<'d>);
-
-impl Items<'_> {
-    pub fn len(&self) -> usize {
-        self.0.len
-    }
-}
-
-impl<'d> Iterator for Items<'d> {
-    type Item = Json<'d>;
-    fn next(&mut self) -> Option<Json<'d>> {
-        self.0.take()
-    }
-}
-
-/// The fields of an object, in document order.
-#[derive(Clone, Copy)]
-pub struct Fields<'d>(Contents<'d>);
-
-impl Fields<'_> {
-    pub fn len(&self) -> usize {
-        self.0.len
-    }
-}
-
-impl<'d> Iterator for Fields<'d> {
-    type Item = (&'d str, Json<'d>);
-    fn next(&mut self) -> Option<(&'d str, Json<'d>)> {
-        let Value::String(name) = self.0.take()?.get() else { return None };
-        Some((name, self.0.take()?))
-    }
-}
-
-/// Reads one JSON document.
-pub fn parse(text: &str) -> Result<Doc<'_>> {
+/// Reads a whole text as `T`: the typed reader, then nothing but white space. When it fails, a
+/// syntax error anywhere in the text is reported instead, as a reader that parses everything
+/// first would (the check runs only on this cold path).
+pub fn read<T>(text: &str, typed: impl FnOnce(&mut Reader<'_>) -> crate::Result<T>) -> crate::Result<T> {
     let mut reader = Reader::new(text);
-    let mut nodes = Vec::with_capacity(text.len() / 8);
-    reader.tree(&mut nodes)?;
-    reader.end()?;
-    Ok(Doc { nodes })
+    let value = typed(&mut reader);
+    let value = value.and_then(|value| reader.end().map(|()| value).map_err(|e| syntax(text, &e)));
+    value.map_err(|error| match check(text) {
+        Err(first) => syntax(text, &first),
+        Ok(()) => error,
+    })
+}
+
+/// The first syntax error in `text`, if it is not one JSON value.
+fn check(text: &str) -> Result<()> {
+    let mut reader = Reader::new(text);
+    reader.skip()?;
+    reader.end()
+}
+
+/// A syntax error as the `invalid-input` error callers see, with the path of where it is.
+#[cold]
+#[inline(never)]
+fn syntax(text: &str, error: &Error) -> crate::HandoffError {
+    crate::input::shape_error(text, error)
+}
+
+/// The contents of a JSON string literal's inside (`raw` without its quotes), escapes decoded.
+pub fn unquote(raw: &str) -> Option<String> {
+    let quoted = format!("\"{raw}\"");
+    let mut reader = Reader::new(&quoted);
+    reader.string().ok().map(Cow::into_owned)
 }
 
 impl<'de> Reader<'de> {
-    /// One value and everything in it, appended to `nodes`; nesting is bounded by `enter`.
-    fn tree(&mut self, nodes: &mut Vec<Node<'de>>) -> Result<()> {
-        let node = match self.peek() {
-            Some(b'n') => self.word("null").map(|()| Node::Null)?,
-            Some(b't') => self.word("true").map(|()| Node::Bool(true))?,
-            Some(b'f') => self.word("false").map(|()| Node::Bool(false))?,
-            Some(b'"') => self.string().map(Node::String)?,
-            Some(b'[') => {
-                return self.container(
-                    nodes,
-                    (b']', "`,` or `]`", "`]`"),
-                    |end, len| Node::Array { end, len },
-                    Self::tree,
-                )
-            }
-            Some(b'{') => {
-                return self.container(
-                    nodes,
-                    (b'}', "`,` or `}`", "`}`"),
-                    |end, len| Node::Object { end, len },
-                    Self::field,
-                )
-            }
-            Some(b'-' | b'0'..=b'9') => Node::Number(match self.parse_number()? {
-                Number::Unsigned(n) => n.into(),
-                Number::Signed(n) => n.into(),
-                Number::Float(n) => {
-                    serde_json::Number::from_f64(n).ok_or_else(|| self.error("a number out of range"))?
-                }
-            }),
-            Some(_) => return Err(self.error("expected a JSON value")),
-            None => return Err(self.error("EOF while parsing a value")),
-        };
-        nodes.push(node);
-        Ok(())
+    /// The kind of the next value, which stays unread; a syntax error when none starts here.
+    pub fn kind(&mut self) -> crate::Result<Kind> {
+        Ok(match self.peek() {
+            Some(b'n') => Kind::Null,
+            Some(b't' | b'f') => Kind::Bool,
+            Some(b'"') => Kind::String,
+            Some(b'[') => Kind::Array,
+            Some(b'{') => Kind::Object,
+            Some(b'-' | b'0'..=b'9') => Kind::Number,
+            Some(_) => return Err(self.fail("expected a JSON value")),
+            None => return Err(self.fail("EOF while parsing a value")),
+        })
     }
-}
 
-impl<'de> Reader<'de> {
-    /// An array's or object's contents, the opening bracket next: items separated by commas
-    /// until `close`, each read by `item`; the container's node goes before them, made by
-    /// `node` once their end and count are known.
-    fn container(
+    #[cold]
+    #[inline(never)]
+    fn fail(&self, message: &str) -> crate::HandoffError {
+        syntax(self.text, &self.error(message))
+    }
+
+    /// `null`.
+    pub fn null(&mut self) -> crate::Result<()> {
+        let text = self.text;
+        self.word("null").map_err(|e| syntax(text, &e))
+    }
+
+    /// `true` or `false`.
+    pub fn boolean(&mut self) -> crate::Result<bool> {
+        let text = self.text;
+        let flag = self.peek() == Some(b't');
+        self.word(if flag { "true" } else { "false" }).map(|()| flag).map_err(|e| syntax(text, &e))
+    }
+
+    /// A number, kept exact when it is an integer.
+    pub fn number(&mut self) -> crate::Result<serde_json::Number> {
+        let text = self.text;
+        self.parse_number()
+            .and_then(|number| match number {
+                Number::Unsigned(n) => Ok(n.into()),
+                Number::Signed(n) => Ok(n.into()),
+                Number::Float(n) => serde_json::Number::from_f64(n).ok_or_else(|| self.error("a number out of range")),
+            })
+            .map_err(|e| syntax(text, &e))
+    }
+
+    /// A string, borrowed from the text when it has no escapes.
+    pub fn text(&mut self) -> crate::Result<Cow<'de, str>> {
+        let text = self.text;
+        self.string().map_err(|e| syntax(text, &e))
+    }
+
+    /// An array (the next value; its kind was asked): `item` reads each item, given its index.
+    /// `dyn`, so that one copy of the loop serves every type (generic, it was 14 KB gzipped).
+    pub fn array(&mut self, item: &mut dyn FnMut(&mut Self, usize) -> crate::Result<()>) -> crate::Result<()> {
+        let text = self.text;
+        let fail = |e: Error| syntax(text, &e);
+        self.enter().map_err(fail)?;
+        let mut index = 0;
+        while self.peek() != Some(b']') {
+            if index > 0 {
+                self.expect(b',', "`,` or `]`").map_err(fail)?;
+            }
+            item(self, index)?;
+            index += 1;
+        }
+        self.leave(b']', "`]`").map_err(fail)
+    }
+
+    /// An object (the next value; its kind was asked): `field` reads each field's value, given
+    /// its name, in document order. `dyn` for the same reason as `array`.
+    pub fn object(&mut self, field: &mut dyn FnMut(&mut Self, &str) -> crate::Result<()>) -> crate::Result<()> {
+        let text = self.text;
+        let fail = |e: Error| syntax(text, &e);
+        self.enter().map_err(fail)?;
+        let mut first = true;
+        while self.peek() != Some(b'}') {
+            if !first {
+                self.expect(b',', "`,` or `}`").map_err(fail)?;
+            }
+            first = false;
+            if self.peek() != Some(b'"') {
+                return Err(self.fail("expected a field name in quotes"));
+            }
+            let name = self.string().map_err(fail)?;
+            self.expect(b':', "`:`").map_err(fail)?;
+            field(self, &name)?;
+        }
+        self.leave(b'}', "`}`").map_err(fail)
+    }
+
+    /// One value of any kind, only checked: what `check` walks.
+    fn skip(&mut self) -> Result<()> {
+        match self.peek() {
+            Some(b'n') => self.word("null"),
+            Some(b't') => self.word("true"),
+            Some(b'f') => self.word("false"),
+            Some(b'"') => self.string().map(drop),
+            Some(b'[') => self.skip_container(b']', "`,` or `]`", "`]`", Self::skip),
+            Some(b'{') => self.skip_container(b'}', "`,` or `}`", "`}`", Self::skip_field),
+            Some(b'-' | b'0'..=b'9') => match self.parse_number()? {
+                Number::Float(n) if serde_json::Number::from_f64(n).is_none() => {
+                    Err(self.error("a number out of range"))
+                }
+                _ => Ok(()),
+            },
+            Some(_) => Err(self.error("expected a JSON value")),
+            None => Err(self.error("EOF while parsing a value")),
+        }
+    }
+
+    fn skip_container(
         &mut self,
-        nodes: &mut Vec<Node<'de>>,
-        (close, between, last): (u8, &str, &str),
-        node: fn(usize, usize) -> Node<'de>,
-        item: fn(&mut Self, &mut Vec<Node<'de>>) -> Result<()>,
+        close: u8,
+        between: &str,
+        last: &str,
+        item: fn(&mut Self) -> Result<()>,
     ) -> Result<()> {
         self.enter()?;
-        let start = nodes.len();
-        nodes.push(Node::Null);
-        let mut len = 0;
+        let mut first = true;
         while self.peek() != Some(close) {
-            if len > 0 {
+            if !first {
                 self.expect(b',', between)?;
             }
-            item(self, nodes)?;
-            len += 1;
+            first = false;
+            item(self)?;
         }
-        self.leave(close, last)?;
-        let end = nodes.len();
-        if let Some(slot) = nodes.get_mut(start) {
-            *slot = node(end, len);
-        }
-        Ok(())
+        self.leave(close, last)
     }
 
-    /// One `"name": value` of an object: the name's node, then the value's.
-    fn field(&mut self, nodes: &mut Vec<Node<'de>>) -> Result<()> {
+    fn skip_field(&mut self) -> Result<()> {
         if self.peek() != Some(b'"') {
             return Err(self.error("expected a field name in quotes"));
         }
-        let name = self.string()?;
-        nodes.push(Node::String(name));
+        self.string()?;
         self.expect(b':', "`:`")?;
-        self.tree(nodes)
+        self.skip()
     }
 }
 
@@ -492,31 +460,41 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::Value;
 
-    fn value(json: Json) -> Value {
-        match json.get() {
-            super::Value::Null => Value::Null,
-            super::Value::Bool(b) => Value::Bool(b),
-            super::Value::Number(n) => Value::Number(n.clone()),
-            super::Value::String(s) => Value::String(s.to_owned()),
-            super::Value::Array(items) => Value::Array(items.map(value).collect()),
-            super::Value::Object(fields) => Value::Object(fields.map(|(k, v)| (k.to_owned(), value(v))).collect()),
-        }
+    /// Any value, as a typed reader that accepts everything would read it.
+    fn value(reader: &mut Reader) -> crate::Result<Value> {
+        Ok(match reader.kind()? {
+            Kind::Null => reader.null().map(|()| Value::Null)?,
+            Kind::Bool => Value::Bool(reader.boolean()?),
+            Kind::Number => Value::Number(reader.number()?),
+            Kind::String => Value::String(reader.text()?.into_owned()),
+            Kind::Array => {
+                let mut items = Vec::new();
+                reader.array(&mut |reader, _| value(reader).map(|item| items.push(item)))?;
+                Value::Array(items)
+            }
+            Kind::Object => {
+                let mut fields = serde_json::Map::new();
+                reader
+                    .object(&mut |reader, name| value(reader).map(|item| drop(fields.insert(name.to_owned(), item))))?;
+                Value::Object(fields)
+            }
+        })
     }
 
-    fn read(text: &str) -> Result<Value> {
-        parse(text).map(|doc| value(doc.root()))
+    fn read_value(text: &str) -> std::result::Result<Value, String> {
+        read(text, value).map_err(|e| e.message)
     }
 
     #[test]
     fn reads_what_json_allows() {
         assert_eq!(
-            read(r#" { "a" : [1, -2, 3.5e2, true, false, null, "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"] } "#).ok(),
+            read_value(r#" { "a" : [1, -2, 3.5e2, true, false, null, "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"] } "#).ok(),
             serde_json::from_str(r#"{"a":[1,-2,350.0,true,false,null,"x\"\\/\u0008\u000c\n\r\té😀"]}"#).ok()
         );
-        assert_eq!(read("18446744073709551615").ok(), Some(Value::from(u64::MAX)));
-        assert_eq!(read("-9223372036854775808").ok(), Some(Value::from(i64::MIN)));
-        assert_eq!(read("0").ok(), Some(Value::from(0)));
-        assert_eq!(read("-0.0").ok().and_then(|v| v.as_f64()), Some(-0.0));
+        assert_eq!(read_value("18446744073709551615").ok(), Some(Value::from(u64::MAX)));
+        assert_eq!(read_value("-9223372036854775808").ok(), Some(Value::from(i64::MIN)));
+        assert_eq!(read_value("0").ok(), Some(Value::from(0)));
+        assert_eq!(read_value("-0.0").ok().and_then(|v| v.as_f64()), Some(-0.0));
     }
 
     #[test]
@@ -548,7 +526,8 @@ mod tests {
             "{\"a\" 1}",
             "1e999",
         ] {
-            assert!(read(bad).is_err(), "{bad:?} was accepted");
+            assert!(read_value(bad).is_err(), "{bad:?} was accepted");
+            assert!(check(bad).is_err(), "{bad:?} passed the syntax check");
             assert!(serde_json::from_str::<Value>(bad).is_err(), "serde_json accepts {bad:?}");
         }
     }
@@ -556,9 +535,24 @@ mod tests {
     #[test]
     fn nesting_is_bounded_without_recursing_through_it() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        let error = read(&deep).err().map(|e| e.message);
-        assert_eq!(error.as_deref(), Some("recursion limit exceeded"));
-        assert!(read(&format!("{}{}", "[".repeat(128), "]".repeat(128))).is_ok());
+        assert_eq!(check(&deep).err().map(|e| e.message).as_deref(), Some("recursion limit exceeded"));
+        assert_eq!(read_value(&deep).err().as_deref(), Some("The input is nested too deeply."));
+        assert!(read_value(&format!("{}{}", "[".repeat(128), "]".repeat(128))).is_ok());
+    }
+
+    #[test]
+    fn a_syntax_error_later_wins_over_a_wrong_type_earlier() {
+        let strings = |reader: &mut Reader| {
+            let mut items = Vec::new();
+            reader.array(&mut |reader, _| match reader.kind()? {
+                Kind::String => reader.text().map(|text| items.push(text.into_owned())),
+                _ => Err(crate::HandoffError::invalid_input("[0]", "not a string")),
+            })?;
+            Ok(items)
+        };
+        assert_eq!(read("[1, \"a\"]", strings).map_err(|e| e.message), Err("not a string".to_owned()));
+        assert!(read("[1, \"a\"", strings).is_err_and(|e| e.message.contains("EOF")));
+        assert_eq!(read("[\"a\", \"b\"]", strings).ok(), Some(vec!["a".to_owned(), "b".to_owned()]));
     }
 
     fn json() -> impl Strategy<Value = Value> {
@@ -585,13 +579,16 @@ mod tests {
         fn agrees_with_serde_json(value in json(), pretty in any::<bool>()) {
             let text = if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) };
             let text = text.map_err(|e| TestCaseError::fail(e.to_string()))?;
-            prop_assert_eq!(read(&text).map_err(|e| TestCaseError::fail(e.message))?, value);
+            prop_assert_eq!(read_value(&text).map_err(TestCaseError::fail)?, value);
         }
 
-        /// On any text, the two readers agree on whether it is JSON (and this one never panics).
+        /// On any text, the reader, the syntax check and serde_json agree on whether it is JSON
+        /// (and neither of ours panics).
         #[test]
         fn accepts_exactly_what_serde_json_accepts(text in "[\\[\\]{}\":,0-9a-z.eE+\\\\ -]{0,24}") {
-            prop_assert_eq!(read(&text).is_ok(), serde_json::from_str::<Value>(&text).is_ok(), "{:?}", text);
+            let json = serde_json::from_str::<Value>(&text).is_ok();
+            prop_assert_eq!(read_value(&text).is_ok(), json, "{:?}", text);
+            prop_assert_eq!(check(&text).is_ok(), json, "{:?}", text);
         }
     }
 }

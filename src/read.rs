@@ -1,26 +1,27 @@
-//! Typed readers over the JSON tree (`json::Json`): how every value from outside becomes a Rust
-//! value, with the path of the first bad field in document order. Plain functions rather than
-//! serde visitors: the same checks in a fraction of the WebAssembly.
+//! Typed readers over the JSON reader (`json::Reader`): how every value from outside becomes a
+//! Rust value, with the path of the first bad field in document order. Plain functions rather
+//! than serde visitors: the same checks in a fraction of the WebAssembly.
 
 use std::collections::BTreeMap;
 
 use crate::error::{HandoffError, Result};
 use crate::input::At;
-use crate::json::{Fields, Json, Value};
+use crate::json::{Kind, Reader};
 
 pub trait FromJson: Sized {
-    fn read(json: &Json, at: &At) -> Result<Self>;
+    /// Reads the next value of `reader`, which stands at `at` in the document.
+    fn read(reader: &mut Reader<'_>, at: &At) -> Result<Self>;
 }
 
 /// What a value is, in words, for "expected … found …".
-fn kind(json: &Json) -> &'static str {
-    match json.get() {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+fn kind(found: Kind) -> &'static str {
+    match found {
+        Kind::Null => "null",
+        Kind::Bool => "a boolean",
+        Kind::Number => "a number",
+        Kind::String => "a string",
+        Kind::Array => "an array",
+        Kind::Object => "an object",
     }
 }
 
@@ -34,118 +35,134 @@ fn fail(at: &At, reason: String) -> HandoffError {
     HandoffError::invalid_input(path, message)
 }
 
-pub fn expected(at: &At, what: &str, found: &Json) -> HandoffError {
+#[cold]
+pub fn expected(at: &At, what: &str, found: Kind) -> HandoffError {
     fail(at, format!("invalid type: {}, expected {what}", kind(found)))
 }
 
+#[cold]
 pub fn invalid(at: &At, reason: impl Into<String>) -> HandoffError {
     fail(at, reason.into())
 }
 
 /// `at` is the unknown field itself.
+#[cold]
 pub fn unknown_field(at: &At, name: &str, fields: &[&str]) -> HandoffError {
     fail(at, format!("unknown field `{name}`, expected one of {}", fields.join(", ")))
 }
 
 /// `at` is the object that lacks the field.
+#[cold]
 pub fn missing_field(at: &At, name: &str) -> HandoffError {
     fail(&at.key(name), format!("missing field `{name}`"))
 }
 
+#[cold]
 pub fn duplicate_field(at: &At, name: &str) -> HandoffError {
     fail(at, format!("duplicate field `{name}`"))
 }
 
-/// The fields of an object, in document order.
-pub fn object<'d>(json: &Json<'d>, at: &At, what: &str) -> Result<Fields<'d>> {
-    match json.get() {
-        Value::Object(fields) => Ok(fields),
-        _ => Err(expected(at, what, json)),
+/// An object's fields, each read by `field` given its name, in document order.
+pub fn object<'de>(
+    reader: &mut Reader<'de>,
+    at: &At,
+    what: &str,
+    mut field: impl FnMut(&mut Reader<'de>, &str) -> Result<()>,
+) -> Result<()> {
+    match reader.kind()? {
+        Kind::Object => reader.object(&mut field),
+        found => Err(expected(at, what, found)),
     }
 }
 
 /// One of a closed set of strings.
-pub fn variant<T: Copy>(json: &Json, at: &At, variants: &[(&str, T)]) -> Result<T> {
-    let Value::String(name) = json.get() else {
-        let names: Vec<&str> = variants.iter().map(|(name, _)| *name).collect();
-        return Err(expected(at, &format!("one of {}", names.join(", ")), json));
-    };
-    variants.iter().find(|(v, _)| *v == name).map(|(_, value)| *value).ok_or_else(|| {
-        let names: Vec<&str> = variants.iter().map(|(name, _)| *name).collect();
-        invalid(at, format!("unknown variant `{name}`, expected one of {}", names.join(", ")))
-    })
+pub fn variant<T: Copy>(reader: &mut Reader, at: &At, variants: &[(&str, T)]) -> Result<T> {
+    let names = || variants.iter().map(|(name, _)| *name).collect::<Vec<&str>>().join(", ");
+    let found = reader.kind()?;
+    if found != Kind::String {
+        return Err(expected(at, &format!("one of {}", names()), found));
+    }
+    let name = reader.text()?;
+    variants
+        .iter()
+        .find(|(v, _)| *v == name)
+        .map(|(_, value)| *value)
+        .ok_or_else(|| invalid(at, format!("unknown variant `{name}`, expected one of {}", names())))
 }
 
 impl FromJson for String {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        match json.get() {
-            Value::String(text) => Ok(text.to_owned()),
-            _ => Err(expected(at, "a string", json)),
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        match reader.kind()? {
+            Kind::String => reader.text().map(std::borrow::Cow::into_owned),
+            found => Err(expected(at, "a string", found)),
         }
     }
 }
 
 impl FromJson for bool {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        match json.get() {
-            Value::Bool(flag) => Ok(flag),
-            _ => Err(expected(at, "a boolean", json)),
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        match reader.kind()? {
+            Kind::Bool => reader.boolean(),
+            found => Err(expected(at, "a boolean", found)),
         }
     }
 }
 
 impl FromJson for u64 {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        match json.get() {
-            Value::Number(number) => number.as_u64().ok_or_else(|| invalid(at, "expected a whole number of 0 or more")),
-            _ => Err(expected(at, "a whole number", json)),
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        match reader.kind()? {
+            Kind::Number => {
+                reader.number()?.as_u64().ok_or_else(|| invalid(at, "expected a whole number of 0 or more"))
+            }
+            found => Err(expected(at, "a whole number", found)),
         }
     }
 }
 
 impl FromJson for u32 {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        let wide = u64::read(json, at)?;
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        let wide = u64::read(reader, at)?;
         u32::try_from(wide).map_err(|_| invalid(at, "the number is too large"))
     }
 }
 
 impl<T: FromJson> FromJson for Option<T> {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        match json.get() {
-            Value::Null => Ok(None),
-            _ => T::read(json, at).map(Some),
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        match reader.kind()? {
+            Kind::Null => reader.null().map(|()| None),
+            _ => T::read(reader, at).map(Some),
         }
     }
 }
 
 impl<T: FromJson> FromJson for Box<T> {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        T::read(json, at).map(Box::new)
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        T::read(reader, at).map(Box::new)
     }
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        let Value::Array(items) = json.get() else { return Err(expected(at, "an array", json)) };
-        let mut values = Vec::with_capacity(items.len());
-        for (index, item) in items.enumerate() {
-            values.push(T::read(&item, &at.index(index))?);
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        let found = reader.kind()?;
+        if found != Kind::Array {
+            return Err(expected(at, "an array", found));
         }
+        let mut values = Vec::new();
+        reader.array(&mut |reader, index| T::read(reader, &at.index(index)).map(|value| values.push(value)))?;
         Ok(values)
     }
 }
 
 impl<T: FromJson> FromJson for BTreeMap<String, T> {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        let fields = object(json, at, "an object")?;
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
         let mut map = BTreeMap::new();
-        for (name, value) in fields {
+        object(reader, at, "an object", |reader, name| {
             let here = at.key(name);
-            if map.insert(name.to_owned(), T::read(&value, &here)?).is_some() {
+            if map.insert(name.to_owned(), T::read(reader, &here)?).is_some() {
                 return Err(duplicate_field(&here, name));
             }
-        }
+            Ok(())
+        })?;
         Ok(map)
     }
 }
@@ -156,21 +173,22 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
 macro_rules! read_object {
     ($ty:ident $what:literal { $($field:ident : $json:literal $(= $default:expr)?),* $(,)? }) => {
         impl $crate::read::FromJson for $ty {
-            fn read(json: &$crate::json::Json, at: &$crate::input::At) -> $crate::Result<Self> {
+            fn read(reader: &mut $crate::json::Reader<'_>, at: &$crate::input::At) -> $crate::Result<Self> {
                 const FIELDS: &[&str] = &[$($json),*];
                 $(let mut $field = None;)*
-                for (name, value) in $crate::read::object(json, at, $what)? {
+                $crate::read::object(reader, at, $what, |reader, name| {
                     let here = at.key(name);
                     match name {
                         $($json => {
                             if $field.is_some() {
                                 return Err($crate::read::duplicate_field(&here, name));
                             }
-                            $field = Some($crate::read::FromJson::read(&value, &here)?);
+                            $field = Some($crate::read::FromJson::read(reader, &here)?);
                         })*
                         _ => return Err($crate::read::unknown_field(&here, name, FIELDS)),
                     }
-                }
+                    Ok(())
+                })?;
                 Ok($ty { $($field: match $field {
                     Some(value) => value,
                     None => read_object!(@absent at $json $(, $default)?),
@@ -188,7 +206,7 @@ macro_rules! read_object {
 
 pub(crate) use read_object;
 
-/// `serde::Deserialize` through the tree, for native code that reads these types with serde
+/// `serde::Deserialize` through these readers, for native code that reads these types with serde
 /// (events in the tests); the WebAssembly never links it.
 macro_rules! deserialize_with_reader {
     ($($ty:ty),*) => {$(
@@ -196,9 +214,10 @@ macro_rules! deserialize_with_reader {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
                 let value = serde_json::Value::deserialize(deserializer)?;
                 let text = value.to_string();
-                let doc = $crate::json::parse(&text).map_err(serde::de::Error::custom)?;
-                <$ty as $crate::read::FromJson>::read(&doc.root(), &$crate::input::At::ROOT)
-                    .map_err(|e| serde::de::Error::custom(e.message))
+                $crate::json::read(&text, |reader| {
+                    <$ty as $crate::read::FromJson>::read(reader, &$crate::input::At::ROOT)
+                })
+                .map_err(|e| serde::de::Error::custom(e.message))
             }
         }
     )*};

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::state::{check_facts, check_party, check_roles};
 use crate::error::{HandoffError, Result};
 use crate::input::{check_id, check_text, check_timestamp, from_json, At, CheckInput};
-use crate::json::{Json, Value};
+use crate::json::{Kind, Reader};
 use crate::model::{Facts, Party};
 use crate::read::read_object;
 use crate::read::FromJson;
@@ -32,8 +32,8 @@ struct RawActor {
 read_object!(RawActor "an actor { kind, id? }" { kind: "kind", id: "id" = None });
 
 impl FromJson for Actor {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        let raw = RawActor::read(json, at)?;
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        let raw = RawActor::read(reader, at)?;
         match (raw.kind.as_str(), raw.id) {
             ("member", Some(id)) => {
                 check_id(&id, &at.key("id"))?;
@@ -168,8 +168,8 @@ impl Command {
 
 /// A command nested in another value (a sync mutation): its paths start at the command.
 impl FromJson for Command {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        RawCommand::read(json, at)?.into_command().map_err(|error| error.under_path(at))
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        RawCommand::read(reader, at)?.into_command().map_err(|error| error.under_path(at))
     }
 }
 
@@ -201,12 +201,12 @@ enum Target {
 }
 
 impl FromJson for Target {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        match json.get() {
-            Value::String(id) => Ok(Target::Id(id.to_owned())),
-            Value::Null => Ok(Target::Null),
-            Value::Object(_) => Party::read(json, at).map(Target::Party),
-            _ => Err(crate::read::expected(at, "a member id, a party or null", json)),
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        match reader.kind()? {
+            Kind::String => reader.text().map(|id| Target::Id(id.into_owned())),
+            Kind::Null => reader.null().map(|()| Target::Null),
+            Kind::Object => Party::read(reader, at).map(Target::Party),
+            found => Err(crate::read::expected(at, "a member id, a party or null", found)),
         }
     }
 }

@@ -53,9 +53,9 @@ pub enum StepStatus {
 }
 
 impl crate::read::FromJson for StepStatus {
-    fn read(json: &crate::json::Json, at: &At) -> crate::Result<Self> {
+    fn read(reader: &mut crate::json::Reader, at: &At) -> crate::Result<Self> {
         crate::read::variant(
-            json,
+            reader,
             at,
             &[
                 ("pending", StepStatus::Pending),

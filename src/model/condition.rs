@@ -13,7 +13,7 @@ use crate::error::{HandoffError, Result};
 use crate::input::{
     check_count, check_text, join_path, At, MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, MAX_LIST, MAX_TEXT_CHARS,
 };
-use crate::json::{Json, Value};
+use crate::json::{Kind, Reader};
 use crate::read::FromJson;
 
 /// A case's facts, fixed at start: `{ "chapter": 7, "hasBusiness": false }`.
@@ -256,47 +256,54 @@ impl Serialize for Condition {
 }
 
 impl FromJson for FactValue {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        match json.get() {
-            Value::String(text) => Ok(FactValue::Text(text.to_owned())),
-            Value::Number(number) => Ok(FactValue::Number(number.clone())),
-            Value::Bool(flag) => Ok(FactValue::Bool(flag)),
-            _ => Err(crate::read::expected(at, "a string, number or boolean", json)),
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        match reader.kind()? {
+            Kind::String => reader.text().map(|text| FactValue::Text(text.into_owned())),
+            Kind::Number => reader.number().map(FactValue::Number),
+            Kind::Bool => reader.boolean().map(FactValue::Bool),
+            found => Err(crate::read::expected(at, "a string, number or boolean", found)),
         }
     }
 }
 
 impl FromJson for Facts {
-    fn read(json: &Json, at: &At) -> Result<Self> {
-        BTreeMap::read(json, at).map(Facts)
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+        BTreeMap::read(reader, at).map(Facts)
     }
 }
 
-/// Exactly one of the five shapes; a wrong or extra key is named.
+/// Exactly one of the five shapes; a wrong or extra key is named. Fields are read in document
+/// order, each by what its key says it holds; which shape they make is checked at the end.
 impl FromJson for Condition {
-    fn read(json: &Json, at: &At) -> Result<Self> {
+    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
         const KEYS: &[&str] = &["fact", "equals", "in", "all", "any", "not"];
-        let mut found: [Option<Json>; 6] = [None; 6];
-        for (name, value) in crate::read::object(json, at, "a condition")? {
+        let (mut fact, mut equals, mut values, mut all, mut any, mut not) = (None, None, None, None, None, None);
+        crate::read::object(reader, at, "a condition", |reader, name| {
             let here = at.key(name);
-            let Some(slot) = KEYS.iter().position(|k| *k == name).and_then(|i| found.get_mut(i)) else {
-                return Err(crate::read::unknown_field(&here, name, KEYS));
-            };
-            if slot.replace(value).is_some() {
-                return Err(crate::read::duplicate_field(&here, name));
+            let duplicate = || Err(crate::read::duplicate_field(&here, name));
+            match name {
+                "fact" if fact.is_some() => return duplicate(),
+                "fact" => fact = Some(String::read(reader, &here)?),
+                "equals" if equals.is_some() => return duplicate(),
+                "equals" => equals = Some(FactValue::read(reader, &here)?),
+                "in" if values.is_some() => return duplicate(),
+                "in" => values = Some(Vec::read(reader, &here)?),
+                "all" if all.is_some() => return duplicate(),
+                "all" => all = Some(Vec::read(reader, &here)?),
+                "any" if any.is_some() => return duplicate(),
+                "any" => any = Some(Vec::read(reader, &here)?),
+                "not" if not.is_some() => return duplicate(),
+                "not" => not = Some(Box::read(reader, &here)?),
+                _ => return Err(crate::read::unknown_field(&here, name, KEYS)),
             }
-        }
-        let fact = |value: &Json| String::read(value, &at.key("fact"));
-        Ok(match found {
-            [Some(f), Some(equals), None, None, None, None] => {
-                Condition::Equals { fact: fact(&f)?, value: FactValue::read(&equals, &at.key("equals"))? }
-            }
-            [Some(f), None, Some(values), None, None, None] => {
-                Condition::In { fact: fact(&f)?, values: Vec::read(&values, &at.key("in"))? }
-            }
-            [None, None, None, Some(all), None, None] => Condition::All(Vec::read(&all, &at.key("all"))?),
-            [None, None, None, None, Some(any), None] => Condition::Any(Vec::read(&any, &at.key("any"))?),
-            [None, None, None, None, None, Some(not)] => Condition::Not(Box::read(&not, &at.key("not"))?),
+            Ok(())
+        })?;
+        Ok(match (fact, equals, values, all, any, not) {
+            (Some(fact), Some(value), None, None, None, None) => Condition::Equals { fact, value },
+            (Some(fact), None, Some(values), None, None, None) => Condition::In { fact, values },
+            (None, None, None, Some(all), None, None) => Condition::All(all),
+            (None, None, None, None, Some(any), None) => Condition::Any(any),
+            (None, None, None, None, None, Some(not)) => Condition::Not(not),
             _ => {
                 return Err(crate::read::invalid(
                     at,

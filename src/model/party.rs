@@ -37,9 +37,9 @@ impl Party {
 }
 
 impl crate::read::FromJson for PartyKind {
-    fn read(json: &crate::json::Json, at: &crate::input::At) -> crate::Result<Self> {
+    fn read(reader: &mut crate::json::Reader, at: &crate::input::At) -> crate::Result<Self> {
         crate::read::variant(
-            json,
+            reader,
             at,
             &[("member", PartyKind::Member), ("role", PartyKind::Role), ("team", PartyKind::Team)],
         )

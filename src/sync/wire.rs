@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::case::{CaseState, Command, StartCase};
 use crate::input::{check_id, check_timestamp, At, CheckInput};
-use crate::json::Json;
+use crate::json::Reader;
 use crate::read::{read_object, FromJson};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -70,8 +70,8 @@ read_object!(RawMutation "a mutation { id, caseId, kind, input | command, at }" 
 });
 
 impl FromJson for Mutation {
-    fn read(json: &Json, at: &At) -> crate::Result<Self> {
-        let raw = RawMutation::read(json, at)?;
+    fn read(reader: &mut Reader, at: &At) -> crate::Result<Self> {
+        let raw = RawMutation::read(reader, at)?;
         let body = match (raw.kind.as_str(), raw.input, raw.command) {
             ("startCase", Some(input), None) => MutationBody::StartCase(input),
             ("command", None, Some(command)) => MutationBody::Command(command),
@@ -127,9 +127,9 @@ pub enum MutationStatus {
 }
 
 impl FromJson for MutationStatus {
-    fn read(json: &Json, at: &At) -> crate::Result<Self> {
+    fn read(reader: &mut Reader, at: &At) -> crate::Result<Self> {
         crate::read::variant(
-            json,
+            reader,
             at,
             &[
                 ("applied", MutationStatus::Applied),
