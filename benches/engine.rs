@@ -56,10 +56,10 @@ fn workflow(steps: usize) -> Value {
     json!({ "id": "w", "name": "Generated", "version": 1, "steps": list })
 }
 
-fn engine_with(steps: usize) -> (Engine, WorkflowDefinition) {
+fn engine_with(steps: usize) -> (Engine, WorkflowDefinition<'static>) {
     let def = workflow(steps);
     let config = json!({ "directory": directory(), "owners": { "default": { "kind": "team", "id": "t0" } }, "workflows": [def] });
-    let config: EngineConfig = from_json(&config.to_string()).unwrap();
+    let config = from_json::<EngineConfig>(&config.to_string()).unwrap().into_owned();
     let def = config.workflows[0].clone();
     (Engine::new(config), def)
 }

@@ -17,7 +17,7 @@ use crate::validate::{self, ConfigValidation, Scope, Validation};
 /// A workflow version with its dependency graph and its validation, computed once.
 #[derive(Debug)]
 pub struct CompiledWorkflow {
-    pub def: WorkflowDefinition,
+    pub def: WorkflowDefinition<'static>,
     pub graph: StepGraph,
     pub validation: Validation,
     /// Step positions ordered by step id: the order of a case state's `steps` map.
@@ -25,7 +25,7 @@ pub struct CompiledWorkflow {
 }
 
 impl CompiledWorkflow {
-    pub fn new(def: WorkflowDefinition, roster: &Roster, owners: &crate::model::OwnerSettings) -> Self {
+    pub fn new(def: WorkflowDefinition<'static>, roster: &Roster, owners: &crate::model::OwnerSettings) -> Self {
         let graph = StepGraph::new(&def);
         let validation = validate::validate_workflow(&def, &graph, roster, owners, Scope::Alone);
         // A case state keeps its steps in a map ordered by id; take that order from a blank one.
@@ -42,7 +42,7 @@ impl CompiledWorkflow {
         }
         let mut by_position = vec![None; self.by_id.len()];
         for ((id, step_state), &position) in state.steps.iter().zip(&self.by_id) {
-            if self.def.steps.get(position).map(|s| &s.id) != Some(id) {
+            if self.def.steps.get(position).map(|s| s.id.as_ref()) != Some(id.as_str()) {
                 return None;
             }
             *by_position.get_mut(position)? = Some(step_state);
@@ -50,7 +50,7 @@ impl CompiledWorkflow {
         by_position.into_iter().collect()
     }
 
-    pub fn step(&self, step_id: &str) -> Option<(usize, &Step)> {
+    pub fn step(&self, step_id: &str) -> Option<(usize, &Step<'static>)> {
         let index = self.graph.position(&self.def.steps, step_id)?;
         self.def.steps.get(index).map(|step| (index, step))
     }
@@ -68,7 +68,7 @@ pub struct Outcome {
 pub struct Engine {
     /// Tells this engine's `KeptCase`s from another's.
     id: u64,
-    config: EngineConfig,
+    config: EngineConfig<'static>,
     roster: Roster,
     workflows: Vec<CompiledWorkflow>,
     by_version: HashMap<(String, u32), usize>,
@@ -77,17 +77,18 @@ pub struct Engine {
 
 impl Engine {
     /// Builds an engine from a configuration whose shape is already checked. Semantic problems
-    /// are `validate_config`'s to report.
-    pub fn new(config: EngineConfig) -> Engine {
+    /// are `validate_config`'s to report. The engine keeps its own copy of every string.
+    pub fn new(config: EngineConfig<'_>) -> Engine {
+        let config = config.into_owned();
         let roster = Roster::new(config.directory.clone());
         let mut workflows = Vec::with_capacity(config.workflows.len());
         let mut by_version = HashMap::default();
         let mut latest: HashMap<String, usize> = HashMap::default();
         for (index, def) in config.workflows.iter().enumerate() {
-            by_version.entry((def.id.clone(), def.version)).or_insert(index);
-            let newest = latest.get(&def.id).and_then(|&i| config.workflows.get(i)).map_or(0, |w| w.version);
+            by_version.entry((def.id.to_string(), def.version)).or_insert(index);
+            let newest = latest.get(def.id.as_ref()).and_then(|&i| config.workflows.get(i)).map_or(0, |w| w.version);
             if def.version > newest {
-                latest.insert(def.id.clone(), index);
+                latest.insert(def.id.to_string(), index);
             }
             workflows.push(CompiledWorkflow::new(def.clone(), &roster, &config.owners));
         }
@@ -101,7 +102,7 @@ impl Engine {
         from_json::<EngineConfig>(text).map(Engine::new)
     }
 
-    pub fn config(&self) -> &EngineConfig {
+    pub fn config(&self) -> &EngineConfig<'static> {
         &self.config
     }
 

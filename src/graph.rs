@@ -120,7 +120,7 @@ impl StepGraph {
                                 preds.entries.push(pred)
                             }
                             Some(_) => {}
-                            None => graph.unknown.push(UnknownRef { step: position, position: at, id: id.clone() }),
+                            None => graph.unknown.push(UnknownRef { step: position, position: at, id: id.to_string() }),
                         }
                     }
                 }
@@ -304,12 +304,13 @@ fn find_cycles(succs: &Adjacency, rank: &[Option<usize>]) -> Vec<Vec<usize>> {
 mod tests {
     use super::*;
 
-    fn steps(ids: &[&str]) -> Vec<Step> {
+    fn steps(ids: &[&str]) -> Vec<Step<'static>> {
         let text = serde_json::json!({
             "id": "w", "name": "W", "version": 1,
             "steps": ids.iter().map(|id| serde_json::json!({ "id": id, "name": id })).collect::<Vec<_>>(),
         });
-        crate::input::from_json::<WorkflowDefinition>(&text.to_string()).map(|def| def.steps).unwrap_or_default()
+        let def = crate::input::from_json::<WorkflowDefinition>(&text.to_string()).map(WorkflowDefinition::into_owned);
+        def.map(|def| def.steps).unwrap_or_default()
     }
 
     #[test]

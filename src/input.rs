@@ -89,7 +89,7 @@ impl<'a> At<'a> {
 }
 
 /// Parses JSON text into `T` and checks its limits; the error names the first bad field.
-pub fn from_json<T: FromJson + CheckInput>(text: &str) -> Result<T> {
+pub fn from_json<'de, T: FromJson<'de> + CheckInput>(text: &'de str) -> Result<T> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(HandoffError::invalid_input(
             "",

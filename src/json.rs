@@ -210,7 +210,7 @@ pub enum Kind {
 /// Reads a whole text as `T`: the typed reader, then nothing but white space. When it fails, a
 /// syntax error anywhere in the text is reported instead, as a reader that parses everything
 /// first would (the check runs only on this cold path).
-pub fn read<T>(text: &str, typed: impl FnOnce(&mut Reader<'_>) -> crate::Result<T>) -> crate::Result<T> {
+pub fn read<'de, T>(text: &'de str, typed: impl FnOnce(&mut Reader<'de>) -> crate::Result<T>) -> crate::Result<T> {
     let mut reader = Reader::new(text);
     let value = typed(&mut reader);
     let value = value.and_then(|value| reader.end().map(|()| value).map_err(|e| syntax(text, &e)));

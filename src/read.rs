@@ -8,10 +8,15 @@ use crate::error::{HandoffError, Result};
 use crate::input::At;
 use crate::json::{Kind, Reader};
 
-pub trait FromJson: Sized {
+/// A type read from JSON text. `'de` is the text's lifetime: a type may borrow from it (a
+/// workflow definition's step ids and names are read without a copy).
+pub trait FromJson<'de>: Sized {
     /// Reads the next value of `reader`, which stands at `at` in the document.
-    fn read(reader: &mut Reader<'_>, at: &At) -> Result<Self>;
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self>;
 }
+
+/// A string that borrows from the text it was read from unless it had escapes to decode.
+type Text<'a> = std::borrow::Cow<'a, str>;
 
 /// What a value is, in words, for "expected … found …".
 fn kind(found: Kind) -> &'static str {
@@ -76,7 +81,7 @@ pub fn object<'de>(
 }
 
 /// One of a closed set of strings.
-pub fn variant<T: Copy>(reader: &mut Reader, at: &At, variants: &[(&str, T)]) -> Result<T> {
+pub fn variant<T: Copy>(reader: &mut Reader<'_>, at: &At, variants: &[(&str, T)]) -> Result<T> {
     let names = || variants.iter().map(|(name, _)| *name).collect::<Vec<&str>>().join(", ");
     let found = reader.kind()?;
     if found != Kind::String {
@@ -90,17 +95,23 @@ pub fn variant<T: Copy>(reader: &mut Reader, at: &At, variants: &[(&str, T)]) ->
         .ok_or_else(|| invalid(at, format!("unknown variant `{name}`, expected one of {}", names())))
 }
 
-impl FromJson for String {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de> FromJson<'de> for String {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
+        Text::read(reader, at).map(Text::into_owned)
+    }
+}
+
+impl<'de> FromJson<'de> for Text<'de> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         match reader.kind()? {
-            Kind::String => reader.text().map(std::borrow::Cow::into_owned),
+            Kind::String => reader.text(),
             found => Err(expected(at, "a string", found)),
         }
     }
 }
 
-impl FromJson for bool {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de> FromJson<'de> for bool {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         match reader.kind()? {
             Kind::Bool => reader.boolean(),
             found => Err(expected(at, "a boolean", found)),
@@ -108,8 +119,8 @@ impl FromJson for bool {
     }
 }
 
-impl FromJson for u64 {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de> FromJson<'de> for u64 {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         match reader.kind()? {
             Kind::Number => {
                 reader.number()?.as_u64().ok_or_else(|| invalid(at, "expected a whole number of 0 or more"))
@@ -119,15 +130,15 @@ impl FromJson for u64 {
     }
 }
 
-impl FromJson for u32 {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de> FromJson<'de> for u32 {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         let wide = u64::read(reader, at)?;
         u32::try_from(wide).map_err(|_| invalid(at, "the number is too large"))
     }
 }
 
-impl<T: FromJson> FromJson for Option<T> {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de, T: FromJson<'de>> FromJson<'de> for Option<T> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         match reader.kind()? {
             Kind::Null => reader.null().map(|()| None),
             _ => T::read(reader, at).map(Some),
@@ -135,14 +146,14 @@ impl<T: FromJson> FromJson for Option<T> {
     }
 }
 
-impl<T: FromJson> FromJson for Box<T> {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de, T: FromJson<'de>> FromJson<'de> for Box<T> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         T::read(reader, at).map(Box::new)
     }
 }
 
-impl<T: FromJson> FromJson for Vec<T> {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de, T: FromJson<'de>> FromJson<'de> for Vec<T> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         let found = reader.kind()?;
         if found != Kind::Array {
             return Err(expected(at, "an array", found));
@@ -153,8 +164,8 @@ impl<T: FromJson> FromJson for Vec<T> {
     }
 }
 
-impl<T: FromJson> FromJson for BTreeMap<String, T> {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de, T: FromJson<'de>> FromJson<'de> for BTreeMap<String, T> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         let mut map = BTreeMap::new();
         object(reader, at, "an object", |reader, name| {
             let here = at.key(name);
@@ -170,10 +181,17 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
 /// `read_object!(Type "an object { … }" { field: "jsonName", other: "other" = default_expr })`:
 /// fields with `= expr` may be absent; the others are required (an `Option` may still be null).
 /// Fields are read in document order, so the first bad field in the document is reported.
+/// `Type<'a>` for a type that borrows from the text.
 macro_rules! read_object {
-    ($ty:ident $what:literal { $($field:ident : $json:literal $(= $default:expr)?),* $(,)? }) => {
-        impl $crate::read::FromJson for $ty {
-            fn read(reader: &mut $crate::json::Reader<'_>, at: &$crate::input::At) -> $crate::Result<Self> {
+    ($ty:ident < $lt:lifetime > $what:literal $fields:tt) => {
+        read_object!(@impl [$lt] $ty<$lt> $what $fields);
+    };
+    ($ty:ident $what:literal $fields:tt) => {
+        read_object!(@impl ['de] $ty $what $fields);
+    };
+    (@impl [$lt:lifetime] $ty:ident $(<$own:lifetime>)? $what:literal { $($field:ident : $json:literal $(= $default:expr)?),* $(,)? }) => {
+        impl<$lt> $crate::read::FromJson<$lt> for $ty $(<$own>)? {
+            fn read(reader: &mut $crate::json::Reader<$lt>, at: &$crate::input::At) -> $crate::Result<Self> {
                 const FIELDS: &[&str] = &[$($json),*];
                 $(let mut $field = None;)*
                 $crate::read::object(reader, at, $what, |reader, name| {

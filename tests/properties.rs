@@ -193,7 +193,8 @@ proptest! {
     #[test]
     fn random_workflows_validate_without_panicking(def in workflow()) {
         let engine = firm();
-        let def: WorkflowDefinition = from_json(&def.to_string()).unwrap();
+        let text = def.to_string();
+        let def: WorkflowDefinition = from_json(&text).unwrap();
         let validation = engine.validate_workflow(&def);
         prop_assert_eq!(validation.ok, validation.diagnostics.iter().all(|d| d.severity != handoff_engine::Severity::Error));
         prop_assert!(validation.timeline.len() <= def.steps.len());

@@ -73,7 +73,7 @@ pub(crate) fn allowed_commands(scene: Scene, state: &CaseState, actor: &Actor) -
         allowed.push(entry(CommandType::Claim, None, Some(candidates)));
     }
     for step in &scene.workflow.def.steps {
-        let step_id = step.id.clone();
+        let step_id = step.id.to_string();
         if ok(&Command::CompleteStep { step_id: step_id.clone() }) {
             allowed.push(entry(CommandType::CompleteStep, Some(&step.id), None));
         }

@@ -31,8 +31,8 @@ struct RawActor {
 
 read_object!(RawActor "an actor { kind, id? }" { kind: "kind", id: "id" = None });
 
-impl FromJson for Actor {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de> FromJson<'de> for Actor {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         let raw = RawActor::read(reader, at)?;
         match (raw.kind.as_str(), raw.id) {
             ("member", Some(id)) => {
@@ -167,8 +167,8 @@ impl Command {
 }
 
 /// A command nested in another value (a sync mutation): its paths start at the command.
-impl FromJson for Command {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de> FromJson<'de> for Command {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         RawCommand::read(reader, at)?.into_command().map_err(|error| error.under_path(at))
     }
 }
@@ -200,8 +200,8 @@ enum Target {
     Absent,
 }
 
-impl FromJson for Target {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de> FromJson<'de> for Target {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         match reader.kind()? {
             Kind::String => reader.text().map(|id| Target::Id(id.into_owned())),
             Kind::Null => reader.null().map(|()| Target::Null),

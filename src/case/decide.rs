@@ -27,7 +27,7 @@ pub(crate) struct Scene<'a> {
 }
 
 impl<'a> Scene<'a> {
-    fn step(&self, step_id: &str) -> Result<(usize, &'a Step)> {
+    fn step(&self, step_id: &str) -> Result<(usize, &'a Step<'static>)> {
         self.workflow.step(step_id).ok_or_else(|| {
             reject(ErrorCode::UnknownStep, format!("Workflow {} has no step \"{step_id}\".", self.workflow.def.name))
                 .with_step(step_id)
@@ -353,7 +353,7 @@ pub(crate) fn start(
     let mut recorder = Recorder { state: &mut state, events: Vec::new(), ctx };
     recorder.emit(Change::CaseStarted {
         case_id: input.case_id.clone(),
-        workflow_id: workflow.def.id.clone(),
+        workflow_id: workflow.def.id.to_string(),
         workflow_version: workflow.def.version,
         owner: owner.clone(),
         case_roles: input.case_roles.clone(),
@@ -384,7 +384,7 @@ fn trigger(recorder: &mut Recorder, workflow: &CompiledWorkflow, candidates: &[u
             continue;
         }
         if step.when.as_ref().is_some_and(|when| !when.holds(&recorder.state.facts)) {
-            recorder.emit(Change::StepSkipped { step_id: step.id.clone(), reason: None });
+            recorder.emit(Change::StepSkipped { step_id: step.id.to_string(), reason: None });
             for &next in workflow.graph.succs_of(index) {
                 if is_ready(recorder.state, workflow, next) {
                     ready.push(Reverse((rank(next), next)));
@@ -392,10 +392,10 @@ fn trigger(recorder: &mut Recorder, workflow: &CompiledWorkflow, candidates: &[u
             }
             continue;
         }
-        recorder.emit(Change::StepTriggered { step_id: step.id.clone() });
+        recorder.emit(Change::StepTriggered { step_id: step.id.to_string() });
         if let Some(handoff) = step.handoff.as_ref().filter(|_| !step.client_facing) {
             recorder.emit(Change::HandoffRequested {
-                step_id: step.id.clone(),
+                step_id: step.id.to_string(),
                 to: handoff.to.clone(),
                 required: handoff.required,
             });

@@ -52,8 +52,8 @@ pub enum StepStatus {
     Skipped,
 }
 
-impl crate::read::FromJson for StepStatus {
-    fn read(reader: &mut crate::json::Reader, at: &At) -> crate::Result<Self> {
+impl<'de> crate::read::FromJson<'de> for StepStatus {
+    fn read(reader: &mut crate::json::Reader<'de>, at: &At) -> crate::Result<Self> {
         crate::read::variant(
             reader,
             at,
@@ -107,7 +107,7 @@ impl CaseState {
     pub fn blank(case_id: &str, def: &WorkflowDefinition, owner: Party) -> Self {
         let mut state = CaseState {
             case_id: case_id.to_owned(),
-            workflow_id: def.id.clone(),
+            workflow_id: def.id.to_string(),
             workflow_version: def.version,
             owner,
             case_roles: BTreeMap::new(),
@@ -120,7 +120,7 @@ impl CaseState {
         };
         for step in &def.steps {
             let assignee = if step.client_facing { None } else { step.assignee.clone() };
-            state.steps.insert(step.id.clone(), StepState { status: StepStatus::Pending, assignee });
+            state.steps.insert(step.id.to_string(), StepState { status: StepStatus::Pending, assignee });
         }
         state
     }

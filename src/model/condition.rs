@@ -255,8 +255,8 @@ impl Serialize for Condition {
     }
 }
 
-impl FromJson for FactValue {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de> FromJson<'de> for FactValue {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         match reader.kind()? {
             Kind::String => reader.text().map(|text| FactValue::Text(text.into_owned())),
             Kind::Number => reader.number().map(FactValue::Number),
@@ -266,16 +266,16 @@ impl FromJson for FactValue {
     }
 }
 
-impl FromJson for Facts {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de> FromJson<'de> for Facts {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         BTreeMap::read(reader, at).map(Facts)
     }
 }
 
 /// Exactly one of the five shapes; a wrong or extra key is named. Fields are read in document
 /// order, each by what its key says it holds; which shape they make is checked at the end.
-impl FromJson for Condition {
-    fn read(reader: &mut Reader, at: &At) -> Result<Self> {
+impl<'de> FromJson<'de> for Condition {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         const KEYS: &[&str] = &["fact", "equals", "in", "all", "any", "not"];
         let (mut fact, mut equals, mut values, mut all, mut any, mut not) = (None, None, None, None, None, None);
         crate::read::object(reader, at, "a condition", |reader, name| {

@@ -31,19 +31,31 @@ impl OwnerSettings {
     }
 }
 
-/// Everything an engine needs: SPEC §2 `EngineConfig`.
+/// Everything an engine needs: SPEC §2 `EngineConfig`. Its workflows borrow from the text it
+/// was read from; an engine keeps an owned copy.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
-pub struct EngineConfig {
+pub struct EngineConfig<'a> {
     pub directory: Directory,
     pub owners: OwnerSettings,
-    pub workflows: Vec<WorkflowDefinition>,
+    pub workflows: Vec<WorkflowDefinition<'a>>,
 }
 
-read_object!(EngineConfig "an engine config { directory, owners, workflows }" { directory: "directory", owners: "owners", workflows: "workflows" });
+impl EngineConfig<'_> {
+    /// The same configuration, owning its strings.
+    pub fn into_owned(self) -> EngineConfig<'static> {
+        EngineConfig {
+            directory: self.directory,
+            owners: self.owners,
+            workflows: self.workflows.into_iter().map(WorkflowDefinition::into_owned).collect(),
+        }
+    }
+}
 
-impl CheckInput for EngineConfig {
+read_object!(EngineConfig<'a> "an engine config { directory, owners, workflows }" { directory: "directory", owners: "owners", workflows: "workflows" });
+
+impl CheckInput for EngineConfig<'_> {
     fn check_limits(&self, at: &At) -> crate::Result<()> {
         self.directory.check_limits(&at.key("directory"))?;
         let owners = at.key("owners");

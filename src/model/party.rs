@@ -36,8 +36,8 @@ impl Party {
     }
 }
 
-impl crate::read::FromJson for PartyKind {
-    fn read(reader: &mut crate::json::Reader, at: &crate::input::At) -> crate::Result<Self> {
+impl<'de> crate::read::FromJson<'de> for PartyKind {
+    fn read(reader: &mut crate::json::Reader<'de>, at: &crate::input::At) -> crate::Result<Self> {
         crate::read::variant(
             reader,
             at,

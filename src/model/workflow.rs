@@ -2,28 +2,44 @@ use serde::Serialize;
 
 use super::{Condition, Party};
 use crate::input::{check_count, check_text, At, CheckInput, MAX_STEPS};
+use std::borrow::Cow;
+
 use crate::read::read_object;
 
-/// One version of a workflow: its ordered steps.
+/// One version of a workflow: its ordered steps. Its strings borrow from the JSON text it was
+/// read from (`'a`), so that validating an edit copies none of them; an engine keeps an owned
+/// copy (`into_owned`). (`Cow` rather than an alias of it: tsify declares it as `string`.)
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
-pub struct WorkflowDefinition {
-    pub id: String,
-    pub name: String,
+pub struct WorkflowDefinition<'a> {
+    pub id: Cow<'a, str>,
+    pub name: Cow<'a, str>,
     /// An integer >= 1. Several versions of one id may coexist; new cases take the highest.
     pub version: u32,
-    pub steps: Vec<Step>,
+    pub steps: Vec<Step<'a>>,
 }
 
-read_object!(WorkflowDefinition "a workflow definition { id, name, version, steps }" { id: "id", name: "name", version: "version", steps: "steps" });
+read_object!(WorkflowDefinition<'a> "a workflow definition { id, name, version, steps }" { id: "id", name: "name", version: "version", steps: "steps" });
+
+impl WorkflowDefinition<'_> {
+    /// The same definition, owning its strings.
+    pub fn into_owned(self) -> WorkflowDefinition<'static> {
+        WorkflowDefinition {
+            id: Cow::Owned(self.id.into_owned()),
+            name: Cow::Owned(self.name.into_owned()),
+            version: self.version,
+            steps: self.steps.into_iter().map(Step::into_owned).collect(),
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
-pub struct Step {
-    pub id: String,
-    pub name: String,
+pub struct Step<'a> {
+    pub id: Cow<'a, str>,
+    pub name: Cow<'a, str>,
     /// The client does this step: no handoff, no assignee, ownership unchanged.
     #[serde(default)]
     pub client_facing: bool,
@@ -35,13 +51,28 @@ pub struct Step {
     pub handoff: Option<Handoff>,
     /// `None` means the previous step in `steps` (nothing for the first).
     #[serde(default)]
-    pub after: Option<Vec<String>>,
+    pub after: Option<Vec<Cow<'a, str>>>,
     /// The step is skipped when this is false.
     #[serde(default)]
     pub when: Option<Condition>,
 }
 
-read_object!(Step "a step { id, name, clientFacing?, assignee?, handoff?, after?, when? }" { id: "id", name: "name", client_facing: "clientFacing" = false, assignee: "assignee" = None, handoff: "handoff" = None, after: "after" = None, when: "when" = None });
+read_object!(Step<'a> "a step { id, name, clientFacing?, assignee?, handoff?, after?, when? }" { id: "id", name: "name", client_facing: "clientFacing" = false, assignee: "assignee" = None, handoff: "handoff" = None, after: "after" = None, when: "when" = None });
+
+impl Step<'_> {
+    /// The same step, owning its strings.
+    pub fn into_owned(self) -> Step<'static> {
+        Step {
+            id: Cow::Owned(self.id.into_owned()),
+            name: Cow::Owned(self.name.into_owned()),
+            client_facing: self.client_facing,
+            assignee: self.assignee,
+            handoff: self.handoff,
+            after: self.after.map(|after| after.into_iter().map(|id| Cow::Owned(id.into_owned())).collect()),
+            when: self.when,
+        }
+    }
+}
 
 /// "Handoff the case to…": an ownership transfer that must be completed before the step proceeds.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -55,7 +86,7 @@ pub struct Handoff {
 
 read_object!(Handoff "a handoff { to, required? }" { to: "to", required: "required" = true });
 
-impl CheckInput for WorkflowDefinition {
+impl CheckInput for WorkflowDefinition<'_> {
     fn check_limits(&self, at: &At) -> crate::Result<()> {
         check_text(&self.id, &at.key("id"))?;
         check_text(&self.name, &at.key("name"))?;
@@ -71,7 +102,7 @@ impl CheckInput for WorkflowDefinition {
     }
 }
 
-impl Step {
+impl Step<'_> {
     fn check_limits(&self, at: &At) -> crate::Result<()> {
         check_text(&self.id, &at.key("id"))?;
         check_text(&self.name, &at.key("name"))?;

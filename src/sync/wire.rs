@@ -69,8 +69,8 @@ read_object!(RawMutation "a mutation { id, caseId, kind, input | command, at }" 
     id: "id", case_id: "caseId", kind: "kind", input: "input" = None, command: "command" = None, at: "at",
 });
 
-impl FromJson for Mutation {
-    fn read(reader: &mut Reader, at: &At) -> crate::Result<Self> {
+impl<'de> FromJson<'de> for Mutation {
+    fn read(reader: &mut Reader<'de>, at: &At) -> crate::Result<Self> {
         let raw = RawMutation::read(reader, at)?;
         let body = match (raw.kind.as_str(), raw.input, raw.command) {
             ("startCase", Some(input), None) => MutationBody::StartCase(input),
@@ -126,8 +126,8 @@ pub enum MutationStatus {
     Duplicate,
 }
 
-impl FromJson for MutationStatus {
-    fn read(reader: &mut Reader, at: &At) -> crate::Result<Self> {
+impl<'de> FromJson<'de> for MutationStatus {
+    fn read(reader: &mut Reader<'de>, at: &At) -> crate::Result<Self> {
         crate::read::variant(
             reader,
             at,

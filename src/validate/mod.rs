@@ -181,7 +181,7 @@ pub(crate) enum Scope {
 
 /// What every rule looks at.
 pub(crate) struct Subject<'a> {
-    pub def: &'a WorkflowDefinition,
+    pub def: &'a WorkflowDefinition<'a>,
     pub graph: &'a StepGraph,
     pub roster: &'a Roster,
     pub owners: &'a OwnerSettings,
@@ -192,7 +192,7 @@ pub(crate) struct Subject<'a> {
 impl Subject<'_> {
     /// A step's name for a sentence.
     pub fn step_name(&self, step: usize) -> &str {
-        self.def.steps.get(step).map_or("?", |s| s.name.as_str())
+        self.def.steps.get(step).map_or("?", |s| s.name.as_ref())
     }
 }
 
@@ -217,7 +217,7 @@ impl Findings {
         path: String,
         message: String,
     ) {
-        let step_id = step.and_then(|s| subject.def.steps.get(s)).map(|s| s.id.clone());
+        let step_id = step.and_then(|s| subject.def.steps.get(s)).map(|s| s.id.to_string());
         self.found.push((step, Diagnostic { code, severity, message, step_id, path }));
     }
 
@@ -293,10 +293,10 @@ pub(crate) fn validate_config(config: &EngineConfig, graphs: &[StepGraph], roste
     for (index, (def, graph)) in config.workflows.iter().zip(graphs).enumerate() {
         let tag = |diagnostic| ConfigDiagnostic {
             diagnostic,
-            workflow_id: Some(def.id.clone()),
+            workflow_id: Some(def.id.to_string()),
             workflow_version: Some(def.version),
         };
-        if !seen.insert((def.id.as_str(), def.version)) {
+        if !seen.insert((def.id.as_ref(), def.version)) {
             diagnostics.push(tag(Diagnostic {
                 code: RuleCode::DuplicateWorkflow,
                 severity: Severity::Error,

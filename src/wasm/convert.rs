@@ -88,10 +88,26 @@ extern "C" {
     pub(super) fn parse_json(text: &str) -> JsValue;
 }
 
-/// Reads argument `argument` (named in error paths when a call takes several values).
+/// Reads argument `argument` (named in error paths when a call takes several values) as a
+/// value that owns its strings.
 #[inline(never)]
-pub(crate) fn read<T: FromJson + CheckInput>(value: &JsValue, argument: Option<&str>) -> Result<T, JsValue> {
-    text_of(value).and_then(|text| from_json(&text)).map_err(|error| to_js(prefixed(error, argument)))
+pub(crate) fn read<T: for<'de> FromJson<'de> + CheckInput>(
+    value: &JsValue,
+    argument: Option<&str>,
+) -> Result<T, JsValue> {
+    text(value, argument).and_then(|text| parse(&text, argument))
+}
+
+/// The JSON text of argument `argument`, for a value that will borrow from it (`parse`).
+#[inline(never)]
+pub(crate) fn text(value: &JsValue, argument: Option<&str>) -> Result<String, JsValue> {
+    text_of(value).map_err(|error| to_js(prefixed(error, argument)))
+}
+
+/// Reads argument `argument` from its JSON text (`text`).
+#[inline(never)]
+pub(crate) fn parse<'de, T: FromJson<'de> + CheckInput>(text: &'de str, argument: Option<&str>) -> Result<T, JsValue> {
+    from_json(text).map_err(|error| to_js(prefixed(error, argument)))
 }
 
 #[inline(never)]

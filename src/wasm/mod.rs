@@ -19,7 +19,7 @@ use crate::case::{Actor, CaseState, Command, Ctx, StartCase};
 use crate::model::{EngineConfig, WorkflowDefinition};
 use crate::validate::{ConfigValidation, Validation};
 use crate::Outcome;
-use convert::{read, read_command, write};
+use convert::{parse, read, read_command, text, write};
 pub use replica::JsReplica;
 
 /// A compiled configuration: validates workflow edits and runs cases.
@@ -36,7 +36,8 @@ impl JsEngine {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "EngineConfig | string")] config: &JsValue,
     ) -> Result<JsEngine, JsValue> {
-        let config: EngineConfig = read(config, None)?;
+        let text = text(config, None)?;
+        let config: EngineConfig = parse(&text, None)?;
         Ok(JsEngine { engine: std::rc::Rc::new(crate::Engine::new(config)) })
     }
 
@@ -49,7 +50,8 @@ impl JsEngine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "WorkflowDefinition | string")] def: &JsValue,
     ) -> Result<Ts<Validation>, JsValue> {
-        let def: WorkflowDefinition = read(def, None)?;
+        let text = text(def, None)?;
+        let def: WorkflowDefinition = parse(&text, None)?;
         let packed = pack::validation(&self.engine, &def).map_err(|e| {
             error::to_js(crate::HandoffError::invalid_input("", format!("The result cannot be written: {e}.")))
         })?;

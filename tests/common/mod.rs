@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 pub const EXAMPLE_FIRM: &str = include_str!("../../config/example-firm.json");
 
-pub fn config() -> EngineConfig {
+pub fn config() -> EngineConfig<'static> {
     from_json(EXAMPLE_FIRM).unwrap()
 }
 
@@ -24,8 +24,8 @@ pub fn firm_with(workflow: Value) -> Engine {
     Engine::new(config)
 }
 
-pub fn definition(value: Value) -> WorkflowDefinition {
-    from_json(&value.to_string()).unwrap()
+pub fn definition(value: Value) -> WorkflowDefinition<'static> {
+    from_json::<WorkflowDefinition>(&value.to_string()).unwrap().into_owned()
 }
 
 pub fn ctx(member: &str) -> Ctx {
