@@ -293,7 +293,9 @@ fn record(scene: Scene, state: &mut CaseState, change: Change, ctx: &Ctx) -> Vec
         Change::StepCompleted { step_id } | Change::StepSkipped { step_id, .. } => scene.workflow.step(step_id),
         _ => None,
     };
-    let mut recorder = Recorder { state, events: Vec::new(), ctx };
+    // Most commands record one event; room for four (what a first push makes) would be a
+    // chunk from the allocator's slower large bins in WebAssembly.
+    let mut recorder = Recorder { state, events: Vec::with_capacity(1), ctx };
     recorder.emit(change);
     if let Some((index, _)) = finished {
         trigger(&mut recorder, scene.workflow, scene.workflow.graph.succs_of(index));

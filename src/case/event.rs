@@ -115,7 +115,7 @@ impl CaseState {
                 self.case_id.clone_from(case_id);
                 self.workflow_id.clone_from(workflow_id);
                 self.workflow_version = *workflow_version;
-                self.owner = owner.clone();
+                self.owner.clone_from(owner);
                 self.case_roles.clone_from(case_roles);
                 self.facts.clone_from(facts);
             }
@@ -139,14 +139,14 @@ impl CaseState {
                     to: to.clone(),
                     case_roles_before,
                 });
-                self.owner = to.clone();
+                self.owner.clone_from(to);
                 self.pending_handoff = None;
                 if self.status(step_id) == Some(StepStatus::AwaitingHandoff) {
                     self.set_status(step_id, StepStatus::Active);
                 }
             }
             Change::HandoffReverted { step_id, to, case_roles, target, required, .. } => {
-                self.owner = to.clone();
+                self.owner.clone_from(to);
                 self.case_roles.clone_from(case_roles);
                 self.pending_handoff =
                     Some(PendingHandoff { step_id: step_id.clone(), to: target.clone(), required: *required });
@@ -159,7 +159,7 @@ impl CaseState {
                 if let Some(role) = case_role {
                     self.case_roles.insert(role.role_id.clone(), role.member_id.clone());
                 }
-                self.owner = to.clone();
+                self.owner.clone_from(to);
                 self.last_handoff = None;
             }
             Change::StepCompleted { step_id } => self.finish(step_id, StepStatus::Completed),
@@ -170,7 +170,7 @@ impl CaseState {
                 }
             }
             Change::OwnershipTransferred { to, .. } => {
-                self.owner = to.clone();
+                self.owner.clone_from(to);
                 self.last_handoff = None;
             }
             Change::CaseRoleSet { role_id, member_id, .. } => {

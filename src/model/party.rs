@@ -2,7 +2,7 @@ use crate::read::read_object;
 use serde::Serialize;
 
 /// A member, a role or a team: who can own a case, receive a handoff or be assigned a step.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Party {
     pub kind: PartyKind,
@@ -10,6 +10,19 @@ pub struct Party {
 }
 
 read_object!(Party "a party { kind, id }" { kind: "kind", id: "id" });
+
+impl Clone for Party {
+    fn clone(&self) -> Self {
+        Party { kind: self.kind, id: self.id.clone() }
+    }
+
+    /// Reuses this party's id buffer (a derived `Clone` would allocate a new one): applying an
+    /// assignment or a change of owner overwrites a party in place.
+    fn clone_from(&mut self, source: &Self) {
+        self.kind = source.kind;
+        self.id.clone_from(&source.id);
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
