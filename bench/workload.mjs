@@ -49,7 +49,15 @@ export function median(fn, runs) {
   return times[Math.floor(times.length / 2)];
 }
 
-/** validateWorkflow (of the object, and of its JSON text) beside JSON.parse of the same text. */
+/** The middle value. */
+export function middle(values) {
+  return values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
+/** validateWorkflow (of the object, and of its JSON text) beside JSON.parse of the same text, in
+ * interleaved rounds: each round times JSON.parse just before and just after the two, and the
+ * figures are the medians of the rounds' ratios, so that a machine whose speed drifts by 15 %
+ * within seconds (as this one does) compares like with like. */
 export function measure(pkg, sizes) {
   const rows = {};
   // Warm up first, so that every size is timed on optimized code rather than the first one
@@ -62,12 +70,20 @@ export function measure(pkg, sizes) {
     const engine = new pkg.Engine(cfg);
     const def = cfg.workflows[0];
     const text = JSON.stringify(def);
-    const runs = steps >= 2000 ? 30 : 200;
-    rows[steps] = {
-      parse: median(() => JSON.parse(text), runs),
-      validate: median(() => engine.validateWorkflow(def), runs),
-      text: median(() => engine.validateWorkflow(text), runs),
-    };
+    const runs = steps >= 2000 ? 6 : 40;
+    const rounds = { parse: [], validate: [], text: [], validateRatio: [], textRatio: [] };
+    for (let round = 0; round < 9; round++) {
+      const before = median(() => JSON.parse(text), runs);
+      const validate = median(() => engine.validateWorkflow(def), runs);
+      const fromText = median(() => engine.validateWorkflow(text), runs);
+      const parse = (before + median(() => JSON.parse(text), runs)) / 2;
+      rounds.parse.push(parse);
+      rounds.validate.push(validate);
+      rounds.text.push(fromText);
+      rounds.validateRatio.push(validate / parse);
+      rounds.textRatio.push(fromText / parse);
+    }
+    rows[steps] = Object.fromEntries(Object.entries(rounds).map(([key, values]) => [key, middle(values)]));
   }
   return rows;
 }
@@ -87,8 +103,9 @@ export function decideCase() {
 }
 
 /** Nanoseconds per command: `value` through `engine.execute(state, …)`, `kept` through a
- * CaseHandle. */
-export function decide(pkg, steps) {
+ * CaseHandle, and with a package built with the `bench` feature, `inside`: the same commands
+ * decided inside the module, timed around one call that decides them all. */
+export function decide(pkg, steps, benchPkg) {
   const engine = new pkg.Engine(config(steps));
   const { input, ctx, command, alternating } = decideCase();
   const { state } = engine.startCase(input, ctx);
@@ -103,5 +120,22 @@ export function decide(pkg, steps) {
   const handle = engine.openCase(state);
   const kept = time((i) => handle.execute(alternating[i & 1], ctx));
   handle.free();
-  return { value, kept };
+  let inside;
+  if (benchPkg) {
+    const benchEngine = new benchPkg.Engine(config(steps));
+    const benchHandle = benchEngine.openCase(benchEngine.startCase(input, ctx).state);
+    const commands = JSON.stringify(alternating);
+    const context = JSON.stringify(ctx);
+    const count = 200000;
+    benchHandle.benchDecide(commands, context, count / 10);
+    const times = [];
+    for (let round = 0; round < 5; round++) {
+      const started = performance.now();
+      benchHandle.benchDecide(commands, context, count);
+      times.push(((performance.now() - started) * 1e6) / count);
+    }
+    inside = middle(times);
+    benchHandle.free();
+  }
+  return { value, kept, inside };
 }

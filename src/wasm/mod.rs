@@ -148,6 +148,27 @@ impl JsCaseHandle {
     }
 }
 
+/// `npm run bench` builds the module once more with this export (`--features bench`), to time
+/// the decide itself inside WebAssembly, beside the native build, without the crossing.
+#[cfg(feature = "bench")]
+#[wasm_bindgen(js_class = CaseHandle)]
+impl JsCaseHandle {
+    /// Executes `commands` (a JSON array) in turn, `count` commands in all, with one context;
+    /// the number of events they produced.
+    #[wasm_bindgen(js_name = benchDecide)]
+    pub fn bench_decide(&mut self, commands: &str, ctx: &str, count: u32) -> Result<usize, JsValue> {
+        let commands: Vec<Command> =
+            crate::json::read(commands, |reader| crate::read::FromJson::read(reader, &crate::input::At::ROOT))
+                .map_err(error::to_js)?;
+        let ctx: Ctx = parse(ctx, Some("ctx"))?;
+        let mut events = 0;
+        for command in commands.iter().cycle().take(count as usize) {
+            events += self.engine.execute_kept(&mut self.case, command, &ctx).map_err(error::to_js)?.len();
+        }
+        Ok(events)
+    }
+}
+
 #[wasm_bindgen(module = "/js/crossing.js")]
 extern "C" {
     #[wasm_bindgen(js_name = unpackValidation)]

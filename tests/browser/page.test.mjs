@@ -25,10 +25,15 @@ after(async () => {
 test("the demo loads under the CSP, validates the firm's workflow and draws its timeline", async () => {
   const page = await browser.newPage();
   const problems = [];
-  page.on("console", (message) => message.type() === "error" && problems.push(message.text()));
+  // Chromium warns when a preloaded resource goes unused (the page's preload of the .wasm must
+  // be the response init() compiles).
+  page.on("console", (message) => ["error", "warning"].includes(message.type()) && problems.push(message.text()));
   page.on("pageerror", (error) => problems.push(error.message));
+  const wasmRequests = [];
+  page.on("request", (request) => request.url().endsWith(".wasm") && wasmRequests.push(request.url()));
   await page.goto(`${base}/`);
   await page.waitForSelector("body[data-ready]", { timeout: 10_000 });
+  assert.deepEqual(wasmRequests, [`${base}/pkg/wasm/handoff_engine_bg.wasm`]);
   assert.match(await page.textContent("#summary"), /No errors or warnings/);
   const steps = await page.locator("#timeline svg g[data-step]").count();
   assert.equal(steps, 6);
