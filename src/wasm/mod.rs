@@ -106,7 +106,7 @@ impl JsEngine {
 }
 
 /// A case whose state the engine keeps (`engine.openCase(state)`): `execute` crosses only the
-/// command and the events, not the whole state twice, and skips checking the state against its
+/// command and the events (packed: see `pack::events`), not the whole state twice, and skips checking the state against its
 /// workflow (done once, when it was opened); `state` reads the state out when it is needed.
 /// `free()` releases it.
 #[wasm_bindgen(js_name = CaseHandle)]
@@ -123,7 +123,10 @@ impl JsCaseHandle {
     pub fn execute(&mut self, command: &Ts<Command>, ctx: &Ts<Ctx>) -> Result<JsValue, JsValue> {
         let (command, ctx) = read_command_and_ctx(command, ctx)?;
         let events = self.engine.execute_kept(&mut self.case, &command, &ctx).map_err(error::to_js)?;
-        convert::write_value(&events)
+        match pack::events(&events) {
+            Some(packed) => Ok(unpack_events(&packed)),
+            None => convert::write_value(&events),
+        }
     }
 
     /// Whether `execute` would accept the command. Never throws.
@@ -173,6 +176,8 @@ impl JsCaseHandle {
 extern "C" {
     #[wasm_bindgen(js_name = unpackValidation)]
     fn unpack_validation(packed: &str) -> JsValue;
+    #[wasm_bindgen(js_name = unpackEvents)]
+    fn unpack_events(packed: &str) -> JsValue;
 }
 
 fn read_call(

@@ -35,7 +35,8 @@ test("a kept case gives the same events, states, checks and buttons as execute b
       assert.deepEqual(handle.state, state, "a rejection leaves the kept state as it was");
       continue;
     }
-    assert.deepEqual(handle.execute(command, by), expected.events);
+    // Events cross packed (src/wasm/pack.rs): the same objects, keys in the same order.
+    assert.equal(JSON.stringify(handle.execute(command, by)), JSON.stringify(expected.events));
     state = expected.state;
     assert.deepEqual(handle.state, state);
   }
