@@ -54,10 +54,14 @@ export function middle(values) {
   return values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)];
 }
 
-/** validateWorkflow (of the object, and of its JSON text) beside JSON.parse of the same text, in
- * interleaved rounds: each round times JSON.parse just before and just after the two, and the
- * figures are the medians of the rounds' ratios, so that a machine whose speed drifts by 15 %
- * within seconds (as this one does) compares like with like. */
+/** validateWorkflow (of the object, and of its JSON text) beside JSON.parse of the same text,
+ * interleaved call by call: each round alternates the three calls and compares their sums, and
+ * the figures are the medians of the rounds, so that a machine whose speed drifts within
+ * seconds (as this one does: one round's ratio can be twice another's when measured a few
+ * milliseconds apart) compares like with like; an editor calls it among other work, never in a
+ * loop. Each round also times the three in blocks (each called repeatedly, as loop benchmarks do),
+ * which favours JSON.parse here, and those ratios are reported too (`blocked…`). Browsers coarsen
+ * `performance.now()`; summed over many calls, the rounding evens out. */
 export function measure(pkg, sizes) {
   const rows = {};
   // Warm up first, so that every size is timed on optimized code rather than the first one
@@ -70,18 +74,35 @@ export function measure(pkg, sizes) {
     const engine = new pkg.Engine(cfg);
     const def = cfg.workflows[0];
     const text = JSON.stringify(def);
-    const runs = steps >= 2000 ? 6 : 40;
-    const rounds = { parse: [], validate: [], text: [], validateRatio: [], textRatio: [] };
-    for (let round = 0; round < 9; round++) {
-      const before = median(() => JSON.parse(text), runs);
-      const validate = median(() => engine.validateWorkflow(def), runs);
-      const fromText = median(() => engine.validateWorkflow(text), runs);
-      const parse = (before + median(() => JSON.parse(text), runs)) / 2;
+    const calls = [() => JSON.parse(text), () => engine.validateWorkflow(def), () => engine.validateWorkflow(text)];
+    for (let i = 0; i < 5; i++) for (const call of calls) call();
+    // About 40 ms of calls per round.
+    const started = performance.now();
+    for (const call of calls) call();
+    const perRound = Math.max(2, Math.ceil(40 / Math.max(performance.now() - started, 0.01)));
+    const rounds = { parse: [], validate: [], text: [], validateRatio: [], textRatio: [], blockedValidateRatio: [], blockedTextRatio: [] };
+    for (let round = 0; round < 21; round++) {
+      const sums = [0, 0, 0];
+      for (let i = 0; i < perRound; i++) {
+        for (let k = 0; k < 3; k++) {
+          const before = performance.now();
+          calls[k]();
+          sums[k] += performance.now() - before;
+        }
+      }
+      const [parse, validate, fromText] = sums.map((sum) => sum / perRound);
       rounds.parse.push(parse);
       rounds.validate.push(validate);
       rounds.text.push(fromText);
       rounds.validateRatio.push(validate / parse);
       rounds.textRatio.push(fromText / parse);
+      const blocks = calls.map((call) => {
+        const before = performance.now();
+        for (let i = 0; i < perRound; i++) call();
+        return performance.now() - before;
+      });
+      rounds.blockedValidateRatio.push(blocks[1] / blocks[0]);
+      rounds.blockedTextRatio.push(blocks[2] / blocks[0]);
     }
     rows[steps] = Object.fromEntries(Object.entries(rounds).map(([key, values]) => [key, middle(values)]));
   }
@@ -102,40 +123,45 @@ export function decideCase() {
   };
 }
 
-/** Nanoseconds per command: `value` through `engine.execute(state, …)`, `kept` through a
- * CaseHandle, and with a package built with the `bench` feature, `inside`: the same commands
- * decided inside the module, timed around one call that decides them all. */
-export function decide(pkg, steps, benchPkg) {
+/** Timers of rounds of about 50 ms, each returning nanoseconds per command, for `npm run bench`
+ * to alternate with the native build's rounds: `value` through `engine.execute(state, …)`,
+ * `kept` through a CaseHandle, and with a package built with the `bench` feature, `inside`: the
+ * same commands decided inside the module, timed around one call that decides them all. */
+export function decider(pkg, steps, benchPkg) {
   const engine = new pkg.Engine(config(steps));
   const { input, ctx, command, alternating } = decideCase();
   const { state } = engine.startCase(input, ctx);
-  const runs = 4000;
-  const time = (fn) => {
-    for (let i = 0; i < 400; i++) fn(i);
-    const started = performance.now();
-    for (let i = 0; i < runs; i++) fn(i);
-    return ((performance.now() - started) * 1e6) / runs;
-  };
-  const value = time(() => engine.execute(state, command, ctx));
   const handle = engine.openCase(state);
-  const kept = time((i) => handle.execute(alternating[i & 1], ctx));
-  handle.free();
+  // `run(count)` runs `count` commands; the first round sizes the rest.
+  const rounds = (run) => {
+    let count;
+    return () => {
+      if (count === undefined) {
+        run(400);
+        for (count = 1000; ; count *= 2) {
+          const started = performance.now();
+          run(count);
+          if (performance.now() - started >= 50) break;
+        }
+      }
+      const started = performance.now();
+      run(count);
+      return ((performance.now() - started) * 1e6) / count;
+    };
+  };
+  const value = rounds((count) => {
+    for (let i = 0; i < count; i++) engine.execute(state, command, ctx);
+  });
+  const kept = rounds((count) => {
+    for (let i = 0; i < count; i++) handle.execute(alternating[i & 1], ctx);
+  });
   let inside;
   if (benchPkg) {
     const benchEngine = new benchPkg.Engine(config(steps));
     const benchHandle = benchEngine.openCase(benchEngine.startCase(input, ctx).state);
     const commands = JSON.stringify(alternating);
     const context = JSON.stringify(ctx);
-    const count = 200000;
-    benchHandle.benchDecide(commands, context, count / 10);
-    const times = [];
-    for (let round = 0; round < 5; round++) {
-      const started = performance.now();
-      benchHandle.benchDecide(commands, context, count);
-      times.push(((performance.now() - started) * 1e6) / count);
-    }
-    inside = middle(times);
-    benchHandle.free();
+    inside = rounds((count) => benchHandle.benchDecide(commands, context, count));
   }
   return { value, kept, inside };
 }
