@@ -67,6 +67,16 @@ pub fn duplicate_field(at: &At, name: &str) -> HandoffError {
     fail(at, format!("duplicate field `{name}`"))
 }
 
+/// Reads a field's value (the next value of `reader`) into `slot`: `duplicate-field` when the
+/// object had this field already.
+pub fn field<'de, T: FromJson<'de>>(slot: &mut Option<T>, reader: &mut Reader<'de>, at: &At, name: &str) -> Result<()> {
+    if slot.is_some() {
+        return Err(duplicate_field(at, name));
+    }
+    *slot = Some(T::read(reader, at)?);
+    Ok(())
+}
+
 /// An object's fields, each read by `field` given its name, in document order.
 pub fn object<'de>(
     reader: &mut Reader<'de>,
@@ -197,15 +207,9 @@ macro_rules! read_object {
                 $crate::read::object(reader, at, $what, |reader, name| {
                     let here = at.key(name);
                     match name {
-                        $($json => {
-                            if $field.is_some() {
-                                return Err($crate::read::duplicate_field(&here, name));
-                            }
-                            $field = Some($crate::read::FromJson::read(reader, &here)?);
-                        })*
-                        _ => return Err($crate::read::unknown_field(&here, name, FIELDS)),
+                        $($json => $crate::read::field(&mut $field, reader, &here, name),)*
+                        _ => Err($crate::read::unknown_field(&here, name, FIELDS)),
                     }
-                    Ok(())
                 })?;
                 Ok($ty { $($field: match $field {
                     Some(value) => value,

@@ -216,13 +216,7 @@ fn packed_validation_reads_as_the_json_of_the_native_result() {
         r#"{"kind":"team","id":"documents"}"#,
         r#"{"kind":"team","id":"ghosts"}"#,
     ];
-    let mut seed = 0x2545_f491_u32;
-    let mut next = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        seed as usize % n
-    };
+    let mut next = xorshift(0x2545_f491_u32);
     let (mut packed, mut fallback) = (0, 0);
     for round in 0..300 {
         let count = next(12);
@@ -287,6 +281,16 @@ fn json(text: &str) -> String {
     serde_json::to_string(text).unwrap()
 }
 
+/// A seeded generator: `next(n)` is in `0..n`, the same sequence on every run.
+fn xorshift(mut seed: u32) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed as usize % n
+    }
+}
+
 /// `CaseHandle.execute`'s events cross packed (src/wasm/pack.rs, js/crossing.js): on random walks
 /// through cases, with reasons in every kind of text and role ids that JS objects treat apart
 /// (`__proto__`, `9` and `10`), they must read exactly as `JSON.parse` of the native engine's
@@ -323,13 +327,7 @@ fn packed_events_read_as_the_json_of_the_native_events() {
         "null",
     ];
     let reasons = ["Wrong paralegal", "Ωmega \"quoted\" \\ back", "📄 docs\ttabbed", "sep\u{1}arated", "", "  "];
-    let mut seed = 0x9e37_79b9_u32;
-    let mut next = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        seed as usize % n
-    };
+    let mut next = xorshift(0x9e37_79b9_u32);
     // Commands whose events crossed packed, as JSON, and commands rejected.
     let mut tally = [0; 3];
     // The first case begins with a handoff taken back while the odd roles are held, so that a

@@ -14,7 +14,7 @@ use crate::input::{
     check_count, check_text, join_path, At, MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, MAX_LIST, MAX_TEXT_CHARS,
 };
 use crate::json::{Kind, Reader};
-use crate::read::FromJson;
+use crate::read::{field, FromJson};
 
 /// A case's facts, fixed at start: `{ "chapter": 7, "hasBusiness": false }`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -280,23 +280,15 @@ impl<'de> FromJson<'de> for Condition {
         let (mut fact, mut equals, mut values, mut all, mut any, mut not) = (None, None, None, None, None, None);
         crate::read::object(reader, at, "a condition", |reader, name| {
             let here = at.key(name);
-            let duplicate = || Err(crate::read::duplicate_field(&here, name));
             match name {
-                "fact" if fact.is_some() => return duplicate(),
-                "fact" => fact = Some(String::read(reader, &here)?),
-                "equals" if equals.is_some() => return duplicate(),
-                "equals" => equals = Some(FactValue::read(reader, &here)?),
-                "in" if values.is_some() => return duplicate(),
-                "in" => values = Some(Vec::read(reader, &here)?),
-                "all" if all.is_some() => return duplicate(),
-                "all" => all = Some(Vec::read(reader, &here)?),
-                "any" if any.is_some() => return duplicate(),
-                "any" => any = Some(Vec::read(reader, &here)?),
-                "not" if not.is_some() => return duplicate(),
-                "not" => not = Some(Box::read(reader, &here)?),
-                _ => return Err(crate::read::unknown_field(&here, name, KEYS)),
+                "fact" => field(&mut fact, reader, &here, name),
+                "equals" => field(&mut equals, reader, &here, name),
+                "in" => field(&mut values, reader, &here, name),
+                "all" => field(&mut all, reader, &here, name),
+                "any" => field(&mut any, reader, &here, name),
+                "not" => field(&mut not, reader, &here, name),
+                _ => Err(crate::read::unknown_field(&here, name, KEYS)),
             }
-            Ok(())
         })?;
         Ok(match (fact, equals, values, all, any, not) {
             (Some(fact), Some(value), None, None, None, None) => Condition::Equals { fact, value },
