@@ -198,6 +198,28 @@ fn rejections_are_handoff_errors_with_their_code() {
     assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("not-permitted"));
 }
 
+/// The typed readers recurse as they read (src/json.rs), so the deepest input the reader admits
+/// (128 levels) must fit WebAssembly's stack; deeper input is refused where it crosses the limit.
+#[wasm_bindgen_test]
+fn deep_conditions_are_refused_without_exhausting_the_stack() {
+    let engine = engine();
+    for (depth, expected) in [(120, "32 levels"), (200_000, "nested too deeply")] {
+        let def = format!(
+            "{}{}{}{}{}",
+            r#"{"id":"chapter-7","name":"W","version":1,"steps":[{"id":"a","name":"A","when":"#,
+            r#"{"not":"#.repeat(depth),
+            r#"{"fact":"x","equals":1}"#,
+            "}".repeat(depth),
+            "}]}"
+        );
+        let error = engine.validate_workflow(&JsValue::from_str(&def)).unwrap_err();
+        assert_handoff_error(&error, "invalid-input");
+        let message = get(&error, "message").as_string().unwrap_or_default();
+        assert!(message.contains(expected), "{depth}: {message}");
+    }
+    assert_eq!(get(&engine.validate_config().unwrap().js_value(), "ok"), JsValue::TRUE, "the instance keeps working");
+}
+
 /// `validateWorkflow`'s result crosses packed (src/wasm/pack.rs, js/crossing.js): on generated
 /// workflows with awkward names and ids it must read exactly as the JSON of the native result,
 /// key order included; a string holding the packing's separator takes the JSON way.
