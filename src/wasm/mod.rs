@@ -106,9 +106,9 @@ impl JsEngine {
 }
 
 /// A case whose state the engine keeps (`engine.openCase(state)`): `execute` crosses only the
-/// command and the events (packed: see `pack::events`), not the whole state twice, and skips checking the state against its
-/// workflow (done once, when it was opened); `state` reads the state out when it is needed.
-/// `free()` releases it.
+/// command and the events (packed: see `pack::events`), not the whole state twice, and skips
+/// checking the state against its workflow (done once, when it was opened); `state` reads the
+/// state out when it is needed. `free()` releases it.
 #[wasm_bindgen(js_name = CaseHandle)]
 pub struct JsCaseHandle {
     engine: std::rc::Rc<crate::Engine>,
