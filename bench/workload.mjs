@@ -29,26 +29,6 @@ export function config(steps) {
   return { directory: directory(), owners: { default: { kind: "team", id: "t0" } }, workflows: [workflow(steps)] };
 }
 
-/** Median milliseconds per call of `fn`, timed in batches of at least 5 ms each, because
- * browsers coarsen `performance.now()`. */
-export function median(fn, runs) {
-  for (let i = 0; i < Math.min(5, runs); i++) fn();
-  let batch = 1;
-  for (let spent = 0; spent < 5; batch *= 2) {
-    const started = performance.now();
-    for (let i = 0; i < batch; i++) fn();
-    spent = performance.now() - started;
-  }
-  const times = [];
-  for (let i = 0; i < Math.max(5, Math.ceil(runs / batch)); i++) {
-    const started = performance.now();
-    for (let j = 0; j < batch; j++) fn();
-    times.push((performance.now() - started) / batch);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
 /** The middle value. */
 export function middle(values) {
   return values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -253,11 +253,11 @@ impl Packer {
     fn role_change(&mut self, change: Option<&CaseRoleChange>) {
         match change {
             Some(change) => {
-                self.text("1");
+                self.flag(true);
                 self.text(&change.role_id);
                 self.text(&change.member_id);
             }
-            None => self.text("0"),
+            None => self.flag(false),
         }
     }
 }
