@@ -111,6 +111,12 @@ impl<'de> FromJson<'de> for String {
     }
 }
 
+impl<'de> FromJson<'de> for std::sync::Arc<str> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
+        Text::read(reader, at).map(|text| text.as_ref().into())
+    }
+}
+
 impl<'de> FromJson<'de> for Text<'de> {
     fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         match reader.kind()? {

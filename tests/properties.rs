@@ -232,7 +232,7 @@ proptest! {
                     Err(_) => continue,
                 },
             };
-            let ctx = Ctx { actor: actor.clone(), at: format!("2026-11-25T09:{:02}:00Z", i % 60) };
+            let ctx = Ctx { actor: actor.clone(), at: format!("2026-11-25T09:{:02}:00Z", i % 60).into() };
             let checked = engine.check(&state, &command, &ctx);
             let allowed = engine.allowed_commands(&state, &actor).unwrap();
             if checked.is_ok() {

@@ -134,7 +134,10 @@ struct Client {
 
 impl Client {
     fn ctx(&self, step: usize) -> Ctx {
-        Ctx { actor: self.actor.clone(), at: format!("2026-11-25T{:02}:{:02}:00Z", 9 + step / 60 % 10, step % 60) }
+        Ctx {
+            actor: self.actor.clone(),
+            at: format!("2026-11-25T{:02}:{:02}:00Z", 9 + step / 60 % 10, step % 60).into(),
+        }
     }
 
     /// Push, then pull, as CaseStore.sync() does. A lost exchange simply ends the attempt.

@@ -3,6 +3,7 @@
 //! replay of the events always reproduces the state.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +20,8 @@ use crate::model::{Facts, Party};
 pub struct Event {
     /// 1 for `caseStarted`, then one more per event: the state's version after applying it.
     pub seq: u64,
-    pub at: String,
+    /// The context's time.
+    pub at: Arc<str>,
     pub actor: Actor,
     #[serde(flatten)]
     pub change: Change,

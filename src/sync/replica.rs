@@ -124,7 +124,7 @@ impl Replica {
     }
 
     fn enqueue(&mut self, engine: &Engine, case_id: String, body: MutationBody, ctx: &Ctx) -> Result<Outcome> {
-        let mutation = Mutation { id: self.last_assigned + 1, case_id, body, at: ctx.at.clone() };
+        let mutation = Mutation { id: self.last_assigned + 1, case_id, body, at: ctx.at.to_string() };
         let current = self.view(engine, &mutation.case_id);
         let outcome = decide_mutation(engine, &mutation, current.as_ref(), &ctx.actor)?;
         self.last_assigned = mutation.id;

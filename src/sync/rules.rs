@@ -34,7 +34,7 @@ pub fn decide_mutation(
     current: Option<&CaseState>,
     actor: &Actor,
 ) -> Result<Outcome> {
-    let ctx = Ctx { actor: actor.clone(), at: mutation.at.clone() };
+    let ctx = Ctx { actor: actor.clone(), at: mutation.at.as_str().into() };
     match (&mutation.body, current) {
         (MutationBody::StartCase(input), _) if input.case_id != mutation.case_id => {
             Err(HandoffError::invalid_input("input.caseId", "A startCase mutation's input.caseId must be its caseId."))

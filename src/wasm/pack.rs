@@ -146,8 +146,8 @@ fn packed<'a, 'b>(
 /// `caseStarted`, which no command produces.
 pub(crate) fn events(events: &[Event]) -> Option<String> {
     let first = events.first();
-    let (at, actor) = first.map_or(("", None), |event| (event.at.as_str(), Some(&event.actor)));
-    if events.iter().any(|event| event.at != at || Some(&event.actor) != actor) {
+    let (at, actor) = first.map_or(("", None), |event| (&*event.at, Some(&event.actor)));
+    if events.iter().any(|event| &*event.at != at || Some(&event.actor) != actor) {
         return None;
     }
     let mut p = Packer { out: String::with_capacity(64 + 48 * events.len()), clean: true };
