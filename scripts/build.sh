@@ -15,6 +15,10 @@ if [ "${1:-}" = "--bench" ]; then
   features=(--features bench)
   CARGO_TARGET_DIR=target/bench
 fi
+# LLVM's inliner a little past what opt-level "s" allows: at 80 it inlines the case's step-map
+# lookups (`BTreeMap::get`, `get_mut`) into the decide, which makes a command 5-8 % faster in
+# WebAssembly for 3.3 KiB gzipped (same-process A/B; 70 buys nothing, 100 no more).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C llvm-args=-inline-threshold=80"
 cargo build --profile wasm --target wasm32-unknown-unknown --lib --quiet "${features[@]}"
 rm -rf "$out"
 mkdir -p "$out/wasm"
