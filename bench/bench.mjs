@@ -2,7 +2,7 @@
 // performance issue checked; the exit code is 1 when one is missed. Not part of `npm test`.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
@@ -12,13 +12,14 @@ import * as workload from "./workload.mjs";
 
 const repo = new URL("..", import.meta.url).pathname;
 /** Sets the CPUs this process's threads (and children started later) may run on, with Linux's
- * taskset; whether that worked. */
+ * taskset; the list they had before, or undefined when taskset failed. */
 const pin = (cpus) => {
   try {
+    const before = execFileSync("taskset", ["-p", "-c", String(process.pid)], { encoding: "utf8" }).split(": ")[1].trim();
     execFileSync("taskset", ["-a", "-p", "-c", cpus, String(process.pid)], { stdio: "ignore" });
-    return true;
+    return before;
   } catch {
-    return false;
+    return undefined;
   }
 };
 const SIZES = [50, 500, 2000];
@@ -70,7 +71,7 @@ const benchPkg = await import(pathToFileURL(join(repo, "target/bench-pkg/node.js
 // Both run pinned to one CPU (this process and, by inheritance, the child): this machine's CPUs
 // switch between a fast and a slow state (about 1.7x apart) independently of each other, and a
 // pair of rounds compares like with like only if both rounds ran on the same one. Unpinned, the
-// same build measured anywhere from 1.8x to 2.3x between runs; pinned, within 5 % of each other.
+// same build measured anywhere from 1.8x to 2.3x between runs; pinned, 1.8x to 1.95x.
 const dir = mkdtempSync(join(tmpdir(), "handoff-bench-"));
 writeFileSync(join(dir, "config.json"), JSON.stringify(workload.config(DECIDE_STEPS)));
 writeFileSync(join(dir, "case.json"), JSON.stringify(workload.decideCase()));
@@ -102,12 +103,12 @@ for (let round = 0; round < 9; round++) {
   }
 }
 native.stdin.end();
-pin(`0-${availableParallelism() - 1}`);
+if (pinned) pin(pinned); // as it was: Chromium and the server, started next, inherit it
 const perCommand = ({ wasm, native, ratio }) => {
   const [w, n] = [workload.middle(wasm), workload.middle(native)];
   return `${(w / 1000).toFixed(2)} µs / ${(n / 1000).toFixed(2)} µs per command (${(1e9 / w).toFixed(0)} / ${(1e9 / n).toFixed(0)} per second; ${workload.middle(ratio).toFixed(2)}×)`;
 };
-row(`decide + apply, ${DECIDE_STEPS}-step case kept (what CaseHandle runs): wasm inside the module / native, the same typed commands${pinned ? "" : " (NOT pinned to one CPU: taskset failed)"}`, perCommand(timed.inside));
+row(`decide + apply, ${DECIDE_STEPS}-step case kept (what CaseHandle runs): wasm inside the module / native, the same typed commands${pinned === undefined ? " (NOT pinned to one CPU: taskset failed)" : ""}`, perCommand(timed.inside));
 row(`decide + apply, ${DECIDE_STEPS}-step case kept: from JS (CaseHandle.execute, objects in, event objects out) / native from the command's JSON text to the events' (the crossing's work, done natively)`, perCommand(timed.crossing));
 row(`decide + apply, ${DECIDE_STEPS}-step case kept: from JS (CaseHandle.execute) / native, typed`, perCommand(timed.typed));
 row(`decide + apply, ${DECIDE_STEPS}-step case passed by value (Engine.execute): wasm from JS / native`, perCommand(timed.value));
