@@ -71,7 +71,7 @@ const benchPkg = await import(pathToFileURL(join(repo, "target/bench-pkg/node.js
 // Both run pinned to one CPU (this process and, by inheritance, the child): this machine's CPUs
 // switch between a fast and a slow state (about 1.7x apart) independently of each other, and a
 // pair of rounds compares like with like only if both rounds ran on the same one. Unpinned, the
-// same build measured anywhere from 1.8x to 2.3x between runs; pinned, 1.8x to 1.95x.
+// same build measured anywhere from 1.8x to 2.3x between runs; pinned, 1.73x to 1.93x.
 const dir = mkdtempSync(join(tmpdir(), "handoff-bench-"));
 writeFileSync(join(dir, "config.json"), JSON.stringify(workload.config(DECIDE_STEPS)));
 writeFileSync(join(dir, "case.json"), JSON.stringify(workload.decideCase()));
@@ -133,7 +133,7 @@ try {
   // that preloads the .wasm (`<link rel="preload">`, as the README recommends and the demo
   // does), called as soon as the .wasm has arrived; and the same with the page settled first.
   // For the first 300-400 ms after a fresh context loads a page, this two-core machine is busy
-  // with the browser's own start-up: a fixed JS loop (SPIN) runs 1.5-2x slower then than a
+  // with the browser's own start-up: a fixed JS loop (SPIN) runs 1.1-1.7x slower then than a
   // second later. init() does not cause that and cannot avoid it, so the budget is read on the
   // settled page; both figures are printed, with the loop's time beside each, so that the
   // difference shows for what it is.
@@ -168,7 +168,8 @@ try {
           const started = performance.now();
           await pkg.init();
           const time = performance.now() - started;
-          // SPIN: the same fixed loop, first call in each page, just after init().
+          // SPIN: the same fixed loop, first call in each page, just after init(); its sum is
+          // used so that the loop cannot be dropped.
           const spun = performance.now();
           let sum = 0;
           for (let k = 0; k < 1e6; k++) sum += Math.sqrt(k);
