@@ -74,6 +74,7 @@ fn started(engine: &Engine) -> CaseState {
         workflow_id: "w".into(),
         facts: Default::default(),
         case_roles: Default::default(),
+        clients: Vec::new(),
     };
     engine.start_case(&input, &admin()).unwrap().state
 }
@@ -116,7 +117,7 @@ fn execute_complete_step(bencher: divan::Bencher, steps: usize) {
 fn run_case_to_close(bencher: divan::Bencher) {
     let (engine, _) = engine_with(200);
     let ctx = admin();
-    let client = Ctx { actor: Actor::Client, at: ctx.at.clone() };
+    let client = Ctx { actor: Actor::Client { id: None }, at: ctx.at.clone() };
     bencher.bench(|| {
         let mut state = started(&engine);
         let mut commands = 0usize;

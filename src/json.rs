@@ -329,6 +329,63 @@ impl<'de> Reader<'de> {
         self.leave(b'}', "`}`").map_err(fail)
     }
 
+    /// One value of any kind, skipped, and its text: how an envelope keeps each item of a list
+    /// to be read on its own (a push's mutations, where a bad one is that mutation's rejection,
+    /// not the request's). Strings are checked for their shape only, so that a lone surrogate
+    /// is left for the item's own reader to refuse.
+    pub fn raw(&mut self) -> crate::Result<&'de str> {
+        let text = self.text;
+        let fail = |e: Error| syntax(text, &e);
+        let kind = self.kind()?;
+        let start = self.at;
+        match kind {
+            Kind::String => self.loose_string().map_err(fail)?,
+            Kind::Array | Kind::Object => {
+                let close = if kind == Kind::Array { b']' } else { b'}' };
+                self.enter().map_err(fail)?;
+                let mut first = true;
+                while self.peek() != Some(close) {
+                    if !first {
+                        self.expect(b',', "`,`").map_err(fail)?;
+                    }
+                    first = false;
+                    if kind == Kind::Object {
+                        self.loose_string().map_err(fail)?;
+                        self.expect(b':', "`:`").map_err(fail)?;
+                    }
+                    self.raw()?;
+                }
+                self.leave(close, "the end of the list").map_err(fail)?;
+            }
+            Kind::Null | Kind::Bool | Kind::Number => self.skip()?,
+        }
+        Ok(text.get(start..self.at).unwrap_or_default())
+    }
+
+    /// A string, skipped: escapes are stepped over, not decoded.
+    fn loose_string(&mut self) -> Result<()> {
+        self.expect(b'"', "a string")?;
+        loop {
+            match self.byte() {
+                None => return Err(self.error("EOF while parsing a string")),
+                Some(b'"') => break,
+                Some(b'\\') => {
+                    self.at += 1;
+                    if self.byte() == Some(b'u') {
+                        self.at += 1;
+                        self.hex4()?;
+                    } else {
+                        self.escape()?;
+                    }
+                }
+                Some(0..=0x1f) => return Err(self.error("a control character in a string")),
+                Some(_) => self.at += 1,
+            }
+        }
+        self.at += 1;
+        Ok(())
+    }
+
     /// One value of any kind, only checked: what `check` walks.
     fn skip(&mut self) -> crate::Result<()> {
         match self.kind()? {

@@ -41,6 +41,7 @@ pub mod model;
 mod read;
 mod roster;
 pub mod sync;
+pub mod time;
 pub mod validate;
 /// The JavaScript facade (wasm32 only): the `Engine` class of the npm package.
 #[cfg(target_arch = "wasm32")]

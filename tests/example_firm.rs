@@ -21,6 +21,7 @@ fn a_chapter_7_case_runs_through_both_handoffs_to_closing() {
         workflow_id: "chapter-7".into(),
         facts: Default::default(),
         case_roles: Default::default(),
+        clients: Vec::new(),
     };
     let started = engine.start_case(&input, &ctx("dana")).unwrap();
     assert_eq!(event_types(&started), ["caseStarted", "stepTriggered"]);

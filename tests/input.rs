@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use handoff_engine::case::{CaseState, Command, Ctx, StartCase};
+use handoff_engine::case::{Actor, CaseState, Command, Ctx, StartCase};
 use handoff_engine::input::from_json;
 use handoff_engine::model::{EngineConfig, WorkflowDefinition};
 use handoff_engine::{ErrorCode, HandoffError};
@@ -137,7 +137,13 @@ fn context_and_start_input_are_checked() {
     let cases = [
         (json!({ "actor": { "kind": "member", "id": "dana" }, "at": "yesterday" }), "at"),
         (json!({ "actor": { "kind": "member" }, "at": "2026-11-25T09:00:00Z" }), "actor.id"),
-        (json!({ "actor": { "kind": "client", "id": "x" }, "at": "2026-11-25T09:00:00Z" }), "actor.id"),
+        (json!({ "actor": { "kind": "client", "id": "" }, "at": "2026-11-25T09:00:00Z" }), "actor.id"),
+        (json!({ "actor": { "kind": "system", "id": "x" }, "at": "2026-11-25T09:00:00Z" }), "actor.id"),
+        // Timestamps are real instants, not just the right shape (issue 13, item 7).
+        (json!({ "actor": { "kind": "system" }, "at": "2026-99-99T99:99:99Z" }), "at"),
+        (json!({ "actor": { "kind": "system" }, "at": "2026-02-30T09:00:00Z" }), "at"),
+        (json!({ "actor": { "kind": "system" }, "at": "2026-11-25T09:00:00+23:99" }), "at"),
+        (json!({ "actor": { "kind": "system" }, "at": "1970" }), "at"),
         (json!({ "actor": { "kind": "robot" }, "at": "2026-11-25T09:00:00Z" }), "actor.kind"),
         (json!({ "actor": { "kind": "system" }, "at": "2026-11-25T09:00:00Z", "tz": 1 }), "tz"),
     ];
@@ -150,6 +156,32 @@ fn context_and_start_input_are_checked() {
     assert_eq!(path(&error), "facts.x");
     let error = from_json::<StartCase>(&json!({ "caseId": "c\u{0}", "workflowId": "w" }).to_string()).unwrap_err();
     assert_eq!(path(&error), "caseId");
+    let ctx = from_json::<Ctx>(
+        &json!({ "actor": { "kind": "client", "id": "smith" }, "at": "2026-11-25T09:00:00.5-05:00" }).to_string(),
+    );
+    assert_eq!(ctx.unwrap().actor, Actor::Client { id: Some("smith".into()) });
+}
+
+#[test]
+fn a_case_is_for_at_most_sixteen_distinct_clients() {
+    let many: Vec<String> = (0..17).map(|n| format!("client-{n}")).collect();
+    for (clients, expected) in [
+        (json!(many), "clients"),
+        (json!(["smith", "smith"]), "clients[1]"),
+        (json!(["smith", ""]), "clients[1]"),
+        (json!("smith"), "clients"),
+    ] {
+        let input = json!({ "caseId": "c", "workflowId": "w", "clients": clients });
+        let error = from_json::<StartCase>(&input.to_string()).unwrap_err();
+        assert_eq!(path(&error), expected, "{input}");
+        let command = json!({ "type": "setClients", "clients": clients, "reason": "joint filing" });
+        let error = Command::from_json(&command.to_string()).unwrap_err();
+        assert_eq!(path(&error), expected, "{command}");
+    }
+    let input = json!({ "caseId": "c", "workflowId": "w", "clients": many[..16] });
+    assert_eq!(from_json::<StartCase>(&input.to_string()).unwrap().clients.len(), 16);
+    let blank = json!({ "type": "setClients", "clients": [], "reason": " " });
+    assert_eq!(path(&Command::from_json(&blank.to_string()).unwrap_err()), "reason");
 }
 
 #[test]

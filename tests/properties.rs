@@ -91,9 +91,17 @@ fn workflow() -> impl Strategy<Value = Value> {
 fn actor() -> impl Strategy<Value = Actor> {
     prop_oneof![
         8 => prop::sample::select(&MEMBERS[..]).prop_map(|id| Actor::Member { id: id.into() }),
-        1 => Just(Actor::Client),
+        1 => Just(Actor::Client { id: None }),
+        1 => prop::sample::select(&CLIENTS[..]).prop_map(|id| Actor::Client { id: Some(id.into()) }),
         1 => Just(Actor::System),
     ]
+}
+
+/// Client ids: a case is for none, one or both of them.
+const CLIENTS: [&str; 2] = ["c1", "c2"];
+
+fn clients() -> impl Strategy<Value = Value> {
+    prop::sample::select(vec![json!([]), json!(["c1"]), json!(["c1", "c2"])])
 }
 
 fn any_command() -> impl Strategy<Value = Value> {
@@ -110,6 +118,7 @@ fn any_command() -> impl Strategy<Value = Value> {
         party().prop_map(|to| json!({ "type": "transferOwnership", "to": to, "reason": "r" })),
         (prop::sample::select(&["paralegal", "attorney"][..]), member)
             .prop_map(|(r, m)| json!({ "type": "setCaseRole", "roleId": r, "memberId": m })),
+        clients().prop_map(|c| json!({ "type": "setClients", "clients": c, "reason": "r" })),
     ]
 }
 
@@ -155,6 +164,7 @@ fn fill(engine: &Engine, state: &CaseState, entry: &AllowedCommand, actor: &Acto
             to: handoff_engine::model::Party::member(actor.member_id().unwrap()),
             reason: "because".into(),
         },
+        CommandType::SetClients => Command::SetClients { clients: vec!["c2".into()], reason: "because".into() },
         CommandType::SetCaseRole => {
             let roster = engine.roster();
             let (role, member) = roster
@@ -178,7 +188,11 @@ fn fill(engine: &Engine, state: &CaseState, entry: &AllowedCommand, actor: &Acto
 }
 
 fn everyone() -> impl Iterator<Item = Actor> {
-    MEMBERS.iter().map(|m| Actor::Member { id: (*m).into() }).chain([Actor::Client, Actor::System])
+    MEMBERS
+        .iter()
+        .map(|m| Actor::Member { id: (*m).into() })
+        .chain([Actor::Client { id: None }, Actor::System])
+        .chain(CLIENTS.iter().map(|c| Actor::Client { id: Some((*c).into()) }))
 }
 
 fn listed(allowed: &[AllowedCommand], command: &Command) -> bool {
@@ -204,9 +218,10 @@ proptest! {
     }
 
     #[test]
-    fn random_cases_hold_every_invariant(def in workflow(), facts in facts(), moves in moves()) {
+    fn random_cases_hold_every_invariant(def in workflow(), facts in facts(), clients in clients(), moves in moves()) {
         let engine = firm_with(def);
-        let input: StartCase = from_json(&json!({ "caseId": "c", "workflowId": "w", "facts": facts }).to_string()).unwrap();
+        let input = json!({ "caseId": "c", "workflowId": "w", "facts": facts, "clients": clients });
+        let input: StartCase = from_json(&input.to_string()).unwrap();
         let Ok(started) = engine.start_case(&input, &ctx("dana")) else {
             prop_assert!(!engine.latest_workflow("w").unwrap().validation.ok);
             return Ok(());
@@ -235,6 +250,11 @@ proptest! {
             let ctx = Ctx { actor: actor.clone(), at: format!("2026-11-25T09:{:02}:00Z", i % 60).into() };
             let checked = engine.check(&state, &command, &ctx);
             let allowed = engine.allowed_commands(&state, &actor).unwrap();
+            // A client the case is not for may do nothing on it, whatever the command.
+            if state.shuts_out(&actor) {
+                prop_assert_eq!(checked.as_ref().map_err(|e| e.code), Err(handoff_engine::ErrorCode::NotPermitted));
+                prop_assert!(allowed.is_empty());
+            }
             if checked.is_ok() {
                 prop_assert!(listed(&allowed, &command), "check accepts {:?} but allowedCommands lacks it", command);
             }
@@ -282,7 +302,7 @@ proptest! {
         if let Ok(config) = from_json::<EngineConfig>(&config.to_string()) {
             let engine = Engine::new(config);
             let _ = engine.validate_config();
-            let input = StartCase { case_id: "c".into(), workflow_id: "chapter-7".into(), facts: Default::default(), case_roles: Default::default() };
+            let input = StartCase { case_id: "c".into(), workflow_id: "chapter-7".into(), facts: Default::default(), case_roles: Default::default(), clients: Vec::new() };
             if let Ok(started) = engine.start_case(&input, &ctx("dana")) {
                 for who in MEMBERS {
                     let _ = engine.allowed_commands(&started.state, &Actor::Member { id: who.into() });

@@ -32,6 +32,7 @@ fn start_input(workflow: &str) -> StartCase {
         workflow_id: workflow.into(),
         facts: Default::default(),
         case_roles: Default::default(),
+        clients: Vec::new(),
     }
 }
 
@@ -308,6 +309,7 @@ fn conditions_skip_steps_and_their_dependants_trigger_as_if_completed() {
         workflow_id: "ch13".into(),
         facts: serde_json::from_value(json!({ "chapter": 13.0, "hasBusiness": false })).unwrap(),
         case_roles: Default::default(),
+        clients: Vec::new(),
     };
     let state = engine.start_case(&input, &ctx("dana")).unwrap().state;
     let next = run(&engine, &state, "dana", json!({ "type": "completeStep", "stepId": "intake" }));
@@ -344,6 +346,7 @@ fn a_role_handoff_goes_to_the_case_role_holder_when_to_is_omitted() {
         workflow_id: "chapter-7".into(),
         facts: Default::default(),
         case_roles: [("paralegal".to_owned(), "pete".to_owned())].into(),
+        clients: Vec::new(),
     };
     let mut state = engine.start_case(&input, &ctx("dana")).unwrap().state;
     for step in ["documents", "credit-report"] {

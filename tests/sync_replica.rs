@@ -74,6 +74,7 @@ fn input(case: &str) -> StartCase {
         workflow_id: "chapter-7".into(),
         facts: Default::default(),
         case_roles: Default::default(),
+        clients: Vec::new(),
     }
 }
 

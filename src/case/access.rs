@@ -12,7 +12,8 @@ pub(crate) enum Who<'a> {
     Member(&'a Member),
     Client,
     System,
-    /// A member id the directory lacks, or a deactivated member: may do nothing.
+    /// A member id the directory lacks, or a deactivated member: may do nothing. (A client
+    /// with an id that the case is not for is refused before `Who` is asked.)
     Nobody,
 }
 
@@ -20,7 +21,7 @@ impl<'a> Who<'a> {
     pub fn of(actor: &Actor, roster: &'a Roster) -> Self {
         match actor {
             Actor::Member { id } => roster.active_member(id).map_or(Who::Nobody, Who::Member),
-            Actor::Client => Who::Client,
+            Actor::Client { .. } => Who::Client,
             Actor::System => Who::System,
         }
     }

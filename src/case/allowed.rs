@@ -22,6 +22,7 @@ pub enum CommandType {
     AssignStep,
     TransferOwnership,
     SetCaseRole,
+    SetClients,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -99,6 +100,9 @@ pub(crate) fn allowed_commands(scene: Scene, state: &CaseState, actor: &Actor) -
     });
     if any_role {
         allowed.push(entry(CommandType::SetCaseRole, None, None));
+    }
+    if ok(&Command::SetClients { clients: Vec::new(), reason: "-".into() }) {
+        allowed.push(entry(CommandType::SetClients, None, None));
     }
     allowed
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::state::{check_facts, check_party, check_roles};
+use super::state::{check_clients, check_facts, check_party, check_roles};
 use crate::error::{HandoffError, Result};
 use crate::input::{check_id, check_text, check_timestamp, from_json, At, CheckInput};
 use crate::json::{Kind, Reader};
@@ -15,14 +15,25 @@ use crate::model::{Facts, Party};
 use crate::read::read_object;
 use crate::read::FromJson;
 
-/// Who acts: a member, the client (on client-facing steps) or the system (starting cases).
+/// Who acts: a member, a client (on client-facing steps) or the system (starting cases).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    tsify(type = "{ kind: \"member\"; id: string } | { kind: \"client\"; id?: string } | { kind: \"system\" }")
+)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Actor {
     // `Arc`, like `Ctx::at`: every event of a command carries its actor, without a copy.
-    Member { id: Arc<str> },
-    Client,
+    Member {
+        id: Arc<str>,
+    },
+    /// A client with an id may act only on cases whose `clients` hold it (SPEC §8); one
+    /// without stands for "the client of this case", as the calling application vouches.
+    Client {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<Arc<str>>,
+    },
     System,
 }
 
@@ -42,11 +53,14 @@ impl<'de> FromJson<'de> for Actor {
                 Ok(Actor::Member { id: id.into() })
             }
             ("member", None) => Err(crate::read::missing_field(at, "id")),
-            ("client", None) => Ok(Actor::Client),
-            ("system", None) => Ok(Actor::System),
-            ("client" | "system", Some(_)) => {
-                Err(crate::read::invalid(&at.key("id"), format!("a {} actor has no id", raw.kind)))
+            ("client", id) => {
+                if let Some(id) = &id {
+                    check_id(id, &at.key("id"))?;
+                }
+                Ok(Actor::Client { id: id.map(Into::into) })
             }
+            ("system", None) => Ok(Actor::System),
+            ("system", Some(_)) => Err(crate::read::invalid(&at.key("id"), "a system actor has no id")),
             (other, _) => Err(crate::read::invalid(
                 &at.key("kind"),
                 format!("unknown actor kind \"{other}\": expected member, client or system"),
@@ -67,7 +81,15 @@ impl Actor {
     pub fn member_id(&self) -> Option<&str> {
         match self {
             Actor::Member { id } => Some(id),
-            Actor::Client | Actor::System => None,
+            Actor::Client { .. } | Actor::System => None,
+        }
+    }
+
+    /// A client actor's id: `Some(None)` for a client without one, `None` for anyone else.
+    pub fn client_id(&self) -> Option<Option<&str>> {
+        match self {
+            Actor::Client { id } => Some(id.as_deref()),
+            Actor::Member { .. } | Actor::System => None,
         }
     }
 }
@@ -102,16 +124,20 @@ pub struct StartCase {
     pub facts: Facts,
     #[serde(default)]
     pub case_roles: BTreeMap<String, String>,
+    /// The client ids of the people this case is for (SPEC §8): at most 16, fixed at start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<String>,
 }
 
-read_object!(StartCase "startCase input { caseId, workflowId, facts?, caseRoles? }" { case_id: "caseId", workflow_id: "workflowId", facts: "facts" = Facts::default(), case_roles: "caseRoles" = BTreeMap::new() });
+read_object!(StartCase "startCase input { caseId, workflowId, facts?, caseRoles?, clients? }" { case_id: "caseId", workflow_id: "workflowId", facts: "facts" = Facts::default(), case_roles: "caseRoles" = BTreeMap::new(), clients: "clients" = Vec::new() });
 
 impl CheckInput for StartCase {
     fn check_limits(&self, at: &At) -> Result<()> {
         check_id(&self.case_id, &at.key("caseId"))?;
         check_id(&self.workflow_id, &at.key("workflowId"))?;
         check_facts(&self.facts, &at.key("facts"))?;
-        check_roles(&self.case_roles, &at.key("caseRoles"))
+        check_roles(&self.case_roles, &at.key("caseRoles"))?;
+        check_clients(&self.clients, &at.key("clients"))
     }
 }
 
@@ -151,6 +177,11 @@ pub enum Command {
         role_id: String,
         member_id: String,
     },
+    /// Who the case is for (SPEC §13): the owner or an admin, with a reason.
+    SetClients {
+        clients: Vec<String>,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -165,7 +196,10 @@ impl Command {
             | Command::CompleteStep { step_id }
             | Command::SkipStep { step_id, .. }
             | Command::AssignStep { step_id, .. } => Some(step_id),
-            Command::Claim | Command::TransferOwnership { .. } | Command::SetCaseRole { .. } => None,
+            Command::Claim
+            | Command::TransferOwnership { .. }
+            | Command::SetCaseRole { .. }
+            | Command::SetClients { .. } => None,
         }
     }
 }
@@ -185,6 +219,7 @@ struct RawCommand {
     reason: Option<String>,
     role_id: Option<String>,
     member_id: Option<String>,
+    clients: Option<Vec<String>>,
 }
 
 read_object!(RawCommand "a command { type, ... }" {
@@ -194,6 +229,7 @@ read_object!(RawCommand "a command { type, ... }" {
     reason: "reason" = None,
     role_id: "roleId" = None,
     member_id: "memberId" = None,
+    clients: "clients" = None,
 });
 
 /// `to`: a member id (completeHandoff), a party (transferOwnership, assignStep), `null`, or absent.
@@ -233,6 +269,7 @@ impl RawCommand {
             "assignStep" => &["stepId", "to"],
             "transferOwnership" => &["to", "reason"],
             "setCaseRole" => &["roleId", "memberId"],
+            "setClients" => &["clients", "reason"],
             other => return Err(HandoffError::invalid_input("type", format!("\"{other}\" is not a command type."))),
         };
         let present = [
@@ -241,6 +278,7 @@ impl RawCommand {
             ("reason", self.reason.is_some()),
             ("roleId", self.role_id.is_some()),
             ("memberId", self.member_id.is_some()),
+            ("clients", self.clients.is_some()),
         ];
         if let Some((field, _)) = present.iter().find(|(field, here)| *here && !allowed.contains(field)) {
             return Err(HandoffError::invalid_input(*field, format!("A {kind} command has no field {field}.")));
@@ -306,6 +344,11 @@ impl RawCommand {
                 let to = party(self.to)?
                     .ok_or_else(|| HandoffError::invalid_input("to", "Ownership must go to someone."))?;
                 Command::TransferOwnership { to, reason: reason(self.reason, true)?.unwrap_or_default() }
+            }
+            "setClients" => {
+                let clients = self.clients.ok_or_else(|| missing("clients"))?;
+                check_clients(&clients, &At::ROOT.key("clients"))?;
+                Command::SetClients { clients, reason: reason(self.reason, true)?.unwrap_or_default() }
             }
             _ => Command::SetCaseRole {
                 role_id: id(self.role_id, "roleId")?,

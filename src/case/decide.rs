@@ -9,7 +9,7 @@ use std::collections::BinaryHeap;
 use super::access::Who;
 use super::command::{Actor, Command, Ctx, StartCase};
 use super::event::{CaseRoleChange, Change, Event};
-use super::state::{CaseState, StepStatus};
+use super::state::{CaseState, StepStatus, MAX_VERSION};
 use crate::engine::CompiledWorkflow;
 use crate::error::{ErrorCode, HandoffError, Result};
 use crate::model::{OwnerSettings, Party, PartyKind, Step};
@@ -42,6 +42,17 @@ impl<'a> Scene<'a> {
 /// Checks `command` against `state` and returns the change it makes. Never panics, never
 /// copies the state: `check` and `allowedCommands` call it freely.
 pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Actor) -> Result<Change> {
+    // Every command records at most one event per step and two more (its own, caseClosed).
+    let room = 2 * scene.workflow.def.steps.len() as u64 + 2;
+    if state.version > MAX_VERSION.saturating_sub(room) {
+        return Err(HandoffError::invalid_input(
+            "version",
+            format!("Case {} has recorded as many events as a case may (2^53 - 1).", state.case_id),
+        ));
+    }
+    if state.shuts_out(actor) {
+        return Err(reject(ErrorCode::NotPermitted, "This client may not act on this case."));
+    }
     if state.closed {
         return Err(reject(ErrorCode::CaseClosed, format!("Case {} is closed.", state.case_id)));
     }
@@ -178,6 +189,12 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
                 previous: state.case_roles.get(role_id).cloned(),
             })
         }
+        Command::SetClients { clients, reason } => {
+            if !who.manages(state) {
+                return Err(not_permitted("change who this case is for"));
+            }
+            Ok(Change::ClientsSet { from: state.clients.clone(), to: clients.clone(), reason: reason.clone() })
+        }
     }
 }
 
@@ -196,7 +213,7 @@ fn describe_actor(actor: &Actor, scene: Scene) -> String {
             Some(member) => format!("{}, who is deactivated,", member.name),
             None => format!("Member \"{id}\", who is not in the directory,"),
         },
-        Actor::Client => "The client".into(),
+        Actor::Client { .. } => "The client".into(),
         Actor::System => "The system".into(),
     }
 }
@@ -360,6 +377,7 @@ pub(crate) fn start(
         owner: owner.clone(),
         case_roles: input.case_roles.clone(),
         facts: input.facts.clone(),
+        clients: input.clients.clone(),
     });
     let sources: Vec<usize> =
         workflow.graph.order.iter().copied().filter(|&s| workflow.graph.preds_of(s).is_empty()).collect();

@@ -47,6 +47,9 @@ pub enum Change {
         owner: Party,
         case_roles: BTreeMap<String, String>,
         facts: Facts,
+        /// Absent in events stored by the first release.
+        #[serde(default)]
+        clients: Vec<String>,
     },
     StepTriggered {
         step_id: String,
@@ -104,6 +107,12 @@ pub enum Change {
         member_id: String,
         previous: Option<String>,
     },
+    /// Who the case is for changed (a joint filer added, a former client's access ended).
+    ClientsSet {
+        from: Vec<String>,
+        to: Vec<String>,
+        reason: String,
+    },
     CaseClosed,
 }
 
@@ -113,7 +122,8 @@ impl CaseState {
     pub fn apply(&mut self, event: &Event) {
         self.version = self.version.saturating_add(1);
         match &event.change {
-            Change::CaseStarted { case_id, workflow_id, workflow_version, owner, case_roles, facts } => {
+            Change::CaseStarted { case_id, workflow_id, workflow_version, owner, case_roles, facts, clients } => {
+                self.clients.clone_from(clients);
                 self.case_id.clone_from(case_id);
                 self.workflow_id.clone_from(workflow_id);
                 self.workflow_version = *workflow_version;
@@ -178,6 +188,7 @@ impl CaseState {
             Change::CaseRoleSet { role_id, member_id, .. } => {
                 self.case_roles.insert(role_id.clone(), member_id.clone());
             }
+            Change::ClientsSet { to, .. } => self.clients.clone_from(to),
             Change::CaseClosed => self.closed = true,
         }
     }

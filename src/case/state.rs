@@ -24,11 +24,20 @@ pub struct CaseState {
     pub pending_handoff: Option<PendingHandoff>,
     pub last_handoff: Option<LastHandoff>,
     pub closed: bool,
-    /// The number of events applied so far.
+    /// The number of events applied so far; at most [`MAX_VERSION`].
     pub version: u64,
+    /// The client ids of the people this case is for (SPEC §8); `[]` when absent.
+    pub clients: Vec<String>,
 }
 
-read_object!(CaseState "a case state" { case_id: "caseId", workflow_id: "workflowId", workflow_version: "workflowVersion", owner: "owner", case_roles: "caseRoles", facts: "facts", steps: "steps", pending_handoff: "pendingHandoff" = None, last_handoff: "lastHandoff" = None, closed: "closed", version: "version" });
+read_object!(CaseState "a case state" { case_id: "caseId", workflow_id: "workflowId", workflow_version: "workflowVersion", owner: "owner", case_roles: "caseRoles", facts: "facts", steps: "steps", pending_handoff: "pendingHandoff" = None, last_handoff: "lastHandoff" = None, closed: "closed", version: "version", clients: "clients" = Vec::new() });
+
+/// The highest `version` (and event `seq`) a case reaches: JS's largest exact integer, so that
+/// every state survives a round trip through JavaScript numbers.
+pub const MAX_VERSION: u64 = (1 << 53) - 1;
+
+/// At most this many clients on one case (joint filers are two).
+pub const MAX_CLIENTS: usize = 16;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
@@ -117,6 +126,7 @@ impl CaseState {
             last_handoff: None,
             closed: false,
             version: 0,
+            clients: Vec::new(),
         };
         for step in &def.steps {
             let assignee = if step.client_facing { None } else { step.assignee.clone() };
@@ -128,6 +138,25 @@ impl CaseState {
     pub fn status(&self, step_id: &str) -> Option<StepStatus> {
         self.steps.get(step_id).map(|s| s.status)
     }
+
+    /// Whether `actor` is a client with an id that this case is not for: such a client may do
+    /// nothing on it, and learns nothing about it (SPEC §8, §13).
+    pub fn shuts_out(&self, actor: &crate::case::Actor) -> bool {
+        matches!(actor.client_id(), Some(Some(id)) if !self.clients.iter().any(|c| c == id))
+    }
+}
+
+/// A case's clients: ids, at most [`MAX_CLIENTS`], none twice.
+pub(crate) fn check_clients(clients: &[String], at: &At) -> crate::Result<()> {
+    check_count(clients.len(), MAX_CLIENTS, at)?;
+    for (index, id) in clients.iter().enumerate() {
+        let here = at.index(index);
+        check_id(id, &here)?;
+        if clients.get(..index).is_some_and(|before| before.contains(id)) {
+            return Err(here.error("names a client a second time"));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn check_party(party: &Party, at: &At) -> crate::Result<()> {
@@ -159,6 +188,10 @@ impl CheckInput for CaseState {
         check_party(&self.owner, &at.key("owner"))?;
         check_roles(&self.case_roles, &at.key("caseRoles"))?;
         check_facts(&self.facts, &at.key("facts"))?;
+        check_clients(&self.clients, &at.key("clients"))?;
+        if self.version > MAX_VERSION {
+            return Err(at.key("version").error("is above 2^53 - 1, the largest a case reaches"));
+        }
         let steps = at.key("steps");
         check_count(self.steps.len(), MAX_STEPS, &steps)?;
         for (id, step) in &self.steps {

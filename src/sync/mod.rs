@@ -8,8 +8,8 @@ mod rules;
 mod wire;
 
 pub use replica::{Pending, RejectedMutation, Replica};
-pub use rules::{arrival, decide_mutation, Arrival};
+pub use rules::{arrival, decide_mutation, decide_mutation_at, decision_time, Arrival};
 pub use wire::{
     ErrorBody, ErrorInfo, Mutation, MutationBody, MutationResult, MutationStatus, PullRequest, PullResponse,
-    PushRequest, PushResponse, Rejection, MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION,
+    PushEnvelope, PushItem, PushRequest, PushResponse, Rejection, MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION,
 };

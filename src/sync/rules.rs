@@ -4,6 +4,7 @@
 use super::wire::{Mutation, MutationBody};
 use crate::case::{Actor, CaseState, Ctx};
 use crate::error::{ErrorCode, HandoffError, Result};
+use crate::time::Instant;
 use crate::{Engine, Outcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,14 +28,34 @@ pub fn arrival(last_mutation_id: u64, id: u64) -> Arrival {
 }
 
 /// Decides `mutation` as `actor` against the current state of its case (`None` when the server
-/// has no such case yet).
+/// has no such case yet), at the time the mutation says: what the client predicts.
 pub fn decide_mutation(
     engine: &Engine,
     mutation: &Mutation,
     current: Option<&CaseState>,
     actor: &Actor,
 ) -> Result<Outcome> {
-    let ctx = Ctx { actor: actor.clone(), at: mutation.at.as_str().into() };
+    decide_mutation_at(engine, mutation, current, actor, mutation.at.as_str().into())
+}
+
+/// Decides `mutation` at `at`: the server's time (see [`decision_time`]), never the client's.
+pub fn decide_mutation_at(
+    engine: &Engine,
+    mutation: &Mutation,
+    current: Option<&CaseState>,
+    actor: &Actor,
+    at: std::sync::Arc<str>,
+) -> Result<Outcome> {
+    let ctx = Ctx { actor: actor.clone(), at };
+    // A client learns nothing about which cases exist: a case that is not theirs, one that does
+    // not exist and one they try to start all get the same answer.
+    let shut_out = match (&mutation.body, current) {
+        (MutationBody::StartCase(_), _) | (MutationBody::Command(_), None) => actor.client_id().is_some(),
+        (MutationBody::Command(_), Some(state)) => state.shuts_out(actor),
+    };
+    if shut_out {
+        return Err(HandoffError::new(ErrorCode::NotPermitted, "This client may not act on this case."));
+    }
     match (&mutation.body, current) {
         (MutationBody::StartCase(input), _) if input.case_id != mutation.case_id => {
             Err(HandoffError::invalid_input("input.caseId", "A startCase mutation's input.caseId must be its caseId."))
@@ -48,4 +69,10 @@ pub fn decide_mutation(
             Err(HandoffError::new(ErrorCode::UnknownCase, format!("There is no case {}.", mutation.case_id)))
         }
     }
+}
+
+/// The time the server decides a mutation at: its clock, or the case's last event time when the
+/// clock is behind it, so that a case's times never run backwards (SPEC §13).
+pub fn decision_time(now: Instant, case_last: Option<Instant>) -> Instant {
+    case_last.map_or(now, |last| last.max(now))
 }

@@ -8,7 +8,8 @@ use crate::input::{check_id, check_timestamp, At, CheckInput};
 use crate::json::Reader;
 use crate::read::{read_object, FromJson};
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// The second release's wire version (SPEC §13): states and commands gained fields.
+pub const SCHEMA_VERSION: u32 = 2;
 /// Mutations accepted in one push; more is `413 too-large`.
 pub const MAX_MUTATIONS_PER_PUSH: usize = 500;
 
@@ -97,6 +98,54 @@ impl CheckInput for Mutation {
             MutationBody::StartCase(input) => input.check_limits(&at.key("input")),
             MutationBody::Command(_) => Ok(()),
         }
+    }
+}
+
+/// A push as the server reads it: the envelope, and each mutation's id and text, which is read
+/// on its own afterwards (`from_json::<Mutation>`), so that a malformed mutation is that
+/// mutation's rejection and still advances the counter, while a malformed envelope is a 400.
+/// The same reader as every other input: a field given twice is refused, never "last wins".
+pub struct PushEnvelope<'a> {
+    pub schema_version: u32,
+    pub client_id: String,
+    pub mutations: Vec<PushItem<'a>>,
+}
+
+read_object!(PushEnvelope<'a> "a push { schemaVersion, clientId, mutations }" {
+    schema_version: "schemaVersion", client_id: "clientId", mutations: "mutations",
+});
+
+impl CheckInput for PushEnvelope<'_> {
+    fn check_limits(&self, at: &At) -> crate::Result<()> {
+        check_id(&self.client_id, &at.key("clientId"))?;
+        let mutations = at.key("mutations");
+        for (index, item) in self.mutations.iter().enumerate() {
+            if item.id == 0 {
+                return Err(mutations.index(index).key("id").error("must be 1 or more: mutations count 1, 2, 3 …"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One mutation of a push, not yet read: its `id` and its whole text.
+pub struct PushItem<'a> {
+    pub id: u64,
+    pub text: &'a str,
+}
+
+impl<'de> FromJson<'de> for PushItem<'de> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> crate::Result<Self> {
+        let text = reader.raw()?;
+        let id = crate::json::read(text, |reader| {
+            let mut id = None;
+            crate::read::object(reader, at, "a mutation { id, … }", |reader, name| match name {
+                "id" => crate::read::field(&mut id, reader, &at.key("id"), name),
+                _ => reader.raw().map(drop),
+            })?;
+            id.ok_or_else(|| crate::read::missing_field(at, "id"))
+        })?;
+        Ok(PushItem { id, text })
     }
 }
 

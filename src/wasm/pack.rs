@@ -143,7 +143,7 @@ fn packed<'a, 'b>(
 /// as `=` and the text, a flag as `1` or `0`, a role change as `1`, role and member, or `0`, a
 /// map of case roles as its size and then keys and values. `None` (the caller sends JSON) when
 /// the events do not share a time and actor, a string holds the separator, or an event is
-/// `caseStarted`, which no command produces.
+/// `caseStarted` (which no command produces) or `clientsSet`, or the actor a client with an id.
 pub(crate) fn events(events: &[Event]) -> Option<String> {
     let first = events.first();
     let (at, actor) = first.map_or(("", None), |event| (&*event.at, Some(&event.actor)));
@@ -157,13 +157,15 @@ pub(crate) fn events(events: &[Event]) -> Option<String> {
             p.out.push('m');
             p.text(id);
         }
-        Some(Actor::Client) => p.text("c"),
+        Some(Actor::Client { id: None }) => p.text("c"),
+        // Rare from a CaseHandle: such events cross as JSON.
+        Some(Actor::Client { id: Some(_) }) => return None,
         Some(Actor::System) | None => p.text("s"),
     }
     p.number(events.len());
     for event in events {
         let code = match &event.change {
-            Change::CaseStarted { .. } => return None,
+            Change::CaseStarted { .. } | Change::ClientsSet { .. } => return None,
             Change::StepTriggered { .. } => 'A',
             Change::StepSkipped { .. } => 'B',
             Change::HandoffRequested { .. } => 'C',
@@ -179,7 +181,7 @@ pub(crate) fn events(events: &[Event]) -> Option<String> {
         p.out.push(code);
         p.number(usize::try_from(event.seq).ok()?);
         match &event.change {
-            Change::CaseStarted { .. } | Change::CaseClosed => {}
+            Change::CaseStarted { .. } | Change::ClientsSet { .. } | Change::CaseClosed => {}
             Change::StepTriggered { step_id } | Change::StepCompleted { step_id } => p.text(step_id),
             Change::StepSkipped { step_id, reason } => {
                 p.text(step_id);

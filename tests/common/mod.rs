@@ -33,7 +33,7 @@ pub fn ctx(member: &str) -> Ctx {
 }
 
 pub fn client() -> Ctx {
-    Ctx { actor: Actor::Client, at: "2026-11-25T09:00:00Z".into() }
+    Ctx { actor: Actor::Client { id: None }, at: "2026-11-25T09:00:00Z".into() }
 }
 
 pub fn system() -> Ctx {
@@ -50,6 +50,7 @@ pub fn start(engine: &Engine, workflow: &str) -> CaseState {
         workflow_id: workflow.into(),
         facts: Default::default(),
         case_roles: Default::default(),
+        clients: Vec::new(),
     };
     engine.start_case(&input, &ctx("dana")).unwrap().state
 }
