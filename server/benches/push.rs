@@ -42,7 +42,7 @@ fn mutation(id: usize, case: &str) -> serde_json::Value {
 }
 
 fn push(agent: &ureq::Agent, base: &str, client: &str, mutations: Vec<serde_json::Value>) -> Duration {
-    let body = json!({ "schemaVersion": 1, "clientId": client, "mutations": mutations }).to_string();
+    let body = json!({ "schemaVersion": 2, "clientId": client, "mutations": mutations }).to_string();
     let started = Instant::now();
     let mut response =
         agent.post(&format!("{base}/sync/push")).header("Authorization", "Bearer dana-token").send(body).unwrap();

@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use handoff_engine::case::Actor;
-use handoff_engine::input::{id_problem, MAX_ID_CHARS};
-use handoff_engine::sync::{ErrorBody, MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION};
+use handoff_engine::input::from_json;
+use handoff_engine::sync::{ErrorBody, PullRequest, PushEnvelope, MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION};
 use handoff_engine::Engine;
 use serde_json::Value;
 use tower_http::services::ServeDir;
@@ -97,28 +97,27 @@ pub fn router(app: Arc<App>, www: PathBuf, pkg: PathBuf) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
 }
 
-fn authenticate<'a>(app: &'a App, request: &Request) -> Result<&'a Actor, ApiError> {
+/// The actor of the request's token, if it may use the server at all: a member the directory
+/// lacks, or one who is deactivated, is refused every request, reads included (SPEC §8).
+fn authenticate(app: &App, request: &Request) -> Result<Actor, ApiError> {
     let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    app.tokens.actor(authorization).ok_or_else(|| {
+    let actor = app.tokens.actor(authorization).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             "Send Authorization: Bearer <token> with a known token.",
         )
-    })
+    })?;
+    if let Some(id) = actor.member_id() {
+        if app.engine.roster().active_member(id).is_none() {
+            return Err(ApiError::not_permitted(format!("Member {id} is not an active member of this firm.")));
+        }
+    }
+    Ok(actor.clone())
 }
 
-/// An authenticated sync request: its actor, its client id and the rest of its JSON object.
-struct SyncRequest {
-    actor: Actor,
-    client_id: String,
-    fields: serde_json::Map<String, Value>,
-}
-
-/// Authenticates, then reads the body as a JSON object with a supported `schemaVersion`, a valid
-/// `clientId` and no fields but `allowed`.
-async fn sync_request(app: &App, request: Request, kind: &str, allowed: &[&str]) -> Result<SyncRequest, ApiError> {
-    let actor = authenticate(app, &request)?.clone();
+/// The body as text, at most [`MAX_BODY_BYTES`].
+async fn text(request: Request) -> Result<String, ApiError> {
     let bytes = to_bytes(request.into_body(), MAX_BODY_BYTES).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -126,30 +125,19 @@ async fn sync_request(app: &App, request: Request, kind: &str, allowed: &[&str])
             format!("A request body may have at most {MAX_BODY_BYTES} bytes."),
         )
     })?;
-    let Ok(Value::Object(mut fields)) = serde_json::from_slice::<Value>(&bytes) else {
-        return Err(ApiError::invalid_request("The body must be a JSON object."));
-    };
-    match fields.remove("schemaVersion").as_ref().and_then(Value::as_u64) {
-        Some(version) if version == u64::from(SCHEMA_VERSION) => {}
-        Some(version) => {
-            return Err(ApiError::new(
-                StatusCode::UPGRADE_REQUIRED,
-                "unsupported-schema-version",
-                format!("Schema version {version} is not supported; this server speaks {SCHEMA_VERSION}."),
-            ))
-        }
-        None => return Err(ApiError::invalid_request("schemaVersion must be a number.")),
+    String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::invalid_request("The body must be UTF-8 JSON."))
+}
+
+/// A first-release client gets 426 and reloads, rather than misreading a state (SPEC §13).
+fn schema(version: u32) -> Result<(), ApiError> {
+    if version == SCHEMA_VERSION {
+        return Ok(());
     }
-    let client_id = match fields.remove("clientId") {
-        Some(Value::String(id)) if id_problem(&id).is_none() => id,
-        _ => {
-            return Err(ApiError::invalid_request(format!("clientId must be an id of 1 to {MAX_ID_CHARS} characters.")))
-        }
-    };
-    if let Some(field) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(ApiError::invalid_request(format!("A {kind} has no field {field}.")));
-    }
-    Ok(SyncRequest { actor, client_id, fields })
+    Err(ApiError::new(
+        StatusCode::UPGRADE_REQUIRED,
+        "unsupported-schema-version",
+        format!("Schema version {version} is not supported; this server speaks {SCHEMA_VERSION}. Reload the app."),
+    ))
 }
 
 /// Runs a store operation off the async runtime and answers with its JSON or its error.
@@ -164,40 +152,48 @@ async fn respond<T: serde::Serialize + Send + 'static>(
 }
 
 async fn push(State(app): State<Arc<App>>, request: Request) -> Response {
-    let SyncRequest { actor, client_id, mut fields } = match sync_request(&app, request, "push", &["mutations"]).await {
-        Ok(request) => request,
+    let actor = match authenticate(&app, &request) {
+        Ok(actor) => actor,
         Err(error) => return error.into_response(),
     };
-    let Some(Value::Array(items)) = fields.remove("mutations") else {
-        return ApiError::invalid_request("mutations must be an array.").into_response();
+    let text = match text(request).await {
+        Ok(text) => text,
+        Err(error) => return error.into_response(),
     };
-    if items.len() > MAX_MUTATIONS_PER_PUSH {
+    // Read with the engine's own reader, as the module reads it: a field given twice is
+    // refused, never "last wins". Each mutation is kept as text and read alone in the store.
+    let envelope = match from_json::<PushEnvelope>(&text) {
+        Ok(envelope) => envelope,
+        Err(error) => return ApiError::invalid_request(error.message).into_response(),
+    };
+    if let Err(error) = schema(envelope.schema_version) {
+        return error.into_response();
+    }
+    if envelope.mutations.len() > MAX_MUTATIONS_PER_PUSH {
         let message = format!("A push may carry at most {MAX_MUTATIONS_PER_PUSH} mutations.");
         return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", message).into_response();
     }
-    let mut mutations = Vec::with_capacity(items.len());
-    for item in items {
-        match item.get("id").and_then(Value::as_u64).filter(|&id| id > 0) {
-            Some(id) => mutations.push((id, item)),
-            None => return ApiError::invalid_request("Every mutation needs an id: 1, 2, 3 …").into_response(),
-        }
-    }
+    let client_id = envelope.client_id;
+    let mutations: Vec<(u64, String)> = envelope.mutations.iter().map(|item| (item.id, item.text.to_owned())).collect();
     respond(move || app.store.push(&app.engine, &client_id, &actor, &mutations)).await
 }
 
 async fn pull(State(app): State<Arc<App>>, request: Request) -> Response {
-    let SyncRequest { actor, client_id, fields } = match sync_request(&app, request, "pull", &["cookie"]).await {
-        Ok(request) => request,
+    let actor = match authenticate(&app, &request) {
+        Ok(actor) => actor,
         Err(error) => return error.into_response(),
     };
-    let cookie = match fields.get("cookie") {
-        Some(Value::String(cookie)) => Some(cookie.clone()),
-        Some(Value::Null) => None,
-        _ => return ApiError::invalid_request("cookie must be a string or null.").into_response(),
+    let pull = match text(request).await.and_then(|text| {
+        let pull = from_json::<PullRequest>(&text).map_err(|error| ApiError::invalid_request(error.message))?;
+        schema(pull.schema_version).map(|()| pull)
+    }) {
+        Ok(pull) => pull,
+        Err(error) => return error.into_response(),
     };
-    respond(move || app.store.pull(&client_id, &actor, cookie.as_deref(), app.config_version)).await
+    respond(move || app.store.pull(&pull.client_id, &actor, pull.cookie.as_deref(), app.config_version)).await
 }
 
+/// Clients may read it too: their engine needs it, and it holds no case data (SPEC §13).
 async fn config(State(app): State<Arc<App>>, request: Request) -> Response {
     if let Err(error) = authenticate(&app, &request) {
         return error.into_response();

@@ -54,6 +54,9 @@ async fn run() -> Result<(), String> {
             tokens
         }
     };
+    for warning in tokens.warnings(&engine) {
+        eprintln!("warning: {warning}");
+    }
     let store = store::Store::open(&args.db)?;
     let config_json: serde_json::Value = serde_json::from_str(&config_text).map_err(|e| e.to_string())?;
     let app = Arc::new(api::App { engine, config_version: config_version(&config_json), config_json, tokens, store });

@@ -1,9 +1,13 @@
 //! Bearer tokens: who a request is. The actor of every mutation is the token's, never one
-//! named in the request.
+//! named in the request. A token is named in messages by its position in the file and its
+//! actor, never by the secret itself.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use handoff_engine::case::Actor;
+use handoff_engine::Engine;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 pub const DEMO_TOKENS: &str = include_str!("../../config/demo-tokens.json");
@@ -11,35 +15,146 @@ pub const DEMO_TOKENS: &str = include_str!("../../config/demo-tokens.json");
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TokensFile {
-    tokens: HashMap<String, Actor>,
+    tokens: InOrder,
 }
 
-pub struct Tokens(HashMap<String, Actor>);
+/// The tokens in the order the file lists them, so that a message can say "token 3".
+struct InOrder(Vec<(String, Actor)>);
+
+impl<'de> Deserialize<'de> for InOrder {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
+            type Value = InOrder;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of bearer tokens to actors")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<InOrder, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Actor>()? {
+                    entries.push(entry);
+                }
+                Ok(InOrder(entries))
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
+}
+
+pub struct Tokens {
+    by_token: HashMap<String, Actor>,
+    /// The actors in file order, for messages.
+    listed: Vec<Actor>,
+}
+
+/// "token 3 (member dana)": how messages name an entry.
+fn entry(position: usize, actor: &Actor) -> String {
+    let who = match actor {
+        Actor::Member { id } => format!("member {id}"),
+        Actor::Client { id: Some(id) } => format!("client {id}"),
+        Actor::Client { id: None } => "a client without an id".to_owned(),
+        Actor::System => "the system".to_owned(),
+    };
+    format!("token {} ({who})", position + 1)
+}
 
 impl Tokens {
+    /// Reads a tokens file. Refused: a token given twice, and a client actor without an id,
+    /// which would let one token act as the client of every case (SPEC §8).
     pub fn from_json(text: &str) -> Result<Tokens, String> {
         let file: TokensFile = serde_json::from_str(text).map_err(|e| format!("the tokens file is not valid: {e}"))?;
-        Ok(Tokens(file.tokens))
+        let mut by_token = HashMap::new();
+        let mut listed = Vec::new();
+        for (position, (token, actor)) in file.tokens.0.into_iter().enumerate() {
+            if actor == (Actor::Client { id: None }) {
+                return Err(format!(
+                    "the tokens file's {} is refused: a client token must name its client, \
+                     {{ \"kind\": \"client\", \"id\": \"…\" }}, so that it sees only that client's cases",
+                    entry(position, &actor)
+                ));
+            }
+            if by_token.insert(token, actor.clone()).is_some() {
+                return Err(format!("the tokens file gives the secret of its {} twice", entry(position, &actor)));
+            }
+            listed.push(actor);
+        }
+        Ok(Tokens { by_token, listed })
+    }
+
+    /// What the server should say at start about these tokens: members the directory lacks or
+    /// has deactivated (every request with them is refused), and system tokens (for the host's
+    /// own services only).
+    pub fn warnings(&self, engine: &Engine) -> Vec<String> {
+        let roster = engine.roster();
+        let mut warnings = Vec::new();
+        for (position, actor) in self.listed.iter().enumerate() {
+            match actor {
+                Actor::Member { id } if roster.member(id).is_none() => warnings.push(format!(
+                    "{} names a member the directory lacks: every request with it is refused",
+                    entry(position, actor)
+                )),
+                Actor::Member { id } if roster.active_member(id).is_none() => warnings.push(format!(
+                    "{} names a deactivated member: every request with it is refused",
+                    entry(position, actor)
+                )),
+                Actor::System => warnings.push(format!(
+                    "{} acts as the system: keep it for the host's own services",
+                    entry(position, actor)
+                )),
+                Actor::Member { .. } | Actor::Client { .. } => {}
+            }
+        }
+        warnings
     }
 
     /// The actor of an `Authorization: Bearer <token>` header value.
     pub fn actor(&self, authorization: Option<&str>) -> Option<&Actor> {
         let token = authorization?.strip_prefix("Bearer ")?.trim();
-        self.0.get(token)
+        self.by_token.get(token)
     }
 
-    /// `token → actor` lines, sorted, for the start-up banner.
+    /// `token → actor` lines, sorted, for the start-up banner of the demo tokens (which are
+    /// public); a real tokens file's secrets are never printed.
     pub fn describe(&self) -> Vec<String> {
         let mut lines: Vec<String> = self
-            .0
+            .by_token
             .iter()
             .map(|(token, actor)| match actor {
                 Actor::Member { id } => format!("{token} → member {id}"),
-                Actor::Client => format!("{token} → the client"),
+                Actor::Client { id } => format!("{token} → client {}", id.as_deref().unwrap_or("")),
                 Actor::System => format!("{token} → the system"),
             })
             .collect();
         lines.sort();
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn an_unscoped_client_token_is_refused_by_position_not_by_secret() {
+        let text =
+            r#"{ "tokens": { "s3cret-a": { "kind": "member", "id": "dana" }, "s3cret-b": { "kind": "client" } } }"#;
+        let message = Tokens::from_json(text).err().unwrap();
+        assert!(message.contains("token 2 (a client without an id)"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
+    }
+
+    #[test]
+    fn unknown_deactivated_and_system_tokens_are_warned_about() {
+        let engine = Engine::from_json(include_str!("../../config/example-firm.json")).unwrap();
+        let text = r#"{ "tokens": {
+            "a": { "kind": "member", "id": "dana" },
+            "b": { "kind": "member", "id": "zoe" },
+            "c": { "kind": "system" },
+            "d": { "kind": "client", "id": "smith" } } }"#;
+        let warnings = Tokens::from_json(text).unwrap().warnings(&engine);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("token 2 (member zoe) names a member the directory lacks"));
+        assert!(warnings[1].starts_with("token 3 (the system)"));
     }
 }

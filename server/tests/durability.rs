@@ -24,7 +24,7 @@ fn acknowledged_mutations_survive_kill_9_and_none_applies_twice() {
         let from = acknowledged + 1;
         let streamer = std::thread::spawn(move || {
             for id in from..=TOTAL {
-                let body = serde_json::json!({ "schemaVersion": 1, "clientId": "stream", "mutations": [start_case(id, &format!("k{id}"))] });
+                let body = serde_json::json!({ "schemaVersion": 2, "clientId": "stream", "mutations": [start_case(id, &format!("k{id}"))] });
                 let sent = agent()
                     .post(&format!("{base}/sync/push"))
                     .header("Authorization", "Bearer dana-token")

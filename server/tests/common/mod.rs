@@ -133,17 +133,19 @@ pub fn post(server: &Server, path: &str, token: Option<&str>, body: &str) -> (u1
 }
 
 pub fn push(server: &Server, token: &str, client: &str, mutations: Value) -> (u16, Value) {
-    let body = json!({ "schemaVersion": 1, "clientId": client, "mutations": mutations });
+    let body = json!({ "schemaVersion": 2, "clientId": client, "mutations": mutations });
     post(server, "/sync/push", Some(token), &body.to_string())
 }
 
 pub fn pull(server: &Server, token: &str, client: &str, cookie: Option<&str>) -> (u16, Value) {
-    let body = json!({ "schemaVersion": 1, "clientId": client, "cookie": cookie });
+    let body = json!({ "schemaVersion": 2, "clientId": client, "cookie": cookie });
     post(server, "/sync/pull", Some(token), &body.to_string())
 }
 
+/// A case of the demo's portal client, `smith` (the demo tokens' `client-token`).
 pub fn start_case(id: u64, case: &str) -> Value {
-    json!({ "id": id, "caseId": case, "kind": "startCase", "input": { "caseId": case, "workflowId": "chapter-7" }, "at": AT })
+    json!({ "id": id, "caseId": case, "kind": "startCase",
+            "input": { "caseId": case, "workflowId": "chapter-7", "clients": ["smith"] }, "at": AT })
 }
 
 pub fn command(id: u64, case: &str, command: Value) -> Value {
