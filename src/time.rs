@@ -14,49 +14,44 @@ impl Instant {
     /// Reads a timestamp; `None` when it is not a real instant with a time zone.
     pub fn parse(text: &str) -> Option<Instant> {
         let bytes = text.as_bytes();
-        let number = |from: usize, to: usize| digits(bytes.get(from..to)?);
-        let at = |index: usize, expected: &[u8]| bytes.get(index).is_some_and(|b| expected.contains(b));
-        if !(at(4, b"-") && at(7, b"-") && at(10, b"Tt") && at(13, b":") && at(16, b":")) {
-            return None;
-        }
-        let (year, month, day) = (number(0, 4)?, number(5, 7)?, number(8, 10)?);
-        let (hour, minute, second) = (number(11, 13)?, number(14, 16)?, number(17, 19)?);
-        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-            return None;
-        }
-        if hour > 23 || minute > 59 || second > 59 {
-            return None;
-        }
+        // Year, month, day, hour, minute, second; then the offset's hours and minutes.
+        let mut fields = [0_i64; 8];
+        read(bytes.get(..19)?, b"0000-00-00T00:00:00", &mut fields)?;
         let mut rest = bytes.get(19..)?;
         let mut nanos = 0_u32;
         if let Some(fraction) = rest.strip_prefix(b".") {
             let count = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
-            if count == 0 || count > 9 {
+            if !(1..=9).contains(&count) {
                 return None;
             }
-            let digits = fraction.get(..count)?;
-            nanos = digits.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0')) * 10_u32.pow(9 - count as u32);
+            for index in 0..9 {
+                let digit = fraction.get(index).filter(|_| index < count).map_or(0, |b| b - b'0');
+                nanos = nanos * 10 + u32::from(digit);
+            }
             rest = fraction.get(count..)?;
         }
         let offset = match rest {
             [b'Z' | b'z'] => 0,
-            [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
-                let h = digits(rest.get(1..3)?)?;
-                let m = digits(rest.get(4..6)?)?;
-                if h > 23 || m > 59 {
+            [sign @ (b'+' | b'-'), zone @ ..] => {
+                read(zone, b"00:00", fields.get_mut(6..)?)?;
+                let [.., hours, minutes] = fields;
+                if hours > 23 || minutes > 59 {
                     return None;
                 }
-                let offset = h * 3600 + m * 60;
-                if *sign == b'+' {
-                    offset
-                } else {
-                    -offset
-                }
+                (hours * 60 + minutes) * if *sign == b'+' { 60 } else { -60 }
             }
             _ => return None,
         };
-        let days = days_from_civil(year, month, day);
-        Some(Instant { seconds: days * 86_400 + hour * 3600 + minute * 60 + second - offset, nanos })
+        let [year, month, day, hour, minute, second, ..] = fields;
+        let real = (1..=12).contains(&month)
+            && (1..=days_in_month(year, month)).contains(&day)
+            && hour <= 23
+            && minute <= 59
+            && second <= 59;
+        real.then(|| Instant {
+            seconds: days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset,
+            nanos,
+        })
     }
 
     /// The instant as UTC text with `Z`: whole seconds, or milliseconds when it has a fraction
@@ -75,9 +70,24 @@ impl Instant {
     }
 }
 
-/// The value of a run of ASCII digits; `None` if anything else is in it.
-fn digits(digits: &[u8]) -> Option<i64> {
-    digits.iter().try_fold(0_i64, |n, b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+/// Reads `bytes` against `pattern`, where each run of `0`s is a number that goes into the next
+/// of `fields` and every other byte must be there as it is (`T` also as `t`).
+fn read(bytes: &[u8], pattern: &[u8], fields: &mut [i64]) -> Option<()> {
+    if bytes.len() != pattern.len() {
+        return None;
+    }
+    let mut field = 0;
+    for (&byte, &expected) in bytes.iter().zip(pattern) {
+        if expected == b'0' {
+            let slot = fields.get_mut(field)?;
+            *slot = *slot * 10 + i64::from(byte.is_ascii_digit().then(|| byte - b'0')?);
+        } else if byte.to_ascii_uppercase() == expected {
+            field += 1;
+        } else {
+            return None;
+        }
+    }
+    Some(())
 }
 
 fn is_leap(year: i64) -> bool {

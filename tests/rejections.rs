@@ -407,3 +407,91 @@ fn a_kept_case_runs_only_on_the_engine_that_kept_it() {
     misfit.owner = handoff_engine::model::Party::member("nobody");
     assert_eq!(engine.keep(misfit).unwrap_err().code, ErrorCode::InvalidInput);
 }
+
+fn client_of(id: &str) -> handoff_engine::case::Ctx {
+    handoff_engine::case::Ctx {
+        actor: handoff_engine::case::Actor::Client { id: Some(id.into()) },
+        at: "2026-11-25T09:00:00Z".into(),
+    }
+}
+
+/// Chapter 7 at the client questionnaire, for Smith.
+fn smiths_case_at_questionnaire() -> (handoff_engine::Engine, CaseState) {
+    let engine = firm();
+    let input = StartCase { clients: vec!["smith".into()], ..start_input("chapter-7") };
+    let mut state = engine.start_case(&input, &ctx("dana")).unwrap().state;
+    for step in ["documents", "credit-report"] {
+        state = run(&engine, &state, "dana", json!({ "type": "completeStep", "stepId": step })).state;
+    }
+    (engine, state)
+}
+
+#[test]
+fn a_client_acts_only_on_the_cases_it_is_for() {
+    let (engine, state) = smiths_case_at_questionnaire();
+    let questionnaire = json!({ "type": "completeStep", "stepId": "questionnaire" });
+    let done = engine.execute(&state, &command(questionnaire.clone()), &client_of("smith")).unwrap();
+    assert_eq!(status(&done.state, "questionnaire"), "completed");
+    assert_eq!(done.events[0].actor, handoff_engine::case::Actor::Client { id: Some("smith".into()) });
+    assert_code(&rejection(&engine, &state, &client_of("jones"), questionnaire), ErrorCode::NotPermitted);
+    assert!(engine.allowed_commands(&state, &client_of("jones").actor).unwrap().is_empty());
+    // Not-permitted comes before everything but invalid-input: Jones learns nothing of the
+    // case, not even that a step does not exist or that the case is closed.
+    let unknown = json!({ "type": "completeStep", "stepId": "nope" });
+    assert_code(&rejection(&engine, &state, &client_of("jones"), unknown.clone()), ErrorCode::NotPermitted);
+    let mut closed = state.clone();
+    while !closed.closed {
+        let open = closed
+            .steps
+            .iter()
+            .find(|(_, s)| matches!(to_json(&s.status).as_str(), Some("active" | "awaitingHandoff")));
+        let step = open.map(|(id, _)| id.clone()).unwrap();
+        closed = run(&engine, &closed, "morgan", json!({ "type": "skipStep", "stepId": step, "reason": "done" })).state;
+    }
+    assert_code(&rejection(&engine, &closed, &client_of("smith"), unknown.clone()), ErrorCode::CaseClosed);
+    assert_code(&rejection(&engine, &closed, &client_of("jones"), unknown), ErrorCode::NotPermitted);
+    assert_eq!(
+        engine.check(&state, &command(json!({ "type": "claim" })), &client_of("jones")).unwrap_err().message,
+        "This client may not act on this case."
+    );
+}
+
+#[test]
+fn set_clients_is_for_the_owner_and_admins_and_is_recorded() {
+    let (engine, state) = smiths_case_at_questionnaire();
+    let set = json!({ "type": "setClients", "clients": ["smith", "jones"], "reason": "joint filing" });
+    assert_code(&rejection(&engine, &state, &ctx("paula"), set.clone()), ErrorCode::NotPermitted);
+    assert_code(&rejection(&engine, &state, &client_of("smith"), set.clone()), ErrorCode::NotPermitted);
+    let outcome = run(&engine, &state, "morgan", set);
+    assert_eq!(event_types(&outcome), ["clientsSet"]);
+    let event = to_json(&outcome.events[0]);
+    assert_eq!(
+        (&event["from"], &event["to"], &event["reason"]),
+        (&json!(["smith"]), &json!(["smith", "jones"]), &json!("joint filing"))
+    );
+    assert_eq!(outcome.state.clients, ["smith", "jones"]);
+    let questionnaire = json!({ "type": "completeStep", "stepId": "questionnaire" });
+    assert!(engine.execute(&outcome.state, &command(questionnaire), &client_of("jones")).is_ok());
+}
+
+#[test]
+fn a_case_stops_before_its_version_passes_javascripts_exact_integers() {
+    let engine = firm();
+    let state = start(&engine, "chapter-7");
+    let max = (1_u64 << 53) - 1;
+    // Six steps: a command records at most 2 × 6 + 2 events.
+    let mut near = state.clone();
+    near.version = max - 14;
+    let outcome = run(&engine, &near, "dana", json!({ "type": "claim" }));
+    assert!(outcome.events.iter().all(|e| e.seq <= max));
+    near.version = max - 13;
+    let error = rejection(&engine, &near, &ctx("dana"), json!({ "type": "claim" }));
+    assert_code(&error, ErrorCode::InvalidInput);
+    assert_eq!(error.details.path.as_deref(), Some("version"));
+    let mut past = to_json(&state);
+    past["version"] = json!(max + 1);
+    let error = handoff_engine::input::from_json::<CaseState>(&past.to_string()).unwrap_err();
+    assert_eq!(error.details.path.as_deref(), Some("version"));
+    past["version"] = json!(u64::MAX);
+    assert!(handoff_engine::input::from_json::<CaseState>(&past.to_string()).is_err());
+}

@@ -363,7 +363,8 @@ fn packed_events_read_as_the_json_of_the_native_events() {
     ];
     for case in 0..40 {
         let input = format!(
-            r#"{{"caseId":"c{case}","workflowId":"chapter-7","caseRoles":{{"9":"pete","10":"paula","__proto__":"paula"}}}}"#
+            r#"{{"caseId":"c{case}","workflowId":"chapter-7","caseRoles":{{"9":"pete","10":"paula","__proto__":"paula"}},"clients":{}}}"#,
+            if case % 2 == 0 { r#"["smith"]"# } else { "[]" }
         );
         let start_ctx: handoff_engine::case::Ctx = handoff_engine::input::from_json(&ctx_of("dana")).unwrap();
         let state = native.start_case(&handoff_engine::input::from_json(&input).unwrap(), &start_ctx).unwrap().state;
@@ -377,12 +378,23 @@ fn packed_events_read_as_the_json_of_the_native_events() {
             assert!(text(&handle.state().unwrap().js_value()).contains(r#""__proto__":"paula""#));
         }
         for _ in 0..30 {
-            let actor = if next(8) == 0 { "client" } else { members[next(members.len())] };
+            let actor = match next(10) {
+                0 => "client",
+                1 => "smith",
+                _ => members[next(members.len())],
+            };
             let ctx: handoff_engine::case::Ctx = handoff_engine::input::from_json(&ctx_of(actor)).unwrap();
             let allowed = serde_json::to_value(native.allowed_kept(&kept, &ctx.actor).unwrap()).unwrap();
             let allowed = allowed.as_array().unwrap();
-            let kinds =
-                ["completeStep", "claim", "completeHandoff", "revertHandoff", "setCaseRole", "transferOwnership"];
+            let kinds = [
+                "completeStep",
+                "claim",
+                "completeHandoff",
+                "revertHandoff",
+                "setCaseRole",
+                "transferOwnership",
+                "setClients",
+            ];
             let (kind, step) = match allowed.get(next(allowed.len() + 1)) {
                 Some(entry) => {
                     (entry["type"].as_str().unwrap().to_owned(), entry["stepId"].as_str().map(str::to_owned))
@@ -410,6 +422,7 @@ fn packed_events_read_as_the_json_of_the_native_events() {
                     members[next(members.len())]
                 ),
                 "claim" => r#"{"type":"claim"}"#.to_owned(),
+                "setClients" => format!(r#"{{"type":"setClients","clients":["smith","jones"],"reason":{reason}}}"#),
                 other => format!(r#"{{"type":"{other}","stepId":{step}}}"#),
             };
             tally[same_events(&native, &mut kept, &mut handle, &command, actor)] += 1;
@@ -424,6 +437,7 @@ fn packed_events_read_as_the_json_of_the_native_events() {
 fn ctx_of(actor: &str) -> String {
     match actor {
         "client" => r#"{"actor":{"kind":"client"},"at":"2026-11-25T09:00:00Z"}"#.to_owned(),
+        "smith" => r#"{"actor":{"kind":"client","id":"smith"},"at":"2026-11-25T09:00:00Z"}"#.to_owned(),
         member => format!(r#"{{"actor":{{"kind":"member","id":"{member}"}},"at":"2026-11-25T09:00:00.5+01:00"}}"#),
     }
 }

@@ -296,6 +296,9 @@ function signIn(token) {
   renderBoard();
 }
 
+/** The client the demo's client-token signs in as (config/demo-tokens.json). */
+const PORTAL_CLIENT = { id: "smith", name: "Sam Smith" };
+
 async function main() {
   await init();
   const response = await fetch("/sync/config", { headers: { Authorization: "Bearer morgan-token" } });
@@ -304,10 +307,11 @@ async function main() {
   state.engine = new Engine(config);
   const workflow = structuredClone(config.workflows[0]);
   state.draft = { workflow, owners: structuredClone(config.owners) };
-  // The demo tokens of the example firm are "<member id>-token" and "client-token".
+  // The demo tokens of the example firm are "<member id>-token" and "client-token", which
+  // signs in as one client, Smith: the portal shows only the cases started for Smith.
   state.people = [
     ...config.directory.members.filter((m) => m.active !== false).map((m) => ({ token: `${m.id}-token`, label: m.name, actor: { kind: "member", id: m.id } })),
-    { token: "client-token", label: "The client (portal)", actor: { kind: "client" } },
+    { token: "client-token", label: `${PORTAL_CLIENT.name} (client portal)`, actor: { kind: "client", id: PORTAL_CLIENT.id } },
   ];
   $("who").replaceChildren(...state.people.map((p) => el("option", { value: p.token }, p.label)));
   $("who").addEventListener("change", (e) => signIn(e.target.value));
@@ -335,7 +339,8 @@ async function main() {
   $("start-case").addEventListener("click", () => {
     const caseId = $("new-case-id").value.trim() || `case-${Date.now().toString(36)}`;
     try {
-      const { events } = state.store.startCase({ caseId, workflowId: workflow.id }, ctx());
+      // Every demo case is for the portal's client, so that signing in as the client shows it.
+      const { events } = state.store.startCase({ caseId, workflowId: workflow.id, clients: [PORTAL_CLIENT.id] }, ctx());
       state.activity.unshift(...events.reverse().map((event) => ({ caseId, event })));
       state.selected = caseId;
       $("new-case-id").value = "";

@@ -346,7 +346,7 @@ impl RawCommand {
                 Command::TransferOwnership { to, reason: reason(self.reason, true)?.unwrap_or_default() }
             }
             "setClients" => {
-                let clients = self.clients.ok_or_else(|| missing("clients"))?;
+                let Some(clients) = self.clients else { return Err(missing("clients")) };
                 check_clients(&clients, &At::ROOT.key("clients"))?;
                 Command::SetClients { clients, reason: reason(self.reason, true)?.unwrap_or_default() }
             }

@@ -35,7 +35,7 @@ pub fn decide_mutation(
     current: Option<&CaseState>,
     actor: &Actor,
 ) -> Result<Outcome> {
-    decide_mutation_at(engine, mutation, current, actor, mutation.at.as_str().into())
+    decide(engine, mutation, current, Ctx { actor: actor.clone(), at: mutation.at.as_str().into() })
 }
 
 /// Decides `mutation` at `at`: the server's time (see [`decision_time`]), never the client's.
@@ -46,7 +46,6 @@ pub fn decide_mutation_at(
     actor: &Actor,
     at: std::sync::Arc<str>,
 ) -> Result<Outcome> {
-    let ctx = Ctx { actor: actor.clone(), at };
     // A client learns nothing about which cases exist: a case that is not theirs, one that does
     // not exist and one they try to start all get the same answer.
     let shut_out = match (&mutation.body, current) {
@@ -56,6 +55,10 @@ pub fn decide_mutation_at(
     if shut_out {
         return Err(HandoffError::new(ErrorCode::NotPermitted, "This client may not act on this case."));
     }
+    decide(engine, mutation, current, Ctx { actor: actor.clone(), at })
+}
+
+fn decide(engine: &Engine, mutation: &Mutation, current: Option<&CaseState>, ctx: Ctx) -> Result<Outcome> {
     match (&mutation.body, current) {
         (MutationBody::StartCase(input), _) if input.case_id != mutation.case_id => {
             Err(HandoffError::invalid_input("input.caseId", "A startCase mutation's input.caseId must be its caseId."))

@@ -67,9 +67,21 @@ test("a case runs through both handoffs between two people in two browsers", asy
   for (const step of ["documents", "credit-report"]) {
     await dana.page.click(`#case tr[data-step="${step}"] button[data-action="complete"]`);
   }
-  // The client answers the questionnaire from the same browser (the demo's portal identity).
+  // Another client's case, started through the protocol: the portal must never list it.
+  const pushed = await dana.page.evaluate(async () => {
+    const mutation = { id: 1, caseId: "jones-2026", kind: "startCase", at: new Date().toISOString(),
+      input: { caseId: "jones-2026", workflowId: "chapter-7", clients: ["jones"], facts: { debtor: "Jo Jones" } } };
+    const response = await fetch("/sync/push", { method: "POST", headers: { Authorization: "Bearer dana-token", "Content-Type": "application/json" },
+      body: JSON.stringify({ schemaVersion: 2, clientId: "demo-test-jones", mutations: [mutation] }) });
+    return (await response.json()).results[0].status;
+  });
+  assert.equal(pushed, "applied");
+  await dana.page.waitForSelector('#cases button[data-case="jones-2026"]', { timeout: 10_000 });
+  // The client answers the questionnaire from the same browser (the demo's portal identity:
+  // the client Smith, for whom the board starts its cases).
   await dana.page.selectOption("#who", "client-token");
   await dana.page.click('#cases button[data-case="smith-2026"]', { timeout: 10_000 });
+  assert.equal(await dana.page.locator('#cases button[data-case="jones-2026"]').count(), 0, "the portal shows only Smith's cases");
   await dana.page.click('#case tr[data-step="questionnaire"] button[data-action="complete"]', { timeout: 10_000 });
   await dana.page.waitForSelector("text=All changes synced");
   await dana.page.selectOption("#who", "dana-token");
