@@ -1,8 +1,10 @@
 //! handoff-server: the reference backend (SPEC §7). The sync protocol of SPEC §6 over HTTP, with
 //! the engine running natively and SQLite as storage; it also serves the demo and the package.
+//! This file wires the parts together: the store, the routes and the connection loop.
 
 mod api;
 mod cli;
+mod serve;
 mod store;
 mod tokens;
 
@@ -62,12 +64,7 @@ async fn run() -> Result<(), String> {
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("listening on http://{addr}");
-    // TCP_NODELAY: without it a response written in two parts (headers, then the body) waits for
-    // the client's delayed ACK, up to 40 ms on Linux, which the browser benchmark showed.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
-        let _ = stream.set_nodelay(true);
-    });
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())?;
+    serve::run(listener, router, args.limits, shutdown()).await;
     println!("stopped");
     Ok(())
 }
@@ -82,7 +79,8 @@ fn config_version(config: &serde_json::Value) -> u64 {
     hash & ((1 << 53) - 1)
 }
 
-/// Resolves on SIGTERM or SIGINT: the server then finishes the requests in flight and stops.
+/// Resolves on SIGTERM or SIGINT: the server then finishes the requests in flight, within the
+/// grace, and stops.
 async fn shutdown() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
