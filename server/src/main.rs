@@ -1,9 +1,11 @@
 //! handoff-server: the reference backend (SPEC §7). The sync protocol of SPEC §6 over HTTP, with
 //! the engine running natively and SQLite as storage; it also serves the demo and the package.
-//! This file wires the parts together: the store, the routes and the connection loop.
+//! This file wires the parts together: the database lock, the store, the routes and the
+//! connection loop.
 
 mod api;
 mod cli;
+mod lock;
 mod serve;
 mod store;
 mod tokens;
@@ -56,6 +58,8 @@ async fn run() -> Result<(), String> {
             tokens
         }
     };
+    // Before the store opens: a second process must not touch the file at all.
+    let _lock = lock::acquire(&args.db)?;
     let store = store::Store::open(&args.db)?;
     let config_json: serde_json::Value = serde_json::from_str(&config_text).map_err(|e| e.to_string())?;
     let app = Arc::new(api::App { engine, config_version: config_version(&config_json), config_json, tokens, store });

@@ -1,6 +1,7 @@
 //! The server against clients that misbehave, over real TCP: connections that send a request a
 //! byte at a time or not at all, a body far past the limit, a shutdown while a request is
-//! half-sent. Short timeouts come from the flags, so each test takes a few seconds at most.
+//! half-sent, a second process on the same database. Short timeouts come from the flags, so each
+//! test takes a few seconds at most.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -265,4 +266,27 @@ fn a_request_in_flight_at_sigterm_still_completes() {
     let (status, took) = stopping.join().unwrap();
     assert!(status.success(), "{status}");
     assert!(took < Duration::from_secs(2), "exited after {took:?}");
+}
+
+#[test]
+fn a_second_server_on_the_same_database_is_refused_until_the_first_stops() {
+    let db = temp_dir("lock").join("h.sqlite");
+    let mut first = Server::start_with(&db, &[]).unwrap();
+    let output = Server::start_with(&db, &[]).err().expect("a second server started on the same database");
+    assert!(output.contains("h.sqlite.lock") && output.contains("another handoff-server"), "{output}");
+    assert!(!output.contains("listening on"), "{output}");
+    assert_eq!(push(&first, "dana-token", "c1", serde_json::json!([start_case(1, "k1")])).0, 200);
+    assert!(first.terminate().success());
+    let again = Server::start_with(&db, &[]).unwrap_or_else(|output| panic!("{output}"));
+    let (_, pulled) = pull(&again, "dana-token", "c1", None);
+    assert_eq!(pulled["lastMutationId"], 1);
+}
+
+#[test]
+fn a_lock_left_by_kill_9_does_not_block_the_next_start() {
+    let db = temp_dir("stale-lock").join("h.sqlite");
+    let mut first = Server::start_with(&db, &[]).unwrap();
+    first.kill();
+    assert!(db.with_extension("sqlite.lock").exists(), "no lock file beside the database");
+    Server::start_with(&db, &[]).unwrap_or_else(|output| panic!("a killed server's lock blocked a start: {output}"));
 }
