@@ -9,7 +9,7 @@ use crate::serve::Limits;
 pub const USAGE: &str =
     "usage: handoff-server [--config FILE] [--tokens FILE] [--db FILE] [--addr HOST:PORT] [--www DIR] [--pkg DIR]
                       [--header-timeout SECS] [--body-timeout SECS] [--idle-timeout SECS]
-                      [--shutdown-grace SECS]
+                      [--shutdown-grace SECS] [--rate-limit N]
 
   --config FILE   EngineConfig JSON (default: the Example Law Firm, config/example-firm.json)
   --tokens FILE   { \"tokens\": { \"<bearer token>\": Actor } } (default: the demo tokens)
@@ -21,7 +21,9 @@ pub const USAGE: &str =
   --header-timeout SECS  a request's head must arrive within this, from its first byte (default: 10)
   --body-timeout SECS    its body within this, once the head is in; else 408 (default: 30)
   --idle-timeout SECS    a connection with no request under way is closed after this (default: 60)
-  --shutdown-grace SECS  on SIGTERM/SIGINT, requests under way get this long to finish (default: 5)";
+  --shutdown-grace SECS  on SIGTERM/SIGINT, requests under way get this long to finish (default: 5)
+  --rate-limit N         requests per second per token under /sync, with a burst of two seconds'
+                         worth; over it, 429 with Retry-After; 0 turns it off (default: 5000)";
 
 #[derive(Debug, PartialEq)]
 pub struct Args {
@@ -32,6 +34,8 @@ pub struct Args {
     pub www: PathBuf,
     pub pkg: PathBuf,
     pub limits: Limits,
+    /// Requests per second per token; 0 means no limit.
+    pub rate_limit: u32,
 }
 
 impl Args {
@@ -44,6 +48,7 @@ impl Args {
             www: PathBuf::from("www"),
             pkg: PathBuf::from("pkg"),
             limits: Limits::default(),
+            rate_limit: 5000,
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -61,6 +66,11 @@ impl Args {
                 "--body-timeout" => parsed.limits.body = seconds(&flag, &value()?)?,
                 "--idle-timeout" => parsed.limits.idle = seconds(&flag, &value()?)?,
                 "--shutdown-grace" => parsed.limits.grace = seconds(&flag, &value()?)?,
+                "--rate-limit" => {
+                    let text = value()?;
+                    parsed.rate_limit =
+                        text.parse().map_err(|_| format!("--rate-limit {text} is not a whole number of requests"))?;
+                }
                 "--help" | "-h" => return Err(String::new()),
                 other => return Err(format!("unknown argument {other}")),
             }
@@ -101,11 +111,15 @@ mod tests {
     fn limits_default_to_production_values_and_take_fractions() {
         let args = parse(&[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(args.limits, Limits::default());
-        let args = parse(&["--header-timeout", "0.5", "--shutdown-grace", "2"]);
+        assert_eq!(args.rate_limit, 5000);
+        let args = parse(&["--header-timeout", "0.5", "--shutdown-grace", "2", "--rate-limit", "0"]);
         let args = args.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(args.limits.header, Duration::from_millis(500));
         assert_eq!(args.limits.grace, Duration::from_secs(2));
-        for bad in [["--body-timeout", "0"], ["--idle-timeout", "-1"], ["--header-timeout", "NaN"]] {
+        assert_eq!(args.rate_limit, 0);
+        for bad in
+            [["--body-timeout", "0"], ["--idle-timeout", "-1"], ["--header-timeout", "NaN"], ["--rate-limit", "1.5"]]
+        {
             assert!(parse(&bad).is_err(), "{bad:?}");
         }
     }

@@ -1,10 +1,11 @@
 //! handoff-server: the reference backend (SPEC §7). The sync protocol of SPEC §6 over HTTP, with
 //! the engine running natively and SQLite as storage; it also serves the demo and the package.
-//! This file wires the parts together: the database lock, the store, the routes and the
-//! connection loop.
+//! This file wires the parts together: the database lock, the store, the routes, the rate limit
+//! and the connection loop.
 
 mod api;
 mod cli;
+mod limit;
 mod lock;
 mod serve;
 mod store;
@@ -63,7 +64,10 @@ async fn run() -> Result<(), String> {
     let store = store::Store::open(&args.db)?;
     let config_json: serde_json::Value = serde_json::from_str(&config_text).map_err(|e| e.to_string())?;
     let app = Arc::new(api::App { engine, config_version: config_version(&config_json), config_json, tokens, store });
-    let router = api::router(app, args.www.clone(), args.pkg.clone());
+    let mut router = api::router(app, args.www.clone(), args.pkg.clone());
+    if let Some(limiter) = limit::Limiter::new(args.rate_limit) {
+        router = router.layer(axum::middleware::from_fn_with_state(limiter, limit::middleware));
+    }
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

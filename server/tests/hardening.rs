@@ -1,7 +1,7 @@
 //! The server against clients that misbehave, over real TCP: connections that send a request a
 //! byte at a time or not at all, a body far past the limit, a shutdown while a request is
-//! half-sent, a second process on the same database. Short timeouts come from the flags, so each
-//! test takes a few seconds at most.
+//! half-sent, a second process on the same database, a client over its rate. Short timeouts come
+//! from the flags, so each test takes a few seconds at most.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -289,4 +289,44 @@ fn a_lock_left_by_kill_9_does_not_block_the_next_start() {
     first.kill();
     assert!(db.with_extension("sqlite.lock").exists(), "no lock file beside the database");
     Server::start_with(&db, &[]).unwrap_or_else(|output| panic!("a killed server's lock blocked a start: {output}"));
+}
+
+fn get_config(server: &Server, token: &str) -> ureq::http::Response<ureq::Body> {
+    agent().get(&server.url("/sync/config")).header("Authorization", &format!("Bearer {token}")).call().unwrap()
+}
+
+#[test]
+fn a_token_over_its_rate_gets_429_with_retry_after_and_others_are_unaffected() {
+    let server = start("rate", &["--rate-limit", "5"]);
+    let started = Instant::now();
+    let mut passed = 0;
+    let limited = loop {
+        let response = get_config(&server, "dana-token");
+        if response.status() != 200 || passed > 40 {
+            break response;
+        }
+        passed += 1;
+    };
+    // A burst of two seconds' worth, and what refilled while it was spent.
+    let refilled = (started.elapsed().as_secs_f64() * 5.0).ceil() as i32;
+    assert!((10..=10 + refilled).contains(&passed), "{passed} requests passed before a 429");
+    assert_eq!(limited.status(), 429);
+    let retry_after: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry_after >= 1, "Retry-After: {retry_after}");
+    let body: Value = serde_json::from_str(&limited.into_body().read_to_string().unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "rate-limited", "{body}");
+    assert_eq!(get_config(&server, "avery-token").status(), 200, "another token was limited");
+    for _ in 0..20 {
+        assert_eq!(agent().get(&server.url("/")).call().unwrap().status(), 200, "the demo page was limited");
+    }
+    std::thread::sleep(Duration::from_secs(retry_after));
+    assert_eq!(get_config(&server, "dana-token").status(), 200, "still limited after Retry-After");
+}
+
+#[test]
+fn rate_limit_zero_turns_the_limit_off() {
+    let server = start("rate-off", &["--rate-limit", "0"]);
+    for _ in 0..50 {
+        assert_eq!(get_config(&server, "dana-token").status(), 200);
+    }
 }
