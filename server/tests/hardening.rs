@@ -1,7 +1,8 @@
 //! The server against clients that misbehave, over real TCP: connections that send a request a
 //! byte at a time or not at all, a body far past the limit, a shutdown while a request is
-//! half-sent, a second process on the same database, a client over its rate. Short timeouts come
-//! from the flags, so each test takes a few seconds at most.
+//! half-sent, a second process on the same database, a client over its rate, and a directory
+//! under /pkg asked for without its trailing slash. Short timeouts come from the flags, so each
+//! test takes a few seconds at most.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -329,4 +330,23 @@ fn rate_limit_zero_turns_the_limit_off() {
     for _ in 0..50 {
         assert_eq!(get_config(&server, "dana-token").status(), 200);
     }
+}
+
+#[test]
+fn a_directory_under_pkg_is_not_redirected_out_of_pkg() {
+    let dir = temp_dir("pkg");
+    std::fs::create_dir_all(dir.join("pkg/wasm")).unwrap();
+    std::fs::write(dir.join("pkg/wasm/x.js"), "export {};").unwrap();
+    let server = start("pkg-redirect", &["--pkg", dir.join("pkg").to_str().unwrap()]);
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let response = agent.get(&server.url("/pkg/wasm")).call().unwrap();
+    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+    match response.status().as_u16() {
+        404 => {}
+        // Fixed in api.rs by `ServeDir::new(pkg).redirect_path_prefix("/pkg")`: nest_service strips
+        // the prefix from the URI that ServeDir builds its redirect from.
+        300..=399 => assert_eq!(location.as_deref(), Some("/pkg/wasm/"), "redirected out of /pkg"),
+        status => panic!("GET /pkg/wasm answered {status}"),
+    }
+    assert_eq!(agent.get(&server.url("/pkg/wasm/x.js")).call().unwrap().status(), 200);
 }
