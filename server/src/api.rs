@@ -88,7 +88,7 @@ pub fn router(app: Arc<App>, www: PathBuf, pkg: PathBuf) -> Router {
         .with_state(app);
     Router::new()
         .nest("/sync", sync)
-        .nest_service("/pkg", ServeDir::new(pkg))
+        .nest_service("/pkg", ServeDir::new(pkg).redirect_path_prefix("/pkg"))
         .fallback_service(ServeDir::new(www))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -1,17 +1,29 @@
-//! The command line of SPEC §7.
+//! The command line of SPEC §7, and the limits a server facing the public needs (issue 13).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::serve::Limits;
 
 pub const USAGE: &str =
     "usage: handoff-server [--config FILE] [--tokens FILE] [--db FILE] [--addr HOST:PORT] [--www DIR] [--pkg DIR]
+                      [--header-timeout SECS] [--body-timeout SECS] [--idle-timeout SECS]
+                      [--shutdown-grace SECS] [--rate-limit N]
 
   --config FILE   EngineConfig JSON (default: the Example Law Firm, config/example-firm.json)
   --tokens FILE   { \"tokens\": { \"<bearer token>\": Actor } } (default: the demo tokens)
   --db FILE       the SQLite file, created when missing (default: data/handoff.sqlite)
   --addr H:P      where to listen (default: 127.0.0.1:8080; port 0 picks a free one)
   --www DIR       the demo page served at / (default: www)
-  --pkg DIR       the built npm package served at /pkg (default: pkg)";
+  --pkg DIR       the built npm package served at /pkg (default: pkg)
+
+  --header-timeout SECS  a request's head must arrive within this, from its first byte (default: 10)
+  --body-timeout SECS    its body within this, once the head is in; else 408 (default: 30)
+  --idle-timeout SECS    a connection with no request under way is closed after this (default: 60)
+  --shutdown-grace SECS  on SIGTERM/SIGINT, requests under way get this long to finish (default: 5)
+  --rate-limit N         requests per second per token under /sync, with a burst of two seconds'
+                         worth; over it, 429 with Retry-After; 0 turns it off (default: 5000)";
 
 #[derive(Debug, PartialEq)]
 pub struct Args {
@@ -21,6 +33,9 @@ pub struct Args {
     pub addr: SocketAddr,
     pub www: PathBuf,
     pub pkg: PathBuf,
+    pub limits: Limits,
+    /// Requests per second per token; 0 means no limit.
+    pub rate_limit: u32,
 }
 
 impl Args {
@@ -32,6 +47,8 @@ impl Args {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             www: PathBuf::from("www"),
             pkg: PathBuf::from("pkg"),
+            limits: Limits::default(),
+            rate_limit: 5000,
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -45,12 +62,30 @@ impl Args {
                 }
                 "--www" => parsed.www = PathBuf::from(value()?),
                 "--pkg" => parsed.pkg = PathBuf::from(value()?),
+                "--header-timeout" => parsed.limits.header = seconds(&flag, &value()?)?,
+                "--body-timeout" => parsed.limits.body = seconds(&flag, &value()?)?,
+                "--idle-timeout" => parsed.limits.idle = seconds(&flag, &value()?)?,
+                "--shutdown-grace" => parsed.limits.grace = seconds(&flag, &value()?)?,
+                "--rate-limit" => {
+                    let text = value()?;
+                    parsed.rate_limit =
+                        text.parse().map_err(|_| format!("--rate-limit {text} is not a whole number of requests"))?;
+                }
                 "--help" | "-h" => return Err(String::new()),
                 other => return Err(format!("unknown argument {other}")),
             }
         }
         Ok(parsed)
     }
+}
+
+/// A positive number of seconds (`0.5` allowed), at most a day.
+fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("{flag} {text} is not a number of seconds above 0 and at most 86400"))
 }
 
 #[cfg(test)]
@@ -70,5 +105,22 @@ mod tests {
         assert!(parse(&["--addr", "nowhere"]).is_err());
         assert!(parse(&["--db"]).is_err());
         assert!(parse(&["--frobnicate"]).is_err());
+    }
+
+    #[test]
+    fn limits_default_to_production_values_and_take_fractions() {
+        let args = parse(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(args.limits, Limits::default());
+        assert_eq!(args.rate_limit, 5000);
+        let args = parse(&["--header-timeout", "0.5", "--shutdown-grace", "2", "--rate-limit", "0"]);
+        let args = args.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(args.limits.header, Duration::from_millis(500));
+        assert_eq!(args.limits.grace, Duration::from_secs(2));
+        assert_eq!(args.rate_limit, 0);
+        for bad in
+            [["--body-timeout", "0"], ["--idle-timeout", "-1"], ["--header-timeout", "NaN"], ["--rate-limit", "1.5"]]
+        {
+            assert!(parse(&bad).is_err(), "{bad:?}");
+        }
     }
 }

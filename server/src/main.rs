@@ -1,8 +1,13 @@
 //! handoff-server: the reference backend (SPEC §7). The sync protocol of SPEC §6 over HTTP, with
 //! the engine running natively and SQLite as storage; it also serves the demo and the package.
+//! This file wires the parts together: the database lock, the store, the routes, the rate limit
+//! and the connection loop.
 
 mod api;
 mod cli;
+mod limit;
+mod lock;
+mod serve;
 mod store;
 mod tokens;
 
@@ -57,20 +62,20 @@ async fn run() -> Result<(), String> {
     for warning in tokens.warnings(&engine) {
         eprintln!("warning: {warning}");
     }
+    // Before the store opens: a second process must not touch the file at all.
+    let _lock = lock::acquire(&args.db)?;
     let store = store::Store::open(&args.db)?;
     let config_json: serde_json::Value = serde_json::from_str(&config_text).map_err(|e| e.to_string())?;
     let app = Arc::new(api::App { engine, config_version: config_version(&config_json), config_json, tokens, store });
-    let router = api::router(app, args.www.clone(), args.pkg.clone());
+    let mut router = api::router(app, args.www.clone(), args.pkg.clone());
+    if let Some(limiter) = limit::Limiter::new(args.rate_limit) {
+        router = router.layer(axum::middleware::from_fn_with_state(limiter, limit::middleware));
+    }
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("listening on http://{addr}");
-    // TCP_NODELAY: without it a response written in two parts (headers, then the body) waits for
-    // the client's delayed ACK, up to 40 ms on Linux, which the browser benchmark showed.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
-        let _ = stream.set_nodelay(true);
-    });
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())?;
+    serve::run(listener, router, args.limits, shutdown()).await;
     println!("stopped");
     Ok(())
 }
@@ -85,7 +90,8 @@ fn config_version(config: &serde_json::Value) -> u64 {
     hash & ((1 << 53) - 1)
 }
 
-/// Resolves on SIGTERM or SIGINT: the server then finishes the requests in flight and stops.
+/// Resolves on SIGTERM or SIGINT: the server then finishes the requests in flight, within the
+/// grace, and stops.
 async fn shutdown() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
