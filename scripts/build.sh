@@ -32,7 +32,9 @@ sed -i '/\[Symbol\.dispose\]():/d' "$out/wasm/handoff_engine.d.ts"
 # --low-memory-unused lets wasm-opt fold `load(p + C)` into `load offset=C (p)` for C < 1024, which
 # differs only when p + C wraps past 4 GiB into the first KiB: Rust never forms such an address
 # (pointer overflow is undefined behaviour), so the fold is safe and saves 2 KB gzipped.
-node_modules/.bin/wasm-opt -Oz --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+# Two rounds of type-flow analysis (--gufa) between the size passes: 1.1 KiB gzipped less than
+# -Oz alone, for 4 s more of build (measured on the same module; -Oz --converge bought 0.3).
+node_modules/.bin/wasm-opt -Oz --gufa -Oz --gufa -Oz --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals --zero-filled-memory \
   "$out/wasm/handoff_engine_bg.wasm" -o "$out/wasm/handoff_engine_bg.wasm"
 cp js/index.js js/node.js js/error.js js/case-store.js js/index.d.ts "$out/"

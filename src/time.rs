@@ -19,13 +19,13 @@ impl Instant {
         read(bytes.get(..19)?, b"0000-00-00T00:00:00", &mut fields)?;
         let mut rest = bytes.get(19..)?;
         let mut nanos = 0_u32;
-        if let Some(fraction) = rest.strip_prefix(b".") {
+        if let [b'.', fraction @ ..] = rest {
             let count = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
-            if !(1..=9).contains(&count) {
+            if count == 0 || count > 9 {
                 return None;
             }
             for index in 0..9 {
-                let digit = fraction.get(index).filter(|_| index < count).map_or(0, |b| b - b'0');
+                let digit = if index < count { fraction.get(index).map_or(0, |b| b - b'0') } else { 0 };
                 nanos = nanos * 10 + u32::from(digit);
             }
             rest = fraction.get(count..)?;
@@ -48,7 +48,10 @@ impl Instant {
             && hour <= 23
             && minute <= 59
             && second <= 59;
-        real.then(|| Instant {
+        if !real {
+            return None;
+        }
+        Some(Instant {
             seconds: days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset,
             nanos,
         })
@@ -80,7 +83,10 @@ fn read(bytes: &[u8], pattern: &[u8], fields: &mut [i64]) -> Option<()> {
     for (&byte, &expected) in bytes.iter().zip(pattern) {
         if expected == b'0' {
             let slot = fields.get_mut(field)?;
-            *slot = *slot * 10 + i64::from(byte.is_ascii_digit().then(|| byte - b'0')?);
+            if !byte.is_ascii_digit() {
+                return None;
+            }
+            *slot = *slot * 10 + i64::from(byte - b'0');
         } else if byte.to_ascii_uppercase() == expected {
             field += 1;
         } else {
