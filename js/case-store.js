@@ -1,8 +1,17 @@
-// CaseStore (SPEC §6, §13, §14): offline-tolerant, exactly-once sync of cases with the host's
-// backend. This file only moves bytes: fetch (or the host's transport), localStorage, timers,
-// listeners. What is pending, confirmed, rejected or renumbered, and which answers of the server
-// contradict what was sent, is decided by the engine's Rust replica (src/sync/replica.rs), the
-// same code the fault-injection tests run against the real server.
+// CaseStore (SPEC §6, §8, §13, §14): offline-tolerant, exactly-once sync of cases with the host's
+// backend. This file only moves bytes: fetch (or the host's transport), localStorage, Web Locks,
+// timers, listeners. What is pending, confirmed, rejected or renumbered, and which answers of the
+// server contradict what was sent, is decided by the engine's Rust replica (src/sync/replica.rs),
+// the same code the fault-injection tests run against the real server.
+//
+// Tabs (SPEC §8): every store is a client of its own. Owning a client id means holding the Web
+// Lock named after its storage key, for the page's life; only the owner saves or pushes a queue.
+// A store starts with the saved current client id, so a reload resumes its queue; if a live tab
+// owns that id, the store forks: a fresh id with only the mutations it made itself. A saved queue
+// whose lock nobody holds was left by a closed tab: a live store adopts it, pushes it under its
+// own client id (the server dedupes by id) until a pull confirms all of it, reports its
+// rejections, then deletes it. Without Web Locks (Node, storage: "memory") a store is the only
+// owner, as before.
 import { Engine, Replica } from "./wasm/handoff_engine.js";
 import { HandoffError } from "./error.js";
 
@@ -58,15 +67,35 @@ function retryAfterSeconds(header) {
   return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
 }
 
+/**
+ * Takes the Web Lock `name` if nobody holds it, until the returned function is called; resolves
+ * to that function, or to null when another tab (or another store of this page) holds it.
+ */
+function own(locks, name) {
+  return new Promise((resolve, reject) => {
+    locks.request(name, { ifAvailable: true }, (lock) => lock && new Promise((release) => resolve(release))).then(() => resolve(null), reject);
+  });
+}
+
 export class CaseStore {
-  /** This store's queue, `{ replica }`. */
+  #engine;
+  /** This store's own queue, `{ replica, release }`; `release` gives up its Web Lock. */
   #own;
+  /** Queues adopted from closed tabs, pushed under their own client ids until confirmed. */
+  #orphans = [];
+  /** Client ids of adopted queues the server refused for good: left for another store. */
+  #refused = new Set();
   #baseUrl;
   #headers;
   #transport;
   #timeoutMs;
   #storage;
   #prefix;
+  /** `navigator.locks` when tabs share the storage, else undefined (the store is the only owner). */
+  #locks;
+  /** Settles once this store owns its client id; nothing is saved or pushed before. */
+  #ready;
+  #owned = false;
   #listeners = new Set();
   #rejectionListeners = new Set();
   #online = true;
@@ -90,11 +119,13 @@ export class CaseStore {
     if (typeof namespace !== "string" || namespace === "") throw invalid("namespace", "namespace is a non-empty string.");
     if (clientId !== undefined && typeof clientId !== "string") throw invalid("clientId", "clientId is a string.");
     if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) throw invalid("timeoutMs", "timeoutMs is a positive number of milliseconds.");
+    this.#engine = engine;
     this.#baseUrl = baseUrl.replace(/\/+$/, "");
     this.#headers = { ...headers };
     this.#transport = transport;
     this.#timeoutMs = Math.min(timeoutMs, MAX_TIMER_MS);
     this.#storage = storageFor(storage);
+    this.#locks = this.#storage ? globalThis.navigator?.locks : undefined;
     this.#prefix = `handoff-engine/${namespace}/${this.#baseUrl}`;
     const id = clientId ?? this.#storage?.getItem(this.#prefix) ?? newClientId();
     const key = this.#keyOf(id);
@@ -104,11 +135,19 @@ export class CaseStore {
       replica = new Replica(engine, id, saved);
     } catch (error) {
       if (saved === undefined) throw error;
-      // The old numbering is unknown: go on as a new client.
+      // The old numbering is unknown: go on as a new client. The text is set aside by whoever
+      // owns its id: this store at once if it is the only owner, else the adopter of orphans.
       replica = new Replica(engine, newClientId());
-      this.#setAside(id, saved, error);
+      if (!this.#locks) this.#setAside(id, saved, error);
     }
-    this.#own = { replica };
+    this.#own = { replica, release: () => {} };
+    if (this.#locks) {
+      const restored = replica.clientId === id;
+      this.#ready = this.#claim(restored ? (saved ?? null) : null, restored ? [] : [id]);
+    } else {
+      this.#owned = true;
+      this.#ready = Promise.resolve();
+    }
     this.#save(this.#own);
   }
 
@@ -207,6 +246,77 @@ export class CaseStore {
     return `${this.#prefix}/${clientId}`;
   }
 
+  /** Owns this store's client id, or forks to a fresh one when a live tab owns it or saved under
+   * it since `loaded` was read; then adopts what closed tabs left, looking also at `unreadable`
+   * (ids whose saved text did not read). */
+  async #claim(loaded, unreadable) {
+    const replica = this.#own.replica;
+    const key = this.#keyOf(replica.clientId);
+    try {
+      let release = await own(this.#locks, key);
+      if (release && this.#storage.getItem(key) !== loaded) {
+        // Its last owner saved more (or its queue was adopted) after this store read it: what
+        // this store holds of it is out of date, and that queue is an orphan's to adopt.
+        release();
+        release = null;
+      }
+      while (!release) {
+        // Nobody holds a fresh id's lock; it is taken before anything is saved under the id.
+        const id = newClientId();
+        release = await own(this.#locks, this.#keyOf(id));
+        if (release) replica.reset(id, true);
+      }
+      this.#own.release = release;
+    } catch {
+      // The lock manager refuses (a sandboxed page): no one to coordinate with, as without it.
+      this.#locks = undefined;
+    }
+    this.#owned = true;
+    this.#changed();
+    await this.#adopt(unreadable);
+  }
+
+  /** Takes over the saved queues whose client id's lock nobody holds (their tab closed). */
+  async #adopt(unreadable = []) {
+    if (!this.#locks) return;
+    const start = `${this.#prefix}/`;
+    const ids = new Set(unreadable);
+    for (let index = 0; index < this.#storage.length; index += 1) {
+      const key = this.#storage.key(index);
+      if (key?.startsWith(start) && !/\/unreadable\/\d+$/.test(key)) ids.add(key.slice(start.length));
+    }
+    for (const lane of [this.#own, ...this.#orphans]) ids.delete(lane.replica.clientId);
+    for (const id of ids) {
+      const release = this.#refused.has(id) ? null : await own(this.#locks, this.#keyOf(id)).catch(() => null);
+      if (!release) continue;
+      const text = this.#storage.getItem(this.#keyOf(id));
+      // Another base URL's keys may extend this prefix: a queue is recognised by its own id.
+      if (text === null || (!unreadable.includes(id) && !text.startsWith(`{"clientId":${JSON.stringify(id)},`))) {
+        release();
+        continue;
+      }
+      let replica;
+      try {
+        replica = new Replica(this.#engine, id, text);
+      } catch (error) {
+        this.#setAside(id, text, error);
+        release();
+        this.#changed();
+        continue;
+      }
+      const lane = { replica, release };
+      if (replica.pendingCount === 0) this.#retire(lane);
+      else this.#orphans.push(lane);
+    }
+  }
+
+  /** An adopted queue is confirmed whole: delete it, then let its client id go. */
+  #retire(lane) {
+    this.#storage.removeItem(this.#keyOf(lane.replica.clientId));
+    lane.release();
+    this.#orphans = this.#orphans.filter((other) => other !== lane);
+  }
+
   /** Keeps text that does not read as a saved queue under a key of its own (never overwriting
    * one), and reports it through `storageError`. */
   #setAside(id, text, error) {
@@ -226,9 +336,29 @@ export class CaseStore {
   }
 
   async #run() {
+    await this.#ready;
     const result = { pushed: 0, applied: 0, rejected: 0, pulled: 0 };
     try {
+      await this.#adopt();
+      let refused;
+      // Adopted queues first: they hold changes made before this store's own.
+      for (const lane of this.#orphans) {
+        try {
+          await this.#syncLane(lane, result);
+        } catch (error) {
+          if (error.code === "network-error") throw error;
+          // Refused for good (another user's queue, say): this store syncs its own and leaves
+          // that one in storage for another, reporting the refusal once.
+          refused ??= error;
+          this.#refused.add(lane.replica.clientId);
+          this.#orphans = this.#orphans.filter((other) => other !== lane);
+          lane.release();
+          continue;
+        }
+        if (lane.replica.pendingCount === 0) this.#retire(lane);
+      }
       await this.#syncLane(this.#own, result);
+      if (refused) throw refused;
     } catch (error) {
       this.#syncError = { code: error.code, message: error.message };
       this.#changed();
@@ -269,10 +399,15 @@ export class CaseStore {
     }
   }
 
-  /** Starts `lane` over as a new client: the server lost its history. */
+  /** Starts `lane` over as a new client (the server lost its history), owning the new id first. */
   async #renew(lane) {
-    this.#storage?.removeItem(this.#keyOf(lane.replica.clientId));
-    lane.replica.reset(newClientId(), false);
+    const old = this.#keyOf(lane.replica.clientId);
+    const id = newClientId();
+    const release = (this.#locks && (await own(this.#locks, this.#keyOf(id)).catch(() => null))) || (() => {});
+    lane.replica.reset(id, false);
+    this.#storage?.removeItem(old);
+    lane.release();
+    lane.release = release;
     this.#changed([], lane);
   }
 
@@ -289,7 +424,7 @@ export class CaseStore {
     }
     const reply = await this.#exchange("/pull", replica.pullRequest());
     const rejected = replica.applyPull(reply);
-    result.pulled += reply.cases.length;
+    if (lane === this.#own) result.pulled += reply.cases.length;
     result.rejected += rejected.length;
     this.#changed(rejected, lane);
   }
@@ -346,10 +481,11 @@ export class CaseStore {
     }
   }
 
+  /** Saves a queue under its client id, once this store owns it (an adopted one: always). */
   #save(lane) {
-    if (!this.#storage) return;
+    if (!this.#storage || !this.#owned) return;
     try {
-      this.#storage.setItem(this.#prefix, lane.replica.clientId);
+      if (lane === this.#own) this.#storage.setItem(this.#prefix, lane.replica.clientId);
       this.#storage.setItem(this.#keyOf(lane.replica.clientId), lane.replica.save());
     } catch {
       // A full storage keeps the queue in memory; the next change tries again.
