@@ -133,6 +133,7 @@ export class CaseStore {
     let replica;
     try {
       replica = new Replica(engine, id, saved);
+      if (replica.clientId !== id) throw new HandoffError("invalid-input", `It is the queue of client ${replica.clientId}.`, {});
     } catch (error) {
       if (saved === undefined) throw error;
       // The old numbering is unknown: go on as a new client. The text is set aside by whoever

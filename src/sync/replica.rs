@@ -14,7 +14,7 @@ use super::wire::{
     MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION,
 };
 use crate::case::{Actor, CaseState, Command, Ctx, StartCase};
-use crate::input::{from_json, id_problem, At, CheckInput};
+use crate::input::{id_problem, At, CheckInput};
 use crate::read::read_object;
 use crate::{Engine, ErrorCode, HandoffError, Outcome, Result};
 
@@ -87,16 +87,6 @@ impl Replica {
             pending: Vec::new(),
             reported: Vec::new(),
         }
-    }
-
-    /// The replica saved as `text` (the JSON of `Replica`) by `client_id`. Text that does not
-    /// read as one, or is another client's, is `invalid-input`: never a silently empty queue.
-    pub fn restore(client_id: &str, text: &str) -> Result<Self> {
-        let replica: Replica = from_json(text)?;
-        if replica.client_id != client_id {
-            return Err(HandoffError::invalid_input("clientId", "The saved queue is another client's."));
-        }
-        Ok(replica)
     }
 
     /// The case as the user should see it: the server's state plus every pending mutation of

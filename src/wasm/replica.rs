@@ -34,12 +34,13 @@ fn response<T: for<'de> FromJson<'de> + CheckInput>(body: &JsValue) -> Result<T,
 #[wasm_bindgen(js_class = Replica)]
 impl JsReplica {
     /// A replica for `client_id`, restored from `saved` (the text of `save()`) if given: text
-    /// that is not a saved replica of this client is `invalid-input`.
+    /// that does not read as a replica is `invalid-input`, never a silently empty queue. (The
+    /// caller checks that it is this client's: `clientId`.)
     #[wasm_bindgen(constructor)]
     pub fn new(engine: &JsEngine, client_id: String, saved: Option<String>) -> Result<JsReplica, JsValue> {
         check_id(&client_id, &At::ROOT.key("clientId")).map_err(to_js)?;
         let replica = match saved {
-            Some(text) => Replica::restore(&client_id, &text).map_err(to_js)?,
+            Some(text) => from_json::<Replica>(&text).map_err(to_js)?,
             None => Replica::new(client_id),
         };
         Ok(JsReplica { engine: engine.engine.clone(), restored: replica.last_assigned, replica })
