@@ -132,8 +132,7 @@ export class CaseStore {
     const saved = this.#storage?.getItem(key) ?? undefined;
     let replica;
     try {
-      replica = new Replica(engine, id, saved);
-      if (replica.clientId !== id) throw new HandoffError("invalid-input", `It is the queue of client ${replica.clientId}.`, {});
+      replica = this.#restore(id, saved);
     } catch (error) {
       if (saved === undefined) throw error;
       // The old numbering is unknown: go on as a new client. The text is set aside by whoever
@@ -247,6 +246,14 @@ export class CaseStore {
     return `${this.#prefix}/${clientId}`;
   }
 
+  /** The replica of `id`, from the text saved under its key if any; invalid-input when that
+   * text does not read as a replica, or is another client's. */
+  #restore(id, saved) {
+    const replica = new Replica(this.#engine, id, saved);
+    if (replica.clientId !== id) throw new HandoffError("invalid-input", `It is the queue of client ${replica.clientId}.`, {});
+    return replica;
+  }
+
   /** Owns this store's client id, or forks to a fresh one when a live tab owns it or saved under
    * it since `loaded` was read; then adopts what closed tabs left, looking also at `unreadable`
    * (ids whose saved text did not read). */
@@ -298,7 +305,7 @@ export class CaseStore {
       }
       let replica;
       try {
-        replica = new Replica(this.#engine, id, text);
+        replica = this.#restore(id, text);
       } catch (error) {
         this.#setAside(id, text, error);
         release();

@@ -122,6 +122,15 @@ test("a saved queue that does not read is kept aside under its own key and repor
     assert.equal(storage.getItem(reloaded.storageError.key), junk);
     assert.equal(storage.getItem(again.storageError.key), "{ not json");
     assert.equal(new CaseStore(engine, options).storageError, null, "a store that read its queue reports nothing");
+    // A readable queue, but another client's, under the current client's key is not taken either.
+    const pointer = "handoff-engine/default/https://firm.example/sync";
+    const other = storage.getItem(`${pointer}/${again.clientId}`);
+    storage.setItem(pointer, "someone-else");
+    storage.setItem(`${pointer}/someone-else`, other);
+    const misfiled = new CaseStore(engine, options);
+    assert.equal(misfiled.storageError?.code, "queue-unreadable");
+    assert.equal(storage.getItem(misfiled.storageError.key), other);
+    assert.notEqual(misfiled.clientId, again.clientId);
   } finally {
     delete globalThis.localStorage;
   }
