@@ -1,15 +1,36 @@
-// CaseStore (SPEC §6): offline-tolerant, exactly-once sync of cases with the host's backend.
-// This file only moves bytes: fetch (or the host's transport), localStorage, timers, listeners.
-// What is pending, confirmed, rejected or renumbered is decided by the engine's Rust replica
-// (src/sync/replica.rs), the same code the fault-injection tests run against the real server.
+// CaseStore (SPEC §6, §8, §13, §14): offline-tolerant, exactly-once sync of cases with the host's
+// backend. This file only moves bytes: fetch (or the host's transport), localStorage, Web Locks,
+// timers, listeners. What is pending, confirmed, rejected or renumbered, and which answers of the
+// server contradict what was sent, is decided by the engine's Rust replica (src/sync/replica.rs),
+// the same code the fault-injection tests run against the real server.
+//
+// Tabs (SPEC §8): every store is a client of its own. Owning a client id means holding the Web
+// Lock named after its storage key, for the page's life; only the owner saves or pushes a queue.
+// A store starts with the saved current client id, so a reload resumes its queue; if a live tab
+// owns that id, the store forks: a fresh id with only the mutations it made itself. A saved queue
+// whose lock nobody holds was left by a closed tab: a live store adopts it, pushes it under its
+// own client id (the server dedupes by id) until a pull confirms all of it, reports its
+// rejections, then deletes it. Without Web Locks (Node, storage: "memory") a store is the only
+// owner, as before.
 import { Engine, Replica } from "./wasm/handoff_engine.js";
 import { HandoffError } from "./error.js";
 
 const RETRIES = 5;
 const FIRST_BACKOFF_MS = 200;
+/** The longest a `429 Retry-After` is honoured for, in seconds. */
+const MAX_RETRY_AFTER_S = 60;
+/** The longest `setTimeout` waits; a longer delay fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** The server could not be reached, or answered 5xx: try again after a while. */
-class Retry extends Error {}
+/** Try again after a while: no answer in time, a network failure or 5xx (offline), or 429. */
+class Retry extends Error {
+  /** `waitMs`: how long the server asked to wait; `offline`: false for a 429, which is an answer. */
+  constructor(message, { offline = true, waitMs } = {}) {
+    super(message);
+    this.offline = offline;
+    this.waitMs = waitMs;
+  }
+}
 /** The server no longer knows this client's history (409, 410): start over as a new client. */
 class Reset extends Error {}
 
@@ -38,23 +59,55 @@ function tell(listener, value) {
   }
 }
 
+/** Seconds from a `Retry-After` header: delta-seconds or an HTTP date; undefined if neither. */
+function retryAfterSeconds(header) {
+  if (header === null || header === undefined) return undefined;
+  if (/^\s*\d+\s*$/.test(header)) return Number(header);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
+}
+
+/**
+ * Takes the Web Lock `name` if nobody holds it, until the returned function is called; resolves
+ * to that function, or to null when another tab (or another store of this page) holds it.
+ */
+function own(locks, name) {
+  return new Promise((resolve, reject) => {
+    locks.request(name, { ifAvailable: true }, (lock) => lock && new Promise((release) => resolve(release))).then(() => resolve(null), reject);
+  });
+}
+
 export class CaseStore {
-  #replica;
+  #engine;
+  /** This store's own queue, `{ replica, release }`; `release` gives up its Web Lock. */
+  #own;
+  /** Queues adopted from closed tabs, pushed under their own client ids until confirmed. */
+  #orphans = [];
+  /** Client ids of adopted queues the server refused for good: left for another store. */
+  #refused = new Set();
   #baseUrl;
   #headers;
   #transport;
+  #timeoutMs;
   #storage;
   #prefix;
+  /** `navigator.locks` when tabs share the storage, else undefined (the store is the only owner). */
+  #locks;
+  /** Settles once this store owns its client id; nothing is saved or pushed before. */
+  #ready;
+  #owned = false;
   #listeners = new Set();
   #rejectionListeners = new Set();
   #online = true;
+  #storageError = null;
+  #syncError = null;
   #inFlight = null;
   #auto = null;
 
   constructor(engine, options) {
     if (!(engine instanceof Engine)) throw invalid("engine", "CaseStore needs an Engine.");
     if (options === null || typeof options !== "object") throw invalid("", "CaseStore needs options { baseUrl, … }.");
-    const { baseUrl, clientId, headers = {}, transport, storage, namespace = "default", ...rest } = options;
+    const { baseUrl, clientId, headers = {}, transport, storage, namespace = "default", timeoutMs = 30_000, ...rest } = options;
     const unknown = Object.keys(rest)[0];
     if (unknown !== undefined) throw invalid(unknown, `CaseStore has no option ${unknown}.`);
     if (typeof baseUrl !== "string" || baseUrl === "") throw invalid("baseUrl", "baseUrl names the sync endpoint, like https://host/sync.");
@@ -65,20 +118,42 @@ export class CaseStore {
     if (storage !== undefined && storage !== "local" && storage !== "memory") throw invalid("storage", 'storage is "local" or "memory".');
     if (typeof namespace !== "string" || namespace === "") throw invalid("namespace", "namespace is a non-empty string.");
     if (clientId !== undefined && typeof clientId !== "string") throw invalid("clientId", "clientId is a string.");
+    if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) throw invalid("timeoutMs", "timeoutMs is a positive number of milliseconds.");
+    this.#engine = engine;
     this.#baseUrl = baseUrl.replace(/\/+$/, "");
     this.#headers = { ...headers };
     this.#transport = transport;
+    this.#timeoutMs = Math.min(timeoutMs, MAX_TIMER_MS);
     this.#storage = storageFor(storage);
+    this.#locks = this.#storage ? globalThis.navigator?.locks : undefined;
     this.#prefix = `handoff-engine/${namespace}/${this.#baseUrl}`;
     const id = clientId ?? this.#storage?.getItem(this.#prefix) ?? newClientId();
-    const saved = this.#storage?.getItem(`${this.#prefix}/${id}`) ?? undefined;
-    this.#replica = new Replica(engine, id, saved);
-    this.#save();
+    const key = this.#keyOf(id);
+    const saved = this.#storage?.getItem(key) ?? undefined;
+    let replica;
+    try {
+      replica = this.#restore(id, saved);
+    } catch (error) {
+      if (saved === undefined) throw error;
+      // The old numbering is unknown: go on as a new client. The text is set aside by whoever
+      // owns its id: this store at once if it is the only owner, else the adopter of orphans.
+      replica = new Replica(engine, newClientId());
+      if (!this.#locks) this.#setAside(id, saved, error);
+    }
+    this.#own = { replica, release: () => {} };
+    if (this.#locks) {
+      const restored = replica.clientId === id;
+      this.#ready = this.#claim(restored ? (saved ?? null) : null, restored ? [] : [id]);
+    } else {
+      this.#owned = true;
+      this.#ready = Promise.resolve();
+    }
+    this.#save(this.#own);
   }
 
   /** Starts a case optimistically and queues it; throws HandoffError if the engine refuses. */
   startCase(input, ctx) {
-    const outcome = this.#replica.startCase(input, ctx);
+    const outcome = this.#own.replica.startCase(input, ctx);
     this.#changed();
     return outcome;
   }
@@ -86,23 +161,23 @@ export class CaseStore {
   /** Executes a command optimistically on the case as the user sees it, and queues it. */
   dispatch(caseId, command, ctx) {
     if (typeof caseId !== "string") throw invalid("caseId", "caseId is a string.");
-    const outcome = this.#replica.dispatch(caseId, command, ctx);
+    const outcome = this.#own.replica.dispatch(caseId, command, ctx);
     this.#changed();
     return outcome;
   }
 
   /** The case as the user should see it: the server's state plus what is pending; or null. */
   get(caseId) {
-    return typeof caseId === "string" ? this.#replica.view(caseId) : null;
+    return typeof caseId === "string" ? this.#own.replica.view(caseId) : null;
   }
 
   /** Every case, as the user should see it. */
   list() {
-    return this.#replica.views();
+    return this.#own.replica.views();
   }
 
   get pendingCount() {
-    return this.#replica.pendingCount;
+    return this.#own.replica.pendingCount;
   }
 
   /** False after the server could not be reached, until it can again. */
@@ -111,7 +186,17 @@ export class CaseStore {
   }
 
   get clientId() {
-    return this.#replica.clientId;
+    return this.#own.replica.clientId;
+  }
+
+  /** A saved queue that could not be read and was set aside: `{ code, message, key }`, or null. */
+  get storageError() {
+    return this.#storageError;
+  }
+
+  /** Why the last sync failed for good (`{ code, message }` of its HandoffError), or null. */
+  get syncError() {
+    return this.#syncError;
   }
 
   /** Pushes what is pending, then pulls. One sync at a time: a call during another gets its promise. */
@@ -141,7 +226,7 @@ export class CaseStore {
       try {
         await this.sync();
       } catch {
-        // Reported through `online` and onRejected; the next tick tries again.
+        // Reported through `online`, `syncError` and onRejected; the next tick tries again.
       }
       if (!run.stopped) run.timer = setTimeout(tick, Math.max(50, Number(intervalMs) || 5_000));
     };
@@ -157,30 +242,164 @@ export class CaseStore {
     }
   }
 
+  #keyOf(clientId) {
+    return `${this.#prefix}/${clientId}`;
+  }
+
+  /** The replica of `id`, from the text saved under its key if any; invalid-input when that
+   * text does not read as a replica, or is another client's. */
+  #restore(id, saved) {
+    const replica = new Replica(this.#engine, id, saved);
+    if (replica.clientId !== id) throw new HandoffError("invalid-input", `It is the queue of client ${replica.clientId}.`, {});
+    return replica;
+  }
+
+  /** Owns this store's client id, or forks to a fresh one when a live tab owns it or saved under
+   * it since `loaded` was read; then adopts what closed tabs left, looking also at `unreadable`
+   * (ids whose saved text did not read). */
+  async #claim(loaded, unreadable) {
+    const replica = this.#own.replica;
+    const key = this.#keyOf(replica.clientId);
+    try {
+      let release = await own(this.#locks, key);
+      if (release && this.#storage.getItem(key) !== loaded) {
+        // Its last owner saved more (or its queue was adopted) after this store read it: what
+        // this store holds of it is out of date, and that queue is an orphan's to adopt.
+        release();
+        release = null;
+      }
+      while (!release) {
+        // Nobody holds a fresh id's lock; it is taken before anything is saved under the id.
+        const id = newClientId();
+        release = await own(this.#locks, this.#keyOf(id));
+        if (release) replica.reset(id, true);
+      }
+      this.#own.release = release;
+    } catch {
+      // The lock manager refuses (a sandboxed page): no one to coordinate with, as without it.
+      this.#locks = undefined;
+    }
+    this.#owned = true;
+    this.#changed();
+    await this.#adopt(unreadable);
+  }
+
+  /** Takes over the saved queues whose client id's lock nobody holds (their tab closed). */
+  async #adopt(unreadable = []) {
+    if (!this.#locks) return;
+    const start = `${this.#prefix}/`;
+    const ids = new Set(unreadable);
+    for (let index = 0; index < this.#storage.length; index += 1) {
+      const key = this.#storage.key(index);
+      if (key?.startsWith(start) && !/\/unreadable\/\d+$/.test(key)) ids.add(key.slice(start.length));
+    }
+    for (const lane of [this.#own, ...this.#orphans]) ids.delete(lane.replica.clientId);
+    for (const id of ids) {
+      const release = this.#refused.has(id) ? null : await own(this.#locks, this.#keyOf(id)).catch(() => null);
+      if (!release) continue;
+      const text = this.#storage.getItem(this.#keyOf(id));
+      // Another base URL's keys may extend this prefix: a queue is recognised by its own id.
+      if (text === null || (!unreadable.includes(id) && !text.startsWith(`{"clientId":${JSON.stringify(id)},`))) {
+        release();
+        continue;
+      }
+      let replica;
+      try {
+        replica = this.#restore(id, text);
+      } catch (error) {
+        this.#setAside(id, text, error);
+        release();
+        this.#changed();
+        continue;
+      }
+      const lane = { replica, release };
+      if (replica.pendingCount === 0) this.#retire(lane);
+      else this.#orphans.push(lane);
+    }
+  }
+
+  /** An adopted queue is confirmed whole: delete it, then let its client id go. */
+  #retire(lane) {
+    this.#storage.removeItem(this.#keyOf(lane.replica.clientId));
+    lane.release();
+    this.#orphans = this.#orphans.filter((other) => other !== lane);
+  }
+
+  /** Keeps text that does not read as a saved queue under a key of its own (never overwriting
+   * one), and reports it through `storageError`. */
+  #setAside(id, text, error) {
+    const key = this.#keyOf(id);
+    let aside = key;
+    try {
+      let n = 1;
+      while (this.#storage.getItem(`${key}/unreadable/${n}`) !== null) n += 1;
+      this.#storage.setItem(`${key}/unreadable/${n}`, text);
+      aside = `${key}/unreadable/${n}`;
+      this.#storage.removeItem(key);
+    } catch {
+      // No room for a copy: the text stays where it was.
+    }
+    const message = `The saved queue of client ${id} could not be read (${error.message}); its text is kept under ${aside}.`;
+    this.#storageError = { code: "queue-unreadable", message, key: aside };
+  }
+
   async #run() {
+    await this.#ready;
     const result = { pushed: 0, applied: 0, rejected: 0, pulled: 0 };
+    try {
+      await this.#adopt();
+      let refused;
+      // Adopted queues first: they hold changes made before this store's own.
+      for (const lane of this.#orphans) {
+        try {
+          await this.#syncLane(lane, result);
+        } catch (error) {
+          if (error.code === "network-error") throw error;
+          // Refused for good (another user's queue, say): this store syncs its own and leaves
+          // that one in storage for another, reporting the refusal once.
+          refused ??= error;
+          this.#refused.add(lane.replica.clientId);
+          this.#orphans = this.#orphans.filter((other) => other !== lane);
+          lane.release();
+          continue;
+        }
+        if (lane.replica.pendingCount === 0) this.#retire(lane);
+      }
+      await this.#syncLane(this.#own, result);
+      if (refused) throw refused;
+    } catch (error) {
+      this.#syncError = { code: error.code, message: error.message };
+      this.#changed();
+      throw error;
+    }
+    if (this.#syncError) {
+      this.#syncError = null;
+      this.#changed();
+    }
+    return result;
+  }
+
+  async #syncLane(lane, result) {
     let attempts = 0;
     let resets = 0;
     for (;;) {
       try {
-        await this.#once(result);
+        await this.#once(lane, result);
         this.#setOnline(true);
-        return result;
+        return;
       } catch (failure) {
         if (failure instanceof Retry) {
-          this.#setOnline(false);
+          if (failure.offline) this.#setOnline(false);
           attempts += 1;
           if (attempts > RETRIES) {
             throw new HandoffError("network-error", `The server could not be reached: ${failure.message}.`, {});
           }
           // Exponential backoff with jitter: 0.5 to 1.5 times 200 ms × 2^(attempt − 1).
-          await sleep(FIRST_BACKOFF_MS * 2 ** (attempts - 1) * (0.5 + Math.random()));
+          await sleep(failure.waitMs ?? FIRST_BACKOFF_MS * 2 ** (attempts - 1) * (0.5 + Math.random()));
         } else if (failure instanceof Reset) {
           resets += 1;
           if (resets > 2) throw new HandoffError("invalid-request", "The server keeps refusing this client's history.", {});
-          this.#storage?.removeItem(`${this.#prefix}/${this.#replica.clientId}`);
-          this.#replica.reset(newClientId());
-          this.#changed();
+          await this.#renew(lane);
         } else {
           throw failure;
         }
@@ -188,51 +407,77 @@ export class CaseStore {
     }
   }
 
-  async #once(result) {
-    const push = this.#replica.pushRequest();
+  /** Starts `lane` over as a new client (the server lost its history), owning the new id first. */
+  async #renew(lane) {
+    const old = this.#keyOf(lane.replica.clientId);
+    const id = newClientId();
+    const release = (this.#locks && (await own(this.#locks, this.#keyOf(id)).catch(() => null))) || (() => {});
+    lane.replica.reset(id, false);
+    this.#storage?.removeItem(old);
+    lane.release();
+    lane.release = release;
+    this.#changed([], lane);
+  }
+
+  async #once(lane, result) {
+    const { replica } = lane;
+    const push = replica.pushRequest();
     if (push) {
       const reply = await this.#exchange("/push", push);
-      const rejected = this.#replica.applyPush(reply);
+      const rejected = replica.applyPush(reply, push.mutations.at(-1).id);
       result.pushed += push.mutations.length;
       result.applied += reply.results.filter((r) => r.status === "applied").length;
       result.rejected += rejected.length;
-      this.#changed(rejected);
+      this.#changed(rejected, lane);
     }
-    const reply = await this.#exchange("/pull", this.#replica.pullRequest());
-    const rejected = this.#replica.applyPull(reply);
-    result.pulled += reply.cases.length;
+    const reply = await this.#exchange("/pull", replica.pullRequest());
+    const rejected = replica.applyPull(reply);
+    if (lane === this.#own) result.pulled += reply.cases.length;
     result.rejected += rejected.length;
-    this.#changed(rejected);
+    this.#changed(rejected, lane);
   }
 
+  /** One request, answered within `timeoutMs`; resolves to the body of a 2xx answer. */
   async #exchange(path, body) {
-    let status;
-    let reply;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.#timeoutMs);
+    let answer;
     try {
-      if (this.#transport) {
-        ({ status, body: reply } = await this.#transport(path, body));
-      } else {
-        const response = await fetch(`${this.#baseUrl}${path}`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", ...this.#headers },
-          body: JSON.stringify(body),
-        });
-        status = response.status;
-        reply = await response.json().catch(() => null);
-      }
+      const late = new Promise((_, reject) => timeout.signal.addEventListener("abort", () => reject(new Error("late"))));
+      const sent = this.#transport ? this.#transport(path, body) : this.#fetch(path, body, timeout.signal);
+      answer = await Promise.race([sent, late]);
     } catch (error) {
-      throw new Retry(String(error?.message ?? error));
+      throw new Retry(timeout.signal.aborted ? `no answer within ${this.#timeoutMs} ms` : String(error?.message ?? error));
+    } finally {
+      clearTimeout(timer);
     }
+    const { status, body: reply = null, retryAfter } = answer ?? {};
     if (status >= 200 && status < 300) return reply;
     if (status === 409 || status === 410) throw new Reset();
+    if (status === 429) {
+      const waitMs = typeof retryAfter === "number" && retryAfter >= 0 ? 1000 * Math.min(retryAfter, MAX_RETRY_AFTER_S) : undefined;
+      throw new Retry("HTTP 429, too many requests", { offline: false, waitMs });
+    }
     if (!status || status >= 500) throw new Retry(`HTTP ${status}`);
     const reason = reply?.error ? `${reply.error.message} (${reply.error.code})` : `HTTP ${status}`;
-    throw new HandoffError(status === 401 ? "unauthenticated" : "invalid-request", reason, {});
+    const code = status === 401 ? "unauthenticated" : status === 426 ? "unsupported-schema-version" : "invalid-request";
+    throw new HandoffError(code, reason, {});
   }
 
-  #changed(rejected = []) {
-    this.#save();
-    const status = { pendingCount: this.pendingCount, online: this.#online };
+  async #fetch(path, body, signal) {
+    const response = await fetch(`${this.#baseUrl}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...this.#headers },
+      body: JSON.stringify(body),
+      signal,
+    });
+    const reply = await response.json().catch(() => null);
+    return { status: response.status, body: reply, retryAfter: retryAfterSeconds(response.headers.get("Retry-After")) };
+  }
+
+  #changed(rejected = [], lane = this.#own) {
+    this.#save(lane);
+    const status = { pendingCount: this.pendingCount, online: this.#online, storageError: this.#storageError, syncError: this.#syncError };
     for (const listener of this.#listeners) tell(listener, status);
     for (const rejection of rejected) for (const listener of this.#rejectionListeners) tell(listener, rejection);
   }
@@ -244,11 +489,12 @@ export class CaseStore {
     }
   }
 
-  #save() {
-    if (!this.#storage) return;
+  /** Saves a queue under its client id, once this store owns it (an adopted one: always). */
+  #save(lane) {
+    if (!this.#storage || !this.#owned) return;
     try {
-      this.#storage.setItem(this.#prefix, this.#replica.clientId);
-      this.#storage.setItem(`${this.#prefix}/${this.#replica.clientId}`, this.#replica.save());
+      if (lane === this.#own) this.#storage.setItem(this.#prefix, lane.replica.clientId);
+      this.#storage.setItem(this.#keyOf(lane.replica.clientId), lane.replica.save());
     } catch {
       // A full storage keeps the queue in memory; the next change tries again.
     }

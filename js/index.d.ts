@@ -78,8 +78,15 @@ export declare class HandoffError extends Error {
 /** What `Engine.check` returns. */
 export type CheckResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
 
-/** Sends one request of the sync protocol; resolves to the HTTP status and the parsed JSON body. */
-export type Transport = (path: "/push" | "/pull", body: PushRequest | PullRequest) => Promise<{ status: number; body: unknown }>;
+/**
+ * Sends one request of the sync protocol; resolves to the HTTP status and the parsed JSON body.
+ * With a 429, `retryAfter` is the `Retry-After` header in seconds: the store waits that long (at
+ * most 60 s) and tries again. An answer slower than `timeoutMs` counts as a network failure.
+ */
+export type Transport = (
+  path: "/push" | "/pull",
+  body: PushRequest | PullRequest,
+) => Promise<{ status: number; body: unknown; retryAfter?: number }>;
 
 export interface CaseStoreOptions {
   /** The sync endpoint, like `https://host/sync`. */
@@ -94,6 +101,9 @@ export interface CaseStoreOptions {
   storage?: "local" | "memory";
   /** Separates several stores on one origin. */
   namespace?: string;
+  /** How long a request may take before it counts as a network failure (retried, `online`
+   * false); default 30,000. */
+  timeoutMs?: number;
 }
 
 export interface SyncResult {
@@ -111,6 +121,32 @@ export interface SyncStatus {
   pendingCount: number;
   /** False after the server could not be reached, until it can again. */
   online: boolean;
+  /** A saved queue that could not be read, or null. */
+  storageError: StorageError | null;
+  /** Why the last sync failed for good, or null once a sync succeeds. */
+  syncError: SyncError | null;
+}
+
+/**
+ * A saved queue whose text could not be read: kept under `key` (never overwritten), and the
+ * store went on as a new client. Its mutations were never lost silently: they are in that text.
+ */
+export interface StorageError {
+  code: "queue-unreadable";
+  message: string;
+  /** The storage key that now holds the unreadable text. */
+  key: string;
+}
+
+/**
+ * The error a sync was rejected with: `protocol-error` (the server's answer contradicted what was
+ * sent; nothing of it was taken and the queue is kept), `unsupported-schema-version` (the server
+ * speaks another wire version: reload the app), `unauthenticated`, `invalid-request`, or
+ * `network-error` after the retries.
+ */
+export interface SyncError {
+  code: ErrorCode;
+  message: string;
 }
 
 /** Offline-tolerant, exactly-once sync of cases with the host's backend (SPEC §6). */
@@ -126,7 +162,11 @@ export declare class CaseStore {
   readonly pendingCount: number;
   readonly online: boolean;
   readonly clientId: string;
-  /** Pushes what is pending, then pulls; retries network failures with backoff. */
+  /** Set when a saved queue could not be read at load (listeners subscribe too late to see it). */
+  readonly storageError: StorageError | null;
+  /** Why the last sync failed for good, or null. */
+  readonly syncError: SyncError | null;
+  /** Pushes what is pending, then pulls; retries network failures and 429 with backoff. */
   sync(): Promise<SyncResult>;
   subscribe(listener: (status: SyncStatus) => void): () => void;
   /** A rejection by the server is final: reported here once, dropped from the queue. */

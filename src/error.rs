@@ -29,10 +29,16 @@ pub enum ErrorCode {
     UnknownCase,
     /// Raised by the package's CaseStore: the server refused the token (401).
     Unauthenticated,
-    /// Raised by the package's CaseStore: the server refused the request (400, 403, 413, 426).
+    /// Raised by the package's CaseStore: the server refused the request (400, 403, 413).
     InvalidRequest,
-    /// Raised by the package's CaseStore: no answer, or 5xx, after the retries.
+    /// Raised by the package's CaseStore: no answer, 5xx or 429, after the retries.
     NetworkError,
+    /// Sync: the server's answer contradicts what the client sent or knows (a counter past the
+    /// mutations it numbered, a cookie that is not an id, a body not of the protocol); nothing
+    /// of it is taken.
+    ProtocolError,
+    /// Raised by the package's CaseStore: the server speaks another wire version (426); reload.
+    UnsupportedSchemaVersion,
 }
 
 impl ErrorCode {
@@ -55,6 +61,8 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::InvalidRequest => "invalid-request",
             ErrorCode::NetworkError => "network-error",
+            ErrorCode::ProtocolError => "protocol-error",
+            ErrorCode::UnsupportedSchemaVersion => "unsupported-schema-version",
         }
     }
 }

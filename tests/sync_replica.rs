@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use handoff_engine::case::{Actor, CaseState, StartCase};
+use handoff_engine::input::from_json;
 use handoff_engine::sync::{
     arrival, decide_mutation, Arrival, MutationResult, MutationStatus, PullResponse, PushResponse, Rejection, Replica,
 };
@@ -93,9 +94,9 @@ fn mutations_are_numbered_optimistic_and_leave_the_queue_when_a_pull_confirms_th
     assert_eq!(ids, [1, 2]);
     assert_eq!(dana.view(&engine, "k1").unwrap().owner.id, "dana", "the user sees it at once");
     let pushed = server.push(&engine, &dana, &member("dana"));
-    assert!(dana.apply_push(&pushed).is_empty());
+    assert!(dana.apply_push(&pushed, dana.last_assigned).unwrap().is_empty());
     assert_eq!(dana.pending_count(), 2, "still pending until a pull brings the state that includes it");
-    dana.apply_pull(server.pull(&dana));
+    dana.apply_pull(server.pull(&dana)).unwrap();
     assert_eq!(dana.pending_count(), 0);
     assert_eq!(dana.confirmed["k1"], server.cases["k1"]);
 }
@@ -107,23 +108,23 @@ fn a_pending_mutation_that_no_longer_applies_locally_stays_queued_until_the_serv
     let (mut dana, mut devon) = (Replica::new("dana-1"), Replica::new("devon-1"));
     dana.start_case(&engine, input("k1"), &ctx("dana")).unwrap();
     server.push(&engine, &dana, &member("dana"));
-    dana.apply_pull(server.pull(&dana));
-    devon.apply_pull(server.pull(&devon));
+    dana.apply_pull(server.pull(&dana)).unwrap();
+    devon.apply_pull(server.pull(&devon)).unwrap();
     // Both claim the team's case; Devon's claim reaches the server first.
     dana.dispatch(&engine, "k1", command(json!({ "type": "claim" })), &ctx("dana")).unwrap();
     devon.dispatch(&engine, "k1", command(json!({ "type": "claim" })), &ctx("devon")).unwrap();
     server.push(&engine, &devon, &member("devon"));
     // Dana pulls before pushing: her claim no longer applies to the new state, yet stays queued.
-    let rejected = dana.apply_pull(server.pull(&dana));
+    let rejected = dana.apply_pull(server.pull(&dana)).unwrap();
     assert!(rejected.is_empty());
     assert_eq!(dana.pending_count(), 1);
     assert_eq!(dana.view(&engine, "k1").unwrap().owner.id, "devon", "the view is the server's state");
     // The server decides: rejected, reported once, dropped.
     let pushed = server.push(&engine, &dana, &member("dana"));
-    let reported = dana.apply_push(&pushed);
+    let reported = dana.apply_push(&pushed, dana.last_assigned).unwrap();
     assert_eq!(reported.len(), 1);
     assert_eq!((reported[0].code.as_str(), reported[0].case_id.as_str()), ("not-permitted", "k1"));
-    assert!(dana.apply_pull(server.pull(&dana)).is_empty(), "not reported a second time");
+    assert!(dana.apply_pull(server.pull(&dana)).unwrap().is_empty(), "not reported a second time");
     assert_eq!(dana.pending_count(), 0);
 }
 
@@ -136,7 +137,7 @@ fn a_rejection_missed_in_the_push_response_is_reported_by_the_pull() {
     dana.start_case(&engine, input("k2"), &ctx("dana")).unwrap();
     server.cases.insert("k2".into(), engine.start_case(&input("k2"), &ctx("devon")).unwrap().state);
     server.push(&engine, &dana, &member("dana")); // the response is lost
-    let reported = dana.apply_pull(server.pull(&dana));
+    let reported = dana.apply_pull(server.pull(&dana)).unwrap();
     assert_eq!(reported.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), ["case-exists"]);
     assert_eq!(dana.pending_count(), 0);
 }
@@ -154,7 +155,8 @@ fn starting_over_keeps_unconfirmed_mutations_numbered_from_one() {
         config_version: 1,
         cases: vec![],
         rejections: vec![],
-    });
+    })
+    .unwrap();
     dana.reset("dana-2");
     assert_eq!(dana.client_id, "dana-2");
     assert_eq!(dana.cookie, None);
@@ -172,4 +174,98 @@ fn a_local_rejection_is_returned_and_nothing_is_queued() {
         paula.dispatch(&engine, "k1", command(json!({ "type": "completeStep", "stepId": "documents" })), &ctx("paula"));
     assert_code(&refused.unwrap_err(), handoff_engine::ErrorCode::NotPermitted);
     assert_eq!(paula.pending_count(), 1);
+}
+
+/// Dana's replica with two mutations pushed and applied, and a third not yet pushed.
+fn three_pending(engine: &Engine, server: &mut Server) -> Replica {
+    let mut dana = Replica::new("dana-1");
+    dana.start_case(engine, input("k1"), &ctx("dana")).unwrap();
+    dana.dispatch(engine, "k1", command(json!({ "type": "claim" })), &ctx("dana")).unwrap();
+    let pushed = server.push(engine, &dana, &member("dana"));
+    dana.apply_push(&pushed, 2).unwrap();
+    dana.dispatch(engine, "k1", command(json!({ "type": "completeStep", "stepId": "documents" })), &ctx("dana"))
+        .unwrap();
+    dana
+}
+
+#[test]
+fn a_pull_confirming_mutations_never_numbered_or_with_a_cookie_that_is_no_id_changes_nothing() {
+    let engine = firm();
+    let mut server = Server::default();
+    let mut dana = three_pending(&engine, &mut server);
+    let before = dana.clone();
+    let honest = server.pull(&dana);
+    let lies = [
+        PullResponse { last_mutation_id: 1000, ..honest.clone() },
+        PullResponse { cookie: String::new(), ..honest.clone() },
+        PullResponse { cookie: "x".repeat(129), ..honest.clone() },
+        PullResponse { cookie: "9\n".into(), ..honest.clone() },
+    ];
+    for lie in lies {
+        assert_code(&dana.apply_pull(lie).unwrap_err(), handoff_engine::ErrorCode::ProtocolError);
+        assert_eq!(dana, before, "nothing of the answer is taken");
+    }
+    dana.apply_pull(honest).unwrap();
+    assert_eq!(dana.pending.iter().map(|p| p.mutation.id).collect::<Vec<_>>(), [3], "the unpushed one stays");
+}
+
+#[test]
+fn a_push_response_naming_mutations_not_sent_changes_nothing() {
+    let engine = firm();
+    let mut server = Server::default();
+    let mut dana = three_pending(&engine, &mut server);
+    let before = dana.clone();
+    let rejected = |id| MutationResult {
+        id,
+        status: MutationStatus::Rejected,
+        code: Some("not-permitted".into()),
+        message: Some("no".into()),
+    };
+    let lies = [
+        PushResponse { last_mutation_id: 3, results: vec![] },
+        PushResponse { last_mutation_id: 2, results: vec![rejected(3)] },
+    ];
+    for lie in lies {
+        assert_code(&dana.apply_push(&lie, 2).unwrap_err(), handoff_engine::ErrorCode::ProtocolError);
+        assert_eq!(dana, before);
+    }
+    assert_eq!(dana.apply_push(&PushResponse { last_mutation_id: 2, results: vec![rejected(2)] }, 2).unwrap().len(), 1);
+}
+
+#[test]
+fn a_saved_queue_that_does_not_read_is_refused_not_emptied() {
+    let engine = firm();
+    let mut dana = Replica::new("dana-1");
+    dana.start_case(&engine, input("k1"), &ctx("dana")).unwrap();
+    let text = serde_json::to_string(&dana).unwrap();
+    assert_eq!(from_json::<Replica>(&text).unwrap(), dana, "what is saved reads back");
+    for junk in ["{\"clientId\":\"dana-1\",", "[]", "not json", &text.replace("\"pending\"", "\"pendng\"")] {
+        assert_code(&from_json::<Replica>(junk).unwrap_err(), handoff_engine::ErrorCode::InvalidInput);
+    }
+}
+
+#[test]
+fn a_tab_that_finds_its_client_id_owned_elsewhere_goes_on_alone_with_only_its_own_mutations() {
+    let engine = firm();
+    let mut server = Server::default();
+    let mut first = Replica::new("tab-1");
+    first.start_case(&engine, input("k1"), &ctx("dana")).unwrap();
+    first.apply_pull(server.pull(&first)).unwrap();
+    // The second tab restores the first one's save, makes two changes, then learns it is not the owner.
+    let mut second: Replica = from_json(&serde_json::to_string(&first).unwrap()).unwrap();
+    second.start_case(&engine, input("k2"), &ctx("dana")).unwrap();
+    second.dispatch(&engine, "k2", command(json!({ "type": "claim" })), &ctx("dana")).unwrap();
+    second.fork("tab-2", 1);
+    let pending: Vec<(u64, &str)> =
+        second.pending.iter().map(|p| (p.mutation.id, p.mutation.case_id.as_str())).collect();
+    assert_eq!(pending, [(1, "k2"), (2, "k2")]);
+    assert_eq!((second.client_id.as_str(), second.last_assigned, second.cookie.as_deref()), ("tab-2", 2, None));
+    // Both queues reach the server, each once.
+    for (tab, replica) in [("dana", &mut first), ("dana", &mut second)] {
+        let pushed = server.push(&engine, replica, &member(tab));
+        assert!(pushed.results.iter().all(|r| r.status == MutationStatus::Applied));
+        replica.apply_pull(server.pull(replica)).unwrap();
+    }
+    assert_eq!(server.cases.keys().collect::<Vec<_>>(), ["k1", "k2"]);
+    assert_eq!(server.cases["k2"].owner.id, "dana");
 }

@@ -146,7 +146,8 @@ impl Client {
             match net.exchange(rng, self.token, "/sync/push", serde_json::to_string(&request).unwrap()) {
                 Some((200, body)) => {
                     let response: PushResponse = from_json(&body.to_string()).unwrap();
-                    self.reported.extend(self.replica.apply_push(&response).iter().map(|r| r.id));
+                    let last_sent = request.mutations.last().map_or(0, |m| m.id);
+                    self.reported.extend(self.replica.apply_push(&response, last_sent).unwrap().iter().map(|r| r.id));
                 }
                 Some((status, body)) => panic!("push failed with {status}: {body}"),
                 None => return,
@@ -156,7 +157,7 @@ impl Client {
         {
             Some((200, body)) => {
                 let response: PullResponse = from_json(&body.to_string()).unwrap();
-                self.reported.extend(self.replica.apply_pull(response).iter().map(|r| r.id));
+                self.reported.extend(self.replica.apply_pull(response).unwrap().iter().map(|r| r.id));
             }
             Some((status, body)) => panic!("pull failed with {status}: {body}"),
             None => {}

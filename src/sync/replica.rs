@@ -1,7 +1,8 @@
 //! The client's side of sync, without I/O: mutations are applied optimistically and queued,
 //! pushed in order, and dropped once a pull shows the server has handled them. What the user sees
 //! is always the server's last state plus a replay of what is still pending (a rebase); a pending
-//! mutation that no longer applies locally stays queued until the server decides it.
+//! mutation that no longer applies locally stays queued until the server decides it. An answer
+//! that contradicts what the client sent or numbered is refused whole (`protocol-error`).
 
 use std::collections::BTreeMap;
 
@@ -13,9 +14,9 @@ use super::wire::{
     MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION,
 };
 use crate::case::{Actor, CaseState, Command, Ctx, StartCase};
-use crate::input::{At, CheckInput};
+use crate::input::{id_problem, At, CheckInput};
 use crate::read::read_object;
-use crate::{Engine, Outcome, Result};
+use crate::{Engine, ErrorCode, HandoffError, Outcome, Result};
 
 /// A mutation not yet confirmed, with who made it, for replaying it locally (the server decides
 /// as the authenticated member instead).
@@ -144,15 +145,19 @@ impl Replica {
         })
     }
 
-    /// Takes a push response; returns the rejections to report now. Mutations stay pending (and
-    /// in the view) until a pull brings the server's state that includes them.
-    pub fn apply_push(&mut self, response: &PushResponse) -> Vec<RejectedMutation> {
+    /// Takes the response to a push whose last mutation was `last_sent`; returns the rejections
+    /// to report now. Mutations stay pending (and in the view) until a pull brings the server's
+    /// state that includes them.
+    pub fn apply_push(&mut self, response: &PushResponse, last_sent: u64) -> Result<Vec<RejectedMutation>> {
+        if response.last_mutation_id > last_sent || response.results.iter().any(|r| r.id > last_sent) {
+            return Err(contradiction("The push response names a mutation not sent."));
+        }
         let rejected = response.results.iter().filter(|r| r.status == MutationStatus::Rejected).map(|r| Rejection {
             id: r.id,
             code: r.code.clone().unwrap_or_default(),
             message: r.message.clone().unwrap_or_default(),
         });
-        self.report(rejected.collect())
+        Ok(self.report(rejected.collect()))
     }
 
     pub fn pull_request(&self) -> PullRequest {
@@ -160,8 +165,15 @@ impl Replica {
     }
 
     /// Takes a pull response: the server's states replace the confirmed ones, handled mutations
-    /// leave the queue. Returns the rejections to report now.
-    pub fn apply_pull(&mut self, response: PullResponse) -> Vec<RejectedMutation> {
+    /// leave the queue. Returns the rejections to report now. A response confirming mutations
+    /// this client never numbered, or with a cookie that is not an id (SPEC §2), changes nothing.
+    pub fn apply_pull(&mut self, response: PullResponse) -> Result<Vec<RejectedMutation>> {
+        if response.last_mutation_id > self.last_assigned {
+            return Err(contradiction("The pull response confirms mutations this client never made."));
+        }
+        if id_problem(&response.cookie).is_some() {
+            return Err(contradiction("The pull response's cookie is not an id."));
+        }
         for case in response.cases {
             self.confirmed.insert(case.case_id.clone(), case);
         }
@@ -169,9 +181,9 @@ impl Replica {
         let newly = self.report(response.rejections);
         self.last_mutation_id = self.last_mutation_id.max(response.last_mutation_id);
         let handled = self.last_mutation_id;
-        self.pending.retain(|p| p.mutation.id > handled);
+        self.drop_through(handled);
         self.reported.retain(|&id| id > handled);
-        newly
+        Ok(newly)
     }
 
     /// Rejections of mutations still pending and not yet reported; marks them reported.
@@ -201,9 +213,17 @@ impl Replica {
     /// history: start over as a new client, forgetting the server's state and keeping the
     /// unconfirmed mutations, numbered afresh from 1.
     pub fn reset(&mut self, client_id: impl Into<String>) {
+        self.confirmed.clear();
+        self.fork(client_id, 0);
+    }
+
+    /// Another live tab owns this client id: leaves it the mutations numbered up to `theirs` and
+    /// goes on as a new client with the later ones (made here, never pushed: pushing waits for
+    /// ownership), numbered afresh from 1. The server's states are kept; the next pull is whole.
+    pub fn fork(&mut self, client_id: impl Into<String>, theirs: u64) {
+        self.drop_through(theirs);
         self.client_id = client_id.into();
         self.cookie = None;
-        self.confirmed.clear();
         self.last_mutation_id = 0;
         self.reported.clear();
         for (index, pending) in self.pending.iter_mut().enumerate() {
@@ -211,4 +231,13 @@ impl Replica {
         }
         self.last_assigned = self.pending.len() as u64;
     }
+
+    /// Removes the pending mutations numbered up to `id`.
+    fn drop_through(&mut self, id: u64) {
+        self.pending.retain(|p| p.mutation.id > id);
+    }
+}
+
+fn contradiction(message: &str) -> HandoffError {
+    HandoffError::new(ErrorCode::ProtocolError, message)
 }

@@ -6,32 +6,44 @@
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{read, read_command, write, write_value};
+use super::convert::{read, read_command, text, write, write_value};
 use super::error::to_js;
 use super::JsEngine;
 use crate::case::{Ctx, StartCase};
-use crate::input::{check_id, from_json, At};
+use crate::input::{check_id, from_json, At, CheckInput};
+use crate::read::FromJson;
 use crate::sync::{PullResponse, PushResponse, Replica};
-use crate::{Engine, Outcome};
+use crate::{Engine, ErrorCode, Outcome};
 
 #[wasm_bindgen(js_name = Replica, skip_typescript)]
 pub struct JsReplica {
     engine: std::rc::Rc<Engine>,
     replica: Replica,
+    /// The last mutation id as restored: the ones up to it were made by whoever saved them.
+    restored: u64,
+}
+
+/// A server's response body; one that is not of the protocol is `protocol-error`.
+fn response<T: for<'de> FromJson<'de> + CheckInput>(body: &JsValue) -> Result<T, JsValue> {
+    from_json(&text(body, None)?).map_err(|mut error| {
+        error.code = ErrorCode::ProtocolError;
+        to_js(error)
+    })
 }
 
 #[wasm_bindgen(js_class = Replica)]
 impl JsReplica {
-    /// A replica for `client_id`, restored from `saved` (the text of `save()`) when that is one
-    /// of the same client.
+    /// A replica for `client_id`, restored from `saved` (the text of `save()`) if given: text
+    /// that does not read as a replica is `invalid-input`, never a silently empty queue. (The
+    /// caller checks that it is this client's: `clientId`.)
     #[wasm_bindgen(constructor)]
     pub fn new(engine: &JsEngine, client_id: String, saved: Option<String>) -> Result<JsReplica, JsValue> {
         check_id(&client_id, &At::ROOT.key("clientId")).map_err(to_js)?;
-        let replica = saved
-            .and_then(|text| from_json::<Replica>(&text).ok())
-            .filter(|replica| replica.client_id == client_id)
-            .unwrap_or_else(|| Replica::new(client_id));
-        Ok(JsReplica { engine: engine.engine.clone(), replica })
+        let replica = match saved {
+            Some(text) => from_json::<Replica>(&text).map_err(to_js)?,
+            None => Replica::new(client_id),
+        };
+        Ok(JsReplica { engine: engine.engine.clone(), restored: replica.last_assigned, replica })
     }
 
     #[wasm_bindgen(js_name = startCase)]
@@ -73,11 +85,12 @@ impl JsReplica {
         write_value(&self.replica.push_request())
     }
 
-    /// Takes a push response body; returns the rejections to report now.
+    /// Takes the body answering a push whose last mutation id was `last_sent`; returns the
+    /// rejections to report now.
     #[wasm_bindgen(js_name = applyPush)]
-    pub fn apply_push(&mut self, body: JsValue) -> Result<JsValue, JsValue> {
-        let response: PushResponse = read(&body, Some("push response"))?;
-        write_value(&self.replica.apply_push(&response))
+    pub fn apply_push(&mut self, body: JsValue, last_sent: f64) -> Result<JsValue, JsValue> {
+        let response: PushResponse = response(&body)?;
+        write_value(&self.replica.apply_push(&response, last_sent as u64).map_err(to_js)?)
     }
 
     #[wasm_bindgen(js_name = pullRequest)]
@@ -88,14 +101,20 @@ impl JsReplica {
     /// Takes a pull response body; returns the rejections to report now.
     #[wasm_bindgen(js_name = applyPull)]
     pub fn apply_pull(&mut self, body: JsValue) -> Result<JsValue, JsValue> {
-        let response: PullResponse = read(&body, Some("pull response"))?;
-        write_value(&self.replica.apply_pull(response))
+        let response: PullResponse = response(&body)?;
+        write_value(&self.replica.apply_pull(response).map_err(to_js)?)
     }
 
-    /// Starts over as `client_id` after the server lost this client's history.
-    pub fn reset(&mut self, client_id: String) -> Result<(), JsValue> {
+    /// Starts over as `client_id` after the server lost this client's history; or, with `fork`,
+    /// because another live tab owns this client id: then only the mutations made since this
+    /// replica was restored are kept.
+    pub fn reset(&mut self, client_id: String, fork: bool) -> Result<(), JsValue> {
         check_id(&client_id, &At::ROOT.key("clientId")).map_err(to_js)?;
-        self.replica.reset(client_id);
+        if fork {
+            self.replica.fork(client_id, self.restored);
+        } else {
+            self.replica.reset(client_id);
+        }
         Ok(())
     }
 

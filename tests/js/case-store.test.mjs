@@ -60,7 +60,7 @@ test("dispatch is optimistic and queued; sync pushes, pulls and empties the queu
   const result = await dana.sync();
   assert.deepEqual({ ...result, pulled: result.pulled > 0 }, { pushed: 2, applied: 2, rejected: 0, pulled: true });
   assert.equal(dana.pendingCount, 0);
-  assert.deepEqual(statuses.at(-1), { pendingCount: 0, online: true });
+  assert.deepEqual(statuses.at(-1), { pendingCount: 0, online: true, storageError: null, syncError: null });
   const paula = store("paula-token");
   await paula.sync();
   assert.deepEqual(paula.get("opt-1"), dana.get("opt-1"), "another user converges on the same state");

@@ -8,6 +8,9 @@ import {
   type RejectedMutation,
   type SyncResult,
   type SyncStatus,
+  type StorageError,
+  type SyncError,
+  type Transport,
   type AllowedCommand,
   type CaseHandle,
   type CaseState,
@@ -114,6 +117,17 @@ store.startAutoSync({ intervalMs: 2_000 });
 store.stopAutoSync();
 // @ts-expect-error: storage is "local" or "memory"
 new CaseStore(engine, { baseUrl: "/sync", storage: "cookie" });
+
+// A host's transport may pass on a 429's Retry-After; requests time out after timeoutMs.
+const transport: Transport = async () => ({ status: 429, body: null, retryAfter: 2 });
+const guarded = new CaseStore(engine, { baseUrl: "/sync", transport, timeoutMs: 5_000, storage: "memory" });
+const unreadable: StorageError | null = guarded.storageError;
+const failed: SyncError | null = guarded.syncError;
+guarded.subscribe(({ storageError, syncError }) => console.log(storageError?.key, syncError?.code === "protocol-error"));
+console.log(unreadable?.code === "queue-unreadable", failed?.message);
+// @ts-expect-error: retryAfter is a number of seconds
+const badTransport: Transport = async () => ({ status: 429, body: null, retryAfter: "2" });
+console.log(badTransport);
 
 // @ts-expect-error: not a command type
 const unknown: Command = { type: "launchRocket" };
