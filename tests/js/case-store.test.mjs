@@ -69,13 +69,13 @@ test("dispatch is optimistic and queued; sync pushes, pulls and empties the queu
 test("a rejection by the server is reported once, dropped, and the view converges", async () => {
   const dana = store("dana-token");
   const devon = store("devon-token");
-  const theClient = store("client-token");
-  dana.startCase({ caseId: "race-1", workflowId: "chapter-7" }, ctx("dana"));
+  const theClient = store("client-token"); // the demo tokens' client, Smith
+  dana.startCase({ caseId: "race-1", workflowId: "chapter-7", clients: ["smith"] }, ctx("dana"));
   dana.dispatch("race-1", { type: "completeStep", stepId: "documents" }, ctx("dana"));
   dana.dispatch("race-1", { type: "completeStep", stepId: "credit-report" }, ctx("dana"));
   await dana.sync();
   await theClient.sync();
-  theClient.dispatch("race-1", { type: "completeStep", stepId: "questionnaire" }, client);
+  theClient.dispatch("race-1", { type: "completeStep", stepId: "questionnaire" }, { ...client, actor: { kind: "client", id: "smith" } });
   await theClient.sync();
   await devon.sync();
   await dana.sync();

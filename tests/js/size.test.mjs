@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
 
-const BUDGET = 120 * 1024;
+// The second release (SPEC §8–§14) must fit in 135 KiB, each issue within its own allowance.
+const BUDGET = 135 * 1024;
 
 test(`the .wasm is at most ${BUDGET / 1024} KiB gzipped`, () => {
   const dir = createRequire(import.meta.url).resolve("handoff-engine/package.json").replace(/package\.json$/, "");

@@ -72,6 +72,18 @@ if (!verdict.ok) {
 }
 const buttons: AllowedCommand[] = engine.allowedCommands(next, { kind: "client" });
 
+// A case is for its clients; a client with an id acts only on those (SPEC §8).
+const forSmith: Outcome = engine.startCase({ caseId: "c-2", workflowId: "chapter-7", clients: ["smith", "jones"] }, ctx);
+const clients: string[] = forSmith.state.clients;
+const portal: Ctx = { actor: { kind: "client", id: "smith" }, at: "2026-11-25T09:00:00.250+01:00" };
+const joint: Command = { type: "setClients", clients: ["smith"], reason: "Jones filed alone" };
+console.log(clients, engine.check(forSmith.state, joint, portal).ok);
+// @ts-expect-error: setClients needs a reason
+const unexplained: Command = { type: "setClients", clients: [] };
+// @ts-expect-error: a client id is a string
+const numbered: Ctx = { actor: { kind: "client", id: 7 }, at: "2026-11-25T09:00:00Z" };
+console.log(unexplained, numbered);
+
 // A case kept inside the engine: commands cross, the state stays.
 const handle: CaseHandle = engine.openCase(started.state);
 const happened: Event[] = handle.execute({ type: "claim" }, ctx);
