@@ -39,7 +39,7 @@ const glue = ["pkg/wasm/handoff_engine.js", "pkg/index.js", "pkg/node.js", "pkg/
   .reduce((a, b) => a + b, 0);
 row(".wasm size", `${(wasm.length / 1024).toFixed(1)} KiB raw, ${(gz / 1024).toFixed(1)} KiB gzipped`);
 row("JS (glue, entries, CaseStore)", `${(glue / 1024).toFixed(1)} KiB`);
-budget(".wasm ≤ 120 KiB gzipped", gz <= 120 * 1024, `${(gz / 1024).toFixed(1)} KiB`);
+budget(".wasm ≤ 135 KiB gzipped", gz <= 135 * 1024, `${(gz / 1024).toFixed(1)} KiB`);
 
 // 2–4 in Node.
 const pkg = await import(pathToFileURL(join(repo, "pkg/index.js")));
