@@ -169,7 +169,7 @@ impl Engine {
 
     /// Decides `command` and applies its events: the new state and the events.
     pub fn execute(&self, state: &CaseState, command: &Command, ctx: &Ctx) -> Result<Outcome> {
-        let scene = self.scene(state)?;
+        let scene = self.scene_as(state, &ctx.actor)?;
         let (state, events) = case::decide(scene, state, command, ctx)?;
         Ok(Outcome { state, events })
     }
@@ -208,13 +208,13 @@ impl Engine {
 
     /// Whether `execute` would accept the command; never changes anything.
     pub fn check(&self, state: &CaseState, command: &Command, ctx: &Ctx) -> Result<()> {
-        let scene = self.scene(state)?;
+        let scene = self.scene_as(state, &ctx.actor)?;
         case::vet(scene, state, command, &ctx.actor).map(|_| ())
     }
 
     /// What `actor` may do now.
     pub fn allowed_commands(&self, state: &CaseState, actor: &Actor) -> Result<Vec<AllowedCommand>> {
-        let scene = self.scene(state)?;
+        let scene = self.scene_as(state, actor)?;
         Ok(case::allowed_commands(scene, state, actor))
     }
 
@@ -233,6 +233,18 @@ impl Engine {
             state.apply(event);
         }
         Ok(state)
+    }
+
+    /// `scene` for `actor`: a client the case is not for learns nothing of it, not even that
+    /// this engine lacks its workflow version (SPEC §13: `not-permitted` right after
+    /// `invalid-input`; `vet` refuses it again once the state is found to fit).
+    fn scene_as(&self, state: &CaseState, actor: &Actor) -> Result<case::Scene<'_>> {
+        self.scene(state).map_err(|error| match error.code {
+            ErrorCode::UnknownCaseWorkflow if state.shuts_out(actor) => {
+                HandoffError::new(ErrorCode::NotPermitted, "This client may not act on this case.")
+            }
+            _ => error,
+        })
     }
 
     /// The workflow a state belongs to, once the state is found to fit it.

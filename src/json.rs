@@ -335,31 +335,56 @@ impl<'de> Reader<'de> {
     /// is left for the item's own reader to refuse.
     pub fn raw(&mut self) -> crate::Result<&'de str> {
         let text = self.text;
-        let fail = |e: Error| syntax(text, &e);
         let kind = self.kind()?;
         let start = self.at;
         match kind {
-            Kind::String => self.loose_string().map_err(fail)?,
-            Kind::Array | Kind::Object => {
-                let close = if kind == Kind::Array { b']' } else { b'}' };
-                self.enter().map_err(fail)?;
+            Kind::String => self.loose_string().map_err(|e| syntax(text, &e))?,
+            Kind::Object => self.loose_object(&mut |reader, _| reader.raw().map(drop))?,
+            Kind::Array => {
+                self.enter().map_err(|e| syntax(text, &e))?;
                 let mut first = true;
-                while self.peek() != Some(close) {
+                while self.peek() != Some(b']') {
                     if !first {
-                        self.expect(b',', "`,`").map_err(fail)?;
+                        self.expect(b',', "`,` or `]`").map_err(|e| syntax(text, &e))?;
                     }
                     first = false;
-                    if kind == Kind::Object {
-                        self.loose_string().map_err(fail)?;
-                        self.expect(b':', "`:`").map_err(fail)?;
-                    }
                     self.raw()?;
                 }
-                self.leave(close, "the end of the list").map_err(fail)?;
+                self.leave(b']', "`]`").map_err(|e| syntax(text, &e))?;
             }
             Kind::Null | Kind::Bool | Kind::Number => self.skip()?,
         }
         Ok(text.get(start..self.at).unwrap_or_default())
+    }
+
+    /// An object read as `raw` reads it: `field` gets each field's name as written between its
+    /// quotes (escapes not decoded), and reads or skips its value.
+    pub fn loose_object(
+        &mut self,
+        field: &mut dyn FnMut(&mut Self, &'de str) -> crate::Result<()>,
+    ) -> crate::Result<()> {
+        let text = self.text;
+        let fail = |e: Error| syntax(text, &e);
+        if self.kind()? != Kind::Object {
+            return Err(self.fail("expected an object"));
+        }
+        self.enter().map_err(fail)?;
+        let mut first = true;
+        while self.peek() != Some(b'}') {
+            if !first {
+                self.expect(b',', "`,` or `}`").map_err(fail)?;
+            }
+            first = false;
+            if self.peek() != Some(b'"') {
+                return Err(self.fail("expected a field name in quotes"));
+            }
+            let start = self.at + 1;
+            self.loose_string().map_err(fail)?;
+            let name = text.get(start..self.at - 1).unwrap_or_default();
+            self.expect(b':', "`:`").map_err(fail)?;
+            field(self, name)?;
+        }
+        self.leave(b'}', "`}`").map_err(fail)
     }
 
     /// A string, skipped: escapes are stepped over, not decoded.

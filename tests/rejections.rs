@@ -449,6 +449,16 @@ fn a_client_acts_only_on_the_cases_it_is_for() {
         closed = run(&engine, &closed, "morgan", json!({ "type": "skipStep", "stepId": step, "reason": "done" })).state;
     }
     assert_code(&rejection(&engine, &closed, &client_of("smith"), unknown.clone()), ErrorCode::CaseClosed);
+    let mut elsewhere = state.clone();
+    elsewhere.workflow_version = 99;
+    assert_code(
+        &rejection(&engine, &elsewhere, &client_of("smith"), json!({ "type": "claim" })),
+        ErrorCode::UnknownCaseWorkflow,
+    );
+    assert_code(
+        &rejection(&engine, &elsewhere, &client_of("jones"), json!({ "type": "claim" })),
+        ErrorCode::NotPermitted,
+    );
     assert_code(&rejection(&engine, &closed, &client_of("jones"), unknown), ErrorCode::NotPermitted);
     assert_eq!(
         engine.check(&state, &command(json!({ "type": "claim" })), &client_of("jones")).unwrap_err().message,

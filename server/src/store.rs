@@ -41,12 +41,16 @@ const SCHEMA: &str = "
 
 /// The second release's additions to a first-release file (`PRAGMA user_version` 0 → 2): the
 /// client's own time of each event (`clientAt`), each case's last event time (the server's
-/// times never run backwards on a case), and which clients each case is for (scoped pulls).
+/// times never run backwards on a case; for a first-release case it is found from its events
+/// when first needed), which clients each case is for (scoped pulls), and whose each stored
+/// rejection is (bounded per actor).
 const UPGRADE_TO_2: &str = "
     ALTER TABLE events ADD COLUMN client_at TEXT;
     ALTER TABLE cases ADD COLUMN last_at TEXT;
     CREATE TABLE case_clients (
         client_id TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (client_id, case_id));
+    ALTER TABLE rejections ADD COLUMN actor TEXT;
+    CREATE INDEX rejections_by_actor ON rejections (actor);
     PRAGMA user_version = 2;
 ";
 
@@ -68,17 +72,48 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
+/// Unreported rejections kept per actor, across all its client ids. Past it a rejection is
+/// still answered in the push's response, but not stored for a later pull: a caller that never
+/// pulls, or takes a new client id for every push, cannot fill the disk.
+const MAX_STORED_REJECTIONS_PER_ACTOR: i64 = 10_000;
+/// A stored rejection's message is cut to this many characters (messages may quote input).
+const MAX_STORED_MESSAGE_CHARS: usize = 500;
+
 /// A case's state and the time of its last event, if the server has the case.
 fn load_case(tx: &rusqlite::Transaction, case_id: &str) -> Result<Option<(CaseState, Option<Instant>)>, ApiError> {
     let row: Option<(String, Option<String>)> = tx
         .query_row("SELECT state, last_at FROM cases WHERE case_id = ?1", [case_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(storage)?;
-    row.map(|(text, last_at)| {
-        let state = from_json::<CaseState>(&text).map_err(storage)?;
-        Ok((state, last_at.as_deref().and_then(Instant::parse)))
-    })
-    .transpose()
+    let Some((text, last_at)) = row else { return Ok(None) };
+    let state = from_json::<CaseState>(&text).map_err(storage)?;
+    let last = match last_at {
+        Some(at) => Instant::parse(&at),
+        None => latest_event_time(tx, case_id)?,
+    };
+    Ok(Some((state, last)))
+}
+
+/// The latest time among a case's events: for a case stored by the first release, which kept
+/// no `last_at` and took its events' times from the clients.
+fn latest_event_time(tx: &rusqlite::Transaction, case_id: &str) -> Result<Option<Instant>, ApiError> {
+    let mut statement = tx.prepare("SELECT event FROM events WHERE case_id = ?1").map_err(storage)?;
+    let rows = statement.query_map([case_id], |row| row.get::<_, String>(0)).map_err(storage)?;
+    let mut latest = None;
+    for text in rows {
+        let event: serde_json::Value = serde_json::from_str(&text.map_err(storage)?).map_err(storage)?;
+        let at = event.get("at").and_then(serde_json::Value::as_str).and_then(Instant::parse);
+        latest = latest.max(at);
+    }
+    Ok(latest)
+}
+
+/// `message`, cut to [`MAX_STORED_MESSAGE_CHARS`].
+fn stored_message(message: &str) -> String {
+    match message.char_indices().nth(MAX_STORED_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", message.get(..cut).unwrap_or_default()),
+        None => message.to_owned(),
+    }
 }
 
 /// The client's owner and `lastMutationId`, if the server knows the client; refused when the
@@ -224,11 +259,24 @@ impl Store {
                     MutationResult { id: *id, status: MutationStatus::Applied, code: None, message: None }
                 }
                 Err(rejection) => {
-                    tx.execute(
-                        "INSERT INTO rejections (client_id, mutation_id, code, message, changed) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![client_id, id, rejection.code.as_str(), rejection.message, change],
-                    )
-                    .map_err(storage)?;
+                    let stored: i64 = tx
+                        .query_row("SELECT COUNT(*) FROM rejections WHERE actor = ?1", [&actor_json], |r| r.get(0))
+                        .map_err(storage)?;
+                    if stored < MAX_STORED_REJECTIONS_PER_ACTOR {
+                        tx.execute(
+                            "INSERT INTO rejections (client_id, mutation_id, code, message, changed, actor)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                            params![
+                                client_id,
+                                id,
+                                rejection.code.as_str(),
+                                stored_message(&rejection.message),
+                                change,
+                                actor_json
+                            ],
+                        )
+                        .map_err(storage)?;
+                    }
                     MutationResult {
                         id: *id,
                         status: MutationStatus::Rejected,

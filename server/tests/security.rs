@@ -239,13 +239,18 @@ fn each_mutation_is_read_once_by_the_engines_reader() {
         "command":{"type":"skipStep","stepId":"questionnaire","reason":"\ud800"}}"#;
     let good = r#"{"id":3,"caseId":"smith-case","kind":"command","at":"2026-11-25T09:00:00Z",
         "command":{"type":"transferOwnership","to":{"kind":"member","id":"dana"},"reason":"cover"}}"#;
-    let body = format!(r#"{{"schemaVersion":2,"clientId":"morgan-1","mutations":[{duplicate},{surrogate},{good}]}}"#);
+    // Even in a field name of the mutation itself.
+    let in_a_name = r#"{"id":4,"caseId":"smith-case","kind":"command","at":"2026-11-25T09:00:00Z",
+        "command":{"type":"claim"},"\ud800":1}"#;
+    let body = format!(
+        r#"{{"schemaVersion":2,"clientId":"morgan-1","mutations":[{duplicate},{surrogate},{good},{in_a_name}]}}"#
+    );
     let (status, response) = post(&server, "/sync/push", Some("morgan-token"), &body);
     assert_eq!(status, 200, "{response}");
-    assert_eq!(statuses(&response), ["rejected", "rejected", "applied"], "{response}");
+    assert_eq!(statuses(&response), ["rejected", "rejected", "applied", "rejected"], "{response}");
     assert_eq!(response["results"][0]["code"], "invalid-input");
     assert!(response["results"][0]["message"].as_str().unwrap().contains("duplicate field"), "{response}");
-    assert_eq!(response["lastMutationId"], 3, "the bad ones still advanced the counter");
+    assert_eq!(response["lastMutationId"], 4, "the bad ones still advanced the counter");
     let (_, pulled) = pull(&server, "morgan-token", "morgan-1", None);
     assert_eq!(case(&pulled, "smith-case")["steps"]["questionnaire"]["status"], "active");
     assert_eq!(case(&pulled, "smith-case")["steps"]["review-call"]["status"], "pending");
@@ -271,4 +276,93 @@ fn rejections_are_pruned_once_a_pull_has_reported_them() {
     let (_, second) = pull(&server, "dana-token", "dana-1", first["cookie"].as_str());
     assert_eq!(second["rejections"], json!([]));
     assert_eq!(count(), 0, "the next pull, which carries the first one's cookie, prunes them");
+}
+
+#[test]
+fn no_caller_can_fill_the_disk_with_rejections() {
+    let server = server();
+    let started = std::time::Instant::now();
+    // A message quoting a huge field name is stored cut short.
+    let huge = format!(
+        r#"{{"id":1,"caseId":"k","kind":"command","at":"{AT}","command":{{"type":"claim","{}":1}}}}"#,
+        "x".repeat(200_000)
+    );
+    let body = format!(r#"{{"schemaVersion":2,"clientId":"smith-0","mutations":[{huge}]}}"#);
+    let (status, response) = post(&server, "/sync/push", Some("smith-token"), &body);
+    assert_eq!((status, statuses(&response)), (200, vec!["rejected".to_owned()]));
+    let db = rusqlite::Connection::open(&server.db).unwrap();
+    let longest: i64 = db.query_row("SELECT MAX(LENGTH(message)) FROM rejections", [], |r| r.get(0)).unwrap();
+    assert!(longest <= 501, "a stored message of {longest} characters");
+    // A caller that never pulls and takes a new client id for every push: past 10,000 stored
+    // rejections per actor, further ones are answered but not stored.
+    for push_number in 0..21 {
+        let claims: Vec<Value> = (1..=500).map(|id| command(id, "nowhere", json!({ "type": "claim" }))).collect();
+        let (_, response) = push(&server, "smith-token", &format!("smith-{}", push_number + 1), Value::Array(claims));
+        assert!(statuses(&response).iter().all(|s| s == "rejected"));
+    }
+    let rows: i64 = db.query_row("SELECT COUNT(*) FROM rejections", [], |r| r.get(0)).unwrap();
+    assert_eq!(rows, 10_000);
+    // Another actor is not affected by Smith's.
+    let (_, response) =
+        push(&server, "dana-token", "dana-1", json!([command(1, "nowhere", json!({ "type": "claim" }))]));
+    assert_eq!(statuses(&response), ["rejected"]);
+    let (_, pulled) = pull(&server, "dana-token", "dana-1", None);
+    assert_eq!(pulled["rejections"].as_array().unwrap().len(), 1);
+    eprintln!("10,501 rejections in {:?}", started.elapsed());
+}
+
+#[test]
+fn a_first_release_case_keeps_its_times_in_order_after_the_upgrade() {
+    let mut server = server();
+    push(&server, "dana-token", "dana-1", json!([start_for(1, "k1", json!([]))]));
+    server.terminate();
+    // As the first release left it: the client's own (later) times, no last_at.
+    let db = rusqlite::Connection::open(&server.db).unwrap();
+    db.execute("UPDATE events SET event = json_set(event, '$.at', '2030-06-01T00:00:00Z')", []).unwrap();
+    db.execute("UPDATE cases SET last_at = NULL", []).unwrap();
+    drop(db);
+    let tokens = server.db.with_file_name("tokens.json");
+    let server = Server::start_with(&server.db, &["--tokens", tokens.to_str().unwrap()]).unwrap();
+    let (_, body) = push(&server, "dana-token", "dana-1", json!([command(2, "k1", json!({ "type": "claim" }))]));
+    assert_eq!(statuses(&body), ["applied"], "{body}");
+    let db = rusqlite::Connection::open(&server.db).unwrap();
+    let event: String = db
+        .query_row("SELECT event FROM events WHERE case_id = 'k1' ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&event).unwrap()["at"], "2030-06-01T00:00:00Z");
+}
+
+#[test]
+fn a_first_release_file_is_upgraded_in_place() {
+    let dir = temp_dir("upgrade");
+    let db_path = dir.join("h.sqlite");
+    let db = rusqlite::Connection::open(&db_path).unwrap();
+    db.execute_batch(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+         INSERT INTO meta (key, value) VALUES ('change', 0);
+         CREATE TABLE clients (client_id TEXT PRIMARY KEY, actor TEXT NOT NULL, last_mutation_id INTEGER NOT NULL);
+         CREATE TABLE cases (case_id TEXT PRIMARY KEY, state TEXT NOT NULL, changed INTEGER NOT NULL);
+         CREATE INDEX cases_by_change ON cases (changed);
+         CREATE TABLE events (case_id TEXT NOT NULL, seq INTEGER NOT NULL, client_id TEXT NOT NULL,
+             mutation_id INTEGER NOT NULL, change INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (case_id, seq));
+         CREATE TABLE rejections (client_id TEXT NOT NULL, mutation_id INTEGER NOT NULL, code TEXT NOT NULL,
+             message TEXT NOT NULL, changed INTEGER NOT NULL, PRIMARY KEY (client_id, mutation_id));",
+    )
+    .unwrap();
+    drop(db);
+    let tokens = dir.join("tokens.json");
+    std::fs::write(&tokens, TOKENS).unwrap();
+    let server = Server::start_with(&db_path, &["--tokens", tokens.to_str().unwrap()]).unwrap();
+    let (_, body) = push(
+        &server,
+        "dana-token",
+        "dana-1",
+        json!([start_for(1, "k1", json!(["smith"])), command(2, "nowhere", json!({ "type": "claim" }))]),
+    );
+    assert_eq!(statuses(&body), ["applied", "rejected"], "{body}");
+    let (_, smith) = pull(&server, "smith-token", "smith-1", None);
+    assert_eq!(case_ids(&smith), ["k1"]);
+    let db = rusqlite::Connection::open(&db_path).unwrap();
+    let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 2);
 }

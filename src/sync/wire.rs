@@ -137,9 +137,11 @@ pub struct PushItem<'a> {
 impl<'de> FromJson<'de> for PushItem<'de> {
     fn read(reader: &mut Reader<'de>, at: &At) -> crate::Result<Self> {
         let text = reader.raw()?;
+        // Field names are compared as written: a lone surrogate in one is the mutation's
+        // problem, found when it is read, not the envelope's.
         let id = crate::json::read(text, |reader| {
             let mut id = None;
-            crate::read::object(reader, at, "a mutation { id, … }", |reader, name| match name {
+            reader.loose_object(&mut |reader, name| match name {
                 "id" => crate::read::field(&mut id, reader, &at.key("id"), name),
                 _ => reader.raw().map(drop),
             })?;
