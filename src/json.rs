@@ -358,7 +358,9 @@ impl<'de> Reader<'de> {
     }
 
     /// An object read as `raw` reads it: `field` gets each field's name as written between its
-    /// quotes (escapes not decoded), and reads or skips its value.
+    /// quotes (escapes not decoded), and reads or skips its value. The loop of `object` once
+    /// more, on purpose: only the server reads loosely, so the module links none of it, and
+    /// `object`, on every input's path, stays without a branch for it.
     pub fn loose_object(
         &mut self,
         field: &mut dyn FnMut(&mut Self, &'de str) -> crate::Result<()>,

@@ -4,14 +4,9 @@
 // node:http proxy that lies, hangs or asks to wait.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { init, Engine, CaseStore, HandoffError } from "handoff-engine";
-import { firm, ctx } from "./helpers.mjs";
+import { firm, ctx, startServer } from "./helpers.mjs";
 
 await init();
 let server;
@@ -19,20 +14,11 @@ let base;
 const engine = new Engine(firm);
 
 before(async () => {
-  const binary = process.env.HANDOFF_SERVER;
-  assert.ok(binary, "HANDOFF_SERVER names the server binary");
-  const db = join(mkdtempSync(join(tmpdir(), "handoff-robust-")), "h.sqlite");
-  server = spawn(binary, ["--db", db, "--addr", "127.0.0.1:0"]);
-  const address = await new Promise((resolve, reject) => {
-    createInterface({ input: server.stdout }).on("line", (line) => {
-      if (line.startsWith("listening on ")) resolve(line.slice("listening on ".length));
-    });
-    server.on("exit", (code) => reject(new Error(`the server exited with ${code}`)));
-  });
-  base = `${address}/sync`;
+  server = await startServer("handoff-robust-");
+  base = server.base;
 });
 
-after(() => server?.kill("SIGTERM"));
+after(() => server?.stop());
 
 async function forward(path, body, token = "dana-token") {
   const response = await fetch(`${base}${path}`, {

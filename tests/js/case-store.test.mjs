@@ -1,13 +1,8 @@
 // CaseStore from the packed package, in Node, against the real reference server on loopback.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { init, Engine, CaseStore, HandoffError } from "handoff-engine";
-import { firm, ctx, client } from "./helpers.mjs";
+import { firm, ctx, client, startServer } from "./helpers.mjs";
 
 await init();
 let server;
@@ -15,20 +10,11 @@ let base;
 const engine = new Engine(firm);
 
 before(async () => {
-  const binary = process.env.HANDOFF_SERVER;
-  assert.ok(binary, "HANDOFF_SERVER names the server binary");
-  const db = join(mkdtempSync(join(tmpdir(), "handoff-store-")), "h.sqlite");
-  server = spawn(binary, ["--db", db, "--addr", "127.0.0.1:0"]);
-  const address = await new Promise((resolve, reject) => {
-    createInterface({ input: server.stdout }).on("line", (line) => {
-      if (line.startsWith("listening on ")) resolve(line.slice("listening on ".length));
-    });
-    server.on("exit", (code) => reject(new Error(`the server exited with ${code}`)));
-  });
-  base = `${address}/sync`;
+  server = await startServer("handoff-store-");
+  base = server.base;
 });
 
-after(() => server?.kill("SIGTERM"));
+after(() => server?.stop());
 
 const store = (token, extra = {}) =>
   new CaseStore(engine, { baseUrl: base, headers: { Authorization: `Bearer ${token}` }, storage: "memory", ...extra });

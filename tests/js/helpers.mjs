@@ -1,5 +1,10 @@
-// Shared by the package tests: the Example Law Firm config and small builders.
-import { readFileSync } from "node:fs";
+// Shared by the package tests: the Example Law Firm config, small builders, the real server.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 
 export const firm = JSON.parse(readFileSync(new URL("./example-firm.json", import.meta.url), "utf8"));
 export const at = "2026-11-25T09:00:00Z";
@@ -13,4 +18,20 @@ export function firmWith(workflow) {
 
 export function workflow(steps) {
   return { id: "chapter-7", name: "Chapter 7", version: 1, steps };
+}
+
+/** Starts the reference server (`HANDOFF_SERVER`) on a fresh database and a free loopback port;
+ * resolves to `{ base, stop }`, `base` being its sync endpoint. */
+export async function startServer(name = "handoff-store-") {
+  const binary = process.env.HANDOFF_SERVER;
+  assert.ok(binary, "HANDOFF_SERVER names the server binary");
+  const db = join(mkdtempSync(join(tmpdir(), name)), "h.sqlite");
+  const server = spawn(binary, ["--db", db, "--addr", "127.0.0.1:0"]);
+  const address = await new Promise((resolve, reject) => {
+    createInterface({ input: server.stdout }).on("line", (line) => {
+      if (line.startsWith("listening on ")) resolve(line.slice("listening on ".length));
+    });
+    server.on("exit", (code) => reject(new Error(`the server exited with ${code}`)));
+  });
+  return { base: `${address}/sync`, stop: () => server.kill("SIGTERM") };
 }
