@@ -9,7 +9,7 @@ use crate::serve::Limits;
 pub const USAGE: &str =
     "usage: handoff-server [--config FILE] [--tokens FILE] [--db FILE] [--addr HOST:PORT] [--www DIR] [--pkg DIR]
                       [--header-timeout SECS] [--body-timeout SECS] [--idle-timeout SECS]
-                      [--shutdown-grace SECS] [--rate-limit N]
+                      [--write-timeout SECS] [--shutdown-grace SECS] [--rate-limit N]
 
   --config FILE   EngineConfig JSON (default: the Example Law Firm, config/example-firm.json)
   --tokens FILE   { \"tokens\": { \"<bearer token>\": Actor } } (default: the demo tokens)
@@ -21,6 +21,7 @@ pub const USAGE: &str =
   --header-timeout SECS  a request's head must arrive within this, from its first byte (default: 10)
   --body-timeout SECS    its body within this, once the head is in; else 408 (default: 30)
   --idle-timeout SECS    a connection with no request under way is closed after this (default: 60)
+  --write-timeout SECS   one whose response the client takes no byte of for this long (default: 30)
   --shutdown-grace SECS  on SIGTERM/SIGINT, requests under way get this long to finish (default: 5)
   --rate-limit N         requests per second per token under /sync, with a burst of two seconds'
                          worth; over it, 429 with Retry-After; 0 turns it off (default: 5000)";
@@ -65,6 +66,7 @@ impl Args {
                 "--header-timeout" => parsed.limits.header = seconds(&flag, &value()?)?,
                 "--body-timeout" => parsed.limits.body = seconds(&flag, &value()?)?,
                 "--idle-timeout" => parsed.limits.idle = seconds(&flag, &value()?)?,
+                "--write-timeout" => parsed.limits.write = seconds(&flag, &value()?)?,
                 "--shutdown-grace" => parsed.limits.grace = seconds(&flag, &value()?)?,
                 "--rate-limit" => {
                     let text = value()?;
@@ -112,9 +114,11 @@ mod tests {
         let args = parse(&[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(args.limits, Limits::default());
         assert_eq!(args.rate_limit, 5000);
-        let args = parse(&["--header-timeout", "0.5", "--shutdown-grace", "2", "--rate-limit", "0"]);
+        let args =
+            parse(&["--header-timeout", "0.5", "--write-timeout", "1.5", "--shutdown-grace", "2", "--rate-limit", "0"]);
         let args = args.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(args.limits.header, Duration::from_millis(500));
+        assert_eq!(args.limits.write, Duration::from_millis(1500));
         assert_eq!(args.limits.grace, Duration::from_secs(2));
         assert_eq!(args.rate_limit, 0);
         for bad in

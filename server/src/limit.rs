@@ -1,5 +1,5 @@
 //! The per-token request rate under `/sync` (issue 13; SPEC §13 "Rate limits and storage"): a
-//! token bucket for each `Authorization` value, refilled at `rate` requests a second up to a
+//! token bucket for each bearer token, refilled at `rate` requests a second up to a
 //! burst of two seconds' worth. A request over it is answered 429 `rate-limited` with
 //! `Retry-After` (whole seconds, at least 1), which CaseStore honours as a retry.
 //!
@@ -9,12 +9,15 @@
 //! that one runaway script or stolen token cannot take the writer for itself, not to shape
 //! people's traffic.
 //!
-//! A request without an `Authorization` header is not limited: the API answers it 401 before any
-//! work, which costs no more than a 429 would. This module does not know which tokens are valid,
-//! so an unknown one is limited like any other (and then refused 401 by the API).
+//! A bucket belongs to the token as the API reads it (`Tokens::actor`: the header after
+//! `"Bearer "`, trimmed), not to the header's text: otherwise `Bearer  dana-token`, one more space
+//! each time, would be the same token with a fresh burst on every request. A request whose header
+//! does not read as a bearer token, or that has none, is not limited: the API answers it 401
+//! before any work, which costs no more than a 429 would. This module does not know which tokens
+//! are valid, so an unknown one is limited like any other (and then refused 401 by the API).
 //!
-//! Memory is bounded: buckets are keyed by a keyed hash of the header (no secret is kept, and a
-//! long junk header costs 8 bytes), at most `MAX_BUCKETS` of them. When the table is full, every
+//! Memory is bounded: buckets are keyed by a keyed hash of the token (no secret is kept, and a
+//! long junk token costs 8 bytes), at most `MAX_BUCKETS` of them. When the table is full, every
 //! bucket that has refilled is dropped (forgetting a full bucket changes nothing); if that frees
 //! too little, the half unused the longest goes, which leaves out a token in use, so a flood of
 //! junk tokens can neither grow the table nor reset a busy token's bucket.
@@ -116,10 +119,16 @@ impl Limiter {
     }
 }
 
+/// The token of an `Authorization` header, read by the API's own reader (`tokens::bearer`), so
+/// that every spelling the API takes for one token counts against one bucket.
+fn bearer_token(authorization: &HeaderValue) -> Option<&str> {
+    crate::tokens::bearer(authorization.to_str().ok()?)
+}
+
 /// The layer's function: counts each `/sync` request that carries a token.
 pub async fn middleware(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {
     let limited = request.uri().path().starts_with("/sync/");
-    match request.headers().get(header::AUTHORIZATION) {
+    match request.headers().get(header::AUTHORIZATION).and_then(bearer_token) {
         Some(token) if limited => match limiter.check(token.as_bytes(), Instant::now()) {
             Ok(()) => next.run(request).await,
             Err(wait) => rate_limited(wait),
@@ -152,6 +161,23 @@ mod tests {
         assert_eq!(limiter.check(b"Bearer b", start), Ok(()), "another token has its own bucket");
         assert_eq!(limiter.check(b"Bearer a", start + Duration::from_millis(200)), Ok(()));
         assert!(limiter.check(b"Bearer a", start + Duration::from_millis(200)).is_err());
+    }
+
+    #[test]
+    fn a_bucket_is_the_token_the_api_reads_not_the_header_text() {
+        let Ok(tokens) = crate::tokens::Tokens::from_json(crate::tokens::DEMO_TOKENS) else {
+            panic!("the demo tokens read")
+        };
+        for text in ["Bearer dana-token", "Bearer   dana-token", "Bearer dana-token  ", "Bearer \tdana-token\t"] {
+            let Ok(value) = HeaderValue::from_str(text) else { panic!("{text:?} is a header value") };
+            assert_eq!(bearer_token(&value), Some("dana-token"), "{text:?}");
+            assert!(tokens.actor(Some(text)).is_some(), "the API does not read {text:?} as dana's token");
+        }
+        for text in ["dana-token", "bearer dana-token", "Bearer\tdana-token", "Basic ZGFuYQ=="] {
+            let Ok(value) = HeaderValue::from_str(text) else { panic!("{text:?} is a header value") };
+            assert_eq!(bearer_token(&value), None, "{text:?}");
+            assert!(tokens.actor(Some(text)).is_none(), "{text:?} is refused 401, so it goes unlimited");
+        }
     }
 
     #[test]

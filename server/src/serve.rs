@@ -8,13 +8,17 @@
 //!   `request-timeout`) and the size limit (else 413 `too-large`; a declared `Content-Length`
 //!   past the limit is answered at once, without waiting for the body); both close the connection,
 //!   after a short lingering close so that a client still sending its body can read the answer;
+//! - a response whose bytes the client has not taken for the write timeout (the socket refused
+//!   every write since) closes the connection: a client that never reads would otherwise hold
+//!   it, and the response's memory, for as long as it likes;
 //! - on shutdown, nothing new is accepted, the requests under way get a grace to finish, and
 //!   whatever is still open after it is closed, so a client holding a half-sent request cannot
 //!   keep the process alive.
 //!
 //! It knows nothing of routes or of the protocol: it serves whatever `Router` it is given. Once a
 //! request's body is in, serving it has no deadline (a push of many mutations may take its time);
-//! neither has a client reading a response slowly, apart from the grace at shutdown.
+//! neither has a response as a whole, so a client reading a large one slowly but steadily gets
+//! all of it.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -52,6 +56,10 @@ pub struct Limits {
     /// With no request under way. Longer than CaseStore's auto-sync interval (5 s by default), so
     /// a syncing tab keeps its connection.
     pub idle: Duration,
+    /// For a write to wait on the client, its socket full. A full pull can be several MB, so a
+    /// response as a whole has no deadline; but a client reading at all, even over a bad link,
+    /// frees room in its socket far more often than every 30 s.
+    pub write: Duration,
     /// At SIGTERM/SIGINT, for the requests under way; a supervisor's own wait is usually 10 s or more.
     pub grace: Duration,
     /// The largest body read: the protocol's limit.
@@ -64,6 +72,7 @@ impl Default for Limits {
             header: Duration::from_secs(10),
             body: Duration::from_secs(30),
             idle: Duration::from_secs(60),
+            write: Duration::from_secs(30),
             grace: Duration::from_secs(5),
             max_body: crate::api::MAX_BODY_BYTES,
         }
@@ -119,8 +128,8 @@ async fn accept_failed(error: io::Error) {
     }
 }
 
-/// Serves one connection while its watchdog enforces the idle and header timeouts: when one
-/// passes, the connection is dropped, which closes the socket.
+/// Serves one connection while its watchdog enforces the idle, header and write timeouts: when
+/// one passes, the connection is dropped, which closes the socket.
 async fn connection(stream: TcpStream, router: Router, limits: Limits, http: http1::Builder, watcher: Watcher) {
     let activity = Arc::new(Activity::new(limits));
     let io = TokioIo::new(Watched::new(stream, activity.clone()));
@@ -160,19 +169,29 @@ enum Phase {
     Busy,
 }
 
-/// When the watchdog closes a connection in `phase`; never while a request is served.
-fn deadline(phase: Phase, limits: &Limits) -> Option<Instant> {
-    match phase {
+/// When the watchdog closes a connection in `phase`, its writes refused by the socket since
+/// `stalled` if they are: at the nearer of the two deadlines, and never while a request is served
+/// and the client takes its response.
+fn deadline(phase: Phase, stalled: Option<Instant>, limits: &Limits) -> Option<Instant> {
+    let by_phase = match phase {
         Phase::Idle { since } => Some(since + limits.idle),
         Phase::Head { since } => Some(since + limits.header),
         Phase::Busy => None,
-    }
+    };
+    let by_write = stalled.map(|since| since + limits.write);
+    by_phase.into_iter().chain(by_write).min()
 }
 
-/// A connection's phase, shared by its socket (bytes arrive), its service (a request starts, its
-/// response ends) and its watchdog (told of each change).
+/// A connection's phase and write stall, shared by its socket (bytes arrive, a write waits or goes
+/// out), its service (a request starts, its response ends) and its watchdog (told of each change
+/// that can bring its deadline nearer).
 struct Activity {
     phase: Mutex<Phase>,
+    /// Since when the socket has refused the bytes hyper has to write, if it does. This, not the
+    /// response body's lifetime, says whether the client is taking its response: hyper has read
+    /// the last of a body, and the phase is idle again, while up to its write buffer's worth is
+    /// still waiting for the client.
+    stalled: Mutex<Option<Instant>>,
     changed: Notify,
     limits: Limits,
     /// A request was refused before its body was read: close with a linger.
@@ -183,6 +202,7 @@ impl Activity {
     fn new(limits: Limits) -> Self {
         Activity {
             phase: Mutex::new(Phase::Idle { since: Instant::now() }),
+            stalled: Mutex::new(None),
             changed: Notify::new(),
             limits,
             refused: AtomicBool::new(false),
@@ -190,7 +210,8 @@ impl Activity {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        deadline(*self.phase.lock().unwrap_or_else(PoisonError::into_inner), &self.limits)
+        let phase = *self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        deadline(phase, *self.stalled.lock().unwrap_or_else(PoisonError::into_inner), &self.limits)
     }
 
     /// Sets the phase that `next` gives for the current one, and wakes the watchdog on a change.
@@ -211,6 +232,20 @@ impl Activity {
         });
     }
 
+    /// A write was refused (`Pending`) or done. Only the start of a stall wakes the watchdog: the
+    /// end of one moves the deadline later, which it finds when it wakes at the stale one.
+    fn write_waits(&self, waits: bool) {
+        let mut stalled = self.stalled.lock().unwrap_or_else(PoisonError::into_inner);
+        match (*stalled, waits) {
+            (None, true) => {
+                *stalled = Some(Instant::now());
+                self.changed.notify_one();
+            }
+            (Some(_), false) => *stalled = None,
+            _ => {}
+        }
+    }
+
     /// Marks a request under way until the returned guard is dropped, with its response's body.
     fn busy(self: &Arc<Self>) -> Busy {
         self.update(|_| Phase::Busy);
@@ -226,8 +261,8 @@ impl Drop for Busy {
     }
 }
 
-/// The socket, telling the connection's activity when bytes arrive, and lingering at the close
-/// after a refusal.
+/// The socket, telling the connection's activity when bytes arrive and when a write waits on the
+/// client, and lingering at the close after a refusal.
 struct Watched {
     stream: TcpStream,
     activity: Arc<Activity>,
@@ -273,16 +308,28 @@ impl AsyncRead for Watched {
     }
 }
 
+impl Watched {
+    /// Passes a write's result on, noting whether it waits on the client.
+    fn wrote(&self, result: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        self.activity.write_waits(result.is_pending());
+        result
+    }
+}
+
 impl AsyncWrite for Watched {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.wrote(result)
     }
     fn poll_write_vectored(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.wrote(result)
     }
     fn is_write_vectored(&self) -> bool {
         self.stream.is_write_vectored()
@@ -388,9 +435,27 @@ mod tests {
     fn a_connection_s_deadline_follows_its_phase() {
         let limits = Limits::default();
         let now = Instant::now();
-        assert_eq!(deadline(Phase::Idle { since: now }, &limits), Some(now + Duration::from_secs(60)));
-        assert_eq!(deadline(Phase::Head { since: now }, &limits), Some(now + Duration::from_secs(10)));
-        assert_eq!(deadline(Phase::Busy, &limits), None);
+        assert_eq!(deadline(Phase::Idle { since: now }, None, &limits), Some(now + Duration::from_secs(60)));
+        assert_eq!(deadline(Phase::Head { since: now }, None, &limits), Some(now + Duration::from_secs(10)));
+        assert_eq!(deadline(Phase::Busy, None, &limits), None);
+    }
+
+    #[test]
+    fn a_stalled_write_closes_the_connection_in_any_phase() {
+        let limits = Limits::default();
+        let now = Instant::now();
+        let thirty = Some(now + Duration::from_secs(30));
+        assert_eq!(deadline(Phase::Busy, Some(now), &limits), thirty);
+        assert_eq!(deadline(Phase::Idle { since: now }, Some(now), &limits), thirty, "the nearer deadline");
+        let activity = Activity::new(limits);
+        let idle = activity.deadline();
+        activity.write_waits(true);
+        let stalled = activity.deadline();
+        assert!(stalled < idle, "a stall did not bring the deadline nearer");
+        activity.write_waits(true);
+        assert_eq!(activity.deadline(), stalled, "a stall's clock restarted while it lasted");
+        activity.write_waits(false);
+        assert_eq!(activity.deadline(), idle, "a write that went out left the stall's deadline");
     }
 
     #[test]

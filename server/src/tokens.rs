@@ -41,6 +41,12 @@ impl<'de> Deserialize<'de> for InOrder {
     }
 }
 
+/// The token of an `Authorization` header value: the one reading of it, for the API and the
+/// rate limit alike, so that every spelling the API takes for a token counts as that token.
+pub fn bearer(authorization: &str) -> Option<&str> {
+    Some(authorization.strip_prefix("Bearer ")?.trim())
+}
+
 pub struct Tokens {
     by_token: HashMap<String, Actor>,
     /// The actors in file order, for messages.
@@ -109,8 +115,7 @@ impl Tokens {
 
     /// The actor of an `Authorization: Bearer <token>` header value.
     pub fn actor(&self, authorization: Option<&str>) -> Option<&Actor> {
-        let token = authorization?.strip_prefix("Bearer ")?.trim();
-        self.by_token.get(token)
+        self.by_token.get(bearer(authorization?)?)
     }
 
     /// `token → actor` lines, sorted, for the start-up banner of the demo tokens (which are
