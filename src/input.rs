@@ -105,15 +105,7 @@ pub fn from_json<'de, T: FromJson<'de> + CheckInput>(text: &'de str) -> Result<T
 /// found by scanning the text up to the error.
 pub(crate) fn shape_error(text: &str, error: &crate::json::Error) -> HandoffError {
     let reason = error.message.strip_suffix('.').unwrap_or(&error.message);
-    let mut path = error.position.map(|at| path_at(text, at)).unwrap_or_default();
-    // A missing (or, from a conversion, unexpected) field is reported at its object; name the field.
-    for marker in ["missing field `", "unknown field `"] {
-        if let Some(field) = reason.strip_prefix(marker).and_then(|rest| rest.split('`').next()) {
-            if !path.ends_with(field) {
-                path = join_path(&path, field);
-            }
-        }
-    }
+    let path = error.position.map(|at| path_at(text, at)).unwrap_or_default();
     let message = if reason.starts_with("recursion limit exceeded") {
         "The input is nested too deeply.".to_owned()
     } else if path.is_empty() {

@@ -493,10 +493,14 @@ fn fractional_numbers_read_as_rusts_parser_reads_them() {
         "1.00000000000000011102230246251565404236316680908203125",
         "-12345678901234567890.5",
         "7.0",
+        "-0.0",
+        "1e21",
+        "-2.5e-7",
     ];
     for number in texts {
         let input = js(&format!(r#"{{"caseId":"c","workflowId":"chapter-7","facts":{{"x":{number}}}}}"#));
         let started = engine.start_case(&ts(&input), &ts(&ctx("dana"))).unwrap().js_value();
+        // Read in, and written out again (fractions by the host's JSON.stringify): the same bits.
         let read = get(&get(&get(&started, "state"), "facts"), "x").as_f64().unwrap();
         let expected: f64 = number.parse().unwrap();
         assert_eq!(read.to_bits(), expected.to_bits(), "{number}");

@@ -173,8 +173,12 @@ impl Store {
     ) -> Result<PushResponse, ApiError> {
         let mut connection = self.writer.lock().map_err(storage)?;
         let actor_json = serde_json::to_string(actor).map_err(storage)?;
-        // Refused even with nothing to push: a client id is bound to its first user.
-        let mut last = client(&connection.transaction().map_err(storage)?, client_id, &actor_json)?.unwrap_or(0);
+        // Refused even with nothing to push: a client id is bound to its first user (each
+        // mutation's own transaction checks it again, so this read is only for an empty push).
+        let mut last = 0;
+        if mutations.is_empty() {
+            last = client(&connection.transaction().map_err(storage)?, client_id, &actor_json)?.unwrap_or(0);
+        }
         let mut results = Vec::with_capacity(mutations.len());
         for (id, text) in mutations {
             let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
