@@ -396,15 +396,19 @@ impl<'de> Reader<'de> {
             match self.byte() {
                 None => return Err(self.error("EOF while parsing a string")),
                 Some(b'"') => break,
-                Some(b'\\') => {
-                    self.at += 1;
-                    if self.byte() == Some(b'u') {
-                        self.at += 1;
-                        self.hex4()?;
-                    } else {
-                        self.escape()?;
+                // Its own check of an escape, not `escape`'s or `hex4`'s: a second caller would keep
+                // those out of line in `string`, which every input's reading goes through.
+                Some(b'\\') => match self.text.as_bytes().get(self.at + 1) {
+                    Some(b'u') => {
+                        let digits = self.text.as_bytes().get(self.at + 2..self.at + 6);
+                        if !digits.is_some_and(|d| d.iter().all(u8::is_ascii_hexdigit)) {
+                            return Err(self.error("an invalid \\u escape in a string"));
+                        }
+                        self.at += 6;
                     }
-                }
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.at += 2,
+                    _ => return Err(self.error("an invalid escape in a string")),
+                },
                 Some(0..=0x1f) => return Err(self.error("a control character in a string")),
                 Some(_) => self.at += 1,
             }

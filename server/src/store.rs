@@ -215,7 +215,7 @@ impl Store {
                     let current = load_case(&tx, &mutation.case_id)?;
                     let (state, last_at) = current.map_or((None, None), |(state, at)| (Some(state), at));
                     let at = decision_time(now(), last_at).utc_text();
-                    decide_mutation_at(engine, &mutation, state.as_ref(), actor, at.as_str().into())
+                    decide_mutation_at(engine, &mutation, state.as_ref(), actor, &at)
                         .map(|outcome| (mutation, outcome, at))
                 }
             };

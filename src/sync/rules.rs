@@ -35,30 +35,7 @@ pub fn decide_mutation(
     current: Option<&CaseState>,
     actor: &Actor,
 ) -> Result<Outcome> {
-    decide(engine, mutation, current, Ctx { actor: actor.clone(), at: mutation.at.as_str().into() })
-}
-
-/// Decides `mutation` at `at`: the server's time (see [`decision_time`]), never the client's.
-pub fn decide_mutation_at(
-    engine: &Engine,
-    mutation: &Mutation,
-    current: Option<&CaseState>,
-    actor: &Actor,
-    at: std::sync::Arc<str>,
-) -> Result<Outcome> {
-    // A client learns nothing about which cases exist: a case that is not theirs, one that does
-    // not exist and one they try to start all get the same answer.
-    let shut_out = match (&mutation.body, current) {
-        (MutationBody::StartCase(_), _) | (MutationBody::Command(_), None) => actor.client_id().is_some(),
-        (MutationBody::Command(_), Some(state)) => state.shuts_out(actor),
-    };
-    if shut_out {
-        return Err(HandoffError::new(ErrorCode::NotPermitted, "This client may not act on this case."));
-    }
-    decide(engine, mutation, current, Ctx { actor: actor.clone(), at })
-}
-
-fn decide(engine: &Engine, mutation: &Mutation, current: Option<&CaseState>, ctx: Ctx) -> Result<Outcome> {
+    let ctx = Ctx { actor: actor.clone(), at: mutation.at.as_str().into() };
     match (&mutation.body, current) {
         (MutationBody::StartCase(input), _) if input.case_id != mutation.case_id => {
             Err(HandoffError::invalid_input("input.caseId", "A startCase mutation's input.caseId must be its caseId."))
@@ -72,6 +49,29 @@ fn decide(engine: &Engine, mutation: &Mutation, current: Option<&CaseState>, ctx
             Err(HandoffError::new(ErrorCode::UnknownCase, format!("There is no case {}.", mutation.case_id)))
         }
     }
+}
+
+/// What the server decides: `mutation` at `at`, the server's time (see [`decision_time`]),
+/// never the client's. (A copy of the mutation with that time: `decide_mutation` stays the one
+/// decision, and the module, which links only that, keeps it inlined where the replica calls it.)
+pub fn decide_mutation_at(
+    engine: &Engine,
+    mutation: &Mutation,
+    current: Option<&CaseState>,
+    actor: &Actor,
+    at: &str,
+) -> Result<Outcome> {
+    // A client learns nothing about which cases exist: a case that is not theirs, one that does
+    // not exist and one they try to start all get the same answer.
+    let shut_out = match (&mutation.body, current) {
+        (MutationBody::StartCase(_), _) | (MutationBody::Command(_), None) => actor.client_id().is_some(),
+        (MutationBody::Command(_), Some(state)) => state.shuts_out(actor),
+    };
+    if shut_out {
+        return Err(HandoffError::new(ErrorCode::NotPermitted, "This client may not act on this case."));
+    }
+    let at_server = Mutation { at: at.to_owned(), ..mutation.clone() };
+    decide_mutation(engine, &at_server, current, actor)
 }
 
 /// The time the server decides a mutation at: its clock, or the case's last event time when the
