@@ -257,20 +257,38 @@ impl CheckInput for RawCommand {
     }
 }
 
+/// The command types, each with the fields it may have besides `type`: one table, read once
+/// per command (a second match on the type's text would repeat every comparison).
+#[derive(Clone, Copy)]
+enum Type {
+    CompleteHandoff,
+    RevertHandoff,
+    Claim,
+    CompleteStep,
+    SkipStep,
+    AssignStep,
+    TransferOwnership,
+    SetCaseRole,
+    SetClients,
+}
+
+const TYPES: [(&str, Type, &[&str]); 9] = [
+    ("completeHandoff", Type::CompleteHandoff, &["stepId", "to"]),
+    ("revertHandoff", Type::RevertHandoff, &["stepId", "reason"]),
+    ("claim", Type::Claim, &[]),
+    ("completeStep", Type::CompleteStep, &["stepId"]),
+    ("skipStep", Type::SkipStep, &["stepId", "reason"]),
+    ("assignStep", Type::AssignStep, &["stepId", "to"]),
+    ("transferOwnership", Type::TransferOwnership, &["to", "reason"]),
+    ("setCaseRole", Type::SetCaseRole, &["roleId", "memberId"]),
+    ("setClients", Type::SetClients, &["clients", "reason"]),
+];
+
 impl RawCommand {
     fn into_command(self) -> Result<Command> {
-        let kind = self.kind.clone();
-        let allowed: &[&str] = match kind.as_str() {
-            "completeHandoff" => &["stepId", "to"],
-            "revertHandoff" => &["stepId", "reason"],
-            "claim" => &[],
-            "completeStep" => &["stepId"],
-            "skipStep" => &["stepId", "reason"],
-            "assignStep" => &["stepId", "to"],
-            "transferOwnership" => &["to", "reason"],
-            "setCaseRole" => &["roleId", "memberId"],
-            "setClients" => &["clients", "reason"],
-            other => return Err(HandoffError::invalid_input("type", format!("\"{other}\" is not a command type."))),
+        let kind = self.kind.as_str();
+        let Some(&(_, command_type, allowed)) = TYPES.iter().find(|(name, ..)| *name == kind) else {
+            return Err(HandoffError::invalid_input("type", format!("\"{kind}\" is not a command type.")));
         };
         let present = [
             ("stepId", self.step_id.is_some()),
@@ -310,8 +328,8 @@ impl RawCommand {
                 )),
             }
         };
-        Ok(match kind.as_str() {
-            "completeHandoff" => Command::CompleteHandoff {
+        Ok(match command_type {
+            Type::CompleteHandoff => Command::CompleteHandoff {
                 step_id: id(self.step_id, "stepId")?,
                 to: match self.to {
                     Target::Absent | Target::Null => None,
@@ -327,30 +345,30 @@ impl RawCommand {
                     }
                 },
             },
-            "revertHandoff" => {
+            Type::RevertHandoff => {
                 Command::RevertHandoff { step_id: id(self.step_id, "stepId")?, reason: reason(self.reason, false)? }
             }
-            "claim" => Command::Claim,
-            "completeStep" => Command::CompleteStep { step_id: id(self.step_id, "stepId")? },
-            "skipStep" => Command::SkipStep {
+            Type::Claim => Command::Claim,
+            Type::CompleteStep => Command::CompleteStep { step_id: id(self.step_id, "stepId")? },
+            Type::SkipStep => Command::SkipStep {
                 step_id: id(self.step_id, "stepId")?,
                 reason: reason(self.reason, true)?.unwrap_or_default(),
             },
-            "assignStep" => {
+            Type::AssignStep => {
                 let step_id = id(self.step_id, "stepId")?;
                 Command::AssignStep { step_id, to: party(self.to)? }
             }
-            "transferOwnership" => {
+            Type::TransferOwnership => {
                 let to = party(self.to)?
                     .ok_or_else(|| HandoffError::invalid_input("to", "Ownership must go to someone."))?;
                 Command::TransferOwnership { to, reason: reason(self.reason, true)?.unwrap_or_default() }
             }
-            "setClients" => {
+            Type::SetClients => {
                 let Some(clients) = self.clients else { return Err(missing("clients")) };
                 check_clients(&clients, &At::ROOT.key("clients"))?;
                 Command::SetClients { clients, reason: reason(self.reason, true)?.unwrap_or_default() }
             }
-            _ => Command::SetCaseRole {
+            Type::SetCaseRole => Command::SetCaseRole {
                 role_id: id(self.role_id, "roleId")?,
                 member_id: id(self.member_id, "memberId")?,
             },

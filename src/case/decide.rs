@@ -47,7 +47,7 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
     if state.version > MAX_VERSION.saturating_sub(room) {
         return Err(HandoffError::invalid_input(
             "version",
-            format!("Case {} has recorded as many events as a case may (2^53 - 1).", state.case_id),
+            format!("Case {} has as many events as a case may have.", state.case_id),
         ));
     }
     if state.shuts_out(actor) {
