@@ -5,25 +5,10 @@
 use serde::Serialize;
 
 use super::access::Who;
-use super::command::{Actor, Command};
+use super::command::{Actor, Command, CommandType};
 use super::decide::{vet, Scene};
 use super::state::CaseState;
 use crate::model::Party;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
-#[serde(rename_all = "camelCase")]
-pub enum CommandType {
-    CompleteHandoff,
-    RevertHandoff,
-    Claim,
-    CompleteStep,
-    SkipStep,
-    AssignStep,
-    TransferOwnership,
-    SetCaseRole,
-    SetClients,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]

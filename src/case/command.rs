@@ -257,10 +257,11 @@ impl CheckInput for RawCommand {
     }
 }
 
-/// The command types, each with the fields it may have besides `type`: one table, read once
-/// per command (a second match on the type's text would repeat every comparison).
-#[derive(Clone, Copy)]
-enum Type {
+/// The type of a command (what `allowedCommands` lists).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
+pub enum CommandType {
     CompleteHandoff,
     RevertHandoff,
     Claim,
@@ -272,16 +273,18 @@ enum Type {
     SetClients,
 }
 
-const TYPES: [(&str, Type, &[&str]); 9] = [
-    ("completeHandoff", Type::CompleteHandoff, &["stepId", "to"]),
-    ("revertHandoff", Type::RevertHandoff, &["stepId", "reason"]),
-    ("claim", Type::Claim, &[]),
-    ("completeStep", Type::CompleteStep, &["stepId"]),
-    ("skipStep", Type::SkipStep, &["stepId", "reason"]),
-    ("assignStep", Type::AssignStep, &["stepId", "to"]),
-    ("transferOwnership", Type::TransferOwnership, &["to", "reason"]),
-    ("setCaseRole", Type::SetCaseRole, &["roleId", "memberId"]),
-    ("setClients", Type::SetClients, &["clients", "reason"]),
+/// Each command type's name and the fields it may have besides `type`: one table, read once per
+/// command (a second match on the type's text would repeat every comparison).
+const TYPES: [(&str, CommandType, &[&str]); 9] = [
+    ("completeHandoff", CommandType::CompleteHandoff, &["stepId", "to"]),
+    ("revertHandoff", CommandType::RevertHandoff, &["stepId", "reason"]),
+    ("claim", CommandType::Claim, &[]),
+    ("completeStep", CommandType::CompleteStep, &["stepId"]),
+    ("skipStep", CommandType::SkipStep, &["stepId", "reason"]),
+    ("assignStep", CommandType::AssignStep, &["stepId", "to"]),
+    ("transferOwnership", CommandType::TransferOwnership, &["to", "reason"]),
+    ("setCaseRole", CommandType::SetCaseRole, &["roleId", "memberId"]),
+    ("setClients", CommandType::SetClients, &["clients", "reason"]),
 ];
 
 impl RawCommand {
@@ -329,7 +332,7 @@ impl RawCommand {
             }
         };
         Ok(match command_type {
-            Type::CompleteHandoff => Command::CompleteHandoff {
+            CommandType::CompleteHandoff => Command::CompleteHandoff {
                 step_id: id(self.step_id, "stepId")?,
                 to: match self.to {
                     Target::Absent | Target::Null => None,
@@ -345,30 +348,30 @@ impl RawCommand {
                     }
                 },
             },
-            Type::RevertHandoff => {
+            CommandType::RevertHandoff => {
                 Command::RevertHandoff { step_id: id(self.step_id, "stepId")?, reason: reason(self.reason, false)? }
             }
-            Type::Claim => Command::Claim,
-            Type::CompleteStep => Command::CompleteStep { step_id: id(self.step_id, "stepId")? },
-            Type::SkipStep => Command::SkipStep {
+            CommandType::Claim => Command::Claim,
+            CommandType::CompleteStep => Command::CompleteStep { step_id: id(self.step_id, "stepId")? },
+            CommandType::SkipStep => Command::SkipStep {
                 step_id: id(self.step_id, "stepId")?,
                 reason: reason(self.reason, true)?.unwrap_or_default(),
             },
-            Type::AssignStep => {
+            CommandType::AssignStep => {
                 let step_id = id(self.step_id, "stepId")?;
                 Command::AssignStep { step_id, to: party(self.to)? }
             }
-            Type::TransferOwnership => {
+            CommandType::TransferOwnership => {
                 let to = party(self.to)?
                     .ok_or_else(|| HandoffError::invalid_input("to", "Ownership must go to someone."))?;
                 Command::TransferOwnership { to, reason: reason(self.reason, true)?.unwrap_or_default() }
             }
-            Type::SetClients => {
+            CommandType::SetClients => {
                 let Some(clients) = self.clients else { return Err(missing("clients")) };
                 check_clients(&clients, &At::ROOT.key("clients"))?;
                 Command::SetClients { clients, reason: reason(self.reason, true)?.unwrap_or_default() }
             }
-            Type::SetCaseRole => Command::SetCaseRole {
+            CommandType::SetCaseRole => Command::SetCaseRole {
                 role_id: id(self.role_id, "roleId")?,
                 member_id: id(self.member_id, "memberId")?,
             },

@@ -10,8 +10,8 @@ mod event;
 mod fit;
 mod state;
 
-pub use allowed::{AllowedCommand, CommandType};
-pub use command::{Actor, Command, Ctx, StartCase};
+pub use allowed::AllowedCommand;
+pub use command::{Actor, Command, CommandType, Ctx, StartCase};
 pub use event::{CaseRoleChange, Change, Event};
 pub use state::{CaseState, LastHandoff, PendingHandoff, StepState, StepStatus};
 
