@@ -240,9 +240,7 @@ impl Engine {
     /// `invalid-input`; `vet` refuses it again once the state is found to fit).
     fn scene_as(&self, state: &CaseState, actor: &Actor) -> Result<case::Scene<'_>> {
         self.scene(state).map_err(|error| match error.code {
-            ErrorCode::UnknownCaseWorkflow if state.shuts_out(actor) => {
-                HandoffError::new(ErrorCode::NotPermitted, "This client may not act on this case.")
-            }
+            ErrorCode::UnknownCaseWorkflow if state.shuts_out(actor) => case::shut_out(),
             _ => error,
         })
     }

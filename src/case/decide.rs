@@ -51,7 +51,7 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
         ));
     }
     if state.shuts_out(actor) {
-        return Err(reject(ErrorCode::NotPermitted, "This client may not act on this case."));
+        return Err(super::state::shut_out());
     }
     if state.closed {
         return Err(reject(ErrorCode::CaseClosed, format!("Case {} is closed.", state.case_id)));

@@ -140,10 +140,16 @@ impl CaseState {
     }
 
     /// Whether `actor` is a client with an id that this case is not for: such a client may do
-    /// nothing on it, and learns nothing about it (SPEC §8, §13).
+    /// nothing on it, and learns nothing about it (SPEC §8, §13): [`shut_out`] is its answer.
     pub fn shuts_out(&self, actor: &crate::case::Actor) -> bool {
         matches!(actor.client_id(), Some(Some(id)) if !self.clients.iter().any(|c| c == id))
     }
+}
+
+/// The one answer to a client about a case that is not theirs, or that does not exist: the
+/// same words whatever else would apply, so that nothing about the case is learnt from it.
+pub fn shut_out() -> crate::HandoffError {
+    crate::HandoffError::new(crate::ErrorCode::NotPermitted, "This client may not act on this case.")
 }
 
 /// A case's clients: ids, at most [`MAX_CLIENTS`]. (One named twice is harmless: it is the

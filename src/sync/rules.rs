@@ -68,7 +68,7 @@ pub fn decide_mutation_at(
         (MutationBody::Command(_), Some(state)) => state.shuts_out(actor),
     };
     if shut_out {
-        return Err(HandoffError::new(ErrorCode::NotPermitted, "This client may not act on this case."));
+        return Err(crate::case::shut_out());
     }
     let at_server = Mutation { at: at.to_owned(), ..mutation.clone() };
     decide_mutation(engine, &at_server, current, actor)
