@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::validate::Diagnostic;
+use crate::diagnostic::Diagnostic;
 
 /// Stable error codes (SPEC §2–§4). Never rename one: callers match on the string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -114,21 +114,11 @@ impl HandoffError {
         self
     }
 
-    /// Prefixes the path with where a nested value sits (`mutations[2].command`).
-    pub fn under_path(self, at: &crate::input::At) -> Self {
-        let outer = at.path();
-        if outer.is_empty() {
-            self
-        } else {
-            self.under(&outer)
-        }
-    }
-
     /// Prefixes the path, for calls that take several values (`command.stepId`).
     pub fn under(mut self, argument: &str) -> Self {
         if self.code == ErrorCode::InvalidInput {
             let inner = self.details.path.take().unwrap_or_default();
-            self.details.path = Some(crate::input::join_path(argument, &inner));
+            self.details.path = Some(crate::input::path::join_path(argument, &inner));
         }
         self
     }

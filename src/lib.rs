@@ -31,14 +31,13 @@
 //! ```
 
 pub mod case;
+mod diagnostic;
 mod digits;
 mod engine;
 mod error;
 mod graph;
 pub mod input;
-mod json;
 pub mod model;
-mod read;
 mod roster;
 pub mod sync;
 pub mod time;

@@ -1,36 +1,43 @@
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::input::{check_count, check_id, At, CheckInput, MAX_LIST, MAX_STEPS};
+use crate::input::{check_count, check_id, At, FromJson, MAX_LIST, MAX_STEPS};
 use crate::model::{check_fact_value, Facts, Party, WorkflowDefinition};
-use crate::read::read_object;
 
 /// SPEC §4 `CaseState`. Comes from outside on every call, so it is checked against its
-/// workflow version before anything is decided (`fit`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// workflow version before anything is decided (`fit`). Its ids are checked strictly.
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct CaseState {
+    #[json(check = check_id)]
     pub case_id: String,
+    #[json(check = check_id)]
     pub workflow_id: String,
     pub workflow_version: u32,
     /// Who is responsible for the case. Changed only by handoffs, claims and transfers.
+    #[json(check = check_party)]
     pub owner: Party,
     /// The case's holder of each role (role id to member id).
+    #[json(check = check_roles)]
     pub case_roles: BTreeMap<String, String>,
+    #[json(check = check_facts)]
     pub facts: Facts,
+    #[json(max = MAX_STEPS, keys = check_id)]
     pub steps: BTreeMap<String, StepState>,
+    #[json(default)]
     pub pending_handoff: Option<PendingHandoff>,
+    #[json(default)]
     pub last_handoff: Option<LastHandoff>,
     pub closed: bool,
     /// The number of events applied so far; at most [`MAX_VERSION`].
+    #[json(check = check_version)]
     pub version: u64,
     /// The client ids of the people this case is for (SPEC §8); `[]` when absent.
+    #[json(default, check = check_clients)]
     pub clients: Vec<String>,
 }
-
-read_object!(CaseState "a case state" { case_id: "caseId", workflow_id: "workflowId", workflow_version: "workflowVersion", owner: "owner", case_roles: "caseRoles", facts: "facts", steps: "steps", pending_handoff: "pendingHandoff" = None, last_handoff: "lastHandoff" = None, closed: "closed", version: "version", clients: "clients" = Vec::new() });
 
 /// The highest `version` (and event `seq`) a case reaches: JS's largest exact integer, so that
 /// every state survives a round trip through JavaScript numbers.
@@ -39,18 +46,17 @@ pub const MAX_VERSION: u64 = (1 << 53) - 1;
 /// At most this many clients on one case (joint filers are two).
 pub const MAX_CLIENTS: usize = 16;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct StepState {
     pub status: StepStatus,
     /// Who does the step's work; `None` means the case owner. Not ownership.
+    #[json(default, check = check_party)]
     pub assignee: Option<Party>,
 }
 
-read_object!(StepState "a step state { status, assignee }" { status: "status", assignee: "assignee" = None });
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, FromJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub enum StepStatus {
@@ -61,22 +67,6 @@ pub enum StepStatus {
     Skipped,
 }
 
-impl<'de> crate::read::FromJson<'de> for StepStatus {
-    fn read(reader: &mut crate::json::Reader<'de>, at: &At) -> crate::Result<Self> {
-        crate::read::variant(
-            reader,
-            at,
-            &[
-                ("pending", StepStatus::Pending),
-                ("awaitingHandoff", StepStatus::AwaitingHandoff),
-                ("active", StepStatus::Active),
-                ("completed", StepStatus::Completed),
-                ("skipped", StepStatus::Skipped),
-            ],
-        )
-    }
-}
-
 impl StepStatus {
     /// Completed or skipped: dependants may trigger.
     pub fn is_done(self) -> bool {
@@ -84,31 +74,34 @@ impl StepStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct PendingHandoff {
+    #[json(check = check_id)]
     pub step_id: String,
+    #[json(check = check_party)]
     pub to: Party,
     pub required: bool,
 }
 
-read_object!(PendingHandoff "a pending handoff { stepId, to, required }" { step_id: "stepId", to: "to", required: "required" });
-
 /// What a revert restores.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct LastHandoff {
+    #[json(check = check_id)]
     pub step_id: String,
     /// The member who completed the handoff.
+    #[json(check = check_id)]
     pub by: String,
+    #[json(check = check_party)]
     pub from: Party,
+    #[json(check = check_party)]
     pub to: Party,
+    #[json(check = check_roles)]
     pub case_roles_before: BTreeMap<String, String>,
 }
-
-read_object!(LastHandoff "a last handoff { stepId, by, from, to, caseRolesBefore }" { step_id: "stepId", by: "by", from: "from", to: "to", case_roles_before: "caseRolesBefore" });
 
 impl CaseState {
     /// A case of `def` before its `caseStarted` event: every step pending with its default
@@ -184,38 +177,9 @@ pub(crate) fn check_facts(facts: &Facts, at: &At) -> crate::Result<()> {
     Ok(())
 }
 
-impl CheckInput for CaseState {
-    fn check_limits(&self, at: &At) -> crate::Result<()> {
-        check_id(&self.case_id, &at.key("caseId"))?;
-        check_id(&self.workflow_id, &at.key("workflowId"))?;
-        check_party(&self.owner, &at.key("owner"))?;
-        check_roles(&self.case_roles, &at.key("caseRoles"))?;
-        check_facts(&self.facts, &at.key("facts"))?;
-        check_clients(&self.clients, &at.key("clients"))?;
-        if self.version > MAX_VERSION {
-            return Err(at.key("version").error("is above 2^53 - 1"));
-        }
-        let steps = at.key("steps");
-        check_count(self.steps.len(), MAX_STEPS, &steps)?;
-        for (id, step) in &self.steps {
-            check_id(id, &steps)?;
-            if let Some(assignee) = &step.assignee {
-                check_party(assignee, &steps.key(id).key("assignee"))?;
-            }
-        }
-        if let Some(pending) = &self.pending_handoff {
-            let here = at.key("pendingHandoff");
-            check_id(&pending.step_id, &here.key("stepId"))?;
-            check_party(&pending.to, &here.key("to"))?;
-        }
-        if let Some(last) = &self.last_handoff {
-            let here = at.key("lastHandoff");
-            check_id(&last.step_id, &here.key("stepId"))?;
-            check_id(&last.by, &here.key("by"))?;
-            check_party(&last.from, &here.key("from"))?;
-            check_party(&last.to, &here.key("to"))?;
-            check_roles(&last.case_roles_before, &here.key("caseRolesBefore"))?;
-        }
-        Ok(())
+fn check_version(version: &u64, at: &At) -> crate::Result<()> {
+    if *version > MAX_VERSION {
+        return Err(at.error("is above 2^53 - 1"));
     }
+    Ok(())
 }

@@ -13,8 +13,7 @@ use crate::error::{HandoffError, Result};
 use crate::input::{
     check_count, check_text, join_path, At, MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, MAX_LIST, MAX_TEXT_CHARS,
 };
-use crate::json::{Kind, Reader};
-use crate::read::{field, FromJson};
+use crate::input::{field, FromJson, Kind, Reader};
 
 /// A case's facts, fixed at start: `{ "chapter": 7, "hasBusiness": false }`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -261,7 +260,7 @@ impl<'de> FromJson<'de> for FactValue {
             Kind::String => reader.text().map(|text| FactValue::Text(text.into_owned())),
             Kind::Number => reader.number().map(FactValue::Number),
             Kind::Bool => reader.boolean().map(FactValue::Bool),
-            found => Err(crate::read::expected(at, "a string, number or boolean", found)),
+            found => Err(crate::input::expected(at, "a string, number or boolean", found)),
         }
     }
 }
@@ -278,7 +277,7 @@ impl<'de> FromJson<'de> for Condition {
     fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
         const KEYS: &[&str] = &["fact", "equals", "in", "all", "any", "not"];
         let (mut fact, mut equals, mut values, mut all, mut any, mut not) = (None, None, None, None, None, None);
-        crate::read::object(reader, at, "a condition", |reader, name| {
+        crate::input::object(reader, at, "a condition", |reader, name| {
             let here = at.key(name);
             match name {
                 "fact" => field(&mut fact, reader, &here, name),
@@ -287,7 +286,7 @@ impl<'de> FromJson<'de> for Condition {
                 "all" => field(&mut all, reader, &here, name),
                 "any" => field(&mut any, reader, &here, name),
                 "not" => field(&mut not, reader, &here, name),
-                _ => Err(crate::read::unknown_field(&here, name, KEYS)),
+                _ => Err(crate::input::unknown_field(&here, name, KEYS)),
             }
         })?;
         Ok(match (fact, equals, values, all, any, not) {
@@ -297,7 +296,7 @@ impl<'de> FromJson<'de> for Condition {
             (None, None, None, None, Some(any), None) => Condition::Any(any),
             (None, None, None, None, None, Some(not)) => Condition::Not(not),
             _ => {
-                return Err(crate::read::invalid(
+                return Err(crate::input::invalid(
                     at,
                     "a condition needs exactly one of: fact with equals, fact with in, all, any, not",
                 ))

@@ -1,15 +1,17 @@
-use crate::read::read_object;
 use serde::Serialize;
 
+use crate::input::{check_text, FromJson};
+
 /// A member, a role or a team: who can own a case, receive a handoff or be assigned a step.
-#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// Its id is only bounded in length here: validation reports an id that is not one (a
+/// definition being edited), while a case's parties are checked strictly (`case::state`).
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, FromJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Party {
     pub kind: PartyKind,
+    #[json(check = check_text)]
     pub id: String,
 }
-
-read_object!(Party "a party { kind, id }" { kind: "kind", id: "id" });
 
 impl Clone for Party {
     fn clone(&self) -> Self {
@@ -24,7 +26,7 @@ impl Clone for Party {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, FromJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "lowercase")]
 pub enum PartyKind {
@@ -43,20 +45,6 @@ impl Party {
     pub fn team(id: impl Into<String>) -> Self {
         Party { kind: PartyKind::Team, id: id.into() }
     }
-
-    pub(crate) fn check_limits(&self, at: &crate::input::At) -> crate::Result<()> {
-        crate::input::check_text(&self.id, &at.key("id"))
-    }
 }
 
-impl<'de> crate::read::FromJson<'de> for PartyKind {
-    fn read(reader: &mut crate::json::Reader<'de>, at: &crate::input::At) -> crate::Result<Self> {
-        crate::read::variant(
-            reader,
-            at,
-            &[("member", PartyKind::Member), ("role", PartyKind::Role), ("team", PartyKind::Team)],
-        )
-    }
-}
-
-crate::read::deserialize_with_reader!(Party);
+crate::input::deserialize_with_reader!(Party);

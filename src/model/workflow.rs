@@ -1,26 +1,35 @@
 use serde::Serialize;
 
-use super::{Condition, Party};
-use crate::input::{check_count, check_text, At, CheckInput, MAX_STEPS};
 use std::borrow::Cow;
 
-use crate::read::read_object;
+use super::{Condition, Party};
+use crate::input::{check_text, At, FromJson, MAX_STEPS};
 
 /// One version of a workflow: its ordered steps. Its strings borrow from the JSON text it was
 /// read from (`'a`), so that validating an edit copies none of them; an engine keeps an owned
 /// copy (`into_owned`). (`Cow` rather than an alias of it: tsify declares it as `string`.)
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Ids are only bounded in length when read: validation names an id that is not one.
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowDefinition<'a> {
+    #[json(check = check_text)]
     pub id: Cow<'a, str>,
+    #[json(check = check_text)]
     pub name: Cow<'a, str>,
     /// An integer >= 1. Several versions of one id may coexist; new cases take the highest.
+    #[json(check = at_least_one)]
     pub version: u32,
+    #[json(max = MAX_STEPS)]
     pub steps: Vec<Step<'a>>,
 }
 
-read_object!(WorkflowDefinition<'a> "a workflow definition { id, name, version, steps }" { id: "id", name: "name", version: "version", steps: "steps" });
+fn at_least_one(version: &u32, at: &At) -> crate::Result<()> {
+    match version {
+        0 => Err(at.error("must be an integer of at least 1")),
+        _ => Ok(()),
+    }
+}
 
 impl WorkflowDefinition<'_> {
     /// The same definition, owning its strings.
@@ -34,11 +43,13 @@ impl WorkflowDefinition<'_> {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Step<'a> {
+    #[json(check = check_text)]
     pub id: Cow<'a, str>,
+    #[json(check = check_text)]
     pub name: Cow<'a, str>,
     /// The client does this step: no handoff, no assignee, ownership unchanged.
     #[serde(default)]
@@ -51,13 +62,13 @@ pub struct Step<'a> {
     pub handoff: Option<Handoff>,
     /// `None` means the previous step in `steps` (nothing for the first).
     #[serde(default)]
+    #[json(max = MAX_STEPS, each = check_text)]
     pub after: Option<Vec<Cow<'a, str>>>,
     /// The step is skipped when this is false.
     #[serde(default)]
+    #[json(check = Condition::check_limits)]
     pub when: Option<Condition>,
 }
-
-read_object!(Step<'a> "a step { id, name, clientFacing?, assignee?, handoff?, after?, when? }" { id: "id", name: "name", client_facing: "clientFacing" = false, assignee: "assignee" = None, handoff: "handoff" = None, after: "after" = None, when: "when" = None });
 
 impl Step<'_> {
     /// The same step, owning its strings.
@@ -75,53 +86,12 @@ impl Step<'_> {
 }
 
 /// "Handoff the case to…": an ownership transfer that must be completed before the step proceeds.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Handoff {
     pub to: Party,
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[json(default = true)]
     pub required: bool,
-}
-
-read_object!(Handoff "a handoff { to, required? }" { to: "to", required: "required" = true });
-
-impl CheckInput for WorkflowDefinition<'_> {
-    fn check_limits(&self, at: &At) -> crate::Result<()> {
-        check_text(&self.id, &at.key("id"))?;
-        check_text(&self.name, &at.key("name"))?;
-        if self.version == 0 {
-            return Err(at.key("version").error("must be an integer of at least 1"));
-        }
-        let steps = at.key("steps");
-        check_count(self.steps.len(), MAX_STEPS, &steps)?;
-        for (index, step) in self.steps.iter().enumerate() {
-            step.check_limits(&steps.index(index))?;
-        }
-        Ok(())
-    }
-}
-
-impl Step<'_> {
-    fn check_limits(&self, at: &At) -> crate::Result<()> {
-        check_text(&self.id, &at.key("id"))?;
-        check_text(&self.name, &at.key("name"))?;
-        if let Some(assignee) = &self.assignee {
-            assignee.check_limits(&at.key("assignee"))?;
-        }
-        if let Some(handoff) = &self.handoff {
-            handoff.to.check_limits(&at.key("handoff").key("to"))?;
-        }
-        if let Some(after) = &self.after {
-            let after_at = at.key("after");
-            check_count(after.len(), MAX_STEPS, &after_at)?;
-            for (i, id) in after.iter().enumerate() {
-                check_text(id, &after_at.index(i))?;
-            }
-        }
-        if let Some(when) = &self.when {
-            when.check_limits(&at.key("when"))?;
-        }
-        Ok(())
-    }
 }

@@ -14,19 +14,17 @@ use super::wire::{
     MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION,
 };
 use crate::case::{Actor, CaseState, Command, Ctx, StartCase};
-use crate::input::{id_problem, At, CheckInput};
-use crate::read::read_object;
+use crate::input::{id_problem, FromJson};
 use crate::{Engine, ErrorCode, HandoffError, Outcome, Result};
 
 /// A mutation not yet confirmed, with who made it, for replaying it locally (the server decides
 /// as the authenticated member instead).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[json(expected = "a pending mutation")]
 pub struct Pending {
     pub mutation: Mutation,
     pub actor: Actor,
 }
-
-read_object!(Pending "a pending mutation { mutation, actor }" { mutation: "mutation", actor: "actor" });
 
 /// A rejection as the client reports it: the server's verdict and the mutation it concerns.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -41,7 +39,7 @@ pub struct RejectedMutation {
 }
 
 /// Everything a client keeps, and persists across reloads.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
 #[serde(rename_all = "camelCase")]
 pub struct Replica {
     pub client_id: String,
@@ -55,25 +53,6 @@ pub struct Replica {
     pub pending: Vec<Pending>,
     /// Ids of pending mutations whose rejection has been reported, so it is reported once.
     pub reported: Vec<u64>,
-}
-
-read_object!(Replica "a replica" {
-    client_id: "clientId", last_assigned: "lastAssigned", last_mutation_id: "lastMutationId",
-    cookie: "cookie", confirmed: "confirmed", pending: "pending", reported: "reported",
-});
-
-impl CheckInput for Replica {
-    fn check_limits(&self, at: &At) -> Result<()> {
-        let confirmed = at.key("confirmed");
-        for (id, state) in &self.confirmed {
-            state.check_limits(&confirmed.key(id))?;
-        }
-        let pending = at.key("pending");
-        for (index, item) in self.pending.iter().enumerate() {
-            item.mutation.check_limits(&pending.index(index).key("mutation"))?;
-        }
-        Ok(())
-    }
 }
 
 impl Replica {

@@ -8,11 +8,26 @@
 //! handoffs behind it: the later branch wins, which the pass tracks with `handoffs`.
 
 use rustc_hash::FxHashMap as HashMap;
+use serde::Serialize;
 use std::rc::Rc;
 
 use crate::graph::StepGraph;
 use crate::model::{Party, WorkflowDefinition};
-use crate::validate::TimelineEntry;
+
+/// Who owns the case while a step's work is done.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntry {
+    pub step_id: String,
+    /// `None` when it depends on conditions or on whether an optional handoff is taken.
+    pub owner: Option<Party>,
+    pub possible_owners: Vec<Party>,
+    pub handoff: bool,
+    pub client_facing: bool,
+    /// Who does the work: the assignee, else the owner; `None` on client-facing steps.
+    pub worker: Option<Party>,
+}
 
 type OwnerSet = Rc<Vec<u32>>;
 

@@ -7,142 +7,19 @@
 
 mod flow;
 mod rules;
+mod subject;
 
 use serde::Serialize;
 
+pub use crate::diagnostic::{Diagnostic, RuleCode, Severity};
 use crate::graph::StepGraph;
-use crate::model::{EngineConfig, OwnerSettings, Party, WorkflowDefinition};
+use crate::model::{EngineConfig, OwnerSettings, WorkflowDefinition};
 use crate::roster::Roster;
-
 #[cfg(target_arch = "wasm32")]
 pub(crate) use flow::EntryRef;
 pub(crate) use flow::OwnerFlow;
-
-/// The stable rule codes of SPEC §3, plus the extensions listed in the README.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
-#[serde(rename_all = "kebab-case")]
-pub enum RuleCode {
-    EmptyWorkflow,
-    InvalidId,
-    DuplicateStepId,
-    UnknownStep,
-    DependencyCycle,
-    UnknownParty,
-    InactiveMember,
-    UnstaffedTarget,
-    HandoffOnClientStep,
-    AssigneeOnClientStep,
-    MissingDefaultOwner,
-    ConcurrentHandoffs,
-    InvalidCondition,
-    RedundantHandoff,
-    HandoffAtStart,
-    AmbiguousOwner,
-    AssigneeNotOwner,
-    DuplicateWorkflow,
-    /// Extension: two members, roles or teams share an id (`validateConfig`).
-    DuplicatePartyId,
-    /// Extension: Workflow Owners names a workflow that does not exist (`validateConfig`).
-    UnknownWorkflow,
-}
-
-impl RuleCode {
-    /// Every code, in declaration order (the package's packed validation result names codes by
-    /// their place here; one left out would only make its results cross as JSON).
-    pub const ALL: [RuleCode; 20] = [
-        RuleCode::EmptyWorkflow,
-        RuleCode::InvalidId,
-        RuleCode::DuplicateStepId,
-        RuleCode::UnknownStep,
-        RuleCode::DependencyCycle,
-        RuleCode::UnknownParty,
-        RuleCode::InactiveMember,
-        RuleCode::UnstaffedTarget,
-        RuleCode::HandoffOnClientStep,
-        RuleCode::AssigneeOnClientStep,
-        RuleCode::MissingDefaultOwner,
-        RuleCode::ConcurrentHandoffs,
-        RuleCode::InvalidCondition,
-        RuleCode::RedundantHandoff,
-        RuleCode::HandoffAtStart,
-        RuleCode::AmbiguousOwner,
-        RuleCode::AssigneeNotOwner,
-        RuleCode::DuplicateWorkflow,
-        RuleCode::DuplicatePartyId,
-        RuleCode::UnknownWorkflow,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RuleCode::EmptyWorkflow => "empty-workflow",
-            RuleCode::InvalidId => "invalid-id",
-            RuleCode::DuplicateStepId => "duplicate-step-id",
-            RuleCode::UnknownStep => "unknown-step",
-            RuleCode::DependencyCycle => "dependency-cycle",
-            RuleCode::UnknownParty => "unknown-party",
-            RuleCode::InactiveMember => "inactive-member",
-            RuleCode::UnstaffedTarget => "unstaffed-target",
-            RuleCode::HandoffOnClientStep => "handoff-on-client-step",
-            RuleCode::AssigneeOnClientStep => "assignee-on-client-step",
-            RuleCode::MissingDefaultOwner => "missing-default-owner",
-            RuleCode::ConcurrentHandoffs => "concurrent-handoffs",
-            RuleCode::InvalidCondition => "invalid-condition",
-            RuleCode::RedundantHandoff => "redundant-handoff",
-            RuleCode::HandoffAtStart => "handoff-at-start",
-            RuleCode::AmbiguousOwner => "ambiguous-owner",
-            RuleCode::AssigneeNotOwner => "assignee-not-owner",
-            RuleCode::DuplicateWorkflow => "duplicate-workflow",
-            RuleCode::DuplicatePartyId => "duplicate-party-id",
-            RuleCode::UnknownWorkflow => "unknown-workflow",
-        }
-    }
-
-    /// The severity a finding of this rule has, unless the rule says otherwise.
-    pub fn severity(self) -> Severity {
-        match self {
-            RuleCode::RedundantHandoff | RuleCode::HandoffAtStart | RuleCode::UnknownWorkflow => Severity::Warning,
-            RuleCode::AmbiguousOwner | RuleCode::AssigneeNotOwner => Severity::Info,
-            _ => Severity::Error,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
-#[serde(rename_all = "camelCase")]
-pub struct Diagnostic {
-    pub code: RuleCode,
-    pub severity: Severity,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub step_id: Option<String>,
-    pub path: String,
-}
-
-/// Who owns the case while a step's work is done.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
-#[serde(rename_all = "camelCase")]
-pub struct TimelineEntry {
-    pub step_id: String,
-    /// `None` when it depends on conditions or on whether an optional handoff is taken.
-    pub owner: Option<Party>,
-    pub possible_owners: Vec<Party>,
-    pub handoff: bool,
-    pub client_facing: bool,
-    /// Who does the work: the assignee, else the owner; `None` on client-facing steps.
-    pub worker: Option<Party>,
-}
+pub use flow::TimelineEntry;
+pub(crate) use subject::{Findings, Scope, Subject};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
@@ -169,87 +46,6 @@ pub struct ConfigDiagnostic {
 pub struct ConfigValidation {
     pub ok: bool,
     pub diagnostics: Vec<ConfigDiagnostic>,
-}
-
-/// Whether the Workflow Owners default is checked with the workflow (a lone `validateWorkflow`)
-/// or once, firm-wide (`validateConfig`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Scope {
-    Alone,
-    InConfig,
-}
-
-/// What every rule looks at.
-pub(crate) struct Subject<'a> {
-    pub def: &'a WorkflowDefinition<'a>,
-    pub graph: &'a StepGraph,
-    pub roster: &'a Roster,
-    pub owners: &'a OwnerSettings,
-    pub flow: &'a OwnerFlow,
-    pub scope: Scope,
-}
-
-impl Subject<'_> {
-    /// A step's name for a sentence.
-    pub fn step_name(&self, step: usize) -> &str {
-        self.def.steps.get(step).map_or("?", |s| s.name.as_ref())
-    }
-}
-
-/// Diagnostics as the rules find them, kept with the position of their step so that the
-/// result reads in the order of the workflow.
-#[derive(Default)]
-pub(crate) struct Findings {
-    found: Vec<(Option<usize>, Diagnostic)>,
-}
-
-impl Findings {
-    pub fn add(&mut self, code: RuleCode, subject: &Subject, step: Option<usize>, path: String, message: String) {
-        self.add_with(code, code.severity(), subject, step, path, message);
-    }
-
-    pub fn add_with(
-        &mut self,
-        code: RuleCode,
-        severity: Severity,
-        subject: &Subject,
-        step: Option<usize>,
-        path: String,
-        message: String,
-    ) {
-        let step_id = step.and_then(|s| subject.def.steps.get(s)).map(|s| s.id.to_string());
-        self.found.push((step, Diagnostic { code, severity, message, step_id, path }));
-    }
-
-    /// Workflow-level findings first, then by step position; within a step, in rule order.
-    /// A counting sort on the step, stable, in three allocations (a large workflow has a
-    /// finding at most steps).
-    fn into_sorted(self, steps: usize) -> Vec<Diagnostic> {
-        let bucket = |step: Option<usize>| step.map_or(0, |s| s + 1).min(steps);
-        let mut starts = vec![0usize; steps + 2];
-        for (step, _) in &self.found {
-            if let Some(count) = starts.get_mut(bucket(*step) + 1) {
-                *count += 1;
-            }
-        }
-        for i in 1..starts.len() {
-            let before = starts.get(i - 1).copied().unwrap_or(0);
-            if let Some(start) = starts.get_mut(i) {
-                *start += before;
-            }
-        }
-        let mut slots: Vec<Option<Diagnostic>> = Vec::new();
-        slots.resize_with(self.found.len(), || None);
-        for (step, diagnostic) in self.found {
-            if let Some(next) = starts.get_mut(bucket(step)) {
-                if let Some(slot) = slots.get_mut(*next) {
-                    *slot = Some(diagnostic);
-                }
-                *next += 1;
-            }
-        }
-        slots.into_iter().flatten().collect()
-    }
 }
 
 pub(crate) fn validate_workflow(
@@ -308,7 +104,7 @@ pub(crate) fn validate_config(config: &EngineConfig, graphs: &[StepGraph], roste
         let validation = validate_workflow(def, graph, roster, &config.owners, Scope::InConfig);
         diagnostics.extend(validation.diagnostics.into_iter().map(|mut diagnostic| {
             if !diagnostic.path.starts_with("owners.") {
-                diagnostic.path = crate::input::join_path(&format!("workflows[{index}]"), &diagnostic.path);
+                diagnostic.path = crate::input::path::join_path(&format!("workflows[{index}]"), &diagnostic.path);
             }
             tag(diagnostic)
         }));

@@ -6,8 +6,7 @@ use wasm_bindgen::JsValue;
 
 use super::error::to_js;
 use crate::case::Command;
-use crate::input::{from_json, CheckInput};
-use crate::read::FromJson;
+use crate::input::{from_json, FromJson};
 use crate::HandoffError;
 
 /// The JSON text of a JS value, or `invalid-input` if it has none (undefined, a function, a
@@ -91,10 +90,7 @@ extern "C" {
 /// Reads argument `argument` (named in error paths when a call takes several values) as a
 /// value that owns its strings.
 #[inline(never)]
-pub(crate) fn read<T: for<'de> FromJson<'de> + CheckInput>(
-    value: &JsValue,
-    argument: Option<&str>,
-) -> Result<T, JsValue> {
+pub(crate) fn read<T: for<'de> FromJson<'de>>(value: &JsValue, argument: Option<&str>) -> Result<T, JsValue> {
     text(value, argument).and_then(|text| parse(&text, argument))
 }
 
@@ -106,7 +102,7 @@ pub(crate) fn text(value: &JsValue, argument: Option<&str>) -> Result<String, Js
 
 /// Reads argument `argument` from its JSON text (`text`).
 #[inline(never)]
-pub(crate) fn parse<'de, T: FromJson<'de> + CheckInput>(text: &'de str, argument: Option<&str>) -> Result<T, JsValue> {
+pub(crate) fn parse<'de, T: FromJson<'de>>(text: &'de str, argument: Option<&str>) -> Result<T, JsValue> {
     from_json(text).map_err(|error| to_js(prefixed(error, argument)))
 }
 

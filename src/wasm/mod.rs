@@ -161,7 +161,7 @@ impl JsCaseHandle {
     #[wasm_bindgen(js_name = benchDecide)]
     pub fn bench_decide(&mut self, commands: &str, ctx: &str, count: u32) -> Result<usize, JsValue> {
         let commands: Vec<Command> =
-            crate::json::read(commands, |reader| crate::read::FromJson::read(reader, &crate::input::At::ROOT))
+            crate::input::read_text(commands, |reader| crate::input::FromJson::read(reader, &crate::input::At::ROOT))
                 .map_err(error::to_js)?;
         let ctx: Ctx = parse(ctx, Some("ctx"))?;
         let mut events = 0;

@@ -10,8 +10,7 @@ use super::convert::{read, read_command, text, write, write_value};
 use super::error::to_js;
 use super::JsEngine;
 use crate::case::{Ctx, StartCase};
-use crate::input::{check_id, from_json, At, CheckInput};
-use crate::read::FromJson;
+use crate::input::{check_id, from_json, At, FromJson};
 use crate::sync::{PullResponse, PushResponse, Replica};
 use crate::{Engine, ErrorCode, Outcome};
 
@@ -24,7 +23,7 @@ pub struct JsReplica {
 }
 
 /// A server's response body; one that is not of the protocol is `protocol-error`.
-fn response<T: for<'de> FromJson<'de> + CheckInput>(body: &JsValue) -> Result<T, JsValue> {
+fn response<T: for<'de> FromJson<'de>>(body: &JsValue) -> Result<T, JsValue> {
     from_json(&text(body, None)?).map_err(|mut error| {
         error.code = ErrorCode::ProtocolError;
         to_js(error)

@@ -1,9 +1,11 @@
 //! `invalid-condition`: a `when` that can never mean anything.
 
 use super::step_path;
-use crate::input::{id_problem, join_path};
+use crate::diagnostic::RuleCode;
+use crate::input::id_problem;
+use crate::input::path::join_path;
 use crate::model::{node_path, Condition};
-use crate::validate::{Findings, RuleCode, Subject};
+use crate::validate::subject::{Findings, Subject};
 
 pub fn invalid_conditions(s: &Subject, out: &mut Findings) {
     for (index, step) in s.def.steps.iter().enumerate() {

@@ -3,10 +3,10 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
+use crate::diagnostic::{Diagnostic, RuleCode};
 use crate::input::id_problem;
 use crate::model::{EngineConfig, Party, PartyKind};
 use crate::roster::Roster;
-use crate::validate::{Diagnostic, RuleCode};
 
 fn finding(code: RuleCode, path: String, message: String) -> Diagnostic {
     Diagnostic { code, severity: code.severity(), message, step_id: None, path }

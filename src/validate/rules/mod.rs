@@ -7,7 +7,7 @@ mod ownership;
 mod parties;
 mod structure;
 
-use super::{Findings, Subject};
+use super::subject::{Findings, Subject};
 
 pub(super) use firm::firm_wide;
 

@@ -1,7 +1,8 @@
 //! Rules about who owns the case along the workflow, read off the ownership flow.
 
 use super::step_path;
-use crate::validate::{Findings, RuleCode, Subject};
+use crate::diagnostic::RuleCode;
+use crate::validate::subject::{Findings, Subject};
 
 /// `concurrent-handoffs`: two handoff steps neither of which comes after the other.
 pub fn concurrent_handoffs(s: &Subject, out: &mut Findings) {

@@ -2,8 +2,9 @@
 //! setting, and client-facing steps that must name nobody.
 
 use super::step_path;
+use crate::diagnostic::{RuleCode, Severity};
 use crate::model::{Party, PartyKind};
-use crate::validate::{Findings, RuleCode, Scope, Severity, Subject};
+use crate::validate::subject::{Findings, Scope, Subject};
 
 enum Problem {
     Unknown,

@@ -1,8 +1,9 @@
 //! Rules about the shape of the step list: empty, ids, duplicates, `after` links, cycles.
 
 use super::{list_names, step_path};
+use crate::diagnostic::RuleCode;
 use crate::input::id_problem;
-use crate::validate::{Findings, RuleCode, Subject};
+use crate::validate::subject::{Findings, Subject};
 
 /// `empty-workflow`: a workflow with no steps.
 pub fn empty_workflow(s: &Subject, out: &mut Findings) {

@@ -1,12 +1,13 @@
 //! Typed readers over the JSON reader (`json::Reader`): how every value from outside becomes a
 //! Rust value, with the path of the first bad field in document order. Plain functions rather
-//! than serde visitors: the same checks in a fraction of the WebAssembly.
+//! than serde visitors: the same checks in a fraction of the WebAssembly. A wire type gets its
+//! reader from `#[derive(FromJson)]` (the `handoff-derive` crate), which calls the helpers here.
 
 use std::collections::BTreeMap;
 
+use super::json::{Kind, Reader};
+use super::path::At;
 use crate::error::{HandoffError, Result};
-use crate::input::At;
-use crate::json::{Kind, Reader};
 
 /// A type read from JSON text. `'de` is the text's lifetime: a type may borrow from it (a
 /// workflow definition's step ids and names are read without a copy).
@@ -194,46 +195,6 @@ impl<'de, T: FromJson<'de>> FromJson<'de> for BTreeMap<String, T> {
     }
 }
 
-/// `read_object!(Type "an object { … }" { field: "jsonName", other: "other" = default_expr })`:
-/// fields with `= expr` may be absent; the others are required (an `Option` may still be null).
-/// Fields are read in document order, so the first bad field in the document is reported.
-/// `Type<'a>` for a type that borrows from the text.
-macro_rules! read_object {
-    ($ty:ident < $lt:lifetime > $what:literal $fields:tt) => {
-        read_object!(@impl [$lt] $ty<$lt> $what $fields);
-    };
-    ($ty:ident $what:literal $fields:tt) => {
-        read_object!(@impl ['de] $ty $what $fields);
-    };
-    (@impl [$lt:lifetime] $ty:ident $(<$own:lifetime>)? $what:literal { $($field:ident : $json:literal $(= $default:expr)?),* $(,)? }) => {
-        impl<$lt> $crate::read::FromJson<$lt> for $ty $(<$own>)? {
-            fn read(reader: &mut $crate::json::Reader<$lt>, at: &$crate::input::At) -> $crate::Result<Self> {
-                const FIELDS: &[&str] = &[$($json),*];
-                $(let mut $field = None;)*
-                $crate::read::object(reader, at, $what, |reader, name| {
-                    let here = at.key(name);
-                    match name {
-                        $($json => $crate::read::field(&mut $field, reader, &here, name),)*
-                        _ => Err($crate::read::unknown_field(&here, name, FIELDS)),
-                    }
-                })?;
-                Ok($ty { $($field: match $field {
-                    Some(value) => value,
-                    None => read_object!(@absent at $json $(, $default)?),
-                },)* })
-            }
-        }
-    };
-    (@absent $at:ident $json:literal) => {
-        return Err($crate::read::missing_field($at, $json))
-    };
-    (@absent $at:ident $json:literal, $default:expr) => {
-        $default
-    };
-}
-
-pub(crate) use read_object;
-
 /// `serde::Deserialize` through these readers, for native code that reads these types with serde
 /// (events in the tests); the WebAssembly never links it.
 macro_rules! deserialize_with_reader {
@@ -242,9 +203,7 @@ macro_rules! deserialize_with_reader {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
                 let value = serde_json::Value::deserialize(deserializer)?;
                 let text = value.to_string();
-                $crate::json::read(&text, |reader| {
-                    <$ty as $crate::read::FromJson>::read(reader, &$crate::input::At::ROOT)
-                })
+                $crate::input::from_json::<$ty>(&text)
                 .map_err(|e| serde::de::Error::custom(e.message))
             }
         }

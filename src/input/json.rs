@@ -210,7 +210,10 @@ pub enum Kind {
 /// Reads a whole text as `T`: the typed reader, then nothing but white space. When it fails, a
 /// syntax error anywhere in the text is reported instead, as a reader that parses everything
 /// first would (the check runs only on this cold path).
-pub fn read<'de, T>(text: &'de str, typed: impl FnOnce(&mut Reader<'de>) -> crate::Result<T>) -> crate::Result<T> {
+pub fn read<'de, T>(
+    text: &'de str,
+    typed: impl FnOnce(&mut Reader<'de>) -> crate::error::Result<T>,
+) -> crate::error::Result<T> {
     let mut reader = Reader::new(text);
     let value = typed(&mut reader);
     let value = value.and_then(|value| reader.end().map(|()| value).map_err(|e| syntax(text, &e)));
@@ -218,7 +221,7 @@ pub fn read<'de, T>(text: &'de str, typed: impl FnOnce(&mut Reader<'de>) -> crat
 }
 
 /// The first syntax error in `text`, if it is not one JSON value.
-fn check(text: &str) -> crate::Result<()> {
+fn check(text: &str) -> crate::error::Result<()> {
     let mut reader = Reader::new(text);
     reader.skip()?;
     reader.end().map_err(|e| syntax(text, &e))
@@ -227,8 +230,97 @@ fn check(text: &str) -> crate::Result<()> {
 /// A syntax error as the `invalid-input` error callers see, with the path of where it is.
 #[cold]
 #[inline(never)]
-fn syntax(text: &str, error: &Error) -> crate::HandoffError {
-    crate::input::shape_error(text, error)
+fn syntax(text: &str, error: &Error) -> crate::error::HandoffError {
+    shape_error(text, error)
+}
+
+/// An `invalid-input` error for text that is not JSON, with the path of the value it concerns,
+/// found by scanning the text up to the error.
+fn shape_error(text: &str, error: &Error) -> crate::error::HandoffError {
+    let reason = error.message.strip_suffix('.').unwrap_or(&error.message);
+    let path = error.position.map(|at| path_at(text, at)).unwrap_or_default();
+    let message = if reason.starts_with("recursion limit exceeded") {
+        "The input is nested too deeply.".to_owned()
+    } else if path.is_empty() {
+        format!("Invalid input: {reason}.")
+    } else {
+        format!("Invalid input at {path}: {reason}.")
+    };
+    crate::error::HandoffError::invalid_input(path, message)
+}
+
+enum Frame {
+    /// An object and the key whose value is being read, if any.
+    Object(Option<String>),
+    /// An array and the index of the element being read.
+    Array(usize),
+}
+
+/// The path of the value being read at byte `offset` of `text`: `steps[3].handoff.to`. The reader
+/// places an error about a whole object or array (a missing field) just past its end, where the
+/// scan has left it again and stands at its key. Iterative: any nesting is fine.
+fn path_at(text: &str, offset: usize) -> String {
+    let bytes = text.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut expecting_key = false;
+    let mut at = 0;
+    while at < offset {
+        let Some(&byte) = bytes.get(at) else { break };
+        match byte {
+            b'{' => {
+                stack.push(Frame::Object(None));
+                expecting_key = true;
+            }
+            b'[' => stack.push(Frame::Array(0)),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Object(key)) => {
+                    *key = None;
+                    expecting_key = true;
+                }
+                Some(Frame::Array(index)) => *index += 1,
+                None => {}
+            },
+            b'"' => {
+                let end = string_end(bytes, at + 1);
+                if expecting_key {
+                    if let Some(Frame::Object(key)) = stack.last_mut() {
+                        let raw = text.get(at + 1..end.saturating_sub(1)).unwrap_or_default();
+                        *key = Some(unquote(raw).unwrap_or_else(|| raw.to_owned()));
+                    }
+                    expecting_key = false;
+                }
+                at = end;
+                continue;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object(Some(key)) => path = super::path::join_path(&path, key),
+            Frame::Object(None) => {}
+            Frame::Array(index) => path.push_str(&format!("[{index}]")),
+        }
+    }
+    path
+}
+
+/// The index just past the closing quote of the string whose contents start at `from`.
+fn string_end(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'\\' => at += 2,
+            b'"' => return at + 1,
+            _ => at += 1,
+        }
+    }
+    bytes.len()
 }
 
 /// The contents of a JSON string literal's inside (`raw` without its quotes), escapes decoded.
@@ -240,7 +332,7 @@ pub fn unquote(raw: &str) -> Option<String> {
 
 impl<'de> Reader<'de> {
     /// The kind of the next value, which stays unread; a syntax error when none starts here.
-    pub fn kind(&mut self) -> crate::Result<Kind> {
+    pub fn kind(&mut self) -> crate::error::Result<Kind> {
         Ok(match self.peek() {
             Some(b'n') => Kind::Null,
             Some(b't' | b'f') => Kind::Bool,
@@ -255,25 +347,25 @@ impl<'de> Reader<'de> {
 
     #[cold]
     #[inline(never)]
-    fn fail(&self, message: &str) -> crate::HandoffError {
+    fn fail(&self, message: &str) -> crate::error::HandoffError {
         syntax(self.text, &self.error(message))
     }
 
     /// `null`.
-    pub fn null(&mut self) -> crate::Result<()> {
+    pub fn null(&mut self) -> crate::error::Result<()> {
         let text = self.text;
         self.word("null").map_err(|e| syntax(text, &e))
     }
 
     /// `true` or `false`.
-    pub fn boolean(&mut self) -> crate::Result<bool> {
+    pub fn boolean(&mut self) -> crate::error::Result<bool> {
         let text = self.text;
         let flag = self.peek() == Some(b't');
         self.word(if flag { "true" } else { "false" }).map(|()| flag).map_err(|e| syntax(text, &e))
     }
 
     /// A number, kept exact when it is an integer.
-    pub fn number(&mut self) -> crate::Result<serde_json::Number> {
+    pub fn number(&mut self) -> crate::error::Result<serde_json::Number> {
         let text = self.text;
         self.parse_number()
             .and_then(|number| match number {
@@ -285,14 +377,17 @@ impl<'de> Reader<'de> {
     }
 
     /// A string, borrowed from the text when it has no escapes.
-    pub fn text(&mut self) -> crate::Result<Cow<'de, str>> {
+    pub fn text(&mut self) -> crate::error::Result<Cow<'de, str>> {
         let text = self.text;
         self.string().map_err(|e| syntax(text, &e))
     }
 
     /// An array (the next value; its kind was asked): `item` reads each item, given its index.
     /// `dyn`, so that one copy of the loop serves every type (generic, it was 14 KB gzipped).
-    pub fn array(&mut self, item: &mut dyn FnMut(&mut Self, usize) -> crate::Result<()>) -> crate::Result<()> {
+    pub fn array(
+        &mut self,
+        item: &mut dyn FnMut(&mut Self, usize) -> crate::error::Result<()>,
+    ) -> crate::error::Result<()> {
         let text = self.text;
         let fail = |e: Error| syntax(text, &e);
         self.enter().map_err(fail)?;
@@ -309,7 +404,10 @@ impl<'de> Reader<'de> {
 
     /// An object (the next value; its kind was asked): `field` reads each field's value, given
     /// its name, in document order. `dyn` for the same reason as `array`.
-    pub fn object(&mut self, field: &mut dyn FnMut(&mut Self, &str) -> crate::Result<()>) -> crate::Result<()> {
+    pub fn object(
+        &mut self,
+        field: &mut dyn FnMut(&mut Self, &str) -> crate::error::Result<()>,
+    ) -> crate::error::Result<()> {
         let text = self.text;
         let fail = |e: Error| syntax(text, &e);
         self.enter().map_err(fail)?;
@@ -333,7 +431,7 @@ impl<'de> Reader<'de> {
     /// to be read on its own (a push's mutations, where a bad one is that mutation's rejection,
     /// not the request's). Strings are checked for their shape only, so that a lone surrogate
     /// is left for the item's own reader to refuse.
-    pub fn raw(&mut self) -> crate::Result<&'de str> {
+    pub fn raw(&mut self) -> crate::error::Result<&'de str> {
         let text = self.text;
         let kind = self.kind()?;
         let start = self.at;
@@ -363,8 +461,8 @@ impl<'de> Reader<'de> {
     /// `object`, on every input's path, stays without a branch for it.
     pub fn loose_object(
         &mut self,
-        field: &mut dyn FnMut(&mut Self, &'de str) -> crate::Result<()>,
-    ) -> crate::Result<()> {
+        field: &mut dyn FnMut(&mut Self, &'de str) -> crate::error::Result<()>,
+    ) -> crate::error::Result<()> {
         let text = self.text;
         let fail = |e: Error| syntax(text, &e);
         if self.kind()? != Kind::Object {
@@ -418,7 +516,7 @@ impl<'de> Reader<'de> {
     }
 
     /// One value of any kind, only checked: what `check` walks.
-    fn skip(&mut self) -> crate::Result<()> {
+    fn skip(&mut self) -> crate::error::Result<()> {
         match self.kind()? {
             Kind::Null => self.null(),
             Kind::Bool => self.boolean().map(drop),
@@ -510,7 +608,7 @@ mod tests {
     use serde_json::Value;
 
     /// Any value, as a typed reader that accepts everything would read it.
-    fn value(reader: &mut Reader) -> crate::Result<Value> {
+    fn value(reader: &mut Reader) -> crate::error::Result<Value> {
         Ok(match reader.kind()? {
             Kind::Null => reader.null().map(|()| Value::Null)?,
             Kind::Bool => Value::Bool(reader.boolean()?),
@@ -532,6 +630,16 @@ mod tests {
 
     fn read_value(text: &str) -> std::result::Result<Value, String> {
         read(text, value).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn paths_are_found_by_scanning_to_the_error() {
+        let text = r#"{"a": [1, {"b\"c": {"d": [true, false, "x"]}}]}"#;
+        let offset = text.find("\"x\"").unwrap_or_default() + 3;
+        assert_eq!(path_at(text, offset), "a[1].b\"c.d[2]");
+        assert_eq!(path_at(text, 0), "");
+        assert_eq!(path_at("[[[[", 4), "[0][0][0][0]");
+        assert_eq!(path_at("{\"a\":\"unterminated", 99), "a");
     }
 
     #[test]
@@ -595,7 +703,7 @@ mod tests {
             let mut items = Vec::new();
             reader.array(&mut |reader, _| match reader.kind()? {
                 Kind::String => reader.text().map(|text| items.push(text.into_owned())),
-                _ => Err(crate::HandoffError::invalid_input("[0]", "not a string")),
+                _ => Err(crate::error::HandoffError::invalid_input("[0]", "not a string")),
             })?;
             Ok(items)
         };

@@ -1,0 +1,115 @@
+//! What validation reports: a rule's stable code, a severity, a sentence and where. A leaf, so
+//! that errors (`workflow-invalid` carries diagnostics) and validation both stand on it.
+
+use serde::Serialize;
+
+/// The stable rule codes of SPEC §3, plus the extensions listed in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleCode {
+    EmptyWorkflow,
+    InvalidId,
+    DuplicateStepId,
+    UnknownStep,
+    DependencyCycle,
+    UnknownParty,
+    InactiveMember,
+    UnstaffedTarget,
+    HandoffOnClientStep,
+    AssigneeOnClientStep,
+    MissingDefaultOwner,
+    ConcurrentHandoffs,
+    InvalidCondition,
+    RedundantHandoff,
+    HandoffAtStart,
+    AmbiguousOwner,
+    AssigneeNotOwner,
+    DuplicateWorkflow,
+    /// Extension: two members, roles or teams share an id (`validateConfig`).
+    DuplicatePartyId,
+    /// Extension: Workflow Owners names a workflow that does not exist (`validateConfig`).
+    UnknownWorkflow,
+}
+
+impl RuleCode {
+    /// Every code, in declaration order (the package's packed validation result names codes by
+    /// their place here; one left out would only make its results cross as JSON).
+    pub const ALL: [RuleCode; 20] = [
+        RuleCode::EmptyWorkflow,
+        RuleCode::InvalidId,
+        RuleCode::DuplicateStepId,
+        RuleCode::UnknownStep,
+        RuleCode::DependencyCycle,
+        RuleCode::UnknownParty,
+        RuleCode::InactiveMember,
+        RuleCode::UnstaffedTarget,
+        RuleCode::HandoffOnClientStep,
+        RuleCode::AssigneeOnClientStep,
+        RuleCode::MissingDefaultOwner,
+        RuleCode::ConcurrentHandoffs,
+        RuleCode::InvalidCondition,
+        RuleCode::RedundantHandoff,
+        RuleCode::HandoffAtStart,
+        RuleCode::AmbiguousOwner,
+        RuleCode::AssigneeNotOwner,
+        RuleCode::DuplicateWorkflow,
+        RuleCode::DuplicatePartyId,
+        RuleCode::UnknownWorkflow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleCode::EmptyWorkflow => "empty-workflow",
+            RuleCode::InvalidId => "invalid-id",
+            RuleCode::DuplicateStepId => "duplicate-step-id",
+            RuleCode::UnknownStep => "unknown-step",
+            RuleCode::DependencyCycle => "dependency-cycle",
+            RuleCode::UnknownParty => "unknown-party",
+            RuleCode::InactiveMember => "inactive-member",
+            RuleCode::UnstaffedTarget => "unstaffed-target",
+            RuleCode::HandoffOnClientStep => "handoff-on-client-step",
+            RuleCode::AssigneeOnClientStep => "assignee-on-client-step",
+            RuleCode::MissingDefaultOwner => "missing-default-owner",
+            RuleCode::ConcurrentHandoffs => "concurrent-handoffs",
+            RuleCode::InvalidCondition => "invalid-condition",
+            RuleCode::RedundantHandoff => "redundant-handoff",
+            RuleCode::HandoffAtStart => "handoff-at-start",
+            RuleCode::AmbiguousOwner => "ambiguous-owner",
+            RuleCode::AssigneeNotOwner => "assignee-not-owner",
+            RuleCode::DuplicateWorkflow => "duplicate-workflow",
+            RuleCode::DuplicatePartyId => "duplicate-party-id",
+            RuleCode::UnknownWorkflow => "unknown-workflow",
+        }
+    }
+
+    /// The severity a finding of this rule has, unless the rule says otherwise.
+    pub fn severity(self) -> Severity {
+        match self {
+            RuleCode::RedundantHandoff | RuleCode::HandoffAtStart | RuleCode::UnknownWorkflow => Severity::Warning,
+            RuleCode::AmbiguousOwner | RuleCode::AssigneeNotOwner => Severity::Info,
+            _ => Severity::Error,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostic {
+    pub code: RuleCode,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_id: Option<String>,
+    pub path: String,
+}

@@ -1,0 +1,164 @@
+//! Reading values that come from outside: JSON text in, typed values or an `invalid-input` error
+//! naming the first bad field out. Every entry point (wasm, server, tests) reads through here, so
+//! the limits below hold everywhere.
+//!
+//! - `json`: the reader, one pass over the text, nesting bounded at 128 levels;
+//! - `read`: [`FromJson`], the typed readers, which a type gets from `#[derive(FromJson)]`
+//!   (its JSON names and defaults from its serde attributes, its limits from `#[json(…)]`);
+//! - `path`: [`At`], where a value stands, rendered only when something is wrong.
+//!
+//! Limits are checked as each field is read, so the first bad field in the document is the
+//! one reported, whatever is wrong with it; a syntax error anywhere still wins (`json::read`).
+
+mod json;
+pub mod path;
+mod read;
+
+pub use handoff_derive::FromJson;
+pub(crate) use json::read as read_text;
+pub use json::{Kind, Reader};
+pub use path::{join_path, At};
+pub(crate) use read::deserialize_with_reader;
+pub use read::{duplicate_field, expected, field, invalid, missing_field, object, unknown_field, variant, FromJson};
+
+use std::collections::BTreeMap;
+
+use crate::error::{HandoffError, Result};
+
+/// Input text larger than this is refused before parsing.
+pub const MAX_INPUT_BYTES: usize = 32 * 1024 * 1024;
+/// Ids: non-empty, at most this many Unicode scalar values, no control characters (SPEC §2).
+pub const MAX_ID_CHARS: usize = 128;
+/// Names, reasons and string facts.
+pub const MAX_TEXT_CHARS: usize = 2_000;
+/// Steps in one workflow definition.
+pub const MAX_STEPS: usize = 20_000;
+/// Workflows (all versions) in one configuration.
+pub const MAX_WORKFLOWS: usize = 2_000;
+/// Members, and separately roles and teams, in a directory.
+pub const MAX_PARTIES: usize = 50_000;
+/// Conditions nest at most this deep (SPEC §2).
+pub const MAX_CONDITION_DEPTH: usize = 32;
+/// Condition nodes in one step's `when`.
+pub const MAX_CONDITION_NODES: usize = 1_000;
+/// Facts on one case, and entries of a role or `in` list.
+pub const MAX_LIST: usize = 1_000;
+
+/// Parses JSON text into `T`, its limits checked as it is read; the error names the first bad
+/// field.
+pub fn from_json<'de, T: FromJson<'de>>(text: &'de str) -> Result<T> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(HandoffError::invalid_input(
+            "",
+            format!("The input is {} bytes; at most {MAX_INPUT_BYTES} are accepted.", text.len()),
+        ));
+    }
+    json::read(text, |reader| T::read(reader, &At::ROOT))
+}
+
+impl At<'_> {
+    /// An `invalid-input` error here: `problem` follows the path in the message.
+    pub fn error(&self, problem: &str) -> HandoffError {
+        let path = self.path();
+        let message = if path.is_empty() { format!("The input {problem}.") } else { format!("{path} {problem}.") };
+        HandoffError::invalid_input(path, message)
+    }
+}
+
+/// A list or a map, as its limits see it: how many entries, and each with its path.
+pub trait Entries {
+    type Item;
+    fn count(&self) -> usize;
+    fn each(&self, at: &At, check: impl FnMut(&Self::Item, &At) -> Result<()>) -> Result<()>;
+}
+
+/// A map's keys, each checked at the map's own path (a key has no path of its own).
+pub trait Keys {
+    fn keys(&self, at: &At, check: impl FnMut(&str, &At) -> Result<()>) -> Result<()>;
+}
+
+impl<T> Entries for Vec<T> {
+    type Item = T;
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn each(&self, at: &At, mut check: impl FnMut(&T, &At) -> Result<()>) -> Result<()> {
+        self.iter().enumerate().try_for_each(|(index, item)| check(item, &at.index(index)))
+    }
+}
+
+impl<T> Entries for BTreeMap<String, T> {
+    type Item = T;
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn each(&self, at: &At, mut check: impl FnMut(&T, &At) -> Result<()>) -> Result<()> {
+        self.iter().try_for_each(|(key, item)| check(item, &at.key(key)))
+    }
+}
+
+impl<T> Keys for BTreeMap<String, T> {
+    fn keys(&self, at: &At, mut check: impl FnMut(&str, &At) -> Result<()>) -> Result<()> {
+        self.keys().try_for_each(|key| check(key, at))
+    }
+}
+
+/// Why `id` is not a valid id, if it is not (SPEC §2).
+pub fn id_problem(id: &str) -> Option<&'static str> {
+    if id.is_empty() {
+        Some("is empty")
+    } else if id.chars().nth(MAX_ID_CHARS).is_some() {
+        Some("is longer than 128 characters")
+    } else if id.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else {
+        None
+    }
+}
+
+/// Checks an id strictly: for commands, context, case input and case state.
+pub fn check_id(id: &str, at: &At) -> Result<()> {
+    match id_problem(id) {
+        Some(problem) => Err(at.error(&format!("is an id that {problem}"))),
+        None => Ok(()),
+    }
+}
+
+/// Checks the length of a free text (a name or a reason).
+pub fn check_text(text: &str, at: &At) -> Result<()> {
+    // No more bytes than the limit means no more characters: most texts stop here.
+    if text.len() > MAX_TEXT_CHARS && text.chars().nth(MAX_TEXT_CHARS).is_some() {
+        return Err(at.error(&format!("is longer than {MAX_TEXT_CHARS} characters")));
+    }
+    Ok(())
+}
+
+/// Checks the number of entries of a list or map.
+pub fn check_count(count: usize, max: usize, at: &At) -> Result<()> {
+    if count > max {
+        return Err(at.error(&format!("has {count} entries; at most {max} are accepted")));
+    }
+    Ok(())
+}
+
+/// Checks an ISO-8601 timestamp such as `2026-11-25T09:30:00Z` or `2026-11-25T09:30:00.123+01:00`:
+/// a real instant (no month 13, no February 30, no offset of +23:99).
+pub fn check_timestamp(timestamp: &str, at: &At) -> Result<()> {
+    match crate::time::Instant::parse(timestamp) {
+        Some(_) => Ok(()),
+        None => Err(at.error("must be an ISO-8601 timestamp with a time zone, like 2026-11-25T09:30:00Z")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert_eq!(id_problem(""), Some("is empty"));
+        assert_eq!(id_problem(&"é".repeat(128)), None);
+        assert!(id_problem(&"é".repeat(129)).is_some());
+        assert!(id_problem("a\nb").is_some());
+    }
+}
