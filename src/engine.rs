@@ -7,54 +7,13 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
 use crate::case::{self, Actor, AllowedCommand, CaseState, Change, Command, Ctx, Event, StartCase};
+pub use crate::compiled::CompiledWorkflow;
 use crate::error::{ErrorCode, HandoffError, Result};
 use crate::graph::StepGraph;
 use crate::input::from_json;
-use crate::model::{EngineConfig, Step, WorkflowDefinition};
+use crate::model::{EngineConfig, WorkflowDefinition};
 use crate::roster::Roster;
 use crate::validate::{self, ConfigValidation, Scope, Validation};
-
-/// A workflow version with its dependency graph and its validation, computed once.
-#[derive(Debug)]
-pub struct CompiledWorkflow {
-    pub def: WorkflowDefinition<'static>,
-    pub graph: StepGraph,
-    pub validation: Validation,
-    /// Step positions ordered by step id: the order of a case state's `steps` map.
-    by_id: Vec<usize>,
-}
-
-impl CompiledWorkflow {
-    pub fn new(def: WorkflowDefinition<'static>, roster: &Roster, owners: &crate::model::OwnerSettings) -> Self {
-        let graph = StepGraph::new(&def);
-        let validation = validate::validate_workflow(&def, &graph, roster, owners, Scope::Alone);
-        // A case state keeps its steps in a map ordered by id; take that order from a blank one.
-        let blank = CaseState::blank("", &def, crate::model::Party::member(""));
-        let by_id = blank.steps.keys().filter_map(|id| graph.position(&def.steps, id)).collect();
-        CompiledWorkflow { def, graph, validation, by_id }
-    }
-
-    /// The states of a case's steps by step position, if the case has exactly this
-    /// workflow's steps.
-    pub fn step_states<'s>(&self, state: &'s CaseState) -> Option<Vec<&'s crate::case::StepState>> {
-        if state.steps.len() != self.by_id.len() {
-            return None;
-        }
-        let mut by_position = vec![None; self.by_id.len()];
-        for ((id, step_state), &position) in state.steps.iter().zip(&self.by_id) {
-            if self.def.steps.get(position).map(|s| s.id.as_ref()) != Some(id.as_str()) {
-                return None;
-            }
-            *by_position.get_mut(position)? = Some(step_state);
-        }
-        by_position.into_iter().collect()
-    }
-
-    pub fn step(&self, step_id: &str) -> Option<(usize, &Step<'static>)> {
-        let index = self.graph.position(&self.def.steps, step_id)?;
-        self.def.steps.get(index).map(|step| (index, step))
-    }
-}
 
 /// A case state and the events that produced it from the previous one.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -31,6 +31,7 @@
 //! ```
 
 pub mod case;
+mod compiled;
 mod diagnostic;
 mod digits;
 mod engine;

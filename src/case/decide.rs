@@ -10,7 +10,7 @@ use super::access::Who;
 use super::command::{Actor, Command, Ctx, StartCase};
 use super::event::{CaseRoleChange, Change, Event};
 use super::state::{CaseState, StepStatus, MAX_VERSION};
-use crate::engine::CompiledWorkflow;
+use crate::compiled::CompiledWorkflow;
 use crate::error::{ErrorCode, HandoffError, Result};
 use crate::model::{OwnerSettings, Party, PartyKind, Step};
 use crate::roster::{belongs, Roster};

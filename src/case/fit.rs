@@ -2,14 +2,32 @@
 //! its workflow version and the directory (SPEC §4). What does not fit is `invalid-input`
 //! with the path of the first misfit, never a panic further down.
 
-use super::state::{CaseState, StepStatus};
-use crate::engine::CompiledWorkflow;
+use super::state::{CaseState, StepState, StepStatus};
+use crate::compiled::CompiledWorkflow;
 use crate::error::{HandoffError, Result};
 use crate::model::Party;
 use crate::roster::Roster;
 
 fn misfit(path: impl Into<String>, message: impl Into<String>) -> HandoffError {
     HandoffError::invalid_input(path, message)
+}
+
+impl CompiledWorkflow {
+    /// The states of a case's steps by step position, if the case has exactly this
+    /// workflow's steps.
+    pub fn step_states<'s>(&self, state: &'s CaseState) -> Option<Vec<&'s StepState>> {
+        if state.steps.len() != self.by_id.len() {
+            return None;
+        }
+        let mut by_position = vec![None; self.by_id.len()];
+        for ((id, step_state), &position) in state.steps.iter().zip(&self.by_id) {
+            if self.def.steps.get(position).map(|s| s.id.as_ref()) != Some(id.as_str()) {
+                return None;
+            }
+            *by_position.get_mut(position)? = Some(step_state);
+        }
+        by_position.into_iter().collect()
+    }
 }
 
 pub(crate) fn check_fit(workflow: &CompiledWorkflow, roster: &Roster, state: &CaseState) -> Result<()> {
