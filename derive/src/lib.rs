@@ -29,6 +29,42 @@ use quote::{format_ident, quote};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Data, DeriveInput, Expr, Fields, GenericArgument, Lit, Meta, PathArguments, Token, Type};
 
+/// `into_owned(self) -> Self<'static>` for a type that borrows from the text it was read from
+/// (an inherent method, and `crate::input::IntoOwned` for the types that hold it): each field
+/// through `IntoOwned`, so that a new field needs no second edit.
+#[proc_macro_derive(IntoOwned)]
+pub fn derive_into_owned(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as DeriveInput);
+    expand_into_owned(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+fn expand_into_owned(input: &DeriveInput) -> syn::Result<Tokens> {
+    let ty = &input.ident;
+    let Some(param) = input.generics.lifetimes().next() else {
+        return Err(syn::Error::new_spanned(ty, "IntoOwned: for a type with a lifetime"));
+    };
+    let lifetime = &param.lifetime;
+    let Data::Struct(syn::DataStruct { fields: Fields::Named(fields), .. }) = &input.data else {
+        return Err(syn::Error::new_spanned(ty, "IntoOwned: a struct with named fields"));
+    };
+    let idents: Vec<_> = fields.named.iter().filter_map(|f| f.ident.as_ref()).collect();
+    Ok(quote! {
+        impl<#lifetime> crate::input::IntoOwned for #ty<#lifetime> {
+            type Static = #ty<'static>;
+            fn into_owned(self) -> #ty<'static> {
+                #ty { #(#idents: crate::input::IntoOwned::into_owned(self.#idents),)* }
+            }
+        }
+
+        impl<#lifetime> #ty<#lifetime> {
+            /// The same value, owning its strings.
+            pub fn into_owned(self) -> #ty<'static> {
+                <Self as crate::input::IntoOwned>::into_owned(self)
+            }
+        }
+    })
+}
+
 #[proc_macro_derive(FromJson, attributes(json))]
 pub fn derive_from_json(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as DeriveInput);

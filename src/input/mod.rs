@@ -14,7 +14,7 @@ mod json;
 pub mod path;
 mod read;
 
-pub use handoff_derive::FromJson;
+pub use handoff_derive::{FromJson, IntoOwned};
 pub(crate) use json::read as read_text;
 pub use json::{Kind, Reader};
 pub use path::{join_path, At};
@@ -64,6 +64,51 @@ impl At<'_> {
         HandoffError::invalid_input(path, message)
     }
 }
+
+/// A value that may borrow from the text it was read from, and the same value owning all of it
+/// (an engine keeps its configuration beyond the text). `#[derive(IntoOwned)]` on a type with a
+/// lifetime converts it field by field.
+pub trait IntoOwned {
+    type Static;
+    fn into_owned(self) -> Self::Static;
+}
+
+impl IntoOwned for std::borrow::Cow<'_, str> {
+    type Static = std::borrow::Cow<'static, str>;
+    fn into_owned(self) -> Self::Static {
+        std::borrow::Cow::Owned(std::borrow::Cow::into_owned(self))
+    }
+}
+
+impl<T: IntoOwned> IntoOwned for Option<T> {
+    type Static = Option<T::Static>;
+    fn into_owned(self) -> Self::Static {
+        self.map(T::into_owned)
+    }
+}
+
+impl<T: IntoOwned> IntoOwned for Vec<T> {
+    type Static = Vec<T::Static>;
+    fn into_owned(self) -> Self::Static {
+        self.into_iter().map(T::into_owned).collect()
+    }
+}
+
+/// Values that never borrow: already owned.
+macro_rules! owned {
+    ($($ty:ty),*) => {$(
+        impl $crate::input::IntoOwned for $ty {
+            type Static = $ty;
+            fn into_owned(self) -> $ty {
+                self
+            }
+        }
+    )*};
+}
+
+pub(crate) use owned;
+
+owned!(bool, u32, u64, String, std::sync::Arc<str>);
 
 /// A list or a map, as its limits see it: how many entries, and each with its path.
 pub trait Entries {

@@ -188,6 +188,8 @@ impl Condition {
     }
 }
 
+crate::input::owned!(Condition);
+
 /// A node of a condition, as [`Condition::walk`] finds it.
 #[derive(Clone, Copy)]
 pub struct Node<'c> {

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Directory, Party, WorkflowDefinition};
-use crate::input::{check_text, FromJson, MAX_WORKFLOWS};
+use crate::input::{check_text, FromJson, IntoOwned, MAX_WORKFLOWS};
 
 /// "Workflow Owners": who owns a new case. Choosing the first owner is not a handoff.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, FromJson)]
@@ -20,6 +20,8 @@ pub struct OwnerSettings {
     pub workflows: BTreeMap<String, Party>,
 }
 
+crate::input::owned!(OwnerSettings);
+
 impl OwnerSettings {
     /// The owner of a new case of `workflow_id`, and the path of the setting that chose it.
     pub fn owner_for(&self, workflow_id: &str) -> Option<(&Party, String)> {
@@ -32,7 +34,7 @@ impl OwnerSettings {
 
 /// Everything an engine needs: SPEC §2 `EngineConfig`. Its workflows borrow from the text it
 /// was read from; an engine keeps an owned copy.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, FromJson, IntoOwned)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct EngineConfig<'a> {
@@ -40,15 +42,4 @@ pub struct EngineConfig<'a> {
     pub owners: OwnerSettings,
     #[json(max = MAX_WORKFLOWS)]
     pub workflows: Vec<WorkflowDefinition<'a>>,
-}
-
-impl EngineConfig<'_> {
-    /// The same configuration, owning its strings.
-    pub fn into_owned(self) -> EngineConfig<'static> {
-        EngineConfig {
-            directory: self.directory,
-            owners: self.owners,
-            workflows: self.workflows.into_iter().map(WorkflowDefinition::into_owned).collect(),
-        }
-    }
 }

@@ -46,6 +46,8 @@ pub struct Role {
     pub name: String,
 }
 
+crate::input::owned!(Directory);
+
 /// Teams have exactly the shape of roles.
 #[cfg_attr(target_arch = "wasm32", tsify::declare)]
 pub type Team = Role;

@@ -48,3 +48,4 @@ impl Party {
 }
 
 crate::input::deserialize_with_reader!(Party);
+crate::input::owned!(Party);

@@ -3,13 +3,13 @@ use serde::Serialize;
 use std::borrow::Cow;
 
 use super::{Condition, Party};
-use crate::input::{check_text, At, FromJson, MAX_STEPS};
+use crate::input::{check_text, At, FromJson, IntoOwned, MAX_STEPS};
 
 /// One version of a workflow: its ordered steps. Its strings borrow from the JSON text it was
 /// read from (`'a`), so that validating an edit copies none of them; an engine keeps an owned
 /// copy (`into_owned`). (`Cow` rather than an alias of it: tsify declares it as `string`.)
 /// Ids are only bounded in length when read: validation names an id that is not one.
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, IntoOwned)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowDefinition<'a> {
@@ -31,19 +31,7 @@ fn at_least_one(version: &u32, at: &At) -> crate::Result<()> {
     }
 }
 
-impl WorkflowDefinition<'_> {
-    /// The same definition, owning its strings.
-    pub fn into_owned(self) -> WorkflowDefinition<'static> {
-        WorkflowDefinition {
-            id: Cow::Owned(self.id.into_owned()),
-            name: Cow::Owned(self.name.into_owned()),
-            version: self.version,
-            steps: self.steps.into_iter().map(Step::into_owned).collect(),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, IntoOwned)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Step<'a> {
@@ -70,20 +58,7 @@ pub struct Step<'a> {
     pub when: Option<Condition>,
 }
 
-impl Step<'_> {
-    /// The same step, owning its strings.
-    pub fn into_owned(self) -> Step<'static> {
-        Step {
-            id: Cow::Owned(self.id.into_owned()),
-            name: Cow::Owned(self.name.into_owned()),
-            client_facing: self.client_facing,
-            assignee: self.assignee,
-            handoff: self.handoff,
-            after: self.after.map(|after| after.into_iter().map(|id| Cow::Owned(id.into_owned())).collect()),
-            when: self.when,
-        }
-    }
-}
+crate::input::owned!(Handoff);
 
 /// "Handoff the case to…": an ownership transfer that must be completed before the step proceeds.
 #[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
