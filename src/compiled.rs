@@ -1,10 +1,10 @@
 //! A workflow version compiled once for running cases: its dependency graph, its validation, and
-//! the order of its steps by id. Below the case logic and the engine, which both use it.
+//! the order of its steps by id. Below the case logic and the engine, which both use it; above
+//! the case state, whose order of steps it records.
 
-use std::collections::BTreeSet;
-
+use crate::case::CaseState;
 use crate::graph::StepGraph;
-use crate::model::{OwnerSettings, Step, WorkflowDefinition};
+use crate::model::{OwnerSettings, Party, Step, WorkflowDefinition};
 use crate::roster::Roster;
 use crate::validate::{self, Scope, Validation};
 
@@ -22,9 +22,10 @@ impl CompiledWorkflow {
     pub fn new(def: WorkflowDefinition<'static>, roster: &Roster, owners: &OwnerSettings) -> Self {
         let graph = StepGraph::new(&def);
         let validation = validate::validate_workflow(&def, &graph, roster, owners, Scope::Alone);
-        // A case state keeps its steps in a map ordered by id (`CaseState::steps`).
-        let ids: BTreeSet<&str> = def.steps.iter().map(|step| step.id.as_ref()).collect();
-        let by_id = ids.into_iter().filter_map(|id| graph.position(&def.steps, id)).collect();
+        // A case state keeps its steps in a map ordered by id; take that order from a blank one
+        // (sorting the ids here instead would link a second sort into the module).
+        let blank = CaseState::blank("", &def, Party::member(""));
+        let by_id = blank.steps.keys().filter_map(|id| graph.position(&def.steps, id)).collect();
         CompiledWorkflow { def, graph, validation, by_id }
     }
 
