@@ -5,7 +5,8 @@
 //! duplicate) and one reader (WAL: pulls read a consistent snapshot while pushes commit). One
 //! process per file: `lock` refuses a second.
 //!
-//! Holds no business rule: `sync::arrival` and `sync::decide_mutation` decide.
+//! Holds no business rule: `sync::arrival` and `sync::decide_mutation` decide, and `retention`
+//! says how many rejections are kept.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -21,6 +22,7 @@ use handoff_engine::Engine;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::api::ApiError;
+use crate::retention;
 
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -72,13 +74,6 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
-/// Unreported rejections kept per actor, across all its client ids. Past it a rejection is
-/// still answered in the push's response, but not stored for a later pull: a caller that never
-/// pulls, or takes a new client id for every push, cannot fill the disk.
-const MAX_STORED_REJECTIONS_PER_ACTOR: i64 = 10_000;
-/// A stored rejection's message is cut to this many characters (messages may quote input).
-const MAX_STORED_MESSAGE_CHARS: usize = 500;
-
 /// A case's state and the time of its last event, if the server has the case.
 fn load_case(tx: &rusqlite::Transaction, case_id: &str) -> Result<Option<(CaseState, Option<Instant>)>, ApiError> {
     let row: Option<(String, Option<String>)> = tx
@@ -106,14 +101,6 @@ fn latest_event_time(tx: &rusqlite::Transaction, case_id: &str) -> Result<Option
         latest = latest.max(at);
     }
     Ok(latest)
-}
-
-/// `message`, cut to [`MAX_STORED_MESSAGE_CHARS`].
-fn stored_message(message: &str) -> String {
-    match message.char_indices().nth(MAX_STORED_MESSAGE_CHARS) {
-        Some((cut, _)) => format!("{}…", message.get(..cut).unwrap_or_default()),
-        None => message.to_owned(),
-    }
 }
 
 /// The client's owner and `lastMutationId`, if the server knows the client; refused when the
@@ -263,10 +250,10 @@ impl Store {
                     MutationResult { id: *id, status: MutationStatus::Applied, code: None, message: None }
                 }
                 Err(rejection) => {
-                    let stored: i64 = tx
+                    let stored: u64 = tx
                         .query_row("SELECT COUNT(*) FROM rejections WHERE actor = ?1", [&actor_json], |r| r.get(0))
                         .map_err(storage)?;
-                    if stored < MAX_STORED_REJECTIONS_PER_ACTOR {
+                    if retention::keeps_another(stored) {
                         tx.execute(
                             "INSERT INTO rejections (client_id, mutation_id, code, message, changed, actor)
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -274,7 +261,7 @@ impl Store {
                                 client_id,
                                 id,
                                 rejection.code.as_str(),
-                                stored_message(&rejection.message),
+                                retention::stored_message(&rejection.message),
                                 change,
                                 actor_json
                             ],
