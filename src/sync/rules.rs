@@ -224,7 +224,7 @@ pub fn decide_mutation(
 /// What the server decides: `mutation` at `at`, the server's time (see [`decision_time`]),
 /// never the client's. (A copy of the mutation with that time: `decide_mutation` stays the one
 /// decision, and the module, which links only that, keeps it inlined where the replica calls it.)
-pub fn decide_mutation_at(
+fn decide_mutation_at(
     engine: &Engine,
     mutation: &Mutation,
     current: Option<&CaseState>,
@@ -246,7 +246,7 @@ pub fn decide_mutation_at(
 
 /// The time the server decides a mutation at: its clock, or the case's last event time when the
 /// clock is behind it, so that a case's times never run backwards (SPEC §13).
-pub fn decision_time(now: Instant, case_last: Option<Instant>) -> Instant {
+fn decision_time(now: Instant, case_last: Option<Instant>) -> Instant {
     case_last.map_or(now, |last| last.max(now))
 }
 
