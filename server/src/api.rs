@@ -1,6 +1,7 @@
-//! HTTP: the sync protocol under /sync (SPEC §6), the demo at /, the package at /pkg. Reads and
-//! checks the request envelope, authenticates, and hands the rest to the store. A malformed
-//! envelope is a 400; a malformed mutation inside a good envelope is that mutation's rejection.
+//! HTTP: the sync protocol under /sync (SPEC §6), the demo at /, the package at /pkg.
+//! Authenticates, has the core read the request envelope, and hands the rest to the store. The
+//! one place that knows HTTP statuses: each refusal of the protocol (`sync::Refusal`) and each
+//! storage failure becomes a status, a code and the refusal's message here.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,14 +13,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use handoff_engine::case::Actor;
-use handoff_engine::input::from_json;
-use handoff_engine::sync::{ErrorBody, PullRequest, PushEnvelope, MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION};
+use handoff_engine::sync::{check_actor, ErrorBody, PullRequest, PushEnvelope, Refusal};
 use handoff_engine::Engine;
 use serde_json::Value;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::tokens::Tokens;
 
 /// Largest request body accepted: 1 MiB.
@@ -49,20 +49,43 @@ impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError { status, code, message: message.into() }
     }
-    pub fn invalid_request(message: impl Into<String>) -> Self {
+    fn invalid_request(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid-request", message)
     }
-    pub fn not_permitted(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::FORBIDDEN, "not-permitted", message)
+    fn too_large(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", message)
     }
-    pub fn mutation_gap(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::CONFLICT, "mutation-gap", message)
-    }
-    pub fn client_state_not_found(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::GONE, "client-state-not-found", message)
-    }
-    pub fn internal(message: impl Into<String>) -> Self {
+    fn internal(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let message = refusal.to_string();
+        match refusal {
+            Refusal::Malformed { .. } => ApiError::invalid_request(message),
+            Refusal::SchemaVersion { .. } => {
+                ApiError::new(StatusCode::UPGRADE_REQUIRED, "unsupported-schema-version", message)
+            }
+            Refusal::TooManyMutations => ApiError::too_large(message),
+            Refusal::InactiveMember { .. } | Refusal::NotYours => {
+                ApiError::new(StatusCode::FORBIDDEN, "not-permitted", message)
+            }
+            Refusal::Gap { .. } => ApiError::new(StatusCode::CONFLICT, "mutation-gap", message),
+            Refusal::UnknownClient { .. } | Refusal::UnknownCookie => {
+                ApiError::new(StatusCode::GONE, "client-state-not-found", message)
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Refused(refusal) => refusal.into(),
+            StoreError::Storage(_) => ApiError::internal(error.to_string()),
+        }
     }
 }
 
@@ -97,8 +120,7 @@ pub fn router(app: Arc<App>, www: PathBuf, pkg: PathBuf) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
 }
 
-/// The actor of the request's token, if it may use the server at all: a member the directory
-/// lacks, or one who is deactivated, is refused every request, reads included (SPEC §8).
+/// The actor of the request's token, if it may use the server at all (`sync::check_actor`).
 fn authenticate(app: &App, request: &Request) -> Result<Actor, ApiError> {
     let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let actor = app.tokens.actor(authorization).ok_or_else(|| {
@@ -108,39 +130,20 @@ fn authenticate(app: &App, request: &Request) -> Result<Actor, ApiError> {
             "Send Authorization: Bearer <token> with a known token.",
         )
     })?;
-    if let Some(id) = actor.member_id() {
-        if app.engine.roster().active_member(id).is_none() {
-            return Err(ApiError::not_permitted(format!("Member {id} is not an active member of this firm.")));
-        }
-    }
+    check_actor(&app.engine, actor)?;
     Ok(actor.clone())
 }
 
 /// The body as text, at most [`MAX_BODY_BYTES`].
 async fn text(request: Request) -> Result<String, ApiError> {
-    let bytes = to_bytes(request.into_body(), MAX_BODY_BYTES).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too-large",
-            format!("A request body may have at most {MAX_BODY_BYTES} bytes."),
-        )
-    })?;
+    let bytes = to_bytes(request.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::too_large(format!("A request body may have at most {MAX_BODY_BYTES} bytes.")))?;
     String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::invalid_request("The body must be UTF-8 JSON."))
 }
 
-/// A first-release client gets 426 and reloads, rather than misreading a state (SPEC §13).
-fn schema(version: u32) -> Result<(), ApiError> {
-    if version == SCHEMA_VERSION {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        StatusCode::UPGRADE_REQUIRED,
-        "unsupported-schema-version",
-        format!("Schema version {version} is not supported; this server speaks {SCHEMA_VERSION}. Reload the app."),
-    ))
-}
-
-/// Runs a store operation off the async runtime and answers with its JSON or its error.
+/// Runs the reading of a request and its store operation off the async runtime, and answers with
+/// the JSON or the error.
 async fn respond<T: serde::Serialize + Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Response {
@@ -160,22 +163,13 @@ async fn push(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok(text) => text,
         Err(error) => return error.into_response(),
     };
-    // Read with the engine's own reader, as the module reads it: a field given twice is
-    // refused, never "last wins". Each mutation is kept as text and read alone in the store.
-    let envelope = match from_json::<PushEnvelope>(&text) {
-        Ok(envelope) => envelope,
-        Err(error) => return ApiError::invalid_request(error.message).into_response(),
-    };
-    if let Err(error) = schema(envelope.schema_version) {
-        return error.into_response();
-    }
-    if envelope.mutations.len() > MAX_MUTATIONS_PER_PUSH {
-        let message = format!("A push may carry at most {MAX_MUTATIONS_PER_PUSH} mutations.");
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", message).into_response();
-    }
-    let client_id = envelope.client_id;
-    let mutations: Vec<(u64, String)> = envelope.mutations.iter().map(|item| (item.id, item.text.to_owned())).collect();
-    respond(move || app.store.push(&app.engine, &client_id, &actor, &mutations)).await
+    // The body stays alive while the store works: each mutation is kept as text in the envelope
+    // and read once, when the store has it decided.
+    respond(move || {
+        let push = PushEnvelope::from_body(&text)?;
+        Ok(app.store.push(&app.engine, &actor, &push)?)
+    })
+    .await
 }
 
 async fn pull(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -183,14 +177,15 @@ async fn pull(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok(actor) => actor,
         Err(error) => return error.into_response(),
     };
-    let pull = match text(request).await.and_then(|text| {
-        let pull = from_json::<PullRequest>(&text).map_err(|error| ApiError::invalid_request(error.message))?;
-        schema(pull.schema_version).map(|()| pull)
-    }) {
-        Ok(pull) => pull,
+    let text = match text(request).await {
+        Ok(text) => text,
         Err(error) => return error.into_response(),
     };
-    respond(move || app.store.pull(&pull.client_id, &actor, pull.cookie.as_deref(), app.config_version)).await
+    respond(move || {
+        let pull = PullRequest::from_body(&text)?;
+        Ok(app.store.pull(&actor, &pull, app.config_version)?)
+    })
+    .await
 }
 
 /// Clients may read it too: their engine needs it, and it holds no case data (SPEC §13).

@@ -7,6 +7,7 @@ mod api;
 mod cli;
 mod limit;
 mod lock;
+mod retention;
 mod serve;
 mod store;
 mod tokens;

@@ -280,3 +280,59 @@ fn sigterm_stops_the_server_cleanly_and_keeps_everything_acknowledged() {
     let (_, pulled) = pull(&server, "dana-token", "c1", None);
     assert_eq!((pulled["lastMutationId"].as_u64(), pulled["cases"].as_array().unwrap().len()), (Some(1), 1));
 }
+
+#[test]
+fn each_refusal_has_its_status_code_and_a_sentence_saying_what_to_do() {
+    let server = server();
+    let refused = |(status, body): (u16, Value)| {
+        (
+            status,
+            body["error"]["code"].as_str().unwrap().to_owned(),
+            body["error"]["message"].as_str().unwrap().to_owned(),
+        )
+    };
+    let expect = |status: u16, code: &str, message: &str| (status, code.to_owned(), message.to_owned());
+    push(&server, "dana-token", "c1", json!([start_case(1, "k1")]));
+    assert_eq!(
+        refused(push(&server, "dana-token", "c1", json!([command(3, "k1", json!({ "type": "claim" }))]))),
+        expect(409, "mutation-gap", "Mutation 3 arrived, but the last one handled was 1.")
+    );
+    assert_eq!(
+        refused(push(&server, "dana-token", "fresh", json!([start_case(2, "k2")]))),
+        expect(
+            410,
+            "client-state-not-found",
+            "This server has no record of client fresh; start over with a new client id."
+        )
+    );
+    assert_eq!(
+        refused(push(&server, "paula-token", "c1", json!([]))),
+        expect(403, "not-permitted", "This client id belongs to another user.")
+    );
+    assert_eq!(
+        refused(pull(&server, "dana-token", "c1", Some("007"))),
+        expect(410, "client-state-not-found", "This server did not give that cookie; start over with a new client id.")
+    );
+    assert_eq!(
+        refused(post(
+            &server,
+            "/sync/pull",
+            Some("dana-token"),
+            r#"{"schemaVersion":1,"clientId":"c1","cookie":null}"#
+        )),
+        expect(
+            426,
+            "unsupported-schema-version",
+            "Schema version 1 is not supported; this server speaks 2. Reload the app."
+        )
+    );
+    let many: Vec<Value> = (1..=501).map(|i| start_case(i, &format!("k{i}"))).collect();
+    assert_eq!(
+        refused(push(&server, "dana-token", "c1", Value::Array(many))),
+        expect(413, "too-large", "A push may carry at most 500 mutations.")
+    );
+    assert_eq!(
+        refused(post(&server, "/sync/pull", Some("dana-token"), r#"{"schemaVersion":2,"clientId":"c1"}"#)),
+        expect(400, "invalid-request", "Invalid input at cookie: missing field `cookie`.")
+    );
+}

@@ -1,6 +1,7 @@
 //! The sync protocol of SPEC §6, shared by the browser client and the reference server: the wire
-//! types, the server's rules for a mutation (duplicate, next or gap; decided as the authenticated
-//! actor), and the client's replica (pending queue, rebase, confirmation, rejections).
+//! types, the server's rules (the envelope, whose a client id is, duplicate, next or gap, pull
+//! cookies and scopes, and each mutation decided as the authenticated actor at the server's
+//! time), and the client's replica (pending queue, rebase, confirmation, rejections).
 //! Pure: no network, no storage, no clock.
 
 mod replica;
@@ -8,7 +9,10 @@ mod rules;
 mod wire;
 
 pub use replica::{Pending, RejectedMutation, Replica};
-pub use rules::{arrival, decide_mutation, decide_mutation_at, decision_time, Arrival};
+pub use rules::{
+    admit, arrival, check_actor, claim_client, cookie, decide_mutation, decide_pushed, pull_scope, read_cookie, Admit,
+    Arrival, ClientRecord, Decided, PullScope, Refusal, StoredCase,
+};
 pub use wire::{
     ErrorBody, ErrorInfo, Mutation, MutationBody, MutationResult, MutationStatus, PullRequest, PullResponse,
     PushEnvelope, PushItem, PushRequest, PushResponse, Rejection, MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION,

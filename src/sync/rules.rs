@@ -1,11 +1,122 @@
-//! What the server does with one mutation: is it a duplicate, the next one, or after a gap; and
-//! what does it decide, as the authenticated actor (never one named by the client).
+//! The server's side of the sync protocol (SPEC §6, §8, §13) as pure rules that a store calls
+//! around its own I/O, so that every store (SQLite today, PostgreSQL next) applies the same ones:
+//! what a request's envelope must be, who may sync, whose a client id is, whether a mutation is
+//! a duplicate, the next one or after a gap, what a pull cookie means, which cases a pull shows,
+//! and what the server decides for a mutation: as the authenticated actor (never one named by
+//! the client), at its own time.
+//!
+//! A request refused whole is a [`Refusal`], with the sentence the client is told; the server
+//! gives each its HTTP status and code in one place. Nothing here knows HTTP or storage.
 
-use super::wire::{Mutation, MutationBody};
-use crate::case::{Actor, CaseState, Ctx};
-use crate::error::{ErrorCode, HandoffError, Result};
+use super::wire::{Mutation, MutationBody, MutationResult, MutationStatus, PullRequest, PushEnvelope, PushItem};
+use super::wire::{MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION};
+use crate::case::{Actor, CaseState, Change, Ctx};
+use crate::error::{ErrorCode, HandoffError};
+use crate::input::from_json;
 use crate::time::Instant;
 use crate::{Engine, Outcome};
+
+/// Why the server answers a whole request with an error rather than with results, and what it
+/// tells the client (the `Display`). The wire code of each is SPEC §6's, named below.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The body is not a request of the protocol (`invalid-request`). A malformed mutation inside
+    /// a good envelope is not this: it is that mutation's rejection.
+    #[error("{message}")]
+    Malformed { message: String },
+    /// Another wire version, such as a first-release client's: it reloads rather than misreading
+    /// a state (`unsupported-schema-version`).
+    #[error("Schema version {version} is not supported; this server speaks {SCHEMA_VERSION}. Reload the app.")]
+    SchemaVersion { version: u32 },
+    /// More mutations than one push may carry (`too-large`).
+    #[error("A push may carry at most {MAX_MUTATIONS_PER_PUSH} mutations.")]
+    TooManyMutations,
+    /// A member the directory lacks, or one who is deactivated (`not-permitted`).
+    #[error("Member {id} is not an active member of this firm.")]
+    InactiveMember { id: String },
+    /// The client id was first used by another actor (`not-permitted`).
+    #[error("This client id belongs to another user.")]
+    NotYours,
+    /// A gap from a client the server has no record of: whatever it knew of the client is gone,
+    /// and the client starts over (`client-state-not-found`).
+    #[error("This server has no record of client {client_id}; start over with a new client id.")]
+    UnknownClient { client_id: String },
+    /// A mutation before `id` is missing; `last` is the last one handled (`mutation-gap`).
+    #[error("Mutation {id} arrived, but the last one handled was {last}.")]
+    Gap { id: u64, last: u64 },
+    /// A pull cookie this server did not give: the client starts over rather than failing for
+    /// good (`client-state-not-found`).
+    #[error("This server did not give that cookie; start over with a new client id.")]
+    UnknownCookie,
+}
+
+impl Refusal {
+    /// A body that does not read as the request it should be.
+    fn malformed(error: HandoffError) -> Self {
+        Refusal::Malformed { message: error.message }
+    }
+}
+
+/// The one wire version this server speaks (SPEC §13).
+fn check_schema_version(version: u32) -> Result<(), Refusal> {
+    if version == SCHEMA_VERSION {
+        Ok(())
+    } else {
+        Err(Refusal::SchemaVersion { version })
+    }
+}
+
+impl<'a> PushEnvelope<'a> {
+    /// Reads a push's body, refused whole when the envelope is malformed, of another wire version
+    /// or carries too many mutations (in that order). Its mutations stay text, each read once
+    /// when it is decided ([`decide_pushed`]), so that a malformed one is only its own rejection.
+    pub fn from_body(text: &'a str) -> Result<Self, Refusal> {
+        let envelope = from_json::<PushEnvelope>(text).map_err(Refusal::malformed)?;
+        check_schema_version(envelope.schema_version)?;
+        if envelope.mutations.len() > MAX_MUTATIONS_PER_PUSH {
+            return Err(Refusal::TooManyMutations);
+        }
+        Ok(envelope)
+    }
+}
+
+impl PullRequest {
+    /// Reads a pull's body, refused whole when it is malformed or of another wire version.
+    pub fn from_body(text: &str) -> Result<Self, Refusal> {
+        let request = from_json::<PullRequest>(text).map_err(Refusal::malformed)?;
+        check_schema_version(request.schema_version)?;
+        Ok(request)
+    }
+}
+
+/// Who may use the server at all (SPEC §8): a member the directory lacks, or one who is
+/// deactivated, is refused every request, reads included. A client or the system is who its
+/// token says.
+pub fn check_actor(engine: &Engine, actor: &Actor) -> Result<(), Refusal> {
+    match actor.member_id() {
+        Some(id) if engine.roster().active_member(id).is_none() => Err(Refusal::InactiveMember { id: id.to_owned() }),
+        _ => Ok(()),
+    }
+}
+
+/// What the server keeps of a client id: the actor that first used it, and its
+/// `lastMutationId`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientRecord {
+    pub owner: Actor,
+    pub last_mutation_id: u64,
+}
+
+/// A client id belongs to the actor that first used it: anyone else is refused, whether they
+/// push (even nothing) or pull. Answers the client's `lastMutationId`, or `None` when the server
+/// has no record of the client.
+pub fn claim_client(record: Option<ClientRecord>, actor: &Actor) -> Result<Option<u64>, Refusal> {
+    match record {
+        Some(record) if record.owner != *actor => Err(Refusal::NotYours),
+        Some(record) => Ok(Some(record.last_mutation_id)),
+        None => Ok(None),
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arrival {
@@ -13,7 +124,7 @@ pub enum Arrival {
     Duplicate,
     /// Exactly `lastMutationId + 1`: handle it.
     Next,
-    /// A mutation before it is missing: stop the batch (409 `mutation-gap`).
+    /// A mutation before it is missing: stop the batch (see [`admit`]).
     Gap,
 }
 
@@ -27,6 +138,65 @@ pub fn arrival(last_mutation_id: u64, id: u64) -> Arrival {
     }
 }
 
+/// What the server does with a pushed mutation that does not stop the push.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admit {
+    /// Already handled: answered `duplicate`, and nothing changes.
+    Duplicate,
+    /// Handled now, and the client's counter moves to it.
+    Next,
+}
+
+/// Mutation `id` of the client `client_id`, whose `lastMutationId` is `last` (`None`: a client
+/// the server has no record of), by [`arrival`]. A gap stops the push: from a client the server
+/// knows, a mutation is missing; from one it does not, the client's state is gone (a database
+/// restored from a backup, say), and only starting over helps.
+pub fn admit(client_id: &str, last: Option<u64>, id: u64) -> Result<Admit, Refusal> {
+    match (arrival(last.unwrap_or(0), id), last) {
+        (Arrival::Duplicate, _) => Ok(Admit::Duplicate),
+        (Arrival::Next, _) => Ok(Admit::Next),
+        (Arrival::Gap, None) => Err(Refusal::UnknownClient { client_id: client_id.to_owned() }),
+        (Arrival::Gap, Some(last)) => Err(Refusal::Gap { id, last }),
+    }
+}
+
+/// The cookie of a pull answered when the server's change counter stood at `counter`: the
+/// counter in decimal, which the next pull sends back.
+pub fn cookie(counter: u64) -> String {
+    counter.to_string()
+}
+
+/// The change a pull continues after (`None`: a first pull, which gets everything), given the
+/// server's change counter now. A cookie this server did not give (anything but the canonical
+/// decimal of a counter it has reached) is refused.
+pub fn read_cookie(cookie: Option<&str>, counter: u64) -> Result<Option<u64>, Refusal> {
+    let Some(text) = cookie else { return Ok(None) };
+    match text.parse::<u64>() {
+        Ok(since) if since <= counter && text == since.to_string() => Ok(Some(since)),
+        _ => Err(Refusal::UnknownCookie),
+    }
+}
+
+/// Which cases a pull shows (SPEC §8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullScope<'a> {
+    /// A member's, or the system's: every case.
+    Every,
+    /// A client's: only the cases whose `clients` hold its id.
+    ClientOf(&'a str),
+    /// A client without an id stands for "the client of this case", which no pull, spanning
+    /// cases, can tell: none.
+    Nothing,
+}
+
+pub fn pull_scope(actor: &Actor) -> PullScope<'_> {
+    match actor.client_id() {
+        None => PullScope::Every,
+        Some(Some(id)) => PullScope::ClientOf(id),
+        Some(None) => PullScope::Nothing,
+    }
+}
+
 /// Decides `mutation` as `actor` against the current state of its case (`None` when the server
 /// has no such case yet), at the time the mutation says: what the client predicts.
 pub fn decide_mutation(
@@ -34,7 +204,7 @@ pub fn decide_mutation(
     mutation: &Mutation,
     current: Option<&CaseState>,
     actor: &Actor,
-) -> Result<Outcome> {
+) -> crate::Result<Outcome> {
     let ctx = Ctx { actor: actor.clone(), at: mutation.at.as_str().into() };
     match (&mutation.body, current) {
         (MutationBody::StartCase(input), _) if input.case_id != mutation.case_id => {
@@ -54,13 +224,13 @@ pub fn decide_mutation(
 /// What the server decides: `mutation` at `at`, the server's time (see [`decision_time`]),
 /// never the client's. (A copy of the mutation with that time: `decide_mutation` stays the one
 /// decision, and the module, which links only that, keeps it inlined where the replica calls it.)
-pub fn decide_mutation_at(
+fn decide_mutation_at(
     engine: &Engine,
     mutation: &Mutation,
     current: Option<&CaseState>,
     actor: &Actor,
     at: &str,
-) -> Result<Outcome> {
+) -> crate::Result<Outcome> {
     // A client learns nothing about which cases exist: a case that is not theirs, one that does
     // not exist and one they try to start all get the same answer.
     let shut_out = match (&mutation.body, current) {
@@ -76,6 +246,258 @@ pub fn decide_mutation_at(
 
 /// The time the server decides a mutation at: its clock, or the case's last event time when the
 /// clock is behind it, so that a case's times never run backwards (SPEC §13).
-pub fn decision_time(now: Instant, case_last: Option<Instant>) -> Instant {
+fn decision_time(now: Instant, case_last: Option<Instant>) -> Instant {
     case_last.map_or(now, |last| last.max(now))
+}
+
+/// A case as the server keeps it: its state, and the time of its last event (`None` when the
+/// store cannot tell).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredCase {
+    pub state: CaseState,
+    pub last_at: Option<Instant>,
+}
+
+/// A pushed mutation the server applies: the mutation as read, what it did, and the server's
+/// time it was decided at (the case's new last event time; the client's own is `mutation.at`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decided {
+    pub mutation: Mutation,
+    pub outcome: Outcome,
+    pub at: String,
+}
+
+impl Decided {
+    /// The case's clients, when this mutation set them (it started the case, or changed who the
+    /// case is for): what a store keeps to answer a client's pull with only its cases.
+    pub fn clients_set(&self) -> Option<&[String]> {
+        let sets = self
+            .outcome
+            .events
+            .iter()
+            .any(|e| matches!(e.change, Change::CaseStarted { .. } | Change::ClientsSet { .. }));
+        sets.then_some(self.outcome.state.clients.as_slice())
+    }
+}
+
+/// Decides one pushed mutation as the server does: read from its text (one that does not read
+/// as a mutation is rejected `invalid-input`, and still counts, so that a client can never wedge
+/// its own queue), then decided as `actor` at the server's time: `now`, or the case's last event
+/// time when the clock is behind it. `load` is the store's: the case of that id, if it has one.
+/// The outer error is `load`'s; the inner one the mutation's rejection.
+pub fn decide_pushed<E>(
+    engine: &Engine,
+    item: &PushItem,
+    actor: &Actor,
+    now: Instant,
+    load: impl FnOnce(&str) -> Result<Option<StoredCase>, E>,
+) -> Result<crate::Result<Decided>, E> {
+    let mutation = match from_json::<Mutation>(item.text) {
+        Ok(mutation) => mutation,
+        Err(malformed) => return Ok(Err(malformed)),
+    };
+    let case = load(&mutation.case_id)?;
+    let at = decision_time(now, case.as_ref().and_then(|case| case.last_at)).utc_text();
+    let state = case.as_ref().map(|case| &case.state);
+    Ok(decide_mutation_at(engine, &mutation, state, actor, &at).map(|outcome| Decided { mutation, outcome, at }))
+}
+
+impl MutationResult {
+    /// A mutation already handled.
+    pub fn duplicate(id: u64) -> Self {
+        MutationResult { id, status: MutationStatus::Duplicate, code: None, message: None }
+    }
+
+    pub fn applied(id: u64) -> Self {
+        MutationResult { id, status: MutationStatus::Applied, code: None, message: None }
+    }
+
+    /// A mutation the server refused, with the rejection's code and whole message.
+    pub fn rejected(id: u64, rejection: HandoffError) -> Self {
+        MutationResult {
+            id,
+            status: MutationStatus::Rejected,
+            code: Some(rejection.code.as_str().to_owned()),
+            message: Some(rejection.message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn engine() -> Engine {
+        Engine::from_json(include_str!("../../config/example-firm.json")).unwrap()
+    }
+
+    fn member(id: &str) -> Actor {
+        Actor::Member { id: id.into() }
+    }
+
+    fn push(version: u32, mutations: &[String]) -> String {
+        format!(r#"{{"schemaVersion":{version},"clientId":"c1","mutations":[{}]}}"#, mutations.join(","))
+    }
+
+    fn ids(count: u64) -> Vec<String> {
+        (1..=count).map(|id| format!(r#"{{"id":{id}}}"#)).collect()
+    }
+
+    const START: &str = r#"{"id":1,"caseId":"k1","kind":"startCase",
+        "input":{"caseId":"k1","workflowId":"chapter-7","clients":["smith"]},"at":"2020-01-01T00:00:00Z"}"#;
+    const CLAIM: &str =
+        r#"{"id":2,"caseId":"k1","kind":"command","command":{"type":"claim"},"at":"2020-01-01T00:00:00Z"}"#;
+
+    fn at(text: &str) -> Instant {
+        Instant::parse(text).unwrap()
+    }
+
+    /// Decides the one mutation of `text` as dana at `now`, against `case`.
+    fn decide(text: &str, now: &str, case: Option<StoredCase>) -> crate::Result<Decided> {
+        let body = push(SCHEMA_VERSION, &[text.to_owned()]);
+        let envelope = PushEnvelope::from_body(&body).unwrap();
+        let item = envelope.mutations.first().unwrap();
+        let loaded = decide_pushed(&engine(), item, &member("dana"), at(now), |_| Ok::<_, ()>(case));
+        loaded.unwrap()
+    }
+
+    #[test]
+    fn a_push_of_another_wire_version_is_refused_whatever_it_carries() {
+        let refusal = PushEnvelope::from_body(&push(1, &ids(501))).err();
+        assert_eq!(refusal, Some(Refusal::SchemaVersion { version: 1 }));
+        assert_eq!(
+            refusal.unwrap().to_string(),
+            "Schema version 1 is not supported; this server speaks 2. Reload the app."
+        );
+        let pull = PullRequest::from_body(r#"{"schemaVersion":1,"clientId":"c1","cookie":null}"#);
+        assert_eq!(pull.err(), Some(Refusal::SchemaVersion { version: 1 }));
+    }
+
+    #[test]
+    fn a_push_carries_at_most_500_mutations() {
+        assert!(PushEnvelope::from_body(&push(SCHEMA_VERSION, &ids(500))).is_ok());
+        let refusal = PushEnvelope::from_body(&push(SCHEMA_VERSION, &ids(501))).err();
+        assert_eq!(refusal, Some(Refusal::TooManyMutations));
+        assert_eq!(refusal.unwrap().to_string(), "A push may carry at most 500 mutations.");
+    }
+
+    #[test]
+    fn a_malformed_envelope_is_refused_whole_but_a_malformed_mutation_only_when_it_is_decided() {
+        let missing = PushEnvelope::from_body(r#"{"schemaVersion":2,"clientId":"c1"}"#).err();
+        assert!(matches!(missing, Some(Refusal::Malformed { message }) if message.contains("mutations")));
+        let envelope =
+            PushEnvelope::from_body(r#"{"schemaVersion":2,"clientId":"c1","mutations":[{"id":1,"kind":"x"}]}"#);
+        assert_eq!(envelope.unwrap().mutations.len(), 1);
+        let pull = PullRequest::from_body(r#"{"schemaVersion":2,"clientId":"c1"}"#).err();
+        assert!(matches!(pull, Some(Refusal::Malformed { .. })));
+    }
+
+    #[test]
+    fn a_member_the_firm_lacks_or_has_deactivated_may_not_sync() {
+        let engine = engine();
+        assert_eq!(check_actor(&engine, &member("dana")), Ok(()));
+        let refusal = check_actor(&engine, &member("ivan")).err();
+        assert_eq!(refusal, Some(Refusal::InactiveMember { id: "ivan".into() }));
+        assert_eq!(refusal.unwrap().to_string(), "Member ivan is not an active member of this firm.");
+        assert!(check_actor(&engine, &member("ghost")).is_err());
+        assert_eq!(check_actor(&engine, &Actor::Client { id: Some("smith".into()) }), Ok(()));
+        assert_eq!(check_actor(&engine, &Actor::System), Ok(()));
+    }
+
+    #[test]
+    fn a_client_id_belongs_to_the_actor_that_first_used_it() {
+        let record = || Some(ClientRecord { owner: member("dana"), last_mutation_id: 4 });
+        assert_eq!(claim_client(record(), &member("dana")), Ok(Some(4)));
+        assert_eq!(claim_client(None, &member("paula")), Ok(None), "a new client id is anyone's to take");
+        let refusal = claim_client(record(), &member("paula")).err();
+        assert_eq!(refusal, Some(Refusal::NotYours));
+        assert_eq!(refusal.unwrap().to_string(), "This client id belongs to another user.");
+        let client = Actor::Client { id: Some("dana".into()) };
+        assert_eq!(claim_client(record(), &client), Err(Refusal::NotYours), "a client named like a member is not her");
+    }
+
+    #[test]
+    fn a_mutation_is_a_duplicate_the_next_one_or_after_a_gap() {
+        assert_eq!(admit("c1", Some(4), 3), Ok(Admit::Duplicate));
+        assert_eq!(admit("c1", Some(4), 4), Ok(Admit::Duplicate));
+        assert_eq!(admit("c1", Some(4), 5), Ok(Admit::Next));
+        assert_eq!(admit("c1", None, 1), Ok(Admit::Next), "a new client starts at 1");
+        let gap = admit("c1", Some(4), 9).err();
+        assert_eq!(gap, Some(Refusal::Gap { id: 9, last: 4 }));
+        assert_eq!(gap.unwrap().to_string(), "Mutation 9 arrived, but the last one handled was 4.");
+    }
+
+    #[test]
+    fn a_gap_from_a_client_the_server_has_no_record_of_means_starting_over() {
+        let refusal = admit("fresh", None, 7).err();
+        assert_eq!(refusal, Some(Refusal::UnknownClient { client_id: "fresh".into() }));
+        assert_eq!(
+            refusal.unwrap().to_string(),
+            "This server has no record of client fresh; start over with a new client id."
+        );
+        assert_eq!(admit("known", Some(0), 7), Err(Refusal::Gap { id: 7, last: 0 }), "known, though nothing handled");
+    }
+
+    #[test]
+    fn a_cookie_is_the_change_counter_and_one_the_server_did_not_give_is_unknown() {
+        assert_eq!(read_cookie(None, 7), Ok(None), "a first pull gets everything");
+        assert_eq!(read_cookie(Some(&cookie(7)), 7), Ok(Some(7)));
+        assert_eq!(read_cookie(Some(&cookie(0)), 7), Ok(Some(0)));
+        for junk in ["8", "007", "-5", "+1", " 1", "", "abc", "1.0", "18446744073709551616"] {
+            assert_eq!(read_cookie(Some(junk), 7), Err(Refusal::UnknownCookie), "{junk:?}");
+        }
+        assert_eq!(
+            Refusal::UnknownCookie.to_string(),
+            "This server did not give that cookie; start over with a new client id."
+        );
+    }
+
+    #[test]
+    fn a_client_pulls_only_its_own_cases() {
+        assert_eq!(pull_scope(&member("dana")), PullScope::Every);
+        assert_eq!(pull_scope(&Actor::System), PullScope::Every);
+        assert_eq!(pull_scope(&Actor::Client { id: Some("smith".into()) }), PullScope::ClientOf("smith"));
+        assert_eq!(pull_scope(&Actor::Client { id: None }), PullScope::Nothing);
+    }
+
+    #[test]
+    fn a_pushed_mutation_that_does_not_read_is_its_own_rejection_and_loads_no_case() {
+        let body =
+            push(SCHEMA_VERSION, &[r#"{"id":1,"caseId":"k1","kind":"command","at":"2020-01-01T00:00:00Z"}"#.into()]);
+        let envelope = PushEnvelope::from_body(&body).unwrap();
+        let item = envelope.mutations.first().unwrap();
+        let decided = decide_pushed(
+            &engine(),
+            item,
+            &member("dana"),
+            at("2026-01-01T00:00:00Z"),
+            |_| -> Result<Option<StoredCase>, ()> { panic!("a mutation that does not read names no case to load") },
+        );
+        let rejection = decided.unwrap().unwrap_err();
+        assert_eq!(rejection.code, ErrorCode::InvalidInput);
+        let result = MutationResult::rejected(1, rejection.clone());
+        assert_eq!((result.status, result.code.as_deref()), (MutationStatus::Rejected, Some("invalid-input")));
+        assert_eq!(result.message, Some(rejection.message));
+    }
+
+    #[test]
+    fn a_pushed_mutation_is_decided_at_the_server_time_and_never_before_the_case_last_event() {
+        let started = decide(START, "2026-11-25T09:00:00Z", None).unwrap();
+        assert_eq!(started.at, "2026-11-25T09:00:00Z", "the server's clock, not the client's 2020");
+        assert!(started.outcome.events.iter().all(|e| &*e.at == "2026-11-25T09:00:00Z"));
+        assert_eq!(started.mutation.at, "2020-01-01T00:00:00Z", "the client's time is kept apart");
+        let case = StoredCase { state: started.outcome.state, last_at: Some(at("2026-11-25T09:00:00Z")) };
+        let claimed = decide(CLAIM, "2026-11-25T08:00:00Z", Some(case)).unwrap();
+        assert_eq!(claimed.at, "2026-11-25T09:00:00Z", "a clock behind the case's last event waits for it");
+    }
+
+    #[test]
+    fn starting_a_case_or_setting_its_clients_says_whom_it_is_for() {
+        let started = decide(START, "2026-11-25T09:00:00Z", None).unwrap();
+        assert_eq!(started.clients_set(), Some(["smith".to_owned()].as_slice()));
+        let case = StoredCase { state: started.outcome.state, last_at: None };
+        let claimed = decide(CLAIM, "2026-11-25T09:00:00Z", Some(case)).unwrap();
+        assert_eq!(claimed.clients_set(), None, "a claim leaves whom the case is for alone");
+    }
 }
