@@ -16,8 +16,8 @@ if [ "${1:-}" = "--bench" ]; then
   CARGO_TARGET_DIR=target/bench
 fi
 # LLVM's inliner a little past what opt-level "s" allows: at 80 it inlines the case's step-map
-# lookups (`BTreeMap::get`, `get_mut`) into the decide, which makes a command 5-8 % faster in
-# WebAssembly for 3.3 KiB gzipped (same-process A/B; 70 buys nothing, 100 no more).
+# lookups (`BTreeMap::get`, `get_mut`) into the decide, the hottest path of a command; lower
+# thresholds do not reach them, higher ones only add size (docs/performance.md).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C llvm-args=-inline-threshold=80"
 cargo build --profile wasm --target wasm32-unknown-unknown --lib --quiet "${features[@]}"
 rm -rf "$out"
@@ -31,9 +31,9 @@ rm -f "$out/wasm/handoff_engine_bg.wasm.d.ts"
 sed -i '/\[Symbol\.dispose\]():/d' "$out/wasm/handoff_engine.d.ts"
 # --low-memory-unused lets wasm-opt fold `load(p + C)` into `load offset=C (p)` for C < 1024, which
 # differs only when p + C wraps past 4 GiB into the first KiB: Rust never forms such an address
-# (pointer overflow is undefined behaviour), so the fold is safe and saves 2 KB gzipped.
-# Two rounds of type-flow analysis (--gufa) between the size passes: 1.1 KiB gzipped less than
-# -Oz alone, for 4 s more of build (measured on the same module; -Oz --converge bought 0.3).
+# (pointer overflow is undefined behaviour), so the fold is safe, and it shrinks the module.
+# Two rounds of type-flow analysis (--gufa) between the size passes find code that -Oz alone
+# keeps, for a few seconds of build; --converge was not worth it.
 node_modules/.bin/wasm-opt -Oz --gufa -Oz --gufa -Oz --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals --zero-filled-memory \
   "$out/wasm/handoff_engine_bg.wasm" -o "$out/wasm/handoff_engine_bg.wasm"

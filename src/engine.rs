@@ -228,7 +228,7 @@ impl Engine {
 
 /// A case's state that an engine found to fit one of its workflows (`Engine::keep`). Only that
 /// engine's `execute_kept` changes it, so its commands skip the fit check, which walks every
-/// step: two thirds of a native command's time, a sixth of one from JS (what `CaseHandle` keeps).
+/// step and would otherwise dominate a command's time (what `CaseHandle` keeps).
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeptCase {
     state: CaseState,

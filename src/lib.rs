@@ -37,6 +37,7 @@ mod digits;
 mod engine;
 mod error;
 mod graph;
+mod host;
 pub mod input;
 pub mod model;
 mod roster;

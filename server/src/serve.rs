@@ -105,7 +105,7 @@ pub async fn run(listener: TcpListener, router: Router, limits: Limits, shutdown
             () = &mut shutdown => break,
         };
         // TCP_NODELAY: without it a response written in two parts (headers, then the body) waits
-        // for the client's delayed ACK, up to 40 ms on Linux, which the browser benchmark showed.
+        // for the client's delayed ACK, a stall the browser benchmark showed.
         let _ = stream.set_nodelay(true);
         tokio::spawn(connection(stream, router.clone(), limits, http.clone(), graceful.watcher()));
     }

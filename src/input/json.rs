@@ -383,7 +383,7 @@ impl<'de> Reader<'de> {
     }
 
     /// An array (the next value; its kind was asked): `item` reads each item, given its index.
-    /// `dyn`, so that one copy of the loop serves every type (generic, it was 14 KB gzipped).
+    /// `dyn`, so that one copy of the loop serves every type (a generic loop is copied per type).
     pub fn array(
         &mut self,
         item: &mut dyn FnMut(&mut Self, usize) -> crate::error::Result<()>,
@@ -581,24 +581,11 @@ impl<'de> Reader<'de> {
                 return Ok(Number::Signed(n));
             }
         }
-        match parse_float(text) {
-            Ok(n) if n.is_finite() => Ok(Number::Float(n)),
+        match crate::host::parse_float(text) {
+            Some(n) if n.is_finite() => Ok(Number::Float(n)),
             _ => Err(self.error("a number out of range")),
         }
     }
-}
-
-/// The value of a JSON number's text (already checked to be one). In WebAssembly it is the
-/// host's correctly rounded `parseFloat`: the same value as Rust's parser (tests/wasm_bindings.rs
-/// compares them), without the float tables that parser links into the `.wasm` (14 KB gzipped).
-#[cfg(target_arch = "wasm32")]
-fn parse_float(text: &str) -> std::result::Result<f64, ()> {
-    Ok(js_sys::parse_float(text))
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn parse_float(text: &str) -> std::result::Result<f64, std::num::ParseFloatError> {
-    text.parse::<f64>()
 }
 
 #[cfg(test)]
