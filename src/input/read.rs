@@ -211,3 +211,81 @@ macro_rules! deserialize_with_reader {
 }
 
 pub(crate) use deserialize_with_reader;
+
+/// What `#[derive(FromJson)]` emits, on a type of its own: names and defaults from the serde
+/// attributes, limits from `#[json(…)]`, and the errors of a careful hand reader.
+#[cfg(test)]
+mod derived {
+    #![allow(clippy::unwrap_used)]
+    use crate::input::{check_id, from_json, FromJson};
+
+    #[derive(Debug, PartialEq, serde::Serialize, FromJson)]
+    #[serde(rename_all = "camelCase")]
+    struct Sample {
+        #[json(check = check_id)]
+        case_id: String,
+        #[serde(default)]
+        #[json(max = 2, each = check_id)]
+        tags: Vec<String>,
+        #[json(default = 7)]
+        count: u32,
+        #[serde(rename = "type")]
+        kind: Kind,
+        /// Required, but may be null.
+        note: Option<String>,
+        #[serde(default)]
+        #[json(check = check_id)]
+        owner: Option<String>,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, FromJson)]
+    #[serde(rename_all = "camelCase")]
+    enum Kind {
+        OneWay,
+        Other,
+    }
+
+    fn read(text: &str) -> Result<Sample, (String, String)> {
+        from_json::<Sample>(text).map_err(|e| (e.details.path.unwrap_or_default(), e.message))
+    }
+
+    #[test]
+    fn names_and_defaults_come_from_the_serde_attributes() {
+        let sample = read(r#"{ "caseId": "c1", "type": "oneWay", "note": null }"#).unwrap();
+        let expected =
+            Sample { case_id: "c1".into(), tags: vec![], count: 7, kind: Kind::OneWay, note: None, owner: None };
+        assert_eq!(sample, expected);
+        // What serde writes, the derived reader reads back.
+        let full = Sample { tags: vec!["a".into()], owner: Some("dana".into()), note: Some("n".into()), ..expected };
+        assert_eq!(read(&serde_json::to_string(&full).unwrap()).unwrap(), full);
+    }
+
+    #[test]
+    fn a_wrong_field_is_named_with_its_path() {
+        let (path, message) = read(r#"{ "caseId": "c1", "kind": "oneWay" }"#).unwrap_err();
+        assert_eq!(path, "kind");
+        assert!(message.contains("unknown field `kind`, expected one of caseId, tags, count, type, note, owner"));
+        let (path, message) = read(r#"{ "caseId": "c1", "type": "oneWay" }"#).unwrap_err();
+        assert_eq!((path.as_str(), message.as_str()), ("note", "Invalid input at note: missing field `note`."));
+        let (path, message) = read(r#"{ "caseId": "c1", "caseId": "c2" }"#).unwrap_err();
+        assert_eq!((path.as_str(), message.as_str()), ("caseId", "Invalid input at caseId: duplicate field `caseId`."));
+        let (path, message) = read(r#"{ "caseId": "c1", "type": "sideways" }"#).unwrap_err();
+        assert_eq!(path, "type");
+        assert!(message.contains("unknown variant `sideways`, expected one of oneWay, other"), "{message}");
+        let (_, message) = read("[]").unwrap_err();
+        assert!(message.contains("expected a sample { caseId, tags?, count?, type, note, owner? }"), "{message}");
+    }
+
+    #[test]
+    fn limits_are_checked_as_each_field_is_read() {
+        let (path, message) = read(r#"{ "caseId": "", "type": 1 }"#).unwrap_err();
+        assert_eq!((path.as_str(), message.as_str()), ("caseId", "caseId is an id that is empty."));
+        assert_eq!(read(r#"{ "tags": ["a", "b", "c"] }"#).unwrap_err().0, "tags");
+        assert_eq!(read(r#"{ "tags": ["a", "b\n"] }"#).unwrap_err().0, "tags[1]");
+        assert_eq!(read(r#"{ "owner": "" }"#).unwrap_err().0, "owner");
+        // Absent or null, an optional field is not checked.
+        assert!(read(r#"{ "caseId": "c", "type": "other", "note": null, "owner": null }"#).is_ok());
+        // A syntax error anywhere still wins.
+        assert!(read(r#"{ "caseId": "", "type": 1 "#).unwrap_err().1.contains("EOF"));
+    }
+}
