@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-/// The stable rule codes of SPEC §3, plus the extensions listed in the README.
+/// The stable rule codes of SPEC §3, plus the extensions listed in docs/choices.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "kebab-case")]
