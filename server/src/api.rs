@@ -154,14 +154,17 @@ async fn respond<T: serde::Serialize + Send + 'static>(
     }
 }
 
+/// The request's actor and its body, or the answer that refuses it.
+async fn actor_and_body(app: &App, request: Request) -> Result<(Actor, String), Response> {
+    let actor = authenticate(app, &request).map_err(IntoResponse::into_response)?;
+    let text = text(request).await.map_err(IntoResponse::into_response)?;
+    Ok((actor, text))
+}
+
 async fn push(State(app): State<Arc<App>>, request: Request) -> Response {
-    let actor = match authenticate(&app, &request) {
-        Ok(actor) => actor,
-        Err(error) => return error.into_response(),
-    };
-    let text = match text(request).await {
-        Ok(text) => text,
-        Err(error) => return error.into_response(),
+    let (actor, text) = match actor_and_body(&app, request).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
     // The body stays alive while the store works: each mutation is kept as text in the envelope
     // and read once, when the store has it decided.
@@ -173,13 +176,9 @@ async fn push(State(app): State<Arc<App>>, request: Request) -> Response {
 }
 
 async fn pull(State(app): State<Arc<App>>, request: Request) -> Response {
-    let actor = match authenticate(&app, &request) {
-        Ok(actor) => actor,
-        Err(error) => return error.into_response(),
-    };
-    let text = match text(request).await {
-        Ok(text) => text,
-        Err(error) => return error.into_response(),
+    let (actor, text) = match actor_and_body(&app, request).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
     respond(move || {
         let pull = PullRequest::from_body(&text)?;
