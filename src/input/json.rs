@@ -6,8 +6,9 @@
 //! Not serde_json's reader: its errors describe values through serde's `Unexpected`, which links
 //! float formatting into the `.wasm`, and serde's generic visitors cost far more code per type
 //! than plain readers. This one knows exactly JSON (objects, arrays, strings with escapes,
-//! numbers, `true`, `false`, `null`), nests at most 128 levels, and records the byte offset of a
-//! syntax error.
+//! numbers, `true`, `false`, `null`), nests at most 128 levels, and names a syntax error with
+//! the path of the value it is in, found by walking the text with an `At` (only once something
+//! is wrong).
 //!
 //! A syntax error anywhere in the text wins over a wrong type earlier in it (`read` checks the
 //! whole text when a typed reader fails): a document that is not JSON is reported as such.
@@ -15,13 +16,13 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use super::path::At;
+
 const MAX_DEPTH: usize = 128;
 
 #[derive(Debug)]
 pub struct Error {
     pub message: String,
-    /// Byte offset of the error, once known.
-    pub position: Option<usize>,
 }
 
 impl fmt::Display for Error {
@@ -57,7 +58,7 @@ impl<'de> Reader<'de> {
     #[cold]
     #[inline(never)]
     fn error(&self, message: &str) -> Error {
-        Error { message: message.to_owned(), position: Some(self.at) }
+        Error { message: message.to_owned() }
     }
 
     fn byte(&self) -> Option<u8> {
@@ -216,29 +217,24 @@ pub fn read<'de, T>(
 ) -> crate::error::Result<T> {
     let mut reader = Reader::new(text);
     let value = typed(&mut reader);
-    let value = value.and_then(|value| reader.end().map(|()| value).map_err(|e| syntax(text, &e)));
+    let value = value.and_then(|value| reader.end().map(|()| value).map_err(|e| unplaced(&e)));
     value.map_err(|error| check(text).err().unwrap_or(error))
 }
 
-/// The first syntax error in `text`, if it is not one JSON value.
+/// The first syntax error in `text`, if it is not one JSON value, with the path of the value
+/// it is in.
 fn check(text: &str) -> crate::error::Result<()> {
     let mut reader = Reader::new(text);
-    reader.skip()?;
-    reader.end().map_err(|e| syntax(text, &e))
+    reader.walk(&At::ROOT)?;
+    reader.end().map_err(|e| syntax(&At::ROOT, &e))
 }
 
-/// A syntax error as the `invalid-input` error callers see, with the path of where it is.
+/// A syntax error as the `invalid-input` error callers see, `at` the value it is in.
 #[cold]
 #[inline(never)]
-fn syntax(text: &str, error: &Error) -> crate::error::HandoffError {
-    shape_error(text, error)
-}
-
-/// An `invalid-input` error for text that is not JSON, with the path of the value it concerns,
-/// found by scanning the text up to the error.
-fn shape_error(text: &str, error: &Error) -> crate::error::HandoffError {
+fn syntax(at: &At, error: &Error) -> crate::error::HandoffError {
     let reason = error.message.strip_suffix('.').unwrap_or(&error.message);
-    let path = error.position.map(|at| path_at(text, at)).unwrap_or_default();
+    let path = at.path();
     let message = if reason.starts_with("recursion limit exceeded") {
         "The input is nested too deeply.".to_owned()
     } else if path.is_empty() {
@@ -249,85 +245,12 @@ fn shape_error(text: &str, error: &Error) -> crate::error::HandoffError {
     crate::error::HandoffError::invalid_input(path, message)
 }
 
-enum Frame {
-    /// An object and the key whose value is being read, if any.
-    Object(Option<String>),
-    /// An array and the index of the element being read.
-    Array(usize),
-}
-
-/// The path of the value being read at byte `offset` of `text`: `steps[3].handoff.to`. The reader
-/// places an error about a whole object or array (a missing field) just past its end, where the
-/// scan has left it again and stands at its key. Iterative: any nesting is fine.
-fn path_at(text: &str, offset: usize) -> String {
-    let bytes = text.as_bytes();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut expecting_key = false;
-    let mut at = 0;
-    while at < offset {
-        let Some(&byte) = bytes.get(at) else { break };
-        match byte {
-            b'{' => {
-                stack.push(Frame::Object(None));
-                expecting_key = true;
-            }
-            b'[' => stack.push(Frame::Array(0)),
-            b'}' | b']' => {
-                stack.pop();
-            }
-            b',' => match stack.last_mut() {
-                Some(Frame::Object(key)) => {
-                    *key = None;
-                    expecting_key = true;
-                }
-                Some(Frame::Array(index)) => *index += 1,
-                None => {}
-            },
-            b'"' => {
-                let end = string_end(bytes, at + 1);
-                if expecting_key {
-                    if let Some(Frame::Object(key)) = stack.last_mut() {
-                        let raw = text.get(at + 1..end.saturating_sub(1)).unwrap_or_default();
-                        *key = Some(unquote(raw).unwrap_or_else(|| raw.to_owned()));
-                    }
-                    expecting_key = false;
-                }
-                at = end;
-                continue;
-            }
-            _ => {}
-        }
-        at += 1;
-    }
-    let mut path = String::new();
-    for frame in &stack {
-        match frame {
-            Frame::Object(Some(key)) => path = super::path::join_path(&path, key),
-            Frame::Object(None) => {}
-            Frame::Array(index) => path.push_str(&format!("[{index}]")),
-        }
-    }
-    path
-}
-
-/// The index just past the closing quote of the string whose contents start at `from`.
-fn string_end(bytes: &[u8], from: usize) -> usize {
-    let mut at = from;
-    while let Some(&byte) = bytes.get(at) {
-        match byte {
-            b'\\' => at += 2,
-            b'"' => return at + 1,
-            _ => at += 1,
-        }
-    }
-    bytes.len()
-}
-
-/// The contents of a JSON string literal's inside (`raw` without its quotes), escapes decoded.
-pub fn unquote(raw: &str) -> Option<String> {
-    let quoted = format!("\"{raw}\"");
-    let mut reader = Reader::new(&quoted);
-    reader.string().ok().map(Cow::into_owned)
+/// A syntax error met by a typed reader, which knows where it wanted a value but not where in
+/// the text's structure the error is: `read` replaces it with the one `check` finds, placed.
+#[cold]
+#[inline(never)]
+fn unplaced(error: &Error) -> crate::error::HandoffError {
+    syntax(&At::ROOT, error)
 }
 
 impl<'de> Reader<'de> {
@@ -348,38 +271,34 @@ impl<'de> Reader<'de> {
     #[cold]
     #[inline(never)]
     fn fail(&self, message: &str) -> crate::error::HandoffError {
-        syntax(self.text, &self.error(message))
+        unplaced(&self.error(message))
     }
 
     /// `null`.
     pub fn null(&mut self) -> crate::error::Result<()> {
-        let text = self.text;
-        self.word("null").map_err(|e| syntax(text, &e))
+        self.word("null").map_err(|e| unplaced(&e))
     }
 
     /// `true` or `false`.
     pub fn boolean(&mut self) -> crate::error::Result<bool> {
-        let text = self.text;
         let flag = self.peek() == Some(b't');
-        self.word(if flag { "true" } else { "false" }).map(|()| flag).map_err(|e| syntax(text, &e))
+        self.word(if flag { "true" } else { "false" }).map(|()| flag).map_err(|e| unplaced(&e))
     }
 
     /// A number, kept exact when it is an integer.
     pub fn number(&mut self) -> crate::error::Result<serde_json::Number> {
-        let text = self.text;
         self.parse_number()
             .and_then(|number| match number {
                 Number::Unsigned(n) => Ok(n.into()),
                 Number::Signed(n) => Ok(n.into()),
                 Number::Float(n) => serde_json::Number::from_f64(n).ok_or_else(|| self.error("a number out of range")),
             })
-            .map_err(|e| syntax(text, &e))
+            .map_err(|e| unplaced(&e))
     }
 
     /// A string, borrowed from the text when it has no escapes.
     pub fn text(&mut self) -> crate::error::Result<Cow<'de, str>> {
-        let text = self.text;
-        self.string().map_err(|e| syntax(text, &e))
+        self.string().map_err(|e| unplaced(&e))
     }
 
     /// An array (the next value; its kind was asked): `item` reads each item, given its index.
@@ -388,8 +307,7 @@ impl<'de> Reader<'de> {
         &mut self,
         item: &mut dyn FnMut(&mut Self, usize) -> crate::error::Result<()>,
     ) -> crate::error::Result<()> {
-        let text = self.text;
-        let fail = |e: Error| syntax(text, &e);
+        let fail = |e: Error| unplaced(&e);
         self.enter().map_err(fail)?;
         let mut index = 0;
         while self.peek() != Some(b']') {
@@ -408,8 +326,7 @@ impl<'de> Reader<'de> {
         &mut self,
         field: &mut dyn FnMut(&mut Self, &str) -> crate::error::Result<()>,
     ) -> crate::error::Result<()> {
-        let text = self.text;
-        let fail = |e: Error| syntax(text, &e);
+        let fail = |e: Error| unplaced(&e);
         self.enter().map_err(fail)?;
         let mut first = true;
         while self.peek() != Some(b'}') {
@@ -432,27 +349,26 @@ impl<'de> Reader<'de> {
     /// not the request's). Strings are checked for their shape only, so that a lone surrogate
     /// is left for the item's own reader to refuse.
     pub fn raw(&mut self) -> crate::error::Result<&'de str> {
-        let text = self.text;
         let kind = self.kind()?;
         let start = self.at;
         match kind {
-            Kind::String => self.loose_string().map_err(|e| syntax(text, &e))?,
+            Kind::String => self.loose_string().map_err(|e| unplaced(&e))?,
             Kind::Object => self.loose_object(&mut |reader, _| reader.raw().map(drop))?,
             Kind::Array => {
-                self.enter().map_err(|e| syntax(text, &e))?;
+                self.enter().map_err(|e| unplaced(&e))?;
                 let mut first = true;
                 while self.peek() != Some(b']') {
                     if !first {
-                        self.expect(b',', "`,` or `]`").map_err(|e| syntax(text, &e))?;
+                        self.expect(b',', "`,` or `]`").map_err(|e| unplaced(&e))?;
                     }
                     first = false;
                     self.raw()?;
                 }
-                self.leave(b']', "`]`").map_err(|e| syntax(text, &e))?;
+                self.leave(b']', "`]`").map_err(|e| unplaced(&e))?;
             }
             Kind::Null | Kind::Bool | Kind::Number => self.skip()?,
         }
-        Ok(text.get(start..self.at).unwrap_or_default())
+        Ok(self.text.get(start..self.at).unwrap_or_default())
     }
 
     /// An object read as `raw` reads it: `field` gets each field's name as written between its
@@ -463,8 +379,7 @@ impl<'de> Reader<'de> {
         &mut self,
         field: &mut dyn FnMut(&mut Self, &'de str) -> crate::error::Result<()>,
     ) -> crate::error::Result<()> {
-        let text = self.text;
-        let fail = |e: Error| syntax(text, &e);
+        let fail = |e: Error| unplaced(&e);
         if self.kind()? != Kind::Object {
             return Err(self.fail("expected an object"));
         }
@@ -480,7 +395,7 @@ impl<'de> Reader<'de> {
             }
             let start = self.at + 1;
             self.loose_string().map_err(fail)?;
-            let name = text.get(start..self.at - 1).unwrap_or_default();
+            let name = self.text.get(start..self.at - 1).unwrap_or_default();
             self.expect(b':', "`:`").map_err(fail)?;
             field(self, name)?;
         }
@@ -515,7 +430,52 @@ impl<'de> Reader<'de> {
         Ok(())
     }
 
-    /// One value of any kind, only checked: what `check` walks.
+    /// One value of any kind, only checked, `at` being where it stands: what `check` walks, so
+    /// that a syntax error is named with the path of the value it is in (after a key, that
+    /// key's value; between two items, the one before).
+    fn walk(&mut self, at: &At) -> crate::error::Result<()> {
+        let fail = |e: Error| syntax(at, &e);
+        match self.peek() {
+            Some(b'n') => self.word("null").map_err(fail),
+            Some(b't') => self.word("true").map_err(fail),
+            Some(b'f') => self.word("false").map_err(fail),
+            Some(b'"') => self.string().map(drop).map_err(fail),
+            Some(b'-' | b'0'..=b'9') => self.parse_number().map(drop).map_err(fail),
+            Some(b'[') => {
+                self.enter().map_err(fail)?;
+                let mut index = 0;
+                while self.peek() != Some(b']') {
+                    if index > 0 {
+                        self.expect(b',', "`,` or `]`").map_err(|e| syntax(&at.index(index - 1), &e))?;
+                    }
+                    self.walk(&at.index(index))?;
+                    index += 1;
+                }
+                self.leave(b']', "`]`").map_err(fail)
+            }
+            Some(b'{') => {
+                self.enter().map_err(fail)?;
+                let mut last: Option<Cow<'de, str>> = None;
+                while self.peek() != Some(b'}') {
+                    if let Some(key) = &last {
+                        self.expect(b',', "`,` or `}`").map_err(|e| syntax(&at.key(key), &e))?;
+                    }
+                    if self.peek() != Some(b'"') {
+                        return Err(fail(self.error("expected a field name in quotes")));
+                    }
+                    let key = self.string().map_err(fail)?;
+                    self.expect(b':', "`:`").map_err(|e| syntax(&at.key(&key), &e))?;
+                    self.walk(&at.key(&key))?;
+                    last = Some(key);
+                }
+                self.leave(b'}', "`}`").map_err(fail)
+            }
+            Some(_) => Err(fail(self.error("expected a JSON value"))),
+            None => Err(fail(self.error("EOF while parsing a value"))),
+        }
+    }
+
+    /// One value of any kind, only checked.
     fn skip(&mut self) -> crate::error::Result<()> {
         match self.kind()? {
             Kind::Null => self.null(),
@@ -619,14 +579,24 @@ mod tests {
         read(text, value).map_err(|e| e.message)
     }
 
+    /// The path of a syntax error is that of the value it is in: after a key, that key's value;
+    /// between two items, the one before; in a key, the object.
     #[test]
-    fn paths_are_found_by_scanning_to_the_error() {
-        let text = r#"{"a": [1, {"b\"c": {"d": [true, false, "x"]}}]}"#;
-        let offset = text.find("\"x\"").unwrap_or_default() + 3;
-        assert_eq!(path_at(text, offset), "a[1].b\"c.d[2]");
-        assert_eq!(path_at(text, 0), "");
-        assert_eq!(path_at("[[[[", 4), "[0][0][0][0]");
-        assert_eq!(path_at("{\"a\":\"unterminated", 99), "a");
+    fn a_syntax_error_is_named_with_the_path_of_its_value() {
+        let path = |text: &str| check(text).err().and_then(|e| e.details.path);
+        assert_eq!(path(r#"{"a": [1, {"b\"c": {"d": [true, false, x]}}]}"#).as_deref(), Some("a[1].b\"c.d[2]"));
+        assert_eq!(path("[1 2]").as_deref(), Some("[0]"));
+        assert_eq!(path("[1, 2").as_deref(), Some("[1]"));
+        assert_eq!(path("[1,]").as_deref(), Some("[1]"));
+        assert_eq!(path(r#"{"a" 1}"#).as_deref(), Some("a"));
+        assert_eq!(path(r#"{"a": 1 "b": 2}"#).as_deref(), Some("a"));
+        assert_eq!(path(r#"{"a": 1, }"#).as_deref(), Some(""));
+        assert_eq!(path(r#"{"a": {"b\x": 1}}"#).as_deref(), Some("a"));
+        assert_eq!(path("{\"a\":\"unterminated").as_deref(), Some("a"));
+        assert_eq!(path("[[[[").as_deref(), Some("[0][0][0][0]"));
+        assert_eq!(path("[1] 2").as_deref(), Some(""));
+        let message = check(r#"{"steps": [{"id": 01}]}"#).err().map(|e| e.message);
+        assert_eq!(message.as_deref(), Some("Invalid input at steps[0].id: an invalid number."));
     }
 
     #[test]
