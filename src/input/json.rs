@@ -210,23 +210,25 @@ pub enum Kind {
 
 /// Reads a whole text as `T`: the typed reader, then nothing but white space. When it fails, a
 /// syntax error anywhere in the text is reported instead, as a reader that parses everything
-/// first would (the check runs only on this cold path).
+/// first would (the check runs only on this cold path). `at` is where the text's value stands
+/// (the root of a document, or an argument of a call that takes several).
 pub fn read<'de, T>(
     text: &'de str,
+    at: &At,
     typed: impl FnOnce(&mut Reader<'de>) -> crate::error::Result<T>,
 ) -> crate::error::Result<T> {
     let mut reader = Reader::new(text);
     let value = typed(&mut reader);
     let value = value.and_then(|value| reader.end().map(|()| value).map_err(|e| unplaced(&e)));
-    value.map_err(|error| check(text).err().unwrap_or(error))
+    value.map_err(|error| check(text, at).err().unwrap_or(error))
 }
 
 /// The first syntax error in `text`, if it is not one JSON value, with the path of the value
-/// it is in.
-fn check(text: &str) -> crate::error::Result<()> {
+/// it is in; `at` is where the text's value stands.
+fn check(text: &str, at: &At) -> crate::error::Result<()> {
     let mut reader = Reader::new(text);
-    reader.walk(&At::ROOT)?;
-    reader.end().map_err(|e| syntax(&At::ROOT, &e))
+    reader.walk(at)?;
+    reader.end().map_err(|e| syntax(at, &e))
 }
 
 /// A syntax error as the `invalid-input` error callers see, `at` the value it is in.
@@ -576,14 +578,14 @@ mod tests {
     }
 
     fn read_value(text: &str) -> std::result::Result<Value, String> {
-        read(text, value).map_err(|e| e.message)
+        read(text, &At::ROOT, value).map_err(|e| e.message)
     }
 
     /// The path of a syntax error is that of the value it is in: after a key, that key's value;
     /// between two items, the one before; in a key, the object.
     #[test]
     fn a_syntax_error_is_named_with_the_path_of_its_value() {
-        let path = |text: &str| check(text).err().and_then(|e| e.details.path);
+        let path = |text: &str| check(text, &At::ROOT).err().and_then(|e| e.details.path);
         assert_eq!(path(r#"{"a": [1, {"b\"c": {"d": [true, false, x]}}]}"#).as_deref(), Some("a[1].b\"c.d[2]"));
         assert_eq!(path("[1 2]").as_deref(), Some("[0]"));
         assert_eq!(path("[1, 2").as_deref(), Some("[1]"));
@@ -595,7 +597,7 @@ mod tests {
         assert_eq!(path("{\"a\":\"unterminated").as_deref(), Some("a"));
         assert_eq!(path("[[[[").as_deref(), Some("[0][0][0][0]"));
         assert_eq!(path("[1] 2").as_deref(), Some(""));
-        let message = check(r#"{"steps": [{"id": 01}]}"#).err().map(|e| e.message);
+        let message = check(r#"{"steps": [{"id": 01}]}"#, &At::ROOT).err().map(|e| e.message);
         assert_eq!(message.as_deref(), Some("Invalid input at steps[0].id: an invalid number."));
     }
 
@@ -641,7 +643,7 @@ mod tests {
             "1e999",
         ] {
             assert!(read_value(bad).is_err(), "{bad:?} was accepted");
-            assert!(check(bad).is_err(), "{bad:?} passed the syntax check");
+            assert!(check(bad, &At::ROOT).is_err(), "{bad:?} passed the syntax check");
             assert!(serde_json::from_str::<Value>(bad).is_err(), "serde_json accepts {bad:?}");
         }
     }
@@ -649,7 +651,10 @@ mod tests {
     #[test]
     fn nesting_is_bounded_without_recursing_through_it() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(check(&deep).err().map(|e| e.message).as_deref(), Some("The input is nested too deeply."));
+        assert_eq!(
+            check(&deep, &At::ROOT).err().map(|e| e.message).as_deref(),
+            Some("The input is nested too deeply.")
+        );
         assert_eq!(read_value(&deep).err().as_deref(), Some("The input is nested too deeply."));
         assert!(read_value(&format!("{}{}", "[".repeat(128), "]".repeat(128))).is_ok());
     }
@@ -664,9 +669,9 @@ mod tests {
             })?;
             Ok(items)
         };
-        assert_eq!(read("[1, \"a\"]", strings).map_err(|e| e.message), Err("not a string".to_owned()));
-        assert!(read("[1, \"a\"", strings).is_err_and(|e| e.message.contains("EOF")));
-        assert_eq!(read("[\"a\", \"b\"]", strings).ok(), Some(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(read("[1, \"a\"]", &At::ROOT, strings).map_err(|e| e.message), Err("not a string".to_owned()));
+        assert!(read("[1, \"a\"", &At::ROOT, strings).is_err_and(|e| e.message.contains("EOF")));
+        assert_eq!(read("[\"a\", \"b\"]", &At::ROOT, strings).ok(), Some(vec!["a".to_owned(), "b".to_owned()]));
     }
 
     fn json() -> impl Strategy<Value = Value> {
@@ -702,7 +707,7 @@ mod tests {
         fn accepts_exactly_what_serde_json_accepts(text in "[\\[\\]{}\":,0-9a-z.eE+\\\\ -]{0,24}") {
             let json = serde_json::from_str::<Value>(&text).is_ok();
             prop_assert_eq!(read_value(&text).is_ok(), json, "{:?}", text);
-            prop_assert_eq!(check(&text).is_ok(), json, "{:?}", text);
+            prop_assert_eq!(check(&text, &At::ROOT).is_ok(), json, "{:?}", text);
         }
     }
 }

@@ -18,6 +18,7 @@ pub use handoff_derive::{FromJson, IntoOwned};
 pub(crate) use json::read as read_text;
 pub use json::{Kind, Reader};
 pub use path::{join_path, At};
+
 pub(crate) use read::deserialize_with_reader;
 pub use read::{duplicate_field, expected, field, invalid, missing_field, object, unknown_field, variant, FromJson};
 
@@ -47,13 +48,16 @@ pub const MAX_LIST: usize = 1_000;
 /// Parses JSON text into `T`, its limits checked as it is read; the error names the first bad
 /// field.
 pub fn from_json<'de, T: FromJson<'de>>(text: &'de str) -> Result<T> {
+    from_json_at(text, &At::ROOT)
+}
+
+/// `from_json` for a value that stands at `at` (an argument of a call that takes several, named
+/// in the paths of its errors: `command.stepId`).
+pub fn from_json_at<'de, T: FromJson<'de>>(text: &'de str, at: &At) -> Result<T> {
     if text.len() > MAX_INPUT_BYTES {
-        return Err(HandoffError::invalid_input(
-            "",
-            format!("The input is {} bytes; at most {MAX_INPUT_BYTES} are accepted.", text.len()),
-        ));
+        return Err(at.error(&format!("is {} bytes; at most {MAX_INPUT_BYTES} are accepted", text.len())));
     }
-    json::read(text, |reader| T::read(reader, &At::ROOT))
+    json::read(text, at, |reader| T::read(reader, at))
 }
 
 impl At<'_> {

@@ -114,7 +114,7 @@ impl<'de> FromJson<'de> for PushItem<'de> {
         let text = reader.raw()?;
         // Field names are compared as written: a lone surrogate in one is the mutation's
         // problem, found when it is read, not the envelope's.
-        let id = crate::input::read_text(text, |reader| {
+        let id = crate::input::read_text(text, at, |reader| {
             let mut id = None;
             reader.loose_object(&mut |reader, name| match name {
                 "id" => crate::input::field(&mut id, reader, &at.key("id"), name),

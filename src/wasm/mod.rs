@@ -160,9 +160,7 @@ impl JsCaseHandle {
     /// the number of events they produced.
     #[wasm_bindgen(js_name = benchDecide)]
     pub fn bench_decide(&mut self, commands: &str, ctx: &str, count: u32) -> Result<usize, JsValue> {
-        let commands: Vec<Command> =
-            crate::input::read_text(commands, |reader| crate::input::FromJson::read(reader, &crate::input::At::ROOT))
-                .map_err(error::to_js)?;
+        let commands: Vec<Command> = crate::input::from_json(commands).map_err(error::to_js)?;
         let ctx: Ctx = parse(ctx, Some("ctx"))?;
         let mut events = 0;
         for command in commands.iter().cycle().take(count as usize) {
