@@ -113,15 +113,6 @@ impl HandoffError {
         self.details.step_id = Some(step_id.to_owned());
         self
     }
-
-    /// Prefixes the path, for calls that take several values (`command.stepId`).
-    pub fn under(mut self, argument: &str) -> Self {
-        if self.code == ErrorCode::InvalidInput {
-            let inner = self.details.path.take().unwrap_or_default();
-            self.details.path = Some(crate::input::path::join_path(argument, &inner));
-        }
-        self
-    }
 }
 
 pub type Result<T, E = HandoffError> = std::result::Result<T, E>;

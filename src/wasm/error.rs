@@ -25,7 +25,7 @@ pub(crate) fn to_js(error: HandoffError) -> JsValue {
     let message = JsValue::from_str(&error.message);
     let details = serde_json::to_string(&error.details)
         .ok()
-        .map(|text| super::convert::parse_json(&text))
+        .map(|text| super::crossing::parse_json(&text))
         .filter(|details| !details.is_undefined())
         .unwrap_or_else(|| Object::new().into());
     let class = ERROR_CLASS.with(|slot| slot.borrow().clone());

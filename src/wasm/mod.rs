@@ -8,6 +8,7 @@
 //! `Replica` (for the package's CaseStore) is exported too, undocumented.
 
 mod convert;
+mod crossing;
 mod error;
 mod pack;
 mod replica;
