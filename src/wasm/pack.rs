@@ -1,7 +1,3 @@
-//! `validateWorkflow`'s result and the events of `CaseHandle.execute` cross as packed strings
-//! (`events` says how events are packed), which `js/crossing.js` reads. `JSON.parse` of even one
-//! small event costs microseconds in V8, many times the decide itself.
-//!
 //! `validateWorkflow`'s result crosses as one packed string that `js/crossing.js` turns into the
 //! same objects `JSON.parse` of its JSON would give. A 2,000-step workflow's result is five times
 //! the size of its definition as JSON, so its encoding is most of the call's time: the packed
@@ -19,7 +15,6 @@
 //! A party is its kind's initial and its id (`mdana`, `rparalegal`); an empty token is null. A
 //! result with U+0001 in any string goes as JSON instead.
 
-use crate::case::{Actor, CaseRoleChange, Change, Event};
 use crate::model::{Party, PartyKind, WorkflowDefinition};
 use crate::validate::{Diagnostic, EntryRef, RuleCode, Severity};
 use crate::Engine;
@@ -132,134 +127,4 @@ fn packed<'a, 'b>(
     }
     // A count that did not hold would misread everything after it: JSON instead.
     (p.clean && written == entries).then_some(p.out)
-}
-
-/// The packed text of the events one command produced (`CaseHandle.execute`), which
-/// `unpackEvents` in js/crossing.js reads into what `JSON.parse` of their JSON would give: the
-/// same keys in the same order, fresh objects everywhere. A command's events share their time
-/// and actor, which come first, once: `at`, the actor (`m` and the id, `c`, `s`), the number of
-/// events; then each event's type code with its `seq` (`A17`), and its fields in order: a party
-/// as its kind's initial and id, a missing party or string as an empty token, a present string
-/// as `=` and the text, a flag as `1` or `0`, a role change as `1`, role and member, or `0`, a
-/// map of case roles as its size and then keys and values. `None` (the caller sends JSON) when
-/// the events do not share a time and actor, a string holds the separator, or an event is
-/// `caseStarted` (which no command produces) or `clientsSet`, or the actor a client with an id.
-pub(crate) fn events(events: &[Event]) -> Option<String> {
-    let first = events.first();
-    let (at, actor) = first.map_or(("", None), |event| (&*event.at, Some(&event.actor)));
-    if events.iter().any(|event| &*event.at != at || Some(&event.actor) != actor) {
-        return None;
-    }
-    let mut p = Packer { out: String::with_capacity(64 + 48 * events.len()), clean: true };
-    p.text(at);
-    match actor {
-        Some(Actor::Member { id }) => {
-            p.out.push('m');
-            p.text(id);
-        }
-        Some(Actor::Client { id: None }) => p.text("c"),
-        // Rare from a CaseHandle: such events cross as JSON.
-        Some(Actor::Client { id: Some(_) }) => return None,
-        Some(Actor::System) | None => p.text("s"),
-    }
-    p.number(events.len());
-    for event in events {
-        let code = match &event.change {
-            Change::CaseStarted { .. } | Change::ClientsSet { .. } => return None,
-            Change::StepTriggered { .. } => 'A',
-            Change::StepSkipped { .. } => 'B',
-            Change::HandoffRequested { .. } => 'C',
-            Change::HandoffCompleted { .. } => 'D',
-            Change::HandoffReverted { .. } => 'E',
-            Change::OwnershipClaimed { .. } => 'F',
-            Change::StepCompleted { .. } => 'G',
-            Change::StepAssigned { .. } => 'H',
-            Change::OwnershipTransferred { .. } => 'I',
-            Change::CaseRoleSet { .. } => 'J',
-            Change::CaseClosed => 'K',
-        };
-        p.out.push(code);
-        p.number(usize::try_from(event.seq).ok()?);
-        match &event.change {
-            Change::CaseStarted { .. } | Change::ClientsSet { .. } | Change::CaseClosed => {}
-            Change::StepTriggered { step_id } | Change::StepCompleted { step_id } => p.text(step_id),
-            Change::StepSkipped { step_id, reason } => {
-                p.text(step_id);
-                p.optional(reason.as_deref());
-            }
-            Change::HandoffRequested { step_id, to, required } => {
-                p.text(step_id);
-                p.party(Some(to));
-                p.flag(*required);
-            }
-            Change::HandoffCompleted { step_id, target, from, to, case_role } => {
-                p.text(step_id);
-                p.party(Some(target));
-                p.party(Some(from));
-                p.party(Some(to));
-                p.role_change(case_role.as_ref());
-            }
-            Change::HandoffReverted { step_id, from, to, case_roles, target, required, reason } => {
-                p.text(step_id);
-                p.party(Some(from));
-                p.party(Some(to));
-                p.number(case_roles.len());
-                for (role, member) in case_roles {
-                    p.text(role);
-                    p.text(member);
-                }
-                p.party(Some(target));
-                p.flag(*required);
-                p.optional(reason.as_deref());
-            }
-            Change::OwnershipClaimed { from, to, case_role } => {
-                p.party(Some(from));
-                p.party(Some(to));
-                p.role_change(case_role.as_ref());
-            }
-            Change::StepAssigned { step_id, from, to } => {
-                p.text(step_id);
-                p.party(from.as_ref());
-                p.party(to.as_ref());
-            }
-            Change::OwnershipTransferred { from, to, reason } => {
-                p.party(Some(from));
-                p.party(Some(to));
-                p.text(reason);
-            }
-            Change::CaseRoleSet { role_id, member_id, previous } => {
-                p.text(role_id);
-                p.text(member_id);
-                p.optional(previous.as_deref());
-            }
-        }
-    }
-    p.clean.then_some(p.out)
-}
-
-impl Packer {
-    fn optional(&mut self, text: Option<&str>) {
-        match text {
-            Some(text) => {
-                self.out.push('=');
-                self.text(text);
-            }
-            None => self.end(),
-        }
-    }
-
-    fn flag(&mut self, flag: bool) {
-        self.text(if flag { "1" } else { "0" });
-    }
-
-    fn role_change(&mut self, change: Option<&CaseRoleChange>) {
-        match change {
-            Some(change) => {
-                self.flag(true);
-                self.text(&change.role_id);
-                self.text(&change.member_id);
-            }
-            None => self.flag(false),
-        }
-    }
 }
