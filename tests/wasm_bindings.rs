@@ -299,6 +299,21 @@ fn packed_validation_reads_as_the_json_of_the_native_result() {
     assert_eq!(fresh.call1(&JsValue::NULL, &result).unwrap().as_f64(), Some(60.0 * 4.0), "an object of its own each");
 }
 
+/// js/crossing.js reads the packed validation result with code generated from its layout in
+/// src/wasm/pack.rs, so that the layout is stated once: after a change to the layout, this fails
+/// and prints what the file must hold between its markers.
+#[wasm_bindgen_test]
+fn the_validation_reader_is_the_one_generated_from_its_layout() {
+    let file = include_str!("../js/crossing.js");
+    let (begin, end) = ("// BEGIN generated from src/wasm/pack.rs\n", "// END generated from src/wasm/pack.rs\n");
+    let generated = file.split_once(begin).and_then(|(_, rest)| rest.split_once(end)).map(|(inside, _)| inside);
+    let expected = handoff_engine::wasm::validation_reader();
+    assert!(
+        generated == Some(expected.as_str()),
+        "js/crossing.js must hold, between its markers:\n{begin}{expected}{end}"
+    );
+}
+
 fn json(text: &str) -> String {
     serde_json::to_string(text).unwrap()
 }

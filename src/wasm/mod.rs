@@ -3,8 +3,9 @@
 //!
 //! Values cross as JSON text: `JSON.stringify` on the way in (so BigInts, cycles, symbols and
 //! absurd nesting fail in JS, where it can be caught), then the same `input::from_json` as the
-//! server, with its limits and paths; `JSON.parse` of serde_json's output on the way out. One
-//! serializer for every value: maps are plain objects, absent optionals are `null`.
+//! server, with its limits and paths; `JSON.parse` of serde_json's output on the way out (but
+//! for `validateWorkflow`'s result, which crosses packed: see `pack`). One serializer for every
+//! value: maps are plain objects, absent optionals are `null`.
 //! `Replica` (for the package's CaseStore) is exported too, undocumented.
 
 mod convert;
@@ -20,6 +21,7 @@ use crate::model::{EngineConfig, WorkflowDefinition};
 use crate::validate::{ConfigValidation, Validation};
 use crate::Outcome;
 use convert::{parse, read, read_command, text, write};
+pub use pack::reader as validation_reader;
 pub use replica::JsReplica;
 
 /// A compiled configuration: validates workflow edits and runs cases.
@@ -52,10 +54,12 @@ impl JsEngine {
     ) -> Result<Ts<Validation>, JsValue> {
         let text = text(def, None)?;
         let def: WorkflowDefinition = parse(&text, None)?;
-        let packed = pack::validation(&self.engine, &def).map_err(|e| {
-            error::to_js(crate::HandoffError::invalid_input("", format!("The result cannot be written: {e}.")))
-        })?;
-        Ok(Ts::new_unchecked(unpack_validation(&packed)))
+        let result = match pack::validation(&self.engine, &def) {
+            Some(packed) => unpack_validation(&packed),
+            // A rare case (a string holding the packing's separator) is validated again.
+            None => convert::write_value(&self.engine.validate_workflow(&def))?,
+        };
+        Ok(Ts::new_unchecked(result))
     }
 
     /// Validates every workflow and the firm-wide settings.
