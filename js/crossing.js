@@ -67,16 +67,18 @@ export function parseJson(text) {
   }
 }
 
-// Reads the packed result of `validateWorkflow` into the objects JSON.parse of its JSON would
-// give: the same keys in the same order, a fresh object for every party (also where an entry has
-// the same parties as the one before, which cross once). Tokens are read with indexOf rather than
-// split: half the time in Node on a 2,000-step result (0.3 ms), the same in Chromium.
+// Reads the packed result of `validateWorkflow` (src/wasm/pack.rs says how it is packed) into
+// the objects JSON.parse of its JSON would give: the same keys in the same order, a fresh object
+// for every party (also where an entry has the same parties as the one before, which cross once).
+// Tokens are read with indexOf rather than split: half the time in Node on a 2,000-step result
+// (0.3 ms), the same in Chromium. What reads the records is generated from the layout in
+// src/wasm/pack.rs: change that, and paste here what tests/wasm_bindings.rs then prints.
 const SEP = "\u0001";
-const SEVERITY = { e: "error", w: "warning", i: "info", E: "error", W: "warning", I: "info" };
-const KIND = { m: "member", r: "role", t: "team" };
+// A number's character is its code point less BASE.
+const BASE = 0x30;
 
+// BEGIN generated from src/wasm/pack.rs
 export function unpackValidation(text) {
-  if (text.charCodeAt(0) === 123) return JSON.parse(text);
   let at = 0;
   const next = () => {
     const end = text.indexOf(SEP, at);
@@ -84,119 +86,43 @@ export function unpackValidation(text) {
     at = end + 1;
     return token;
   };
-  const party = (token) => (token === "" ? null : { kind: KIND[token[0]], id: token.slice(1) });
-  const copy = (party) => (party === null ? null : { kind: party.kind, id: party.id });
-  const ok = next() === "1";
-  const codes = next().split(",");
-  const diagnostics = new Array(+next());
-  for (let n = 0; n < diagnostics.length; n++) {
-    const token = next();
-    const code = codes[token.charCodeAt(0) - 65];
-    const flag = token[1];
-    const message = token.slice(2);
-    diagnostics[n] =
-      flag.charCodeAt(0) < 97
-        ? { code, severity: SEVERITY[flag], message, stepId: next(), path: next() }
-        : { code, severity: SEVERITY[flag], message, path: next() };
-  }
-  const timeline = new Array(+next());
-  let before;
-  for (let n = 0; n < timeline.length; n++) {
-    const token = next();
-    const flags = token.charCodeAt(0) - 48;
-    const stepId = token.slice(1);
-    let owner, possibleOwners, worker;
-    if (flags & 4) {
-      // The same parties as the entry before, as fresh objects.
-      owner = copy(before.owner);
-      possibleOwners = before.possibleOwners.map(copy);
-      worker = copy(before.worker);
-    } else {
-      owner = party(next());
-      possibleOwners = new Array(+next());
-      for (let k = 0; k < possibleOwners.length; k++) possibleOwners[k] = party(next());
-      worker = party(next());
-    }
-    before = timeline[n] = { stepId, owner, possibleOwners, handoff: (flags & 1) !== 0, clientFacing: (flags & 2) !== 0, worker };
-  }
-  return { ok, diagnostics, timeline };
-}
-
-// Reads the packed events of `CaseHandle.execute` (src/wasm/pack.rs says how they are packed)
-// into the objects JSON.parse of their JSON would give: the same keys in the same order, fresh
-// objects for every actor and party. JSON.parse of even one small event costs microseconds.
-const EVENT = {
-  A: "stepTriggered", B: "stepSkipped", C: "handoffRequested", D: "handoffCompleted", E: "handoffReverted",
-  F: "ownershipClaimed", G: "stepCompleted", H: "stepAssigned", I: "ownershipTransferred", J: "caseRoleSet", K: "caseClosed",
-};
-
-export function unpackEvents(text) {
-  let at = 0;
-  const next = () => {
-    const end = text.indexOf(SEP, at);
-    const token = text.slice(at, end);
-    at = end + 1;
-    return token;
-  };
+  const rules = next().split(",");
+  const severities = next().split(",");
+  const kinds = next().split(",");
   const party = () => {
-    const token = next();
-    return token === "" ? null : { kind: KIND[token[0]], id: token.slice(1) };
+    const t = next();
+    return t === "" ? null : { kind: kinds[t.charCodeAt(0) - BASE], id: t.slice(1) };
   };
-  const optional = () => {
-    const token = next();
-    return token === "" ? null : token.slice(1);
+  const copy = (p) => (p === null ? null : { kind: p.kind, id: p.id });
+  const diagnostic = () => {
+    const h = next();
+    const $code = rules[h.charCodeAt(0) - BASE];
+    const $severity = severities[h.charCodeAt(1) - BASE];
+    const has$stepId = h.charCodeAt(2) === 49;
+    const $message = h.slice(3);
+    const $stepId = has$stepId ? next() : undefined;
+    const $path = next();
+    return has$stepId ? { code: $code, severity: $severity, message: $message, stepId: $stepId, path: $path } : { code: $code, severity: $severity, message: $message, path: $path };
   };
-  const flag = () => next() === "1";
-  const roleChange = () => (flag() ? { roleId: next(), memberId: next() } : null);
-  const caseRoles = () => {
-    const roles = {};
-    for (let count = +next(); count > 0; count--) {
-      const role = next();
-      // As JSON.parse does: "__proto__" is an own property, not the prototype's setter.
-      Object.defineProperty(roles, role, { value: next(), writable: true, enumerable: true, configurable: true });
-    }
-    return roles;
+  const entry = (before) => {
+    const h = next();
+    const same = h.charCodeAt(0) === 49;
+    const n$possibleOwners = same ? 0 : h.charCodeAt(1) - BASE;
+    const $handoff = h.charCodeAt(same ? 1 : 2) === 49;
+    const $clientFacing = h.charCodeAt(same ? 2 : 3) === 49;
+    const $stepId = h.slice(same ? 3 : 4);
+    const $owner = same ? copy(before.owner) : party();
+    const $possibleOwners = same ? before.possibleOwners.map(copy) : new Array(n$possibleOwners);
+    if (!same) for (let i = 0; i < n$possibleOwners; i++) $possibleOwners[i] = party();
+    const $worker = same ? copy(before.worker) : party();
+    return { stepId: $stepId, owner: $owner, possibleOwners: $possibleOwners, handoff: $handoff, clientFacing: $clientFacing, worker: $worker };
   };
-  const time = next();
-  const who = next();
-  const actor = () => (who[0] === "m" ? { kind: "member", id: who.slice(1) } : { kind: who === "c" ? "client" : "system" });
-  const events = new Array(+next());
-  for (let n = 0; n < events.length; n++) {
-    const head = next();
-    const seq = +head.slice(1);
-    const type = EVENT[head[0]];
-    switch (head[0]) {
-      case "A":
-      case "G":
-        events[n] = { seq, at: time, actor: actor(), type, stepId: next() };
-        break;
-      case "B":
-        events[n] = { seq, at: time, actor: actor(), type, stepId: next(), reason: optional() };
-        break;
-      case "C":
-        events[n] = { seq, at: time, actor: actor(), type, stepId: next(), to: party(), required: flag() };
-        break;
-      case "D":
-        events[n] = { seq, at: time, actor: actor(), type, stepId: next(), target: party(), from: party(), to: party(), caseRole: roleChange() };
-        break;
-      case "E":
-        events[n] = { seq, at: time, actor: actor(), type, stepId: next(), from: party(), to: party(), caseRoles: caseRoles(), target: party(), required: flag(), reason: optional() };
-        break;
-      case "F":
-        events[n] = { seq, at: time, actor: actor(), type, from: party(), to: party(), caseRole: roleChange() };
-        break;
-      case "H":
-        events[n] = { seq, at: time, actor: actor(), type, stepId: next(), from: party(), to: party() };
-        break;
-      case "I":
-        events[n] = { seq, at: time, actor: actor(), type, from: party(), to: party(), reason: next() };
-        break;
-      case "J":
-        events[n] = { seq, at: time, actor: actor(), type, roleId: next(), memberId: next(), previous: optional() };
-        break;
-      default:
-        events[n] = { seq, at: time, actor: actor(), type };
-    }
-  }
-  return events;
+  const h = next();
+  const $ok = h.charCodeAt(0) === 49;
+  const $diagnostics = new Array(+next());
+  for (let i = 0; i < $diagnostics.length; i++) $diagnostics[i] = diagnostic();
+  const $timeline = new Array(+next());
+  for (let i = 0, e; i < $timeline.length; i++) e = $timeline[i] = entry(e);
+  return { ok: $ok, diagnostics: $diagnostics, timeline: $timeline };
 }
+// END generated from src/wasm/pack.rs

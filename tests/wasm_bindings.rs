@@ -299,6 +299,21 @@ fn packed_validation_reads_as_the_json_of_the_native_result() {
     assert_eq!(fresh.call1(&JsValue::NULL, &result).unwrap().as_f64(), Some(60.0 * 4.0), "an object of its own each");
 }
 
+/// js/crossing.js reads the packed validation result with code generated from its layout in
+/// src/wasm/pack.rs, so that the layout is stated once: after a change to the layout, this fails
+/// and prints what the file must hold between its markers.
+#[wasm_bindgen_test]
+fn the_validation_reader_is_the_one_generated_from_its_layout() {
+    let file = include_str!("../js/crossing.js");
+    let (begin, end) = ("// BEGIN generated from src/wasm/pack.rs\n", "// END generated from src/wasm/pack.rs\n");
+    let generated = file.split_once(begin).and_then(|(_, rest)| rest.split_once(end)).map(|(inside, _)| inside);
+    let expected = handoff_engine::wasm::validation_reader();
+    assert!(
+        generated == Some(expected.as_str()),
+        "js/crossing.js must hold, between its markers:\n{begin}{expected}{end}"
+    );
+}
+
 fn json(text: &str) -> String {
     serde_json::to_string(text).unwrap()
 }
@@ -313,12 +328,13 @@ fn xorshift(mut seed: u32) -> impl FnMut(usize) -> usize {
     }
 }
 
-/// `CaseHandle.execute`'s events cross packed (src/wasm/pack.rs, js/crossing.js): on random walks
-/// through cases, with reasons in every kind of text and role ids that JS objects treat apart
-/// (`__proto__`, `9` and `10`), they must read exactly as `JSON.parse` of the native engine's
-/// events' JSON, key order included; a string holding the packing's separator takes the JSON way.
+/// `CaseHandle.execute`'s events cross as serde_json's text of them (src/wasm/mod.rs): on random
+/// walks through cases, with reasons in every kind of text (control characters too) and role ids
+/// that JS objects treat apart (`__proto__`, `9` and `10`), they must read exactly as `JSON.parse`
+/// of the native engine's events' JSON, key order included; and every kind of event a command
+/// can make must have crossed (`variant` lists them).
 #[wasm_bindgen_test]
-fn packed_events_read_as_the_json_of_the_native_events() {
+fn events_read_as_the_json_of_the_native_events() {
     let mut config: serde_json::Value = serde_json::from_str(FIRM).unwrap();
     let roles = config["directory"]["roles"].as_array_mut().unwrap();
     for id in ["__proto__", "10", "9"] {
@@ -350,8 +366,9 @@ fn packed_events_read_as_the_json_of_the_native_events() {
     ];
     let reasons = ["Wrong paralegal", "Ωmega \"quoted\" \\ back", "📄 docs\ttabbed", "sep\u{1}arated", "", "  "];
     let mut next = xorshift(0x9e37_79b9_u32);
-    // Commands whose events crossed packed, as JSON, and commands rejected.
+    // Commands accepted, accepted with a string holding U+0001, and rejected.
     let mut tally = [0; 3];
+    let mut crossed = [false; VARIANTS];
     // The first case begins with a handoff taken back while the odd roles are held, so that a
     // `handoffReverted` carries them in its `caseRoles`.
     let script = [
@@ -372,7 +389,7 @@ fn packed_events_read_as_the_json_of_the_native_events() {
         let mut handle = js_engine.open_case(&ts(&js(&serde_json::to_string(&state).unwrap()))).unwrap();
         if case == 0 {
             for (actor, command) in script {
-                let outcome = same_events(&native, &mut kept, &mut handle, command, actor);
+                let outcome = same_events(&native, &mut kept, &mut handle, command, actor, &mut crossed);
                 assert!(outcome < 2, "{command} by {actor} is accepted");
             }
             assert!(text(&handle.state().unwrap().js_value()).contains(r#""__proto__":"paula""#));
@@ -425,13 +442,67 @@ fn packed_events_read_as_the_json_of_the_native_events() {
                 "setClients" => format!(r#"{{"type":"setClients","clients":["smith","jones"],"reason":{reason}}}"#),
                 other => format!(r#"{{"type":"{other}","stepId":{step}}}"#),
             };
-            tally[same_events(&native, &mut kept, &mut handle, &command, actor)] += 1;
+            tally[same_events(&native, &mut kept, &mut handle, &command, actor, &mut crossed)] += 1;
+        }
+        if case == 1 {
+            // Morgan, an admin, takes this case to its close.
+            let morgan: handoff_engine::case::Actor =
+                handoff_engine::input::from_json(r#"{"kind":"member","id":"morgan"}"#).unwrap();
+            for _ in 0..50 {
+                if kept.state().closed {
+                    break;
+                }
+                let allowed = serde_json::to_value(native.allowed_kept(&kept, &morgan).unwrap()).unwrap();
+                let next_step = allowed
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|entry| entry["type"] == "completeStep" || entry["type"] == "completeHandoff")
+                    .cloned();
+                let mut command = next_step.expect("a step to complete while the case is open");
+                if let Some(to) = command.get("candidates").and_then(|c| c.get(0)).cloned() {
+                    command["to"] = to;
+                }
+                command.as_object_mut().unwrap().remove("candidates");
+                tally[same_events(&native, &mut kept, &mut handle, &command.to_string(), "morgan", &mut crossed)] += 1;
+            }
+            assert!(kept.state().closed, "the case closes");
         }
         let state = serde_json::to_string(kept.state()).unwrap();
         assert_eq!(text(&handle.state().unwrap().js_value()), text(&js(&state)));
     }
-    let [packed, as_json, rejected] = tally;
-    assert!(packed > 150 && as_json > 2 && rejected > 150, "{packed} packed, {as_json} as JSON, {rejected} rejected");
+    let [plain, separated, rejected] = tally;
+    assert!(
+        plain > 150 && separated > 2 && rejected > 150,
+        "{plain} plain, {separated} with U+0001, {rejected} rejected"
+    );
+    // No command starts a case.
+    let never: Vec<usize> = (1..VARIANTS).filter(|&v| !crossed[v]).collect();
+    assert!(never.is_empty(), "no walk made the events of these `Change` variants (in `variant`'s order): {never:?}");
+}
+
+/// The number of `Change`'s variants.
+const VARIANTS: usize = 13;
+
+/// The place of an event's change among `Change`'s variants. A new variant fails to compile here;
+/// once it is listed, the walk above must make an event of it cross.
+fn variant(change: &handoff_engine::case::Change) -> usize {
+    use handoff_engine::case::Change;
+    match change {
+        Change::CaseStarted { .. } => 0,
+        Change::StepTriggered { .. } => 1,
+        Change::StepSkipped { .. } => 2,
+        Change::HandoffRequested { .. } => 3,
+        Change::HandoffCompleted { .. } => 4,
+        Change::HandoffReverted { .. } => 5,
+        Change::OwnershipClaimed { .. } => 6,
+        Change::StepCompleted { .. } => 7,
+        Change::StepAssigned { .. } => 8,
+        Change::OwnershipTransferred { .. } => 9,
+        Change::CaseRoleSet { .. } => 10,
+        Change::ClientsSet { .. } => 11,
+        Change::CaseClosed => 12,
+    }
 }
 
 fn ctx_of(actor: &str) -> String {
@@ -443,14 +514,15 @@ fn ctx_of(actor: &str) -> String {
 }
 
 /// Executes `command` by `actor` on the native kept case and on the handle, and asserts the same
-/// events (as JSON text) or the same rejection: 0 when the events crossed packed, 1 as JSON (a
-/// string held the separator), 2 when both rejected the command.
+/// events (as JSON text) or the same rejection: 0 when both accepted it, 1 when a string of the
+/// events held U+0001, 2 when both rejected it. Marks the variants of the events in `crossed`.
 fn same_events(
     native: &handoff_engine::Engine,
     kept: &mut handoff_engine::KeptCase,
     handle: &mut handoff_engine::wasm::JsCaseHandle,
     command: &str,
     actor: &str,
+    crossed: &mut [bool; VARIANTS],
 ) -> usize {
     let ctx_text = ctx_of(actor);
     let ctx: handoff_engine::case::Ctx = handoff_engine::input::from_json(&ctx_text).unwrap();
@@ -462,6 +534,9 @@ fn same_events(
             // What JSON.parse makes of the native JSON (it puts keys like "9" before "10").
             let expected = serde_json::to_string(&events).unwrap();
             assert_eq!(text(&actual), text(&js(&expected)), "{command} by {actor}");
+            for event in &events {
+                crossed[variant(&event.change)] = true;
+            }
             usize::from(expected.contains("\\u0001"))
         }
         (Err(error), Err(thrown)) => {

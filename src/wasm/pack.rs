@@ -1,74 +1,165 @@
-//! `validateWorkflow`'s result and the events of `CaseHandle.execute` cross as packed strings
-//! (`events` says how events are packed), which `js/crossing.js` reads. `JSON.parse` of even one
-//! small event costs microseconds in V8, many times the decide itself.
+//! `validateWorkflow`'s result crosses as packed text, which `unpackValidation` in js/crossing.js
+//! turns into exactly what `JSON.parse` of its JSON would give: the same keys in the same order,
+//! a fresh object everywhere. A 2,000-step workflow's result is five times the size of its
+//! definition as JSON, so its encoding is most of the call's time: the packed form names each
+//! party once, writes no keys, quotes or escapes, and is read in JS by `indexOf` and `slice`, in
+//! as few tokens as it can.
 //!
-//! `validateWorkflow`'s result crosses as one packed string that `js/crossing.js` turns into the
-//! same objects `JSON.parse` of its JSON would give. A 2,000-step workflow's result is five times
-//! the size of its definition as JSON, so its encoding is most of the call's time: the packed
-//! form names each party once, writes no keys, quotes or escapes, and is read in JS by `indexOf`
-//! and `slice`, as few tokens as it can.
+//! Its layout is stated once, in `VALIDATION` below. `packed` writes it (and in debug builds,
+//! so in every test, checks each field it writes against it), and js/crossing.js's reader is
+//! generated from it by `reader`: tests/wasm_bindings.rs fails when the file holds anything else,
+//! and prints what it should hold. The keys are `Validation`'s, `Diagnostic`'s and
+//! `TimelineEntry`'s serde names, which the tests compare too.
 //!
-//! Tokens are separated by U+0001. The first is `1` or `0` (ok); then the rule codes, joined by
-//! commas (so that JS holds no copy of them); then the number of diagnostics and, for each, one
-//! token of the code (as `A` plus its index in that list), the severity (`e`, `w`, `i`; upper
-//! case when a step id follows) and the message; then [step id,] path. Then the number of
-//! timeline entries and, for each, one token of its flags as a digit (1 handoff, 2 client
-//! facing, 4 the same parties as the entry before) and its step id; and unless flag 4 is set,
-//! owner, the number of possible owners and each of them, and worker: along a chain of steps the
-//! parties rarely change, and flag 4 halves the timeline's tokens on the benchmark's workflows.
-//! A party is its kind's initial and its id (`mdana`, `rparalegal`); an empty token is null. A
-//! result with U+0001 in any string goes as JSON instead.
+//! The text is tokens, each ended by U+0001. First the names of the rule codes, the severities
+//! and the party kinds, each list joined by commas (so that JS holds no copy of them); then the
+//! result's record. A record is its head, one token holding a character for each field that fits
+//! in one, in field order (a flag, `0` or `1`; a variant, or the length of a list of parties, as
+//! a number; whether an optional field is there), then the record's first text field; and then
+//! its other fields in order: a token each (a party is its kind's number and its id, null an
+//! empty token), the parties of a list of parties, or a list of records' length as a token and
+//! then its records. A number in a head is one character: `0` for 0, `1` for 1, and on up to
+//! U+00FF. A record with `repeated` fields starts its head with `1` when they are those of the
+//! record before it in its list, and then leaves them out (along a chain of steps the parties
+//! rarely change, and this halves the timeline's tokens on the benchmark's workflows), else `0`.
+//! A string holding U+0001 cannot be packed, nor a number past U+00FF: the result then crosses
+//! as JSON instead.
 
-use crate::case::{Actor, CaseRoleChange, Change, Event};
+use std::cell::OnceCell;
+
 use crate::model::{Party, PartyKind, WorkflowDefinition};
 use crate::validate::{Diagnostic, EntryRef, RuleCode, Severity};
 use crate::Engine;
 
-const SEP: char = '\u{1}';
-
-/// The packed text of `engine.validate_workflow(def)`, or its JSON when a string holds the
-/// separator (then validated again: a rare case is not worth a second writer).
-pub(crate) fn validation(engine: &Engine, def: &WorkflowDefinition) -> Result<String, serde_json::Error> {
-    match engine.validate_workflow_with(def, packed) {
-        Some(text) => Ok(text),
-        None => serde_json::to_string(&engine.validate_workflow(def)),
-    }
+/// A record of the packed result: its fields in the order of its JSON keys.
+pub(crate) struct Record {
+    name: &'static str,
+    fields: &'static [(&'static str, Codec)],
+    /// Fields an element of a list leaves out when they are those of the element before.
+    repeated: &'static [&'static str],
 }
 
-struct Packer {
-    out: String,
-    clean: bool,
+/// How a field crosses.
+#[derive(Clone, Copy)]
+pub(crate) enum Codec {
+    Flag,
+    /// A unit variant, by its number in one of the lists of names.
+    Variant(Names),
+    Text,
+    /// A string, or no key at all (serde's `skip_serializing_if`).
+    Optional,
+    /// `{ kind, id }` (its kind one of `Names::Kinds`), or null.
+    Party,
+    /// A list of parties.
+    Parties,
+    /// A list of records.
+    List(&'static Record),
 }
 
-impl Packer {
-    fn end(&mut self) {
-        self.out.push(SEP);
-    }
+/// The lists of names that cross at the head of the text, in this order.
+#[derive(Clone, Copy)]
+pub(crate) enum Names {
+    Rules,
+    Severities,
+    Kinds,
+}
 
-    fn text(&mut self, text: &str) {
-        self.clean &= !text.contains(SEP);
-        self.out.push_str(text);
-        self.end();
-    }
+impl Names {
+    const ALL: [Names; 3] = [Names::Rules, Names::Severities, Names::Kinds];
 
-    fn number(&mut self, number: usize) {
-        crate::digits::push(&mut self.out, number);
-        self.end();
-    }
-
-    fn party(&mut self, party: Option<&Party>) {
-        match party {
-            Some(party) => {
-                self.out.push(match party.kind {
-                    PartyKind::Member => 'm',
-                    PartyKind::Role => 'r',
-                    PartyKind::Team => 't',
-                });
-                self.text(&party.id);
-            }
-            None => self.end(),
+    /// The JS variable of the list.
+    fn variable(self) -> &'static str {
+        match self {
+            Names::Rules => "rules",
+            Names::Severities => "severities",
+            Names::Kinds => "kinds",
         }
     }
+}
+
+/// `validateWorkflow`'s result.
+pub(crate) static VALIDATION: Record = Record {
+    name: "validation",
+    fields: &[("ok", Codec::Flag), ("diagnostics", Codec::List(&DIAGNOSTIC)), ("timeline", Codec::List(&ENTRY))],
+    repeated: &[],
+};
+
+static DIAGNOSTIC: Record = Record {
+    name: "diagnostic",
+    fields: &[
+        ("code", Codec::Variant(Names::Rules)),
+        ("severity", Codec::Variant(Names::Severities)),
+        ("message", Codec::Text),
+        ("stepId", Codec::Optional),
+        ("path", Codec::Text),
+    ],
+    repeated: &[],
+};
+
+static ENTRY: Record = Record {
+    name: "entry",
+    fields: &[
+        ("stepId", Codec::Text),
+        ("owner", Codec::Party),
+        ("possibleOwners", Codec::Parties),
+        ("handoff", Codec::Flag),
+        ("clientFacing", Codec::Flag),
+        ("worker", Codec::Party),
+    ],
+    repeated: &["owner", "possibleOwners", "worker"],
+};
+
+/// The keys of a party.
+const PARTY: [&str; 2] = ["kind", "id"];
+
+const SEVERITIES: [Severity; 3] = [Severity::Error, Severity::Warning, Severity::Info];
+const KINDS: [PartyKind; 3] = [PartyKind::Member, PartyKind::Role, PartyKind::Team];
+// A new variant fails to compile here: a reminder to list it above too.
+const _: fn(Severity) = |severity| match severity {
+    Severity::Error | Severity::Warning | Severity::Info => {}
+};
+const _: fn(PartyKind) = |kind| match kind {
+    PartyKind::Member | PartyKind::Role | PartyKind::Team => {}
+};
+
+const SEP: char = '\u{1}';
+/// The code point of number 0.
+const BASE: u32 = 0x30;
+/// A number's character stays within Latin-1: one character above it would make V8 hold the
+/// whole text, and every string sliced from it, in two bytes a character (20 % slower to read).
+const LIMIT: usize = 0x100 - 0x30;
+
+/// The packed text of `engine.validate_workflow(def)`, written straight from the validation's
+/// borrowed timeline; `None` when a string holds the separator (the caller sends JSON).
+pub(crate) fn validation(engine: &Engine, def: &WorkflowDefinition) -> Option<String> {
+    engine.validate_workflow_with(def, packed)
+}
+
+thread_local! {
+    /// The head of every text: the lists of names, in serde's spelling.
+    static NAMES: OnceCell<String> = const { OnceCell::new() };
+}
+
+/// The lists of names, each as serde writes them.
+fn names() -> String {
+    fn push<T: serde::Serialize>(head: &mut String, values: &[T]) {
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                head.push(',');
+            }
+            head.push_str(serde_json::to_string(value).unwrap_or_default().trim_matches('"'));
+        }
+        head.push(SEP);
+    }
+    let mut head = String::new();
+    for names in Names::ALL {
+        match names {
+            Names::Rules => push(&mut head, &RuleCode::ALL),
+            Names::Severities => push(&mut head, &SEVERITIES),
+            Names::Kinds => push(&mut head, &KINDS),
+        }
+    }
+    head
 }
 
 fn packed<'a, 'b>(
@@ -80,186 +171,350 @@ fn packed<'a, 'b>(
     // Sized once: a 2,000-step result is a quarter of a megabyte, and growing it costs copies.
     let text: usize = diagnostics
         .iter()
-        .map(|d| d.message.len() + d.path.len() + d.step_id.as_ref().map_or(0, String::len) + 32)
+        .map(|d| d.message.len() + d.path.len() + d.step_id.as_ref().map_or(0, String::len) + 8)
         .sum();
-    let mut p = Packer { out: String::with_capacity(text + 48 * entries + 32), clean: true };
-    p.out.push(if ok { '1' } else { '0' });
-    p.end();
-    for (index, code) in RuleCode::ALL.iter().enumerate() {
-        if index > 0 {
-            p.out.push(',');
-        }
-        p.out.push_str(code.as_str());
-    }
-    p.end();
-    p.number(diagnostics.len());
+    let mut w = Writer { out: String::with_capacity(text + 40 * entries + 512), clean: true, check: Check::default() };
+    NAMES.with(|head| w.out.push_str(head.get_or_init(names)));
+    w.begin(&VALIDATION, None);
+    w.flag("ok", ok);
+    w.end_head();
+    w.items("diagnostics", diagnostics.len());
     for diagnostic in diagnostics {
-        // A code missing from the list (none is) would make the result cross as JSON.
-        let index = RuleCode::ALL.iter().position(|code| *code == diagnostic.code)?;
-        p.out.push(char::from_u32(0x41 + u32::try_from(index).ok()?)?);
-        let severity = match diagnostic.severity {
-            Severity::Error => 'e',
-            Severity::Warning => 'w',
-            Severity::Info => 'i',
-        };
-        p.out.push(if diagnostic.step_id.is_some() { severity.to_ascii_uppercase() } else { severity });
-        p.text(&diagnostic.message);
-        if let Some(step_id) = &diagnostic.step_id {
-            p.text(step_id);
-        }
-        p.text(&diagnostic.path);
+        w.begin(&DIAGNOSTIC, None);
+        let code = RuleCode::ALL.iter().position(|code| *code == diagnostic.code)?;
+        w.variant("code", code)?;
+        w.variant("severity", SEVERITIES.iter().position(|s| *s == diagnostic.severity)?)?;
+        w.flag("stepId", diagnostic.step_id.is_some()); // whether it is there
+        w.head_text("message", &diagnostic.message);
+        w.optional("stepId", diagnostic.step_id.as_deref());
+        w.text("path", &diagnostic.path);
+        w.end();
     }
-    p.number(entries);
+    w.items("timeline", entries);
     let mut written = 0;
     let mut previous: Option<EntryRef> = None;
     for entry in timeline {
         written += 1;
         let same = previous.as_ref().is_some_and(|before| before.same_parties(&entry));
-        let flags = u8::from(entry.handoff) | u8::from(entry.client_facing) << 1 | u8::from(same) << 2;
-        p.out.push(char::from(b'0' + flags));
-        p.text(entry.step_id);
-        if same {
-            continue;
-        }
-        p.party(entry.owner);
+        w.begin(&ENTRY, Some(same));
         let possible = entry.possible_owners();
-        p.number(possible.len());
-        for party in possible {
-            p.party(Some(party));
+        if !same {
+            w.count("possibleOwners", possible.len())?;
         }
-        p.party(entry.worker);
-        previous = Some(entry);
+        w.flag("handoff", entry.handoff);
+        w.flag("clientFacing", entry.client_facing);
+        w.head_text("stepId", entry.step_id);
+        if !same {
+            w.party("owner", entry.owner)?;
+            for party in possible {
+                w.party("possibleOwners", Some(party))?;
+            }
+            w.party("worker", entry.worker)?;
+            previous = Some(entry);
+        }
+        w.end();
     }
+    w.end();
     // A count that did not hold would misread everything after it: JSON instead.
-    (p.clean && written == entries).then_some(p.out)
+    (w.clean && written == entries).then_some(w.out)
 }
 
-/// The packed text of the events one command produced (`CaseHandle.execute`), which
-/// `unpackEvents` in js/crossing.js reads into what `JSON.parse` of their JSON would give: the
-/// same keys in the same order, fresh objects everywhere. A command's events share their time
-/// and actor, which come first, once: `at`, the actor (`m` and the id, `c`, `s`), the number of
-/// events; then each event's type code with its `seq` (`A17`), and its fields in order: a party
-/// as its kind's initial and id, a missing party or string as an empty token, a present string
-/// as `=` and the text, a flag as `1` or `0`, a role change as `1`, role and member, or `0`, a
-/// map of case roles as its size and then keys and values. `None` (the caller sends JSON) when
-/// the events do not share a time and actor, a string holds the separator, or an event is
-/// `caseStarted` (which no command produces) or `clientsSet`, or the actor a client with an id.
-pub(crate) fn events(events: &[Event]) -> Option<String> {
-    let first = events.first();
-    let (at, actor) = first.map_or(("", None), |event| (&*event.at, Some(&event.actor)));
-    if events.iter().any(|event| &*event.at != at || Some(&event.actor) != actor) {
-        return None;
+/// Writes the packed text, in the layout's order.
+struct Writer {
+    out: String,
+    clean: bool,
+    check: Check,
+}
+
+impl Writer {
+    fn char(&mut self, c: char) {
+        self.out.push(c);
     }
-    let mut p = Packer { out: String::with_capacity(64 + 48 * events.len()), clean: true };
-    p.text(at);
-    match actor {
-        Some(Actor::Member { id }) => {
-            p.out.push('m');
-            p.text(id);
+
+    fn number(&mut self, n: usize) -> Option<()> {
+        let c = char::from_u32(BASE + u32::try_from(n).ok()?).filter(|_| n < LIMIT)?;
+        self.char(c);
+        Some(())
+    }
+
+    fn token(&mut self, text: &str) {
+        self.clean &= !text.contains(SEP);
+        self.out.push_str(text);
+        self.out.push(SEP);
+    }
+
+    /// A record starts: with whether its repeated fields are left out, if it has any.
+    fn begin(&mut self, record: &'static Record, same: Option<bool>) {
+        self.check.begin(record, same);
+        if let Some(same) = same {
+            self.char(if same { '1' } else { '0' });
         }
-        Some(Actor::Client { id: None }) => p.text("c"),
-        // Rare from a CaseHandle: such events cross as JSON.
-        Some(Actor::Client { id: Some(_) }) => return None,
-        Some(Actor::System) | None => p.text("s"),
     }
-    p.number(events.len());
-    for event in events {
-        let code = match &event.change {
-            Change::CaseStarted { .. } | Change::ClientsSet { .. } => return None,
-            Change::StepTriggered { .. } => 'A',
-            Change::StepSkipped { .. } => 'B',
-            Change::HandoffRequested { .. } => 'C',
-            Change::HandoffCompleted { .. } => 'D',
-            Change::HandoffReverted { .. } => 'E',
-            Change::OwnershipClaimed { .. } => 'F',
-            Change::StepCompleted { .. } => 'G',
-            Change::StepAssigned { .. } => 'H',
-            Change::OwnershipTransferred { .. } => 'I',
-            Change::CaseRoleSet { .. } => 'J',
-            Change::CaseClosed => 'K',
-        };
-        p.out.push(code);
-        p.number(usize::try_from(event.seq).ok()?);
-        match &event.change {
-            Change::CaseStarted { .. } | Change::ClientsSet { .. } | Change::CaseClosed => {}
-            Change::StepTriggered { step_id } | Change::StepCompleted { step_id } => p.text(step_id),
-            Change::StepSkipped { step_id, reason } => {
-                p.text(step_id);
-                p.optional(reason.as_deref());
+
+    fn flag(&mut self, key: &'static str, flag: bool) {
+        self.check.field(key);
+        self.char(if flag { '1' } else { '0' });
+    }
+
+    fn variant(&mut self, key: &'static str, number: usize) -> Option<()> {
+        self.check.field(key);
+        self.number(number)
+    }
+
+    /// The length of a short list, which must fit in a character.
+    fn count(&mut self, key: &'static str, count: usize) -> Option<()> {
+        self.check.field(key);
+        self.number(count)
+    }
+
+    /// The record's first text, which ends its head.
+    fn head_text(&mut self, key: &'static str, text: &str) {
+        self.check.field(key);
+        self.token(text);
+    }
+
+    /// The end of a head without text.
+    fn end_head(&mut self) {
+        self.check.field("");
+        self.out.push(SEP);
+    }
+
+    fn text(&mut self, key: &'static str, text: &str) {
+        self.check.field(key);
+        self.token(text);
+    }
+
+    /// An optional field's text, if it is there (its head character says whether).
+    fn optional(&mut self, key: &'static str, text: Option<&str>) {
+        self.check.field(key);
+        if let Some(text) = text {
+            self.token(text);
+        }
+    }
+
+    fn party(&mut self, key: &'static str, party: Option<&Party>) -> Option<()> {
+        self.check.field(key);
+        if let Some(party) = party {
+            self.number(KINDS.iter().position(|kind| *kind == party.kind)?)?;
+            self.token(&party.id);
+        } else {
+            self.out.push(SEP);
+        }
+        Some(())
+    }
+
+    /// A list of records: its length, then (written next) its elements.
+    fn items(&mut self, key: &'static str, count: usize) {
+        self.check.field(key);
+        let mut digits = String::new();
+        crate::digits::push(&mut digits, count);
+        self.token(&digits);
+    }
+
+    fn end(&mut self) {
+        self.check.end();
+    }
+}
+
+/// Debug builds (every test) check that the writer follows the layout: each record's fields,
+/// written in the order `wire` gives.
+#[derive(Default)]
+struct Check {
+    #[cfg(debug_assertions)]
+    records: Vec<(&'static str, Vec<&'static str>, usize)>,
+}
+
+#[cfg(debug_assertions)]
+#[allow(clippy::panic)]
+impl Check {
+    fn begin(&mut self, record: &'static Record, same: Option<bool>) {
+        assert_eq!(same.is_some(), !record.repeated.is_empty(), "{}: whether it repeats", record.name);
+        let keys = wire(record, same == Some(true)).into_iter().map(|(key, _)| key).collect();
+        self.records.push((record.name, keys, 0));
+    }
+
+    fn field(&mut self, key: &'static str) {
+        let Some((name, keys, at)) = self.records.last_mut() else { panic!("{key} outside a record") };
+        // A list of parties writes each element under the list's key.
+        if *at > 0 && keys.get(*at - 1) == Some(&key) && !key.is_empty() {
+            return;
+        }
+        assert_eq!(keys.get(*at).copied(), Some(key), "{name}: written out of the layout's order");
+        *at += 1;
+    }
+
+    fn end(&mut self) {
+        let Some((name, keys, at)) = self.records.pop() else { panic!("end outside a record") };
+        assert_eq!(at, keys.len(), "{name}: fields left unwritten: {:?}", keys.get(at..));
+    }
+}
+
+#[cfg(not(debug_assertions))]
+impl Check {
+    fn begin(&mut self, _: &'static Record, _: Option<bool>) {}
+    fn field(&mut self, _: &'static str) {}
+    fn end(&mut self) {}
+}
+
+/// Where a field is in a record's text.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    /// A character of the head.
+    Head,
+    /// The head's text (or, with the key "", the end of a head without one).
+    HeadText,
+    /// After the head: a token, or a list's elements.
+    Body,
+}
+
+/// A record's fields in the order the text holds them, the repeated ones left out when `same`.
+fn wire(record: &Record, same: bool) -> Vec<(&'static str, Part)> {
+    let written = |key: &&'static str| !(same && record.repeated.contains(key));
+    let fields = record.fields.iter().filter(|(key, _)| written(key));
+    let head_text = record.fields.iter().find(|(_, codec)| matches!(codec, Codec::Text)).map(|(key, _)| *key);
+    let mut wire: Vec<(&'static str, Part)> = fields
+        .clone()
+        .filter(|(_, codec)| !matches!(codec, Codec::Text | Codec::Party | Codec::List(_)))
+        .map(|(key, _)| (*key, Part::Head))
+        .collect();
+    wire.push((head_text.unwrap_or(""), Part::HeadText));
+    wire.extend(
+        fields
+            .filter(|(key, codec)| !matches!(codec, Codec::Flag | Codec::Variant(_)) && Some(*key) != head_text)
+            .map(|(key, _)| (*key, Part::Body)),
+    );
+    wire
+}
+
+/// The JS of `unpackValidation`, generated from the layout: what js/crossing.js holds between
+/// its markers (tests/wasm_bindings.rs checks).
+#[doc(hidden)]
+pub fn reader() -> String {
+    let mut js = String::from(
+        r#"export function unpackValidation(text) {
+  let at = 0;
+  const next = () => {
+    const end = text.indexOf(SEP, at);
+    const token = text.slice(at, end);
+    at = end + 1;
+    return token;
+  };
+"#,
+    );
+    for names in Names::ALL {
+        js.push_str(&format!("  const {} = next().split(\",\");\n", names.variable()));
+    }
+    let [kind, id] = PARTY;
+    js.push_str(&format!(
+        r#"  const party = () => {{
+    const t = next();
+    return t === "" ? null : {{ {kind}: kinds[t.charCodeAt(0) - BASE], {id}: t.slice(1) }};
+  }};
+  const copy = (p) => (p === null ? null : {{ {kind}: p.{kind}, {id}: p.{id} }});
+"#
+    ));
+    let mut records = Vec::new();
+    collect(&VALIDATION, &mut records);
+    for record in records.iter().filter(|r| r.name != VALIDATION.name) {
+        let before = if record.repeated.is_empty() { "" } else { "before" };
+        js.push_str(&format!("  const {} = ({before}) => {{\n", record.name));
+        body(record, &mut js, "    ");
+        js.push_str("  };\n");
+    }
+    body(&VALIDATION, &mut js, "  ");
+    js.push_str("}\n");
+    js
+}
+
+/// The records a record's lists hold, it first.
+fn collect(record: &'static Record, into: &mut Vec<&'static Record>) {
+    into.push(record);
+    for (_, codec) in record.fields {
+        if let Codec::List(inner) = codec {
+            collect(inner, into);
+        }
+    }
+}
+
+/// The statements that read `record` into a literal and return it.
+fn body(record: &Record, js: &mut String, indent: &str) {
+    let repeats = !record.repeated.is_empty();
+    let codec = |key: &str| record.fields.iter().find(|(k, _)| *k == key).map(|(_, c)| *c);
+    let line = |js: &mut String, text: String| {
+        js.push_str(indent);
+        js.push_str(&text);
+        js.push('\n');
+    };
+    line(js, "const h = next();".into());
+    if repeats {
+        line(js, "const same = h.charCodeAt(0) === 49;".into());
+    }
+    // Where the next character of the head is, when the repeated fields are written and when
+    // they are not.
+    let (mut written, mut left_out) = (usize::from(repeats), usize::from(repeats));
+    let mut head = |repeated: bool| {
+        let at = if written == left_out { written.to_string() } else { format!("same ? {left_out} : {written}") };
+        written += 1;
+        left_out += usize::from(!repeated);
+        at
+    };
+    // The head and the body, in the order `wire` gives; a repeated field only when not `same`.
+    let kept = wire(record, true);
+    for (key, part) in wire(record, false) {
+        let repeated = repeats && !kept.contains(&(key, part));
+        match (part, codec(key)) {
+            (Part::Head, Some(Codec::Flag)) => {
+                line(js, format!("const ${key} = h.charCodeAt({}) === 49;", head(repeated)))
             }
-            Change::HandoffRequested { step_id, to, required } => {
-                p.text(step_id);
-                p.party(Some(to));
-                p.flag(*required);
+            (Part::Head, Some(Codec::Optional)) => {
+                line(js, format!("const has${key} = h.charCodeAt({}) === 49;", head(repeated)));
             }
-            Change::HandoffCompleted { step_id, target, from, to, case_role } => {
-                p.text(step_id);
-                p.party(Some(target));
-                p.party(Some(from));
-                p.party(Some(to));
-                p.role_change(case_role.as_ref());
+            (Part::Head, Some(Codec::Variant(names))) => {
+                line(js, format!("const ${key} = {}[h.charCodeAt({}) - BASE];", names.variable(), head(repeated)));
             }
-            Change::HandoffReverted { step_id, from, to, case_roles, target, required, reason } => {
-                p.text(step_id);
-                p.party(Some(from));
-                p.party(Some(to));
-                p.number(case_roles.len());
-                for (role, member) in case_roles {
-                    p.text(role);
-                    p.text(member);
+            (Part::Head, Some(Codec::Parties)) => {
+                let read = format!("h.charCodeAt({}) - BASE", head(repeated));
+                line(js, format!("const n${key} = {};", if repeated { format!("same ? 0 : {read}") } else { read }));
+            }
+            (Part::HeadText, _) if key.is_empty() => {}
+            (Part::HeadText, _) => line(js, format!("const ${key} = h.slice({});", head(false))),
+            (Part::Body, Some(Codec::Text)) => line(js, format!("const ${key} = next();")),
+            (Part::Body, Some(Codec::Optional)) => line(js, format!("const ${key} = has${key} ? next() : undefined;")),
+            (Part::Body, Some(Codec::Party)) => {
+                let read = if repeated { format!("same ? copy(before.{key}) : party()") } else { "party()".into() };
+                line(js, format!("const ${key} = {read};"));
+            }
+            (Part::Body, Some(Codec::Parties)) => {
+                let fill = format!("for (let i = 0; i < n${key}; i++) ${key}[i] = party();");
+                if repeated {
+                    line(js, format!("const ${key} = same ? before.{key}.map(copy) : new Array(n${key});"));
+                    line(js, format!("if (!same) {fill}"));
+                } else {
+                    line(js, format!("const ${key} = new Array(n${key});"));
+                    line(js, fill);
                 }
-                p.party(Some(target));
-                p.flag(*required);
-                p.optional(reason.as_deref());
             }
-            Change::OwnershipClaimed { from, to, case_role } => {
-                p.party(Some(from));
-                p.party(Some(to));
-                p.role_change(case_role.as_ref());
+            (Part::Body, Some(Codec::List(inner))) => {
+                line(js, format!("const ${key} = new Array(+next());"));
+                if inner.repeated.is_empty() {
+                    line(js, format!("for (let i = 0; i < ${key}.length; i++) ${key}[i] = {}();", inner.name));
+                } else {
+                    line(js, format!("for (let i = 0, e; i < ${key}.length; i++) e = ${key}[i] = {}(e);", inner.name));
+                }
             }
-            Change::StepAssigned { step_id, from, to } => {
-                p.text(step_id);
-                p.party(from.as_ref());
-                p.party(to.as_ref());
-            }
-            Change::OwnershipTransferred { from, to, reason } => {
-                p.party(Some(from));
-                p.party(Some(to));
-                p.text(reason);
-            }
-            Change::CaseRoleSet { role_id, member_id, previous } => {
-                p.text(role_id);
-                p.text(member_id);
-                p.optional(previous.as_deref());
-            }
+            _ => line(js, format!("throw new Error(\"{}.{key}: a layout this generator cannot read\");", record.name)),
         }
     }
-    p.clean.then_some(p.out)
-}
-
-impl Packer {
-    fn optional(&mut self, text: Option<&str>) {
-        match text {
-            Some(text) => {
-                self.out.push('=');
-                self.text(text);
-            }
-            None => self.end(),
+    let literal = |keys: Vec<&str>| {
+        let entries: Vec<String> = keys.iter().map(|key| format!("{key}: ${key}")).collect();
+        format!("{{ {} }}", entries.join(", "))
+    };
+    let keys: Vec<&str> = record.fields.iter().map(|(key, _)| *key).collect();
+    match record.fields.iter().find(|(_, codec)| matches!(codec, Codec::Optional)) {
+        Some((optional, _)) => {
+            let without = keys.iter().copied().filter(|key| key != optional).collect();
+            line(js, format!("return has${optional} ? {} : {};", literal(keys), literal(without)));
         }
-    }
-
-    fn flag(&mut self, flag: bool) {
-        self.text(if flag { "1" } else { "0" });
-    }
-
-    fn role_change(&mut self, change: Option<&CaseRoleChange>) {
-        match change {
-            Some(change) => {
-                self.flag(true);
-                self.text(&change.role_id);
-                self.text(&change.member_id);
-            }
-            None => self.flag(false),
-        }
+        None => line(js, format!("return {};", literal(keys))),
     }
 }
