@@ -82,20 +82,22 @@ impl Engine {
 
     /// Validates a workflow edit against this engine's directory and Workflow Owners.
     pub fn validate_workflow(&self, def: &WorkflowDefinition) -> Validation {
-        let graph = StepGraph::new(def);
-        validate::validate_workflow(def, &graph, &self.roster, &self.config.owners, Scope::Alone)
+        self.validate_workflow_with(def, |ok, diagnostics, _, timeline| Validation {
+            ok,
+            diagnostics,
+            timeline: timeline.map(|entry| entry.to_entry()).collect(),
+        })
     }
 
     /// `validate_workflow` for a caller that writes the result out at once (the package's packed
     /// result): `write` gets whether it is ok, the diagnostics, and the number of the timeline's
     /// entries and the entries, borrowed rather than copied.
-    #[cfg(target_arch = "wasm32")]
     pub(crate) fn validate_workflow_with<R>(
         &self,
         def: &WorkflowDefinition,
         write: impl for<'a, 'b> FnOnce(
             bool,
-            &'b [crate::validate::Diagnostic],
+            Vec<crate::validate::Diagnostic>,
             usize,
             &'b mut (dyn Iterator<Item = validate::EntryRef<'a>> + 'b),
         ) -> R,
@@ -105,7 +107,7 @@ impl Engine {
             validate::findings_and_flow(def, &graph, &self.roster, &self.config.owners, Scope::Alone);
         let ok = validate::no_errors(&diagnostics);
         let mut entries = flow.entries(def, &graph);
-        write(ok, &diagnostics, graph.order.len(), &mut entries)
+        write(ok, diagnostics, graph.order.len(), &mut entries)
     }
 
     /// Validates every workflow and the firm-wide settings.

@@ -198,7 +198,7 @@ fn rejections_are_handoff_errors_with_their_code() {
     assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("not-permitted"));
 }
 
-/// The typed readers recurse as they read (src/json.rs), so the deepest input the reader admits
+/// The typed readers recurse as they read (src/input/json.rs), so the deepest input the reader admits
 /// (128 levels) must fit WebAssembly's stack; deeper input is refused where it crosses the limit.
 #[wasm_bindgen_test]
 fn deep_conditions_are_refused_without_exhausting_the_stack() {
@@ -548,7 +548,7 @@ fn same_events(
 }
 
 /// Numbers with a fraction or an exponent are read by the host's `parseFloat` in WebAssembly
-/// (src/json.rs): each must come back as Rust's own parser reads it, bit for bit. (-0 cannot be
+/// (src/host.rs): each must come back as Rust's own parser reads it, bit for bit. (-0 cannot be
 /// tried this way: JSON.stringify writes it as 0.)
 #[wasm_bindgen_test]
 fn fractional_numbers_read_as_rusts_parser_reads_them() {

@@ -176,16 +176,7 @@ impl OwnerFlow {
     }
 
     pub fn timeline(&self, def: &WorkflowDefinition, graph: &StepGraph) -> Vec<TimelineEntry> {
-        self.entries(def, graph)
-            .map(|entry| TimelineEntry {
-                step_id: entry.step_id.to_owned(),
-                owner: entry.owner.cloned(),
-                possible_owners: entry.possible_owners().cloned().collect(),
-                handoff: entry.handoff,
-                client_facing: entry.client_facing,
-                worker: entry.worker.cloned(),
-            })
-            .collect()
+        self.entries(def, graph).map(|entry| entry.to_entry()).collect()
     }
 }
 
@@ -206,8 +197,22 @@ impl<'a> EntryRef<'a> {
         self.possible.iter().map(move |&number| flow.party(number).unwrap_or(&NOBODY))
     }
 
-    /// Whether `other` has the same owner, possible owners and worker (of the same flow).
-    #[cfg(target_arch = "wasm32")]
+    /// The entry, owning its parties.
+    pub fn to_entry(&self) -> TimelineEntry {
+        TimelineEntry {
+            step_id: self.step_id.to_owned(),
+            owner: self.owner.cloned(),
+            possible_owners: self.possible_owners().cloned().collect(),
+            handoff: self.handoff,
+            client_facing: self.client_facing,
+            worker: self.worker.cloned(),
+        }
+    }
+
+    /// Whether `other` has the same owner, possible owners and worker (of the same flow): what
+    /// lets the package's packed result leave repeated parties out. Built natively too, where
+    /// nothing calls it.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub fn same_parties(&self, other: &EntryRef) -> bool {
         self.owner == other.owner && self.possible == other.possible && self.worker == other.worker
     }

@@ -15,7 +15,6 @@ pub use crate::diagnostic::{Diagnostic, RuleCode, Severity};
 use crate::graph::StepGraph;
 use crate::model::{EngineConfig, OwnerSettings, WorkflowDefinition};
 use crate::roster::Roster;
-#[cfg(target_arch = "wasm32")]
 pub(crate) use flow::EntryRef;
 pub(crate) use flow::OwnerFlow;
 pub use flow::TimelineEntry;

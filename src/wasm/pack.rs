@@ -132,7 +132,7 @@ const LIMIT: usize = 0x100 - 0x30;
 /// The packed text of `engine.validate_workflow(def)`, written straight from the validation's
 /// borrowed timeline; `None` when a string holds the separator (the caller sends JSON).
 pub(crate) fn validation(engine: &Engine, def: &WorkflowDefinition) -> Option<String> {
-    engine.validate_workflow_with(def, packed)
+    engine.validate_workflow_with(def, |ok, diagnostics, entries, timeline| packed(ok, &diagnostics, entries, timeline))
 }
 
 thread_local! {
