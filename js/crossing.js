@@ -94,7 +94,10 @@ export function unpackValidation(text) {
     return t === "" ? null : { kind: kinds[t.charCodeAt(0) - BASE], id: t.slice(1) };
   };
   const copy = (p) => (p === null ? null : { kind: p.kind, id: p.id });
-  const diagnostic = () => {
+  const h = next();
+  const $ok = h.charCodeAt(0) === 49;
+  const $diagnostics = new Array(+next());
+  for (let i = 0; i < $diagnostics.length; i++) {
     const h = next();
     const $code = rules[h.charCodeAt(0) - BASE];
     const $severity = severities[h.charCodeAt(1) - BASE];
@@ -102,9 +105,11 @@ export function unpackValidation(text) {
     const $message = h.slice(3);
     const $stepId = has$stepId ? next() : undefined;
     const $path = next();
-    return has$stepId ? { code: $code, severity: $severity, message: $message, stepId: $stepId, path: $path } : { code: $code, severity: $severity, message: $message, path: $path };
-  };
-  const entry = (before) => {
+    $diagnostics[i] = has$stepId ? { code: $code, severity: $severity, message: $message, stepId: $stepId, path: $path } : { code: $code, severity: $severity, message: $message, path: $path };
+  }
+  const $timeline = new Array(+next());
+  let before;
+  for (let i = 0; i < $timeline.length; i++) {
     const h = next();
     const same = h.charCodeAt(0) === 49;
     const n$possibleOwners = same ? 0 : h.charCodeAt(1) - BASE;
@@ -113,16 +118,10 @@ export function unpackValidation(text) {
     const $stepId = h.slice(same ? 3 : 4);
     const $owner = same ? copy(before.owner) : party();
     const $possibleOwners = same ? before.possibleOwners.map(copy) : new Array(n$possibleOwners);
-    if (!same) for (let i = 0; i < n$possibleOwners; i++) $possibleOwners[i] = party();
+    if (!same) for (let j = 0; j < n$possibleOwners; j++) $possibleOwners[j] = party();
     const $worker = same ? copy(before.worker) : party();
-    return { stepId: $stepId, owner: $owner, possibleOwners: $possibleOwners, handoff: $handoff, clientFacing: $clientFacing, worker: $worker };
-  };
-  const h = next();
-  const $ok = h.charCodeAt(0) === 49;
-  const $diagnostics = new Array(+next());
-  for (let i = 0; i < $diagnostics.length; i++) $diagnostics[i] = diagnostic();
-  const $timeline = new Array(+next());
-  for (let i = 0, e; i < $timeline.length; i++) e = $timeline[i] = entry(e);
+    before = $timeline[i] = { stepId: $stepId, owner: $owner, possibleOwners: $possibleOwners, handoff: $handoff, clientFacing: $clientFacing, worker: $worker };
+  }
   return { ok: $ok, diagnostics: $diagnostics, timeline: $timeline };
 }
 // END generated from src/wasm/pack.rs
