@@ -6,9 +6,7 @@
 //! What it emits is what a careful hand reader would: one pass over the object in document
 //! order, each field read straight into its slot, a duplicate, unknown or missing field named
 //! with its path, and each field's limits checked as soon as it is read, so the first bad field
-//! in the document is the one reported. Finding a field by its name, and refusing an unknown or
-//! repeated one, is `input::fields`, one function for every type: each type's reader is only
-//! what differs, a `match` on the field's index. Used only inside the `handoff-engine` crate (the code
+//! in the document is the one reported. Used only inside the `handoff-engine` crate (the code
 //! it emits names `crate::input`).
 //!
 //! Attributes it reads:
@@ -220,16 +218,16 @@ impl Field {
     fn checks(&self) -> Tokens {
         let mut checks = Tokens::new();
         if let Some(max) = &self.max {
-            checks.extend(quote!(crate::input::check_count(crate::input::Entries::count(value), #max, here)?;));
+            checks.extend(quote!(crate::input::check_count(crate::input::Entries::count(value), #max, &here)?;));
         }
         if let Some(keys) = &self.keys {
-            checks.extend(quote!(crate::input::Keys::keys(value, here, |key, at| #keys(key, at))?;));
+            checks.extend(quote!(crate::input::Keys::keys(value, &here, |key, at| #keys(key, at))?;));
         }
         if let Some(each) = &self.each {
-            checks.extend(quote!(crate::input::Entries::each(value, here, |item, at| #each(item, at))?;));
+            checks.extend(quote!(crate::input::Entries::each(value, &here, |item, at| #each(item, at))?;));
         }
         if let Some(check) = &self.check {
-            checks.extend(quote!(#check(value, here)?;));
+            checks.extend(quote!(#check(value, &here)?;));
         }
         checks
     }
@@ -241,29 +239,24 @@ fn read_struct(
     named: &Punctuated<syn::Field, Token![,]>,
 ) -> syn::Result<Tokens> {
     let fields = named.iter().map(|f| Field::read(f, container)).collect::<syn::Result<Vec<_>>>()?;
-    if fields.len() > 64 {
-        // `input::fields` tells a field given twice by one bit per field.
-        return Err(syn::Error::new_spanned(ty, "FromJson: at most 64 fields"));
-    }
     let expected = container.expected(&ty.to_string(), &fields);
     let names: Vec<&String> = fields.iter().map(|f| &f.json).collect();
     let slots: Vec<syn::Ident> = fields.iter().map(|f| format_ident!("field_{}", f.ident)).collect();
     let types: Vec<&Type> = fields.iter().map(|f| &f.ty).collect();
-    let arms = fields.iter().zip(&slots).enumerate().map(|(index, (field, slot))| {
-        let ty = &field.ty;
+    let arms = fields.iter().zip(&slots).map(|(field, slot)| {
+        let json = &field.json;
         let checks = field.checks();
-        let checked = if checks.is_empty() {
-            quote!()
-        } else if option_inner(ty).is_some() {
-            quote!(if let Some(value) = &value { #checks })
-        } else {
-            quote!({ let value = &value; #checks })
-        };
+        if checks.is_empty() {
+            return quote!(#json => crate::input::field(&mut #slot, reader, &here, name),);
+        }
+        let pattern = if option_inner(&field.ty).is_some() { quote!(Some(Some(value))) } else { quote!(Some(value)) };
         quote! {
-            #index => {
-                let value = <#ty as crate::input::FromJson>::read(reader, here)?;
-                #checked
-                #slot = Some(value);
+            #json => {
+                crate::input::field(&mut #slot, reader, &here, name)?;
+                if let #pattern = &#slot {
+                    #checks
+                }
+                Ok(())
             }
         }
     });
@@ -279,12 +272,12 @@ fn read_struct(
     Ok(quote! {
         const FIELDS: &[&str] = &[#(#names),*];
         #(let mut #slots: Option<#types> = None;)*
-        crate::input::fields(reader, at, #expected, FIELDS, &mut |reader, index, here| {
-            match index {
+        crate::input::object(reader, at, #expected, |reader, name| {
+            let here = at.key(name);
+            match name {
                 #(#arms)*
-                _ => {}
+                _ => Err(crate::input::unknown_field(&here, name, FIELDS)),
             }
-            Ok(())
         })?;
         Ok(#ty { #(#values)* })
     })

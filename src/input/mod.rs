@@ -20,9 +20,7 @@ pub use json::{Kind, Reader};
 pub use path::{join_path, At};
 
 pub(crate) use read::deserialize_with_reader;
-pub use read::{
-    duplicate_field, expected, field, fields, invalid, missing_field, object, unknown_field, variant, FromJson,
-};
+pub use read::{duplicate_field, expected, field, invalid, missing_field, object, unknown_field, variant, FromJson};
 
 use std::collections::BTreeMap;
 

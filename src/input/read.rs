@@ -91,36 +91,6 @@ pub fn object<'de>(
     }
 }
 
-/// A struct's fields in document order, as `#[derive(FromJson)]` reads them: each name is found
-/// in `names` (the type's JSON names, at most 64) and its value read by `field`, given its index
-/// there and its path; a name not among them, or one given twice, is refused here, once for
-/// every type.
-pub fn fields<'de>(
-    reader: &mut Reader<'de>,
-    at: &At,
-    what: &str,
-    names: &[&str],
-    field: &mut dyn FnMut(&mut Reader<'de>, usize, &At) -> Result<()>,
-) -> Result<()> {
-    let found = reader.kind()?;
-    if found != Kind::Object {
-        return Err(expected(at, what, found));
-    }
-    let mut seen = 0_u64;
-    reader.object(&mut |reader, name| {
-        let here = at.key(name);
-        let Some(index) = names.iter().position(|known| *known == name) else {
-            return Err(unknown_field(&here, name, names));
-        };
-        let bit = u32::try_from(index).ok().and_then(|index| 1_u64.checked_shl(index)).unwrap_or(0);
-        if seen & bit != 0 {
-            return Err(duplicate_field(&here, name));
-        }
-        seen |= bit;
-        field(reader, index, &here)
-    })
-}
-
 /// One of a closed set of strings.
 pub fn variant<T: Copy>(reader: &mut Reader<'_>, at: &At, variants: &[(&str, T)]) -> Result<T> {
     let names = || variants.iter().map(|(name, _)| *name).collect::<Vec<&str>>().join(", ");
