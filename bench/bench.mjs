@@ -69,9 +69,9 @@ const benchPkg = await import(pathToFileURL(join(repo, "target/bench-pkg/node.js
 // figure is the median of its rounds, each ratio the median of the rounds' ratios.
 //
 // Both run pinned to one CPU (this process and, by inheritance, the child): this machine's CPUs
-// switch between a fast and a slow state (about 1.7x apart) independently of each other, and a
-// pair of rounds compares like with like only if both rounds ran on the same one. Unpinned, the
-// same build measured anywhere from 1.8x to 2.3x between runs; pinned, 1.73x to 1.93x.
+// switch between a fast and a slow state independently of each other, and a pair of rounds
+// compares like with like only if both rounds ran on the same one; unpinned, the same build's
+// ratio wandered between runs (docs/performance.md has the figures).
 const dir = mkdtempSync(join(tmpdir(), "handoff-bench-"));
 writeFileSync(join(dir, "config.json"), JSON.stringify(workload.config(DECIDE_STEPS)));
 writeFileSync(join(dir, "case.json"), JSON.stringify(workload.decideCase()));
@@ -132,9 +132,8 @@ try {
   // (what any request costs in this browser here: the floor under the first); init() in a page
   // that preloads the .wasm (`<link rel="preload">`, as the README recommends and the demo
   // does), called as soon as the .wasm has arrived; and the same with the page settled first.
-  // For the first 300-400 ms after a fresh context loads a page, this two-core machine is busy
-  // with the browser's own start-up: a fixed JS loop (SPIN) runs 1.1-1.7x slower then than a
-  // second later. init() does not cause that and cannot avoid it, so the budget is read on the
+  // Just after a fresh context loads a page, this two-core machine is busy with the browser's
+  // own start-up: a fixed JS loop (SPIN) runs measurably slower then than a second later. init() does not cause that and cannot avoid it, so the budget is read on the
   // settled page; both figures are printed, with the loop's time beside each, so that the
   // difference shows for what it is.
   const figures = { cold: [], floor: [], preloaded: [], settled: [], spinPreloaded: [], spinSettled: [] };

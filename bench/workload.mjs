@@ -37,8 +37,7 @@ export function middle(values) {
 /** validateWorkflow (of the object, and of its JSON text) beside JSON.parse of the same text,
  * interleaved call by call: each round alternates the three calls and compares their sums, and
  * the figures are the medians of the rounds, so that a machine whose speed drifts within
- * seconds (as this one does: one round's ratio can be twice another's when measured a few
- * milliseconds apart) compares like with like; an editor calls it among other work, never in a
+ * seconds (as this one does, even between rounds a few milliseconds apart) compares like with like; an editor calls it among other work, never in a
  * loop. Each round also times the three in blocks (each called repeatedly, as loop benchmarks do),
  * which favours JSON.parse here, and those ratios are reported too (`blocked…`). Browsers coarsen
  * `performance.now()`; summed over many calls, the rounding evens out. */

@@ -70,8 +70,8 @@ export function parseJson(text) {
 // Reads the packed result of `validateWorkflow` (src/wasm/pack.rs says how it is packed) into
 // the objects JSON.parse of its JSON would give: the same keys in the same order, a fresh object
 // for every party (also where an entry has the same parties as the one before, which cross once).
-// Tokens are read with indexOf rather than split: half the time in Node on a 2,000-step result
-// (0.3 ms), the same in Chromium. What reads the records is generated from the layout in
+// Tokens are read with indexOf rather than split, which builds no array of them on a large
+// result. What reads the records is generated from the layout in
 // src/wasm/pack.rs: change that, and paste here what tests/wasm_bindings.rs then prints.
 const SEP = "\u0001";
 // A number's character is its code point less BASE.

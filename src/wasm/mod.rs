@@ -129,8 +129,8 @@ impl JsCaseHandle {
         let (command, ctx) = read_command_and_ctx(command, ctx)?;
         let events = self.engine.execute_kept(&mut self.case, &command, &ctx).map_err(error::to_js)?;
         // As JSON, so that an event's serde declaration is all there is to its crossing: a
-        // packing driven by the event types took a quarter less time here, but 3 KiB more of
-        // module, which must not grow (issue #14).
+        // packing driven by the event types was faster here, but made the module larger than
+        // the size budget of issue #14 allowed (docs/performance.md).
         convert::write_value(&events)
     }
 

@@ -126,7 +126,7 @@ const SEP: char = '\u{1}';
 /// The code point of number 0.
 const BASE: u32 = 0x30;
 /// A number's character stays within Latin-1: one character above it would make V8 hold the
-/// whole text, and every string sliced from it, in two bytes a character (20 % slower to read).
+/// whole text, and every string sliced from it, in two bytes a character (slower to read).
 const LIMIT: usize = 0x100 - 0x30;
 
 /// The packed text of `engine.validate_workflow(def)`, written straight from the validation's
@@ -420,7 +420,7 @@ pub fn reader() -> String {
 
 /// The statements that read `record` into a literal and `store` it ("return ", or an assignment
 /// to a list's element): each list's elements are read in a loop of their own, in line (V8 does
-/// not inline a reader called from a loop, and the calls showed as 2 % of the validation).
+/// not inline a reader called from a loop, and the calls showed in profiles of the validation).
 fn body(record: &Record, js: &mut String, indent: &str, store: &str) {
     let repeats = !record.repeated.is_empty();
     let codec = |key: &str| record.fields.iter().find(|(k, _)| *k == key).map(|(_, c)| *c);
