@@ -144,6 +144,11 @@ export class CaseStore {
     if (this.#locks) {
       const restored = replica.clientId === id;
       this.#ready = this.#claim(restored ? (saved ?? null) : null, restored ? [] : [id]);
+      // Nothing is saved before the lock is granted; a page that goes away before that (a reload
+      // at once) keeps what it did all the same.
+      globalThis.addEventListener?.("pagehide", (event) => {
+        if (!event.persisted) this.#leave(saved === undefined || !restored);
+      });
     } else {
       this.#owned = true;
       this.#ready = Promise.resolve();
@@ -282,6 +287,21 @@ export class CaseStore {
     this.#owned = true;
     this.#changed();
     await this.#adopt(unreadable);
+  }
+
+  /** Saves, as the page goes away, what this store did before it owned its client id. Under that
+   * id when nobody else can have it (`ours`: an id of its own, never saved); else under a fresh
+   * id with only the mutations made here, an orphan for the next store to adopt, so that the
+   * queue it was restored from, which a live tab may own, is left as it was. */
+  #leave(ours) {
+    if (this.#owned || !this.#storage) return;
+    const lane = this.#own;
+    if (!ours) {
+      lane.replica.reset(newClientId(), true);
+      if (lane.replica.pendingCount === 0) return;
+    }
+    this.#owned = true;
+    this.#save(lane);
   }
 
   /** Takes over the saved queues whose client id's lock nobody holds (their tab closed). */

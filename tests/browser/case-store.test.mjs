@@ -37,6 +37,33 @@ async function open() {
   return page;
 }
 
+test("changes made before the tab owns its queue survive a reload at once", async () => {
+  const page = await open();
+  const before = await page.evaluate(async () => {
+    // A lock manager slow to answer, as on a busy machine: the reload comes before the grant.
+    const request = navigator.locks.request.bind(navigator.locks);
+    navigator.locks.request = (name, options, callback) =>
+      new Promise((resolve) => setTimeout(resolve, 5000)).then(() => request(name, options, callback));
+    const { ctx, store } = await window.setup();
+    const dana = store("dana-token", "early");
+    dana.startCase({ caseId: "early-1", workflowId: "chapter-7" }, ctx("dana"));
+    dana.dispatch("early-1", { type: "claim" }, ctx("dana"));
+    return { pending: dana.pendingCount, clientId: dana.clientId };
+  });
+  assert.equal(before.pending, 2);
+  await page.reload();
+  const after = await page.evaluate(async () => {
+    const { store } = await window.setup();
+    const dana = store("dana-token", "early");
+    const restored = { pending: dana.pendingCount, owner: dana.get("early-1")?.owner.id, clientId: dana.clientId };
+    const result = await dana.sync();
+    return { restored, applied: result.applied };
+  });
+  assert.deepEqual(after.restored, { pending: 2, owner: "dana", clientId: before.clientId });
+  assert.equal(after.applied, 2);
+  await page.close();
+});
+
 test("pending mutations survive a page reload and then sync", async () => {
   const page = await open();
   const before = await page.evaluate(async () => {
