@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use handoff_engine::case::Actor;
+use handoff_engine::sync::check_actor;
 use handoff_engine::Engine;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -90,16 +91,19 @@ impl Tokens {
     /// What the server should say at start about these tokens: members the directory lacks or
     /// has deactivated (every request with them is refused), and system tokens (for the host's
     /// own services only).
+    /// Whether a member is refused is `sync::check_actor`'s to say; this only tells the two
+    /// reasons apart for the operator.
     pub fn warnings(&self, engine: &Engine) -> Vec<String> {
         let roster = engine.roster();
         let mut warnings = Vec::new();
         for (position, actor) in self.listed.iter().enumerate() {
+            let refused = check_actor(engine, actor).is_err();
             match actor {
-                Actor::Member { id } if roster.member(id).is_none() => warnings.push(format!(
+                Actor::Member { id } if refused && roster.member(id).is_none() => warnings.push(format!(
                     "{} names a member the directory lacks: every request with it is refused",
                     entry(position, actor)
                 )),
-                Actor::Member { id } if roster.active_member(id).is_none() => warnings.push(format!(
+                Actor::Member { .. } if refused => warnings.push(format!(
                     "{} names a deactivated member: every request with it is refused",
                     entry(position, actor)
                 )),
