@@ -1,17 +1,23 @@
-//! A real handoff-server process on a free loopback port, and a small HTTP client for it.
+//! A real handoff-server process on a free loopback port, a small HTTP client for it, and the
+//! databases it runs on: a SQLite file always, and a PostgreSQL database of its own on the
+//! cluster that `HANDOFF_TEST_POSTGRES` names (`npm test` starts one), so that each test that is
+//! about the protocol rather than the storage is written once and run on both.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+use std::ffi::OsStr;
+use std::fmt;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 pub const AT: &str = "2026-11-25T09:00:00Z";
 
-/// A fresh directory for one test's database.
+/// A fresh directory for one test's files.
 pub fn temp_dir(name: &str) -> PathBuf {
     static COUNT: AtomicU32 = AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -24,22 +30,311 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Where a test's server keeps its data.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite,
+    /// The URL of a cluster's administrative database, where each test creates its own.
+    Postgres(String),
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        })
+    }
+}
+
+/// The PostgreSQL cluster to test on, if `HANDOFF_TEST_POSTGRES` names one.
+pub fn postgres() -> Option<Backend> {
+    std::env::var("HANDOFF_TEST_POSTGRES").ok().filter(|url| !url.is_empty()).map(Backend::Postgres)
+}
+
+/// SQLite always; PostgreSQL as well when `HANDOFF_TEST_POSTGRES` names a cluster.
+pub fn backends() -> Vec<Backend> {
+    std::iter::once(Backend::Sqlite).chain(postgres()).collect()
+}
+
+/// Runs `test` on every backend of `backends()`, one after the other, saying which in the output
+/// that a failing test shows.
+///
+/// The PostgreSQL runs of a test binary take turns: a snapshot's xmin, which a pull's cookie is,
+/// counts the transactions running in every database of the cluster, so another test's push in
+/// flight holds the cookie back and a pull returns again cases it returned before. That is
+/// correct (a cookie may only err towards more), but it is not what the tests that check which
+/// cases a cookie returns assert. Cargo runs test binaries one at a time.
+pub fn on_each_backend(test: impl Fn(&Backend)) {
+    for backend in backends() {
+        let _turn = postgres_turn(&backend);
+        eprintln!("-- on {backend}");
+        test(&backend);
+    }
+}
+
+/// This binary's turn on the PostgreSQL cluster (see `on_each_backend`); nothing for SQLite.
+pub fn postgres_turn(backend: &Backend) -> Option<MutexGuard<'static, ()>> {
+    static TURN: Mutex<()> = Mutex::new(());
+    match backend {
+        Backend::Sqlite => None,
+        // A test that failed in its turn must not fail the others.
+        Backend::Postgres(_) => Some(TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+    }
+}
+
+/// A fresh, empty database for one test: a file in a temporary folder, or a database of its own
+/// on the cluster (dropped when the test passes; a failed test's is kept for a look).
+pub struct TestDb {
+    pub backend: Backend,
+    /// A temporary folder for the test's other files (tokens, configs); the SQLite file is in it.
+    pub dir: PathBuf,
+    /// What `--db` is given.
+    pub arg: String,
+    /// The database's name on the cluster.
+    name: Option<String>,
+}
+
+impl TestDb {
+    pub fn new(backend: &Backend, test: &str) -> TestDb {
+        let dir = temp_dir(test);
+        match backend {
+            Backend::Sqlite => {
+                let arg = dir.join("h.sqlite").to_str().unwrap().to_owned();
+                TestDb { backend: backend.clone(), dir, arg, name: None }
+            }
+            Backend::Postgres(admin) => {
+                static COUNT: AtomicU32 = AtomicU32::new(0);
+                let name = format!("handoff_{}_{}", std::process::id(), COUNT.fetch_add(1, Ordering::SeqCst));
+                admin_client(admin).batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+                let arg = database_url(admin, &name);
+                TestDb { backend: backend.clone(), dir, arg, name: Some(name) }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// The rows a checking query returns, each as its cells. Parameters are written `$1`, `$2`
+    /// … on both backends.
+    pub fn rows(&self, sql: &str, args: &[Cell]) -> Vec<Vec<Cell>> {
+        match &self.backend {
+            Backend::Sqlite => {
+                let connection = rusqlite::Connection::open(&self.arg).unwrap();
+                let mut statement = connection.prepare(&sqlite_placeholders(sql)).unwrap();
+                let width = statement.column_count();
+                let mut rows = statement.query(rusqlite::params_from_iter(args.iter())).unwrap();
+                let mut found = Vec::new();
+                while let Some(row) = rows.next().unwrap() {
+                    found.push((0..width).map(|i| Cell::from_sqlite(row.get_ref(i).unwrap())).collect());
+                }
+                found
+            }
+            Backend::Postgres(_) => {
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args.iter().map(Cell::as_postgres).collect();
+                let rows = self.postgres_client().query(sql, &params).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                rows.iter().map(|row| (0..row.len()).map(|i| Cell::from_postgres(row, i)).collect()).collect()
+            }
+        }
+    }
+
+    /// The one value a query returns (a count, say).
+    pub fn value(&self, sql: &str, args: &[Cell]) -> Cell {
+        let rows = self.rows(sql, args);
+        assert_eq!(rows.len(), 1, "{sql} returned {} rows", rows.len());
+        rows[0][0].clone()
+    }
+
+    /// Runs a changing statement; the number of rows it changed.
+    pub fn execute(&self, sql: &str, args: &[Cell]) -> u64 {
+        match &self.backend {
+            Backend::Sqlite => {
+                let connection = rusqlite::Connection::open(&self.arg).unwrap();
+                connection.execute(&sqlite_placeholders(sql), rusqlite::params_from_iter(args.iter())).unwrap() as u64
+            }
+            Backend::Postgres(_) => {
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args.iter().map(Cell::as_postgres).collect();
+                self.postgres_client().execute(sql, &params).unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+        }
+    }
+
+    /// A connection of the test's own to its PostgreSQL database.
+    pub fn postgres_client(&self) -> postgres::Client {
+        assert!(self.is_postgres(), "a PostgreSQL connection to a SQLite database");
+        postgres::Client::connect(&self.arg, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.arg))
+    }
+}
+
+impl AsRef<OsStr> for TestDb {
+    fn as_ref(&self) -> &OsStr {
+        self.arg.as_ref()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let (Backend::Postgres(admin), Some(name)) = (&self.backend, &self.name) {
+            if !std::thread::panicking() {
+                // FORCE: a server killed a moment ago may still hold a connection.
+                let _ = admin_client(admin).batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn admin_client(admin: &str) -> postgres::Client {
+    postgres::Client::connect(admin, postgres::NoTls).unwrap_or_else(|e| {
+        panic!("HANDOFF_TEST_POSTGRES is {admin}, but its cluster does not answer ({e}); `npm test` starts one")
+    })
+}
+
+/// The admin URL with its database replaced by `name`.
+fn database_url(admin: &str, name: &str) -> String {
+    let (address, query) = admin.split_once('?').map_or((admin, None), |(a, q)| (a, Some(q)));
+    let scheme_end = address.find("://").map_or(0, |i| i + 3);
+    let host_end = address[scheme_end..].find('/').map_or(address.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{name}", &address[..host_end]);
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
+/// `$1` → `?1`: SQLite numbers `$1` by its first appearance, not by its digits.
+fn sqlite_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One value of a checking query's row, or one of its parameters.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl Cell {
+    pub fn int(&self) -> i64 {
+        match self {
+            Cell::Int(value) => *value,
+            other => panic!("{other:?} is not an integer"),
+        }
+    }
+
+    pub fn uint(&self) -> u64 {
+        u64::try_from(self.int()).unwrap()
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Cell::Text(value) => value,
+            other => panic!("{other:?} is not text"),
+        }
+    }
+
+    fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> Cell {
+        use rusqlite::types::ValueRef;
+        match value {
+            ValueRef::Null => Cell::Null,
+            ValueRef::Integer(value) => Cell::Int(value),
+            ValueRef::Text(text) => Cell::Text(String::from_utf8(text.to_vec()).unwrap()),
+            other => panic!("a checking query returned {other:?}"),
+        }
+    }
+
+    fn from_postgres(row: &postgres::Row, i: usize) -> Cell {
+        use postgres::types::Type;
+        let kind = row.columns()[i].type_().clone();
+        let cell = match kind {
+            Type::INT8 => row.get::<_, Option<i64>>(i).map(Cell::Int),
+            Type::INT4 => row.get::<_, Option<i32>>(i).map(|v| Cell::Int(v.into())),
+            Type::INT2 => row.get::<_, Option<i16>>(i).map(|v| Cell::Int(v.into())),
+            Type::BOOL => row.get::<_, Option<bool>>(i).map(|v| Cell::Int(v.into())),
+            Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => row.get::<_, Option<String>>(i).map(Cell::Text),
+            other => panic!("a checking query returned a column of type {other}; cast it to text or bigint"),
+        };
+        cell.unwrap_or(Cell::Null)
+    }
+
+    fn as_postgres(&self) -> &(dyn postgres::types::ToSql + Sync) {
+        match self {
+            Cell::Null => {
+                static NULL: Option<String> = None;
+                &NULL
+            }
+            Cell::Int(value) => value,
+            Cell::Text(value) => value,
+        }
+    }
+}
+
+impl rusqlite::ToSql for Cell {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Cell::Null => rusqlite::types::Null.to_sql(),
+            Cell::Int(value) => value.to_sql(),
+            Cell::Text(value) => value.to_sql(),
+        }
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(value: &str) -> Cell {
+        Cell::Text(value.to_owned())
+    }
+}
+
+impl From<&String> for Cell {
+    fn from(value: &String) -> Cell {
+        Cell::Text(value.clone())
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(value: i64) -> Cell {
+        Cell::Int(value)
+    }
+}
+
+impl From<u64> for Cell {
+    fn from(value: u64) -> Cell {
+        Cell::Int(i64::try_from(value).unwrap())
+    }
+}
+
 pub struct Server {
     child: Option<Child>,
     pub base: String,
-    pub db: PathBuf,
+    /// The `--db` it was started with, to start another on the same database.
+    pub db: String,
     pub output: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
-    pub fn start(db: &Path) -> Server {
+    /// A server on `db`: a `TestDb`, or any `--db` value.
+    pub fn start(db: &impl AsRef<OsStr>) -> Server {
         Server::start_with(db, &[]).unwrap_or_else(|output| panic!("the server did not start:\n{output}"))
     }
 
     /// Starts the server with extra arguments; `Err` holds what it printed if it did not start.
-    pub fn start_with(db: &Path, extra: &[&str]) -> Result<Server, String> {
+    pub fn start_with(db: &impl AsRef<OsStr>, extra: &[&str]) -> Result<Server, String> {
+        let db = db.as_ref().to_str().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_handoff-server"))
-            .args(["--db", db.to_str().unwrap(), "--addr", "127.0.0.1:0", "--www", "../www", "--pkg", "../pkg"])
+            .args(["--db", db, "--addr", "127.0.0.1:0", "--www", "../www", "--pkg", "../pkg"])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
