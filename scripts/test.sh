@@ -10,8 +10,20 @@ cargo fmt --all -- --check
 echo "== clippy, native and wasm32 (warnings denied)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --quiet -- -D warnings
+echo "== a private PostgreSQL cluster, so that the server's tests also run on PostgreSQL"
+bash scripts/pg.sh install
+pg_dir=$(mktemp -d)
+stop_postgres() { bash scripts/pg.sh stop "$pg_dir/pg"; rm -rf "$pg_dir"; }
+trap stop_postgres EXIT
+trap 'exit 130' INT TERM
+# A cluster that does not start fails the run here (set -e): its tests are never skipped.
+HANDOFF_TEST_POSTGRES=$(bash scripts/pg.sh start "$pg_dir/pg")
+export HANDOFF_TEST_POSTGRES
 echo "== native tests"
 cargo test --workspace --quiet
+stop_postgres
+trap - EXIT
+unset HANDOFF_TEST_POSTGRES
 echo "== build the npm package"
 bash scripts/build.sh
 echo "== bindings in Node (wasm-bindgen-test)"
