@@ -4,6 +4,10 @@
 //! end: every mutation took effect exactly once, in each client's order; every queue is empty;
 //! every client's view equals the server's state; every rejection was reported once.
 //!
+//! On SQLite one process serves; on PostgreSQL two share the database, each request (a retry, a
+//! late duplicate) goes to either at random, and at least one is killed with kill -9 and started
+//! again during each seed's run.
+//!
 //! `FAULT_SEEDS=200 cargo test -p handoff-server --release --test faults` for a long run
 //! (`FAULT_SEED=n` runs one seed).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -43,9 +47,10 @@ impl Rng {
     }
 }
 
-/// The faulty network between the clients and the server.
+/// The faulty network between the clients and the server processes.
 struct Net {
-    server: Server,
+    db: TestDb,
+    servers: Vec<Server>,
     faults: bool,
     /// Requests that will arrive late, after their sender gave up on them.
     delayed: Vec<(String, String, String)>,
@@ -61,14 +66,24 @@ struct Tally {
     duplicated: u32,
     delayed: u32,
     restarts: u32,
+    kills: u32,
     mutations: u64,
     rejections: u64,
 }
 
 impl Net {
-    fn send(&self, token: &str, path: &str, body: &str) -> Option<(u16, Value)> {
+    /// The process a request goes to: any of them, as behind a load balancer.
+    fn pick(&self, rng: &mut Rng) -> usize {
+        if self.servers.len() == 1 {
+            0
+        } else {
+            rng.below(self.servers.len())
+        }
+    }
+
+    fn send(&self, to: usize, token: &str, path: &str, body: &str) -> Option<(u16, Value)> {
         let request = agent()
-            .post(&self.server.url(path))
+            .post(&self.servers[to].url(path))
             .header("Authorization", &format!("Bearer {token}"))
             .header("Content-Type", "application/json");
         let mut response = request.send(body).ok()?;
@@ -82,10 +97,12 @@ impl Net {
         self.tally.exchanges += 1;
         if self.faults && !self.delayed.is_empty() && rng.chance(25) {
             let (token, path, body) = self.delayed.swap_remove(rng.below(self.delayed.len()));
-            self.send(&token, &path, &body); // arrives late, out of order; nobody reads the reply
+            let to = self.pick(rng);
+            self.send(to, &token, &path, &body); // arrives late, out of order; nobody reads the reply
         }
+        let to = self.pick(rng);
         if !self.faults {
-            return self.send(token, path, &body);
+            return self.send(to, token, path, &body);
         }
         match rng.below(100) {
             0..=7 => {
@@ -98,10 +115,11 @@ impl Net {
                 None
             }
             roll => {
-                let response = self.send(token, path, &body);
+                let response = self.send(to, token, path, &body);
                 if roll < 24 {
                     self.tally.duplicated += 1;
-                    self.send(token, path, &body); // duplicated on the way
+                    let again = self.pick(rng);
+                    self.send(again, token, path, &body); // duplicated on the way
                 }
                 if roll >= 92 {
                     self.tally.lost_responses += 1;
@@ -112,15 +130,24 @@ impl Net {
         }
     }
 
+    /// Stops a process, with kill -9 or SIGTERM, and starts it again on the same database.
     fn restart(&mut self, rng: &mut Rng) {
-        let db = self.server.db.clone();
+        let which = self.pick(rng);
         if rng.chance(50) {
-            self.server.kill();
+            self.kill(which);
         } else {
-            assert!(self.server.terminate().success());
+            assert!(self.servers[which].terminate().success());
+            self.servers[which] = Server::start(&self.db);
+            self.tally.restarts += 1;
         }
-        self.server = Server::start(&db);
+    }
+
+    /// kill -9, and a new process on the same database in its place.
+    fn kill(&mut self, which: usize) {
+        self.servers[which].kill();
+        self.servers[which] = Server::start(&self.db);
         self.tally.restarts += 1;
+        self.tally.kills += 1;
     }
 }
 
@@ -213,11 +240,16 @@ impl Client {
     }
 }
 
-fn run(seed: u64) -> Tally {
+fn run(backend: &Backend, seed: u64) -> Tally {
     let engine = Engine::from_json(EXAMPLE_FIRM).unwrap();
     let mut rng = Rng::new(seed);
-    let db = temp_dir(&format!("faults-{seed}")).join("h.sqlite");
-    let mut net = Net { server: Server::start(&db), faults: true, delayed: Vec::new(), tally: Tally::default() };
+    let db = TestDb::new(backend, &format!("faults-{seed}"));
+    // SQLite's file lock lets one process in; PostgreSQL is there for several.
+    let processes = if db.is_postgres() { 2 } else { 1 };
+    let servers = (0..processes).map(|_| Server::start(&db)).collect();
+    let mut net = Net { db, servers, faults: true, delayed: Vec::new(), tally: Tally::default() };
+    // The random restarts may miss a seed; this kill -9 does not.
+    let kill_at = (processes > 1).then(|| 20 + rng.below(180));
     let members = [
         ("dana-token", "dana"),
         ("devon-token", "devon"),
@@ -251,11 +283,16 @@ fn run(seed: u64) -> Tally {
         if rng.chance(1) {
             net.restart(&mut rng);
         }
+        if kill_at == Some(step) {
+            let which = net.pick(&mut rng);
+            net.kill(which);
+        }
     }
     // Heal the network: deliver what is still in flight, then sync until every queue is empty.
     net.faults = false;
     for (token, path, body) in std::mem::take(&mut net.delayed) {
-        net.send(&token, &path, &body);
+        let to = net.pick(&mut rng);
+        net.send(to, &token, &path, &body);
     }
     for _ in 0..10 {
         for client in &mut clients {
@@ -264,7 +301,7 @@ fn run(seed: u64) -> Tally {
     }
 
     // Every queue is empty, and every client's view is the server's state.
-    let (_, everything) = pull(&net.server, "morgan-token", &format!("observer-{seed}"), None);
+    let (_, everything) = pull(&net.servers[0], "morgan-token", &format!("observer-{seed}"), None);
     let server_cases: BTreeMap<String, CaseState> = everything["cases"]
         .as_array()
         .unwrap()
@@ -292,25 +329,26 @@ fn run(seed: u64) -> Tally {
     }
 
     // Exactly once, in order, from the server's own records.
-    let db = rusqlite::Connection::open(&net.server.db).unwrap();
     for client in &clients {
         let id = &client.replica.client_id;
-        let mut handled: Vec<(u64, u64)> = Vec::new(); // (change, mutation id)
-        let mut events = db
-            .prepare(
-                "SELECT mutation_id, change, COUNT(*) FROM events WHERE client_id = ?1 GROUP BY mutation_id, change",
+        // (change, mutation id): the change orders a client's mutations as they were handled.
+        let mut handled: Vec<(u64, u64)> = net
+            .db
+            .rows(
+                "SELECT mutation_id, change FROM events WHERE client_id = $1 GROUP BY mutation_id, change",
+                &[id.into()],
             )
-            .unwrap();
-        let rows = events.query_map([id], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?))).unwrap();
-        for row in rows {
-            let (mutation, change) = row.unwrap();
-            handled.push((change, mutation));
-        }
+            .iter()
+            .map(|row| (row[1].uint(), row[0].uint()))
+            .collect();
         // Rejections are pruned once a pull has reported them, so the client's own reports stand
         // for them: with the applied mutations they cover every id exactly once.
-        let mut rejected = db.prepare("SELECT mutation_id FROM rejections WHERE client_id = ?1").unwrap();
-        let unpruned: BTreeSet<u64> =
-            rejected.query_map([id], |r| r.get::<_, u64>(0)).unwrap().map(Result::unwrap).collect();
+        let unpruned: BTreeSet<u64> = net
+            .db
+            .rows("SELECT mutation_id FROM rejections WHERE client_id = $1", &[id.into()])
+            .iter()
+            .map(|row| row[0].uint())
+            .collect();
         let reported: BTreeSet<u64> = client.reported.iter().copied().collect();
         assert_eq!(reported.len(), client.reported.len(), "seed {seed}: {id} had a rejection reported twice");
         assert!(unpruned.is_subset(&reported), "seed {seed}: {id} was not told of a rejection: {unpruned:?}");
@@ -338,19 +376,22 @@ fn seeds() -> Vec<u64> {
 
 #[test]
 fn every_mutation_takes_effect_exactly_once_through_faults_and_restarts() {
-    let started = Instant::now();
-    let seeds = seeds();
-    let mut total = Tally::default();
-    for &seed in &seeds {
-        let tally = run(seed);
-        total.exchanges += tally.exchanges;
-        total.lost_requests += tally.lost_requests;
-        total.lost_responses += tally.lost_responses;
-        total.duplicated += tally.duplicated;
-        total.delayed += tally.delayed;
-        total.restarts += tally.restarts;
-        total.mutations += tally.mutations;
-        total.rejections += tally.rejections;
-    }
-    println!("{} seeds in {:.1} s: {total:?}", seeds.len(), started.elapsed().as_secs_f64());
+    on_each_backend(|backend| {
+        let started = Instant::now();
+        let seeds = seeds();
+        let mut total = Tally::default();
+        for &seed in &seeds {
+            let tally = run(backend, seed);
+            total.exchanges += tally.exchanges;
+            total.lost_requests += tally.lost_requests;
+            total.lost_responses += tally.lost_responses;
+            total.duplicated += tally.duplicated;
+            total.delayed += tally.delayed;
+            total.restarts += tally.restarts;
+            total.kills += tally.kills;
+            total.mutations += tally.mutations;
+            total.rejections += tally.rejections;
+        }
+        println!("{backend}: {} seeds in {:.1} s: {total:?}", seeds.len(), started.elapsed().as_secs_f64());
+    });
 }
