@@ -1,0 +1,221 @@
+//! Several server processes on one PostgreSQL database (SPEC §12): they start together on a
+//! fresh database, a mutation takes effect once whichever process gets it or its retry, racing
+//! commands through different processes have one winner, and a pull's cookie never misses a
+//! change committed after a later one.
+//!
+//! These need the cluster that `HANDOFF_TEST_POSTGRES` names (`npm test` starts one, and fails
+//! when it cannot); without it each says so on stderr and has nothing to check.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::sync::{Barrier, MutexGuard};
+
+use common::*;
+use serde_json::{json, Value};
+
+/// The cluster, and this binary's turn on it (see `common::on_each_backend`).
+fn cluster(test: &str) -> Option<(Backend, MutexGuard<'static, ()>)> {
+    let Some(backend) = postgres() else {
+        eprintln!("{test}: not run, HANDOFF_TEST_POSTGRES names no PostgreSQL cluster");
+        return None;
+    };
+    let turn = postgres_turn(&backend).unwrap();
+    Some((backend, turn))
+}
+
+/// Runs `job(0)` … `job(n - 1)` on threads of their own, all let go at the same moment; their
+/// results in that order.
+fn at_once<T: Send>(n: usize, job: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let barrier = Barrier::new(n);
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..n)
+            .map(|i| {
+                let (barrier, job) = (&barrier, &job);
+                scope.spawn(move || {
+                    barrier.wait();
+                    job(i)
+                })
+            })
+            .collect();
+        threads.into_iter().map(|thread| thread.join().unwrap()).collect()
+    })
+}
+
+fn case_ids(pulled: &Value) -> Vec<&str> {
+    pulled["cases"].as_array().unwrap().iter().map(|c| c["caseId"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn four_processes_started_at_once_on_a_fresh_database_all_start_and_serve() {
+    let Some((backend, _turn)) = cluster("four_processes") else { return };
+    for round in 0..3 {
+        let db = TestDb::new(&backend, "four-at-once");
+        // Each creates the schema it finds missing, at the same moment as the others.
+        let starts = at_once(4, |_| Server::start_with(&db, &[]));
+        let servers: Vec<Server> = starts
+            .into_iter()
+            .enumerate()
+            .map(|(i, started)| {
+                started.unwrap_or_else(|output| panic!("round {round}: process {i} did not start:\n{output}"))
+            })
+            .collect();
+        for (i, server) in servers.iter().enumerate() {
+            let (status, body) = push(server, "dana-token", &format!("c{i}"), json!([start_case(1, &format!("k{i}"))]));
+            assert_eq!(
+                (status, statuses(&body)),
+                (200, vec!["applied".to_owned()]),
+                "round {round}, process {i}: {body}"
+            );
+        }
+        // Each process sees what every other wrote.
+        for (i, server) in servers.iter().enumerate() {
+            let (_, pulled) = pull(server, "morgan-token", &format!("m{i}"), None);
+            assert_eq!(case_ids(&pulled), ["k0", "k1", "k2", "k3"], "round {round}, process {i}");
+        }
+    }
+}
+
+/// A case at the paralegal handoff, which both Dana and Devon (the Documents Team) may complete.
+fn at_the_handoff(server: &Server, case_id: &str) {
+    let setup = json!([
+        start_case(1, case_id),
+        command(2, case_id, json!({ "type": "completeStep", "stepId": "documents" })),
+        command(3, case_id, json!({ "type": "completeStep", "stepId": "credit-report" })),
+    ]);
+    let (_, body) = push(server, "dana-token", &format!("setup-{case_id}"), setup);
+    assert_eq!(statuses(&body), ["applied", "applied", "applied"], "{body}");
+    let questionnaire = json!([command(1, case_id, json!({ "type": "completeStep", "stepId": "questionnaire" }))]);
+    let (_, body) = push(server, "client-token", &format!("client-{case_id}"), questionnaire);
+    assert_eq!(statuses(&body), ["applied"], "{body}");
+}
+
+#[test]
+fn racing_handoffs_through_two_processes_have_exactly_one_winner() {
+    let Some((backend, _turn)) = cluster("racing_handoffs") else { return };
+    let db = TestDb::new(&backend, "race");
+    let servers = [Server::start(&db), Server::start(&db)];
+    for round in 0..10 {
+        let case_id = format!("race-{round}");
+        at_the_handoff(&servers[round % 2], &case_id);
+        // Dana through one process, Devon through the other, at the same moment.
+        let racers = [("dana-token", "paula", &servers[0]), ("devon-token", "pete", &servers[1])];
+        let outcomes = at_once(racers.len(), |i| {
+            let (token, to, server) = racers[i];
+            let handoff = json!({ "type": "completeHandoff", "stepId": "review-call", "to": to });
+            let (status, body) =
+                push(server, token, &format!("{token}-{case_id}"), json!([command(1, &case_id, handoff)]));
+            assert_eq!(status, 200, "{body}");
+            (body["results"][0]["status"].as_str().unwrap().to_owned(), to)
+        });
+        let mut statuses: Vec<&str> = outcomes.iter().map(|(status, _)| status.as_str()).collect();
+        statuses.sort();
+        assert_eq!(statuses, ["applied", "rejected"], "round {round}");
+        // The case went to the winner's choice, once.
+        let winner = outcomes.iter().find(|(status, _)| status == "applied").unwrap().1;
+        let (_, pulled) = pull(&servers[0], "morgan-token", "observer", None);
+        let state = case(&pulled, &case_id);
+        assert_eq!(state["owner"]["id"], winner, "round {round}: {state}");
+        let completed = r#"SELECT COUNT(*) FROM events WHERE case_id = $1 AND event LIKE '%"handoffCompleted"%'"#;
+        assert_eq!(db.value(completed, &[(&case_id).into()]).int(), 1, "round {round}");
+    }
+}
+
+#[test]
+fn a_retry_sent_to_the_other_process_is_a_duplicate() {
+    let Some((backend, _turn)) = cluster("retry_to_the_other_process") else { return };
+    let db = TestDb::new(&backend, "retry");
+    let servers = [Server::start(&db), Server::start(&db)];
+    let batch = json!([start_case(1, "k1"), command(2, "k1", json!({ "type": "claim" }))]);
+    let (_, first) = push(&servers[0], "dana-token", "c1", batch.clone());
+    assert_eq!(statuses(&first), ["applied", "applied"], "{first}");
+    let mut again = batch.as_array().unwrap().clone();
+    again.push(command(3, "k1", json!({ "type": "completeStep", "stepId": "documents" })));
+    let (_, second) = push(&servers[1], "dana-token", "c1", Value::Array(again));
+    assert_eq!(statuses(&second), ["duplicate", "duplicate", "applied"], "{second}");
+    assert_eq!(second["lastMutationId"], 3);
+    // And a gap is a gap whichever process sees it.
+    let (status, body) = push(&servers[0], "dana-token", "c1", json!([command(5, "k1", json!({ "type": "claim" }))]));
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("mutation-gap")));
+    let (_, pulled) = pull(&servers[0], "dana-token", "c1", None);
+    assert_eq!(case(&pulled, "k1")["version"], 5, "started (2 events), claimed (1), completed and triggered (2)");
+    assert_eq!(pulled["lastMutationId"], 3);
+}
+
+#[test]
+fn one_batch_sent_to_both_processes_at_once_takes_effect_once() {
+    let Some((backend, _turn)) = cluster("one_batch_to_both") else { return };
+    let db = TestDb::new(&backend, "both-at-once");
+    let servers = [Server::start(&db), Server::start(&db)];
+    for round in 0..10 {
+        // A new client's first push, and its retry through the other process while the first is
+        // still under way (a load balancer's retry after a timeout).
+        let (client, case_id) = (format!("c{round}"), format!("k{round}"));
+        let batch = json!([
+            start_case(1, &case_id),
+            command(2, &case_id, json!({ "type": "claim" })),
+            command(3, &case_id, json!({ "type": "completeStep", "stepId": "documents" })),
+        ]);
+        let responses = at_once(servers.len(), |i| push(&servers[i], "dana-token", &client, batch.clone()));
+        for (status, body) in &responses {
+            assert_eq!(*status, 200, "round {round}: {body}");
+        }
+        for id in 0..3 {
+            let mut outcomes: Vec<&str> =
+                responses.iter().map(|(_, body)| body["results"][id]["status"].as_str().unwrap()).collect();
+            outcomes.sort();
+            assert_eq!(outcomes, ["applied", "duplicate"], "round {round}, mutation {}", id + 1);
+        }
+        let (_, pulled) = pull(&servers[round % 2], "dana-token", &client, None);
+        assert_eq!(case(&pulled, &case_id)["version"], 5, "round {round}");
+        assert_eq!(pulled["lastMutationId"], 3);
+    }
+}
+
+#[test]
+fn a_pull_never_misses_a_change_committed_after_a_later_one() {
+    let Some((backend, _turn)) = cluster("out_of_order_commit") else { return };
+    let db = TestDb::new(&backend, "out-of-order");
+    let server = Server::start(&db);
+    push(&server, "dana-token", "dana-1", json!([start_case(1, "k1")]));
+    let (_, first) = pull(&server, "morgan-token", "morgan-1", None);
+    let (_, first_smith) = pull(&server, "client-token", "smith-1", None);
+    // A valid state (a case for Smith) to write as a push would.
+    let mut late = case(&first, "k1").clone();
+    late["caseId"] = json!("late");
+
+    // A transaction takes its id (as a push on another process would) and stays open…
+    let mut connection = db.postgres_client();
+    let mut held = connection.transaction().unwrap();
+    let held_id: i64 = held.query_one("SELECT pg_current_xact_id()::text::bigint", &[]).unwrap().get(0);
+    // …while a later one commits through the server, and both pulls see that later change.
+    let (_, body) = push(&server, "dana-token", "dana-1", json!([command(2, "k1", json!({ "type": "claim" }))]));
+    assert_eq!(statuses(&body), ["applied"], "{body}");
+    let (_, noted) = pull(&server, "morgan-token", "morgan-1", first["cookie"].as_str());
+    let (_, noted_smith) = pull(&server, "client-token", "smith-1", first_smith["cookie"].as_str());
+    assert_eq!(case_ids(&noted), ["k1"]);
+    assert_eq!(case_ids(&noted_smith), ["k1"]);
+
+    // Only now does the earlier transaction write its case, and commit.
+    held.execute(
+        "INSERT INTO cases (case_id, state, changed, last_at)
+         VALUES ('late', $1, pg_current_xact_id()::text::bigint, $2)",
+        &[&late.to_string(), &AT],
+    )
+    .unwrap();
+    held.execute("INSERT INTO case_clients (client_id, case_id) VALUES ('smith', 'late')", &[]).unwrap();
+    held.commit().unwrap();
+
+    // The cookies of the pulls that ran while it was open must still lead to it. Were a cookie
+    // the largest change committed when its pull ran, it would be past the push's transaction
+    // id, which is above `held_id`: `changed >= cookie` would pass over 'late' in this pull and
+    // every later one, and no client would ever see that case. The snapshot's xmin is at most
+    // `held_id` while that transaction runs, so these pulls include it.
+    let (_, next) = pull(&server, "morgan-token", "morgan-1", noted["cookie"].as_str());
+    assert!(case_ids(&next).contains(&"late"), "a member's pull missed a commit (transaction {held_id}): {next}");
+    let (_, next_smith) = pull(&server, "client-token", "smith-1", noted_smith["cookie"].as_str());
+    assert!(
+        case_ids(&next_smith).contains(&"late"),
+        "a client's pull missed a commit (transaction {held_id}): {next_smith}"
+    );
+}
