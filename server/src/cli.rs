@@ -4,16 +4,19 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::db::Target;
 use crate::serve::Limits;
 
 pub const USAGE: &str =
-    "usage: handoff-server [--config FILE] [--tokens FILE] [--db FILE] [--addr HOST:PORT] [--www DIR] [--pkg DIR]
+    "usage: handoff-server [--config FILE] [--tokens FILE] [--db FILE|URL] [--addr HOST:PORT] [--www DIR] [--pkg DIR]
                       [--header-timeout SECS] [--body-timeout SECS] [--idle-timeout SECS]
                       [--write-timeout SECS] [--shutdown-grace SECS] [--rate-limit N]
 
   --config FILE   EngineConfig JSON (default: the Example Law Firm, config/example-firm.json)
   --tokens FILE   { \"tokens\": { \"<bearer token>\": Actor } } (default: the demo tokens)
-  --db FILE       the SQLite file, created when missing (default: data/handoff.sqlite)
+  --db FILE|URL   a SQLite file, created when missing, or a PostgreSQL URL (postgres://… or
+                  postgresql://…) that several processes may share (default: $DATABASE_URL,
+                  else data/handoff.sqlite)
   --addr H:P      where to listen (default: 127.0.0.1:8080; port 0 picks a free one)
   --www DIR       the demo page served at / (default: www)
   --pkg DIR       the built npm package served at /pkg (default: pkg)
@@ -30,7 +33,8 @@ pub const USAGE: &str =
 pub struct Args {
     pub config: Option<PathBuf>,
     pub tokens: Option<PathBuf>,
-    pub db: PathBuf,
+    /// `--db` as given, if it was.
+    pub db: Option<String>,
     pub addr: SocketAddr,
     pub www: PathBuf,
     pub pkg: PathBuf,
@@ -44,7 +48,7 @@ impl Args {
         let mut parsed = Args {
             config: None,
             tokens: None,
-            db: PathBuf::from("data/handoff.sqlite"),
+            db: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             www: PathBuf::from("www"),
             pkg: PathBuf::from("pkg"),
@@ -56,7 +60,7 @@ impl Args {
             match flag.as_str() {
                 "--config" => parsed.config = Some(PathBuf::from(value()?)),
                 "--tokens" => parsed.tokens = Some(PathBuf::from(value()?)),
-                "--db" => parsed.db = PathBuf::from(value()?),
+                "--db" => parsed.db = Some(value()?),
                 "--addr" => {
                     let text = value()?;
                     parsed.addr = text.parse().map_err(|_| format!("--addr {text} is not HOST:PORT"))?;
@@ -78,6 +82,13 @@ impl Args {
             }
         }
         Ok(parsed)
+    }
+
+    /// Where the data is: `--db`, else `database_url` (the `DATABASE_URL` variable), else the
+    /// embedded default file (SPEC §12).
+    pub fn target(&self, database_url: Option<String>) -> Target {
+        let value = self.db.clone().or(database_url.filter(|url| !url.is_empty()));
+        Target::parse(value.as_deref().unwrap_or("data/handoff.sqlite"))
     }
 }
 
@@ -107,6 +118,17 @@ mod tests {
         assert!(parse(&["--addr", "nowhere"]).is_err());
         assert!(parse(&["--db"]).is_err());
         assert!(parse(&["--frobnicate"]).is_err());
+    }
+
+    #[test]
+    fn the_db_is_the_flag_else_database_url_else_the_embedded_file() {
+        let url = || Some("postgres://app@db/h".to_owned());
+        let flagged = parse(&["--db", "x.sqlite"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(flagged.target(url()), Target::Sqlite("x.sqlite".into()));
+        let plain = parse(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plain.target(url()), Target::Postgres("postgres://app@db/h".into()));
+        assert_eq!(plain.target(None), Target::Sqlite("data/handoff.sqlite".into()));
+        assert_eq!(plain.target(Some(String::new())), Target::Sqlite("data/handoff.sqlite".into()));
     }
 
     #[test]
