@@ -195,6 +195,8 @@ fn a_pull_never_misses_a_change_committed_after_a_later_one() {
     let (_, noted_smith) = pull(&server, "client-token", "smith-1", first_smith["cookie"].as_str());
     assert_eq!(case_ids(&noted), ["k1"]);
     assert_eq!(case_ids(&noted_smith), ["k1"]);
+    let later = db.value("SELECT MAX(change) FROM events WHERE mutation_id = 2", &[]).int();
+    assert!(later > held_id, "the push's transaction ({later}) is the later one, after {held_id}");
 
     // Only now does the earlier transaction write its case, and commit.
     held.execute(
@@ -207,10 +209,11 @@ fn a_pull_never_misses_a_change_committed_after_a_later_one() {
     held.commit().unwrap();
 
     // The cookies of the pulls that ran while it was open must still lead to it. Were a cookie
-    // the largest change committed when its pull ran, it would be past the push's transaction
-    // id, which is above `held_id`: `changed >= cookie` would pass over 'late' in this pull and
-    // every later one, and no client would ever see that case. The snapshot's xmin is at most
-    // `held_id` while that transaction runs, so these pulls include it.
+    // the largest change committed when its pull ran (plus one, like SQLite's counter), it would
+    // be past the push's transaction id `later`, itself above `held_id`: `changed >= cookie`
+    // would pass over 'late' in this pull and every later one, and no client would ever see that
+    // case. A snapshot's xmin is at most `held_id` while that transaction runs, so the cookies
+    // of the pulls above are too, and the pulls below include 'late'.
     let (_, next) = pull(&server, "morgan-token", "morgan-1", noted["cookie"].as_str());
     assert!(case_ids(&next).contains(&"late"), "a member's pull missed a commit (transaction {held_id}): {next}");
     let (_, next_smith) = pull(&server, "client-token", "smith-1", noted_smith["cookie"].as_str());
