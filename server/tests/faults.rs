@@ -9,7 +9,8 @@
 //! again during each seed's run.
 //!
 //! `FAULT_SEEDS=200 cargo test -p handoff-server --release --test faults` for a long run
-//! (`FAULT_SEED=n` runs one seed).
+//! (`FAULT_SEED=n` runs one seed); with `HANDOFF_TEST_POSTGRES=URL` (see `scripts/pg.sh`) the
+//! seeds run on PostgreSQL too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
