@@ -88,9 +88,6 @@ pub struct Store {
     backend: Backend,
 }
 
-/// Connections to PostgreSQL that one process keeps open at most.
-const POOL_SIZE: usize = 16;
-
 /// `body`'s future on a connection of the store: SQLite's `role` connection (`writer` or
 /// `reader`), its calls blocking in `block_in_place` and its future ready at once; or one of
 /// PostgreSQL's pool, awaited. One operation, written once, runs on either backend.
@@ -120,10 +117,11 @@ fn ready<T>(future: impl Future<Output = Result<T, StoreError>>) -> Result<T, St
 }
 
 impl Store {
-    pub async fn open(target: &Target) -> Result<Store, String> {
+    /// Opens the store, bringing its schema up to date; PostgreSQL with at most `connections`.
+    pub async fn open(target: &Target, connections: usize) -> Result<Store, String> {
         let backend = match target {
             Target::Sqlite(path) => Backend::Sqlite(Box::new(Sqlite::open(path).await?)),
-            Target::Postgres(url) => Backend::Postgres(Postgres::open(url, &target.describe(), POOL_SIZE).await?),
+            Target::Postgres(url) => Backend::Postgres(Postgres::open(url, &target.describe(), connections).await?),
         };
         Ok(Store { backend })
     }
