@@ -26,6 +26,9 @@ pub const DIALECT: Dialect = Dialect {
     migration_lock: "SELECT pg_advisory_xact_lock(724366350)",
 };
 
+/// How long a request waits for a connection to the database, new or from the pool.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Connections to one database, at most `size` at once.
 pub struct Postgres {
     pool: Pool,
@@ -37,12 +40,22 @@ fn failed(error: tokio_postgres::Error) -> DbError {
             || *code == SqlState::T_R_DEADLOCK_DETECTED
             || *code == SqlState::UNIQUE_VIOLATION
     });
-    // The server's own words (`db error` alone says nothing).
-    let message = match error.as_db_error() {
-        Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => error.to_string(),
-    };
-    DbError { message, retry }
+    DbError { message: describe(&error), retry }
+}
+
+/// The server's own words (`db error` alone says nothing), or the error and its causes
+/// (`error connecting to server: Connection refused`).
+fn describe(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!("{}: {}", db.code().code(), db.message());
+    }
+    let mut message = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        message.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    message
 }
 
 impl Postgres {
@@ -51,7 +64,15 @@ impl Postgres {
         let config: tokio_postgres::Config =
             url.parse().map_err(|e| format!("{described} is not a PostgreSQL URL: {e}"))?;
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager).max_size(size).build().map_err(|e| e.to_string())?;
+        // A database that does not answer fails the request (500, which the client retries)
+        // rather than holding it.
+        let pool = Pool::builder(manager)
+            .max_size(size)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| e.to_string())?;
         let store = Postgres { pool };
         let mut conn = store.conn().await.map_err(|e| format!("cannot connect to {described}: {e}"))?;
         super::migrate(&mut conn).await.map_err(|e| format!("cannot upgrade the schema of {described}: {e}"))?;
@@ -60,7 +81,10 @@ impl Postgres {
 
     /// A connection of the pool, for one request.
     pub async fn conn(&self) -> Result<Connected, DbError> {
-        let client = self.pool.get().await.map_err(|e| DbError::fatal(format!("no database connection: {e}")))?;
+        let client = self.pool.get().await.map_err(|error| match error {
+            deadpool_postgres::PoolError::Backend(error) => failed(error),
+            other => DbError::fatal(format!("no database connection: {other}")),
+        })?;
         Ok(Connected { client })
     }
 }
