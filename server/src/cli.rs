@@ -10,7 +10,7 @@ use crate::serve::Limits;
 pub const USAGE: &str =
     "usage: handoff-server [--config FILE] [--tokens FILE] [--db FILE|URL] [--addr HOST:PORT] [--www DIR] [--pkg DIR]
                       [--header-timeout SECS] [--body-timeout SECS] [--idle-timeout SECS]
-                      [--write-timeout SECS] [--shutdown-grace SECS] [--rate-limit N]
+                      [--write-timeout SECS] [--shutdown-grace SECS] [--rate-limit N] [--db-connections N]
 
   --config FILE   EngineConfig JSON (default: the Example Law Firm, config/example-firm.json)
   --tokens FILE   { \"tokens\": { \"<bearer token>\": Actor } } (default: the demo tokens)
@@ -27,7 +27,8 @@ pub const USAGE: &str =
   --write-timeout SECS   one whose response the client takes no byte of for this long (default: 30)
   --shutdown-grace SECS  on SIGTERM/SIGINT, requests under way get this long to finish (default: 5)
   --rate-limit N         requests per second per token under /sync, with a burst of two seconds'
-                         worth; over it, 429 with Retry-After; 0 turns it off (default: 5000)";
+                         worth; over it, 429 with Retry-After; 0 turns it off (default: 5000)
+  --db-connections N     connections to PostgreSQL this process keeps at most (default: 16)";
 
 #[derive(Debug, PartialEq)]
 pub struct Args {
@@ -41,6 +42,8 @@ pub struct Args {
     pub limits: Limits,
     /// Requests per second per token; 0 means no limit.
     pub rate_limit: u32,
+    /// Connections to PostgreSQL at most.
+    pub db_connections: usize,
 }
 
 impl Args {
@@ -54,6 +57,7 @@ impl Args {
             pkg: PathBuf::from("pkg"),
             limits: Limits::default(),
             rate_limit: 5000,
+            db_connections: 16,
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -76,6 +80,14 @@ impl Args {
                     let text = value()?;
                     parsed.rate_limit =
                         text.parse().map_err(|_| format!("--rate-limit {text} is not a whole number of requests"))?;
+                }
+                "--db-connections" => {
+                    let text = value()?;
+                    parsed.db_connections = text
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=1000).contains(n))
+                        .ok_or_else(|| format!("--db-connections {text} is not a whole number from 1 to 1000"))?;
                 }
                 "--help" | "-h" => return Err(String::new()),
                 other => return Err(format!("unknown argument {other}")),
@@ -143,6 +155,8 @@ mod tests {
         assert_eq!(args.limits.write, Duration::from_millis(1500));
         assert_eq!(args.limits.grace, Duration::from_secs(2));
         assert_eq!(args.rate_limit, 0);
+        assert_eq!(parse(&["--db-connections", "4"]).map(|a| a.db_connections), Ok(4));
+        assert!(parse(&["--db-connections", "0"]).is_err());
         for bad in
             [["--body-timeout", "0"], ["--idle-timeout", "-1"], ["--header-timeout", "NaN"], ["--rate-limit", "1.5"]]
         {

@@ -71,7 +71,7 @@ async fn run() -> Result<(), String> {
         db::Target::Sqlite(path) => Some(lock::acquire(path)?),
         db::Target::Postgres(_) => None,
     };
-    let store = store::Store::open(&target).await?;
+    let store = store::Store::open(&target, args.db_connections).await?;
     let config_json: serde_json::Value = serde_json::from_str(&config_text).map_err(|e| e.to_string())?;
     let app = Arc::new(api::App { engine, config_version: config_version(&config_json), config_json, tokens, store });
     let mut router = api::router(app, args.www.clone(), args.pkg.clone());
