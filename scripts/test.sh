@@ -18,12 +18,12 @@ trap stop_postgres EXIT
 trap 'exit 130' INT TERM
 # A cluster that does not start fails the run here (set -e): its tests are never skipped.
 HANDOFF_TEST_POSTGRES=$(bash scripts/pg.sh start "$pg_dir/pg")
-export HANDOFF_TEST_POSTGRES
+export HANDOFF_TEST_POSTGRES HANDOFF_REQUIRE_POSTGRES=1
 echo "== native tests"
 cargo test --workspace --quiet
 stop_postgres
 trap - EXIT
-unset HANDOFF_TEST_POSTGRES
+unset HANDOFF_TEST_POSTGRES HANDOFF_REQUIRE_POSTGRES
 echo "== build the npm package"
 bash scripts/build.sh
 echo "== bindings in Node (wasm-bindgen-test)"

@@ -3,8 +3,9 @@
 //! commands through different processes have one winner, and a pull's cookie never misses a
 //! change committed after a later one.
 //!
-//! These need the cluster that `HANDOFF_TEST_POSTGRES` names (`npm test` starts one, and fails
-//! when it cannot); without it each says so on stderr and has nothing to check.
+//! These need the cluster that `HANDOFF_TEST_POSTGRES` names (`npm test` starts one, fails when
+//! it cannot, and sets `HANDOFF_REQUIRE_POSTGRES`, which makes a missing cluster a failure:
+//! `common::postgres`); run by hand without it, each says so on stderr and has nothing to check.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;

@@ -47,9 +47,16 @@ impl fmt::Display for Backend {
     }
 }
 
-/// The PostgreSQL cluster to test on, if `HANDOFF_TEST_POSTGRES` names one.
+/// The PostgreSQL cluster to test on, if `HANDOFF_TEST_POSTGRES` names one. With
+/// `HANDOFF_REQUIRE_POSTGRES` set (`npm test` sets both), a missing one fails the test rather
+/// than leaving PostgreSQL untested.
 pub fn postgres() -> Option<Backend> {
-    std::env::var("HANDOFF_TEST_POSTGRES").ok().filter(|url| !url.is_empty()).map(Backend::Postgres)
+    let backend = std::env::var("HANDOFF_TEST_POSTGRES").ok().filter(|url| !url.is_empty()).map(Backend::Postgres);
+    assert!(
+        backend.is_some() || std::env::var_os("HANDOFF_REQUIRE_POSTGRES").is_none(),
+        "HANDOFF_REQUIRE_POSTGRES is set, but HANDOFF_TEST_POSTGRES names no PostgreSQL cluster"
+    );
+    backend
 }
 
 /// SQLite always; PostgreSQL as well when `HANDOFF_TEST_POSTGRES` names a cluster.
