@@ -84,7 +84,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Refused(refusal) => refusal.into(),
-            StoreError::Storage(_) => ApiError::internal(error.to_string()),
+            StoreError::Raced(_) | StoreError::Storage(_) => ApiError::internal(error.to_string()),
         }
     }
 }
@@ -142,15 +142,11 @@ async fn text(request: Request) -> Result<String, ApiError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::invalid_request("The body must be UTF-8 JSON."))
 }
 
-/// Runs the reading of a request and its store operation off the async runtime, and answers with
-/// the JSON or the error.
-async fn respond<T: serde::Serialize + Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Response {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(Ok(value)) => json(&value),
-        Ok(Err(error)) => error.into_response(),
-        Err(error) => ApiError::internal(error.to_string()).into_response(),
+/// The JSON of `answer`, or its error.
+fn respond<T: serde::Serialize>(answer: Result<T, ApiError>) -> Response {
+    match answer {
+        Ok(value) => json(&value),
+        Err(error) => error.into_response(),
     }
 }
 
@@ -166,13 +162,12 @@ async fn push(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok(read) => read,
         Err(refused) => return refused,
     };
-    // The body stays alive while the store works: each mutation is kept as text in the envelope
-    // and read once, when the store has it decided.
-    respond(move || {
+    // Each mutation is kept as text in the envelope and read once, when the store decides it.
+    let answer = async {
         let push = PushEnvelope::from_body(&text)?;
-        Ok(app.store.push(&app.engine, &actor, &push)?)
-    })
-    .await
+        Ok(app.store.push(&app.engine, &actor, &push).await?)
+    };
+    respond(answer.await)
 }
 
 async fn pull(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -180,11 +175,11 @@ async fn pull(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok(read) => read,
         Err(refused) => return refused,
     };
-    respond(move || {
+    let answer = async {
         let pull = PullRequest::from_body(&text)?;
-        Ok(app.store.pull(&actor, &pull, app.config_version)?)
-    })
-    .await
+        Ok(app.store.pull(&actor, &pull, app.config_version).await?)
+    };
+    respond(answer.await)
 }
 
 /// Clients may read it too: their engine needs it, and it holds no case data (SPEC §13).

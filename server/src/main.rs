@@ -1,10 +1,11 @@
 //! handoff-server: the reference backend (SPEC §7). The sync protocol of SPEC §6 over HTTP, with
-//! the engine running natively and SQLite as storage; it also serves the demo and the package.
+//! the engine running natively and SQLite or PostgreSQL as storage; it also serves the demo and the package.
 //! This file wires the parts together: the database lock, the store, the routes, the rate limit
 //! and the connection loop.
 
 mod api;
 mod cli;
+mod db;
 mod limit;
 mod lock;
 mod retention;
@@ -63,9 +64,14 @@ async fn run() -> Result<(), String> {
     for warning in tokens.warnings(&engine) {
         eprintln!("warning: {warning}");
     }
-    // Before the store opens: a second process must not touch the file at all.
-    let _lock = lock::acquire(&args.db)?;
-    let store = store::Store::open(&args.db)?;
+    let target = args.target(std::env::var("DATABASE_URL").ok());
+    // Before the store opens: a second process must not touch a SQLite file at all. Processes
+    // sharing PostgreSQL are kept apart by the database's own locks.
+    let _lock = match &target {
+        db::Target::Sqlite(path) => Some(lock::acquire(path)?),
+        db::Target::Postgres(_) => None,
+    };
+    let store = store::Store::open(&target, args.db_connections).await?;
     let config_json: serde_json::Value = serde_json::from_str(&config_text).map_err(|e| e.to_string())?;
     let app = Arc::new(api::App { engine, config_version: config_version(&config_json), config_json, tokens, store });
     let mut router = api::router(app, args.www.clone(), args.pkg.clone());

@@ -69,7 +69,7 @@ fn check_schema_version(version: u32) -> Result<(), Refusal> {
 impl<'a> PushEnvelope<'a> {
     /// Reads a push's body, refused whole when the envelope is malformed, of another wire version
     /// or carries too many mutations (in that order). Its mutations stay text, each read once
-    /// when it is decided ([`decide_pushed`]), so that a malformed one is only its own rejection.
+    /// when it is decided ([`PushItem::read`]), so that a malformed one is only its own rejection.
     pub fn from_body(text: &'a str) -> Result<Self, Refusal> {
         let envelope = from_json::<PushEnvelope>(text).map_err(Refusal::malformed)?;
         check_schema_version(envelope.schema_version)?;
@@ -160,19 +160,32 @@ pub fn admit(client_id: &str, last: Option<u64>, id: u64) -> Result<Admit, Refus
     }
 }
 
-/// The cookie of a pull answered when the server's change counter stood at `counter`: the
-/// counter in decimal, which the next pull sends back.
-pub fn cookie(counter: u64) -> String {
-    counter.to_string()
+/// The cookie of a pull whose snapshot had `horizon`: the horizon in decimal, which the next
+/// pull sends back.
+///
+/// A store numbers each change (a case's new state, a rejection) it commits, and a pull reads one
+/// snapshot in which it also finds a horizon: a number such that every change numbered below it
+/// had finished (committed or rolled back) when the snapshot was taken. A pull with cookie `h`
+/// answers every change numbered `h` or above that its snapshot holds, and the horizon of its own
+/// snapshot as the next cookie. So a pull never misses a committed change, even when changes
+/// commit out of their numbers' order: a change numbered below the new horizon had finished
+/// before this snapshot, so this pull (if numbered at or above `h`) or an earlier one (by the
+/// same argument, if below `h`) answered it; one at or above it is answered again by the next
+/// pull, if this one had it already (a case's state is replaced whole, so twice is harmless).
+/// SQLite, whose writers take turns, counts changes and its horizon is the count plus one;
+/// PostgreSQL numbers a change by its transaction's id and its horizon is the snapshot's `xmin`,
+/// the oldest transaction still running.
+pub fn cookie(horizon: u64) -> String {
+    horizon.to_string()
 }
 
-/// The change a pull continues after (`None`: a first pull, which gets everything), given the
-/// server's change counter now. A cookie this server did not give (anything but the canonical
-/// decimal of a counter it has reached) is refused.
-pub fn read_cookie(cookie: Option<&str>, counter: u64) -> Result<Option<u64>, Refusal> {
-    let Some(text) = cookie else { return Ok(None) };
+/// The horizon a pull continues from (0 for a first pull, which gets everything), given the
+/// store's horizon now. A cookie this server did not give (anything but the canonical decimal
+/// of a horizon it has reached: horizons never go back) is refused.
+pub fn read_cookie(cookie: Option<&str>, horizon: u64) -> Result<u64, Refusal> {
+    let Some(text) = cookie else { return Ok(0) };
     match text.parse::<u64>() {
-        Ok(since) if since <= counter && text == since.to_string() => Ok(Some(since)),
+        Ok(since) if since <= horizon && text == since.to_string() => Ok(since),
         _ => Err(Refusal::UnknownCookie),
     }
 }
@@ -280,26 +293,28 @@ impl Decided {
     }
 }
 
-/// Decides one pushed mutation as the server does: read from its text (one that does not read
-/// as a mutation is rejected `invalid-input`, and still counts, so that a client can never wedge
-/// its own queue), then decided as `actor` at the server's time: `now`, or the case's last event
-/// time when the clock is behind it. `load` is the store's: the case of that id, if it has one.
-/// The outer error is `load`'s; the inner one the mutation's rejection.
-pub fn decide_pushed<E>(
+impl PushItem<'_> {
+    /// The mutation this item carries, read from its text: one that does not read as a mutation
+    /// is rejected `invalid-input` (and still counts, so that a client can never wedge its own
+    /// queue). A store loads the case it names only once it reads.
+    pub fn read(&self) -> crate::Result<Mutation> {
+        from_json::<Mutation>(self.text)
+    }
+}
+
+/// Decides a pushed mutation as the server does: as `actor`, at the server's time, `now`, or
+/// the case's last event time when the clock is behind it. `case` is the store's case of the
+/// mutation's id, if it has one. The error is the mutation's rejection.
+pub fn decide_pushed(
     engine: &Engine,
-    item: &PushItem,
+    mutation: Mutation,
+    case: Option<&StoredCase>,
     actor: &Actor,
     now: Instant,
-    load: impl FnOnce(&str) -> Result<Option<StoredCase>, E>,
-) -> Result<crate::Result<Decided>, E> {
-    let mutation = match from_json::<Mutation>(item.text) {
-        Ok(mutation) => mutation,
-        Err(malformed) => return Ok(Err(malformed)),
-    };
-    let case = load(&mutation.case_id)?;
-    let at = decision_time(now, case.as_ref().and_then(|case| case.last_at)).utc_text();
-    let state = case.as_ref().map(|case| &case.state);
-    Ok(decide_mutation_at(engine, &mutation, state, actor, &at).map(|outcome| Decided { mutation, outcome, at }))
+) -> crate::Result<Decided> {
+    let at = decision_time(now, case.and_then(|case| case.last_at)).utc_text();
+    let state = case.map(|case| &case.state);
+    decide_mutation_at(engine, &mutation, state, actor, &at).map(|outcome| Decided { mutation, outcome, at })
 }
 
 impl MutationResult {
@@ -357,9 +372,8 @@ mod tests {
     fn decide(text: &str, now: &str, case: Option<StoredCase>) -> crate::Result<Decided> {
         let body = push(SCHEMA_VERSION, &[text.to_owned()]);
         let envelope = PushEnvelope::from_body(&body).unwrap();
-        let item = envelope.mutations.first().unwrap();
-        let loaded = decide_pushed(&engine(), item, &member("dana"), at(now), |_| Ok::<_, ()>(case));
-        loaded.unwrap()
+        let mutation = envelope.mutations.first().unwrap().read().unwrap();
+        decide_pushed(&engine(), mutation, case.as_ref(), &member("dana"), at(now))
     }
 
     #[test]
@@ -440,10 +454,11 @@ mod tests {
     }
 
     #[test]
-    fn a_cookie_is_the_change_counter_and_one_the_server_did_not_give_is_unknown() {
-        assert_eq!(read_cookie(None, 7), Ok(None), "a first pull gets everything");
-        assert_eq!(read_cookie(Some(&cookie(7)), 7), Ok(Some(7)));
-        assert_eq!(read_cookie(Some(&cookie(0)), 7), Ok(Some(0)));
+    fn a_cookie_is_a_horizon_and_one_the_server_did_not_give_is_unknown() {
+        assert_eq!(read_cookie(None, 7), Ok(0), "a first pull gets everything");
+        assert_eq!(read_cookie(Some(&cookie(7)), 7), Ok(7));
+        assert_eq!(read_cookie(Some(&cookie(3)), 7), Ok(3));
+        assert_eq!(read_cookie(Some(&cookie(0)), 7), Ok(0));
         for junk in ["8", "007", "-5", "+1", " 1", "", "abc", "1.0", "18446744073709551616"] {
             assert_eq!(read_cookie(Some(junk), 7), Err(Refusal::UnknownCookie), "{junk:?}");
         }
@@ -462,19 +477,11 @@ mod tests {
     }
 
     #[test]
-    fn a_pushed_mutation_that_does_not_read_is_its_own_rejection_and_loads_no_case() {
+    fn a_pushed_mutation_that_does_not_read_is_its_own_rejection() {
         let body =
             push(SCHEMA_VERSION, &[r#"{"id":1,"caseId":"k1","kind":"command","at":"2020-01-01T00:00:00Z"}"#.into()]);
         let envelope = PushEnvelope::from_body(&body).unwrap();
-        let item = envelope.mutations.first().unwrap();
-        let decided = decide_pushed(
-            &engine(),
-            item,
-            &member("dana"),
-            at("2026-01-01T00:00:00Z"),
-            |_| -> Result<Option<StoredCase>, ()> { panic!("a mutation that does not read names no case to load") },
-        );
-        let rejection = decided.unwrap().unwrap_err();
+        let rejection = envelope.mutations.first().unwrap().read().unwrap_err();
         assert_eq!(rejection.code, ErrorCode::InvalidInput);
         let result = MutationResult::rejected(1, rejection.clone());
         assert_eq!((result.status, result.code.as_deref()), (MutationStatus::Rejected, Some("invalid-input")));

@@ -1,0 +1,283 @@
+//! The storage layer under the store: two backends, SQLite (the embedded default) and
+//! PostgreSQL (several server processes on one database), behind one small interface, so that
+//! the store's tables, queries and transactions are written once for both.
+//!
+//! - SQL is written once, in PostgreSQL's dialect: `$1, $2, …` parameters, `ON CONFLICT`,
+//!   `RETURNING`, `FOR UPDATE`. The SQLite backend runs the same text with `FOR UPDATE` dropped
+//!   (its write transactions take turns: `BEGIN IMMEDIATE` holds the database's one write lock),
+//!   and checks that each statement numbers its parameters in order.
+//! - What cannot be written once is a [`Dialect`]: how a write and a read transaction begin, how
+//!   a change is numbered and what a pull's horizon is (the cookie, `sync::cookie`), and where
+//!   the schema's version is kept.
+//! - Values are [`Param`]s in and [`Value`]s out: 64-bit integers and text (BIGINT and TEXT).
+//!
+//! A later table is a migration in [`MIGRATIONS`] and its queries in the store; both backends run
+//! them, and the server tests run on both.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::fmt;
+use std::future::Future;
+
+/// A value bound to a statement's parameter.
+#[derive(Clone, Copy, Debug)]
+pub enum Param<'a> {
+    Int(i64),
+    Text(&'a str),
+    Null,
+}
+
+impl From<i64> for Param<'_> {
+    fn from(value: i64) -> Self {
+        Param::Int(value)
+    }
+}
+
+impl<'a> From<&'a str> for Param<'a> {
+    fn from(value: &'a str) -> Self {
+        Param::Text(value)
+    }
+}
+
+impl<'a> From<&'a String> for Param<'a> {
+    fn from(value: &'a String) -> Self {
+        Param::Text(value)
+    }
+}
+
+impl<'a, T: Into<Param<'a>>> From<Option<T>> for Param<'a> {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Param::Null, Into::into)
+    }
+}
+
+/// A value read from a column.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+/// One row of a query's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row(pub Vec<Value>);
+
+impl Row {
+    fn column(&self, index: usize) -> Result<&Value, DbError> {
+        self.0.get(index).ok_or_else(|| DbError::fatal(format!("the row has no column {index}")))
+    }
+
+    pub fn int(&self, index: usize) -> Result<i64, DbError> {
+        match self.column(index)? {
+            Value::Int(value) => Ok(*value),
+            other => Err(DbError::fatal(format!("column {index} is {other:?}, not an integer"))),
+        }
+    }
+
+    pub fn text(&self, index: usize) -> Result<&str, DbError> {
+        match self.column(index)? {
+            Value::Text(value) => Ok(value),
+            other => Err(DbError::fatal(format!("column {index} is {other:?}, not text"))),
+        }
+    }
+
+    pub fn opt_text(&self, index: usize) -> Result<Option<&str>, DbError> {
+        match self.column(index)? {
+            Value::Null => Ok(None),
+            _ => self.text(index).map(Some),
+        }
+    }
+}
+
+/// A database error, and whether running the transaction again can succeed: it lost a race with
+/// another process (PostgreSQL's serialization failures and deadlocks, and a unique key another
+/// transaction took first, such as two processes starting one case).
+#[derive(Debug)]
+pub struct DbError {
+    pub message: String,
+    pub retry: bool,
+}
+
+impl DbError {
+    pub fn fatal(message: impl Into<String>) -> Self {
+        DbError { message: message.into(), retry: false }
+    }
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The SQL that differs between the backends.
+pub struct Dialect {
+    /// Begins a transaction that writes: serialized with every other writer of the same rows.
+    pub begin_write: &'static str,
+    /// Begins a transaction that only reads, from one snapshot.
+    pub begin_read: &'static str,
+    /// The number of the change this write transaction commits (one row, one integer).
+    pub change_number: &'static str,
+    /// The horizon of this read transaction's snapshot: every change numbered below it had
+    /// finished when the snapshot was taken (one row, one integer).
+    pub horizon: &'static str,
+    /// Takes the lock that lets one process at a time upgrade the schema, in a write transaction.
+    pub migration_lock: &'static str,
+}
+
+/// A connection: one statement at a time, transactions begun and ended by statements. The
+/// futures are `Send` so that PostgreSQL's run on the server's runtime; SQLite's are ready at
+/// once (its calls block, inside `tokio::task::block_in_place`).
+pub trait Conn {
+    fn dialect(&self) -> &'static Dialect;
+    /// Runs one statement; how many rows it changed.
+    fn execute(&mut self, sql: &'static str, params: &[Param<'_>])
+        -> impl Future<Output = Result<u64, DbError>> + Send;
+    /// Runs one statement; the rows it answered.
+    fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<Vec<Row>, DbError>> + Send;
+    /// Runs statements without parameters (transaction control, migrations).
+    fn batch(&mut self, sql: &str) -> impl Future<Output = Result<(), DbError>> + Send;
+    /// The schema version this database is at (0: none yet), inside the migration transaction.
+    fn schema_version(&mut self) -> impl Future<Output = Result<i64, DbError>> + Send;
+    /// Records the schema version, inside the migration transaction.
+    fn set_schema_version(&mut self, version: i64) -> impl Future<Output = Result<(), DbError>> + Send;
+}
+
+/// The schema, as versioned migrations run in order at start, each once. Both backends run the
+/// same text. Version 1 is the first release's schema (`IF NOT EXISTS`: a first-release SQLite
+/// file has it already, at version 0); version 2 the second release's additions: the client's
+/// own time of each event (`clientAt`), each case's last event time (the server's times never
+/// run backwards on a case; a first-release case's is found from its events when first needed),
+/// which clients each case is for (scoped pulls), and whose each stored rejection is (bounded
+/// per actor).
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+         INSERT INTO meta (key, value) VALUES ('change', 0) ON CONFLICT (key) DO NOTHING;
+         CREATE TABLE IF NOT EXISTS clients (
+             client_id TEXT PRIMARY KEY, actor TEXT NOT NULL, last_mutation_id BIGINT NOT NULL);
+         CREATE TABLE IF NOT EXISTS cases (
+             case_id TEXT PRIMARY KEY, state TEXT NOT NULL, changed BIGINT NOT NULL);
+         CREATE INDEX IF NOT EXISTS cases_by_change ON cases (changed);
+         CREATE TABLE IF NOT EXISTS events (
+             case_id TEXT NOT NULL, seq BIGINT NOT NULL, client_id TEXT NOT NULL,
+             mutation_id BIGINT NOT NULL, change BIGINT NOT NULL, event TEXT NOT NULL,
+             PRIMARY KEY (case_id, seq));
+         CREATE TABLE IF NOT EXISTS rejections (
+             client_id TEXT NOT NULL, mutation_id BIGINT NOT NULL, code TEXT NOT NULL,
+             message TEXT NOT NULL, changed BIGINT NOT NULL, PRIMARY KEY (client_id, mutation_id));",
+    ),
+    (
+        2,
+        "ALTER TABLE events ADD COLUMN client_at TEXT;
+         ALTER TABLE cases ADD COLUMN last_at TEXT;
+         CREATE TABLE case_clients (
+             client_id TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (client_id, case_id));
+         ALTER TABLE rejections ADD COLUMN actor TEXT;
+         CREATE INDEX rejections_by_actor ON rejections (actor);",
+    ),
+];
+
+/// Brings the schema to the latest version: in one write transaction holding the migration lock,
+/// so that of several processes starting at once one upgrades and the others find it done.
+pub async fn migrate<C: Conn>(conn: &mut C) -> Result<i64, DbError> {
+    let dialect = conn.dialect();
+    conn.batch(dialect.begin_write).await?;
+    let upgraded = async {
+        conn.batch(dialect.migration_lock).await?;
+        let mut version = conn.schema_version().await?;
+        for (number, sql) in MIGRATIONS {
+            if *number > version {
+                conn.batch(sql).await.map_err(|e| DbError::fatal(format!("migration {number}: {e}")))?;
+                version = *number;
+            }
+        }
+        conn.set_schema_version(version).await?;
+        Ok(version)
+    }
+    .await;
+    match upgraded {
+        Ok(version) => {
+            conn.batch("COMMIT").await?;
+            Ok(version)
+        }
+        Err(error) => {
+            let _ = conn.batch("ROLLBACK").await;
+            Err(error)
+        }
+    }
+}
+
+/// Where the server keeps its data: `--db` (or `DATABASE_URL`), a PostgreSQL URL or a SQLite path.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Target {
+    /// `postgres://…` or `postgresql://…` is PostgreSQL; anything else a SQLite file (SPEC §12).
+    pub fn parse(value: &str) -> Target {
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            Target::Postgres(value.to_owned())
+        } else {
+            Target::Sqlite(value.into())
+        }
+    }
+
+    /// How to name it in a message: a URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Sqlite(path) => path.display().to_string(),
+            Target::Postgres(url) => redact(url),
+        }
+    }
+}
+
+/// `url` with the password of its user info replaced by `***`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_url_is_postgres_and_anything_else_a_sqlite_file() {
+        assert!(matches!(Target::parse("postgres://u@h/db"), Target::Postgres(_)));
+        assert!(matches!(Target::parse("postgresql://u@h/db"), Target::Postgres(_)));
+        assert_eq!(Target::parse("data/h.sqlite"), Target::Sqlite("data/h.sqlite".into()));
+        assert_eq!(Target::parse("postgres.sqlite"), Target::Sqlite("postgres.sqlite".into()));
+    }
+
+    #[test]
+    fn a_message_never_shows_the_password() {
+        assert_eq!(Target::parse("postgres://app:s3cret@db:5432/h").describe(), "postgres://app:***@db:5432/h");
+        assert_eq!(Target::parse("postgres://app@db/h").describe(), "postgres://app@db/h");
+        assert_eq!(Target::parse("postgres://a:b:c@db/h?x=@").describe(), "postgres://a:***@db/h?x=@");
+    }
+
+    #[test]
+    fn migrations_are_numbered_from_one_in_order() {
+        for (index, (number, _)) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(*number, i64::try_from(index).unwrap_or(0) + 1);
+        }
+    }
+}

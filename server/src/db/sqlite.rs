@@ -1,0 +1,195 @@
+//! The SQLite backend: one file in WAL mode with `synchronous = FULL` (an acknowledged commit
+//! survives a crash), one writer connection and one reader (pulls read a snapshot while pushes
+//! commit). One process per file: `lock` refuses a second. Its calls block; the store makes them
+//! inside `tokio::task::block_in_place`, so its futures are ready at once.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+
+use super::{Conn, DbError, Dialect, Param, Row, Value};
+
+pub const DIALECT: Dialect = Dialect {
+    begin_write: "BEGIN IMMEDIATE",
+    begin_read: "BEGIN",
+    change_number: "UPDATE meta SET value = value + 1 WHERE key = 'change' RETURNING value",
+    // Writers take turns, so every change counted so far has finished.
+    horizon: "SELECT value + 1 FROM meta WHERE key = 'change'",
+    // BEGIN IMMEDIATE already holds the one write lock.
+    migration_lock: "SELECT 1",
+};
+
+/// A connection and the SQLite text of each statement run on it.
+pub struct Connected {
+    connection: Connection,
+    translated: HashMap<&'static str, String>,
+}
+
+pub struct Sqlite {
+    writer: Mutex<Connected>,
+    reader: Mutex<Connected>,
+}
+
+fn open(path: &Path) -> Result<Connected, String> {
+    let fail = |e: rusqlite::Error| format!("cannot open {}: {e}", path.display());
+    let connection = Connection::open(path).map_err(fail)?;
+    connection.busy_timeout(std::time::Duration::from_secs(10)).map_err(fail)?;
+    // WAL for concurrent readers; FULL so that an acknowledged commit survives a crash.
+    connection.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
+    connection.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(Connected { connection, translated: HashMap::new() })
+}
+
+impl Sqlite {
+    /// Opens (creating when missing) the file, and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Sqlite, String> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let mut writer = open(path)?;
+        super::migrate(&mut writer)
+            .await
+            .map_err(|e| format!("cannot upgrade the schema of {}: {e}", path.display()))?;
+        let reader = open(path)?;
+        Ok(Sqlite { writer: Mutex::new(writer), reader: Mutex::new(reader) })
+    }
+
+    pub fn writer(&self) -> Result<MutexGuard<'_, Connected>, DbError> {
+        self.writer.lock().map_err(|_| DbError::fatal("the writer connection was poisoned"))
+    }
+
+    pub fn reader(&self) -> Result<MutexGuard<'_, Connected>, DbError> {
+        self.reader.lock().map_err(|_| DbError::fatal("the reader connection was poisoned"))
+    }
+}
+
+fn failed(error: rusqlite::Error) -> DbError {
+    DbError::fatal(error.to_string())
+}
+
+/// `sql` as SQLite runs it: `FOR UPDATE` dropped (its writers take turns).
+fn translate(sql: &str) -> String {
+    sql.replace(" FOR UPDATE", "")
+}
+
+impl Connected {
+    /// The statement for `sql`, prepared once per connection, with `params` bound.
+    fn statement(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<rusqlite::CachedStatement<'_>, DbError> {
+        let text = self.translated.entry(sql).or_insert_with(|| translate(sql));
+        let mut statement = self.connection.prepare_cached(text).map_err(failed)?;
+        if statement.parameter_count() != params.len() {
+            return Err(DbError::fatal(format!("{} parameters given for {sql}", params.len())));
+        }
+        for (index, param) in params.iter().enumerate() {
+            let position = index + 1;
+            // `$n` is a named parameter to SQLite, numbered by first appearance: the store's SQL
+            // must name them in order, so that `$n` is the n-th.
+            if statement.parameter_name(position) != Some(format!("${position}").as_str()) {
+                return Err(DbError::fatal(format!("parameters must appear in order as $1, $2, …: {sql}")));
+            }
+            let bound = match param {
+                Param::Int(value) => statement.raw_bind_parameter(position, value),
+                Param::Text(value) => statement.raw_bind_parameter(position, value),
+                Param::Null => statement.raw_bind_parameter(position, rusqlite::types::Null),
+            };
+            bound.map_err(failed)?;
+        }
+        Ok(statement)
+    }
+
+    fn run(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<u64, DbError> {
+        let mut statement = self.statement(sql, params)?;
+        let changed = statement.raw_execute().map_err(failed)?;
+        Ok(changed as u64)
+    }
+
+    fn rows(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<Vec<Row>, DbError> {
+        let mut statement = self.statement(sql, params)?;
+        let columns = statement.column_count();
+        let mut rows = statement.raw_query();
+        let mut answered = Vec::new();
+        while let Some(row) = rows.next().map_err(failed)? {
+            let mut values = Vec::with_capacity(columns);
+            for index in 0..columns {
+                values.push(match row.get_ref(index).map_err(failed)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(value) => Value::Int(value),
+                    ValueRef::Text(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
+                    other => return Err(DbError::fatal(format!("column {index} holds {:?}", other.data_type()))),
+                });
+            }
+            answered.push(Row(values));
+        }
+        Ok(answered)
+    }
+}
+
+impl Conn for Connected {
+    fn dialect(&self) -> &'static Dialect {
+        &DIALECT
+    }
+
+    fn execute(
+        &mut self,
+        sql: &'static str,
+        params: &[Param<'_>],
+    ) -> impl std::future::Future<Output = Result<u64, DbError>> + Send {
+        std::future::ready(self.run(sql, params))
+    }
+
+    fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[Param<'_>],
+    ) -> impl std::future::Future<Output = Result<Vec<Row>, DbError>> + Send {
+        std::future::ready(self.rows(sql, params))
+    }
+
+    fn batch(&mut self, sql: &str) -> impl std::future::Future<Output = Result<(), DbError>> + Send {
+        std::future::ready(self.connection.execute_batch(sql).map_err(failed))
+    }
+
+    fn schema_version(&mut self) -> impl std::future::Future<Output = Result<i64, DbError>> + Send {
+        std::future::ready(self.connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(failed))
+    }
+
+    fn set_schema_version(&mut self, version: i64) -> impl std::future::Future<Output = Result<(), DbError>> + Send {
+        std::future::ready(self.connection.execute_batch(&format!("PRAGMA user_version = {version}")).map_err(failed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn for_update_is_dropped_and_nothing_else_changes() {
+        assert_eq!(
+            translate("SELECT a FROM t WHERE k = $1 FOR UPDATE"),
+            "SELECT a FROM t WHERE k = $1",
+            "SQLite's writers take turns"
+        );
+        assert_eq!(translate("SELECT '$1' FROM t"), "SELECT '$1' FROM t");
+    }
+
+    #[test]
+    fn parameters_out_of_order_are_refused_rather_than_bound_to_the_wrong_column() {
+        let mut connected = Connected {
+            connection: Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}")),
+            translated: HashMap::new(),
+        };
+        connected.connection.execute_batch("CREATE TABLE t (a BIGINT, b TEXT)").unwrap_or_else(|e| panic!("{e}"));
+        let error = connected.run("INSERT INTO t (b, a) VALUES ($2, $1)", &[Param::Int(1), Param::Text("x")]).err();
+        assert!(error.is_some_and(|e| e.message.contains("in order")));
+        assert_eq!(
+            connected.run("INSERT INTO t (a, b) VALUES ($1, $2)", &[Param::Int(1), Param::Text("x")]).ok(),
+            Some(1)
+        );
+        let rows = connected.rows("SELECT a, b, NULL FROM t WHERE a = $1", &[Param::Int(1)]).unwrap_or_default();
+        assert_eq!(rows, vec![Row(vec![Value::Int(1), Value::Text("x".into()), Value::Null])]);
+    }
+}
