@@ -175,13 +175,14 @@ impl Server {
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
             .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let base =
-            stdout.lines().map_while(Result::ok).find_map(|line| line.strip_prefix("listening on ").map(str::to_owned));
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+        let base = lines.find_map(|line| line.strip_prefix("listening on ").map(str::to_owned));
         let Some(base) = base else {
             let _ = child.kill();
             panic!("handoff-server --db {db} did not start:\n{}", std::fs::read_to_string(log).unwrap_or_default());
         };
+        // Whatever it prints later is read and dropped: a closed pipe would fail its next print.
+        std::thread::spawn(move || lines.for_each(drop));
         Server { child, base }
     }
 }
