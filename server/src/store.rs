@@ -27,11 +27,11 @@ use handoff_engine::sync::{
     PullRequest, PullResponse, PullScope, PushEnvelope, PushItem, PushResponse, Refusal, Rejection, StoredCase,
 };
 use handoff_engine::time::Instant;
-use handoff_engine::{Engine, HandoffError};
+use handoff_engine::Engine;
 
 use crate::db::postgres::Postgres;
 use crate::db::sqlite::Sqlite;
-use crate::db::{Conn, DbError, Row, Target};
+use crate::db::{Conn, DbError, Param, Row, Statement, Target};
 use crate::retention;
 
 /// Why a store operation failed: the protocol refuses the request, or the storage failed.
@@ -176,9 +176,29 @@ fn single(rows: &[Row]) -> Result<i64, StoreError> {
     Ok(rows.first().ok_or_else(|| storage("a statement answered no row"))?.int(0)?)
 }
 
-const INSERT_CLIENT: &str =
-    "INSERT INTO clients (client_id, actor, last_mutation_id) VALUES ($1, $2, 0) ON CONFLICT (client_id) DO NOTHING";
-const LOCK_CLIENT: &str = "SELECT actor, last_mutation_id FROM clients WHERE client_id = $1 FOR UPDATE";
+/// The answer of the statement at `index` of a pipeline.
+fn answer(answered: &[Vec<Row>], index: usize) -> Result<&[Row], StoreError> {
+    answered.get(index).map(Vec::as_slice).ok_or_else(|| storage(format!("a pipeline answered no statement {index}")))
+}
+
+/// Runs one statement.
+async fn query<C: Conn>(conn: &mut C, sql: &'static str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
+    let mut answered = conn.pipeline(&[Statement::new(sql, params.iter().copied())]).await?;
+    answered.pop().ok_or_else(|| storage("a pipeline answered nothing"))
+}
+
+/// Ends the transaction without keeping anything. A failed rollback leaves a broken
+/// connection, which its next use reports.
+async fn roll_back<C: Conn>(conn: &mut C) {
+    let _ = conn.pipeline(&[Statement::new("ROLLBACK", [])]).await;
+}
+
+/// The client's row, inserted with counter 0 when the server has none, and locked until the
+/// transaction ends (the upsert locks it on PostgreSQL as `FOR UPDATE` would, also when another
+/// process inserts it at the same moment): its actor and `lastMutationId`.
+const LOCK_CLIENT: &str = "INSERT INTO clients (client_id, actor, last_mutation_id) VALUES ($1, $2, 0)
+     ON CONFLICT (client_id) DO UPDATE SET last_mutation_id = clients.last_mutation_id
+     RETURNING actor, last_mutation_id";
 const READ_CLIENT: &str = "SELECT actor, last_mutation_id FROM clients WHERE client_id = $1";
 const SET_LAST_MUTATION: &str = "UPDATE clients SET last_mutation_id = $1 WHERE client_id = $2";
 const LOCK_CASE: &str = "SELECT state, last_at FROM cases WHERE case_id = $1 FOR UPDATE";
@@ -189,9 +209,9 @@ const INSERT_EVENT: &str = "INSERT INTO events (case_id, seq, client_id, mutatio
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 const CLEAR_CASE_CLIENTS: &str = "DELETE FROM case_clients WHERE case_id = $1";
 const INSERT_CASE_CLIENT: &str = "INSERT INTO case_clients (client_id, case_id) VALUES ($1, $2)";
-const COUNT_REJECTIONS: &str = "SELECT COUNT(*) FROM rejections WHERE actor = $1";
+/// A rejection, stored only while its actor has fewer than `$7` (`retention`).
 const INSERT_REJECTION: &str = "INSERT INTO rejections (client_id, mutation_id, code, message, changed, actor)
-     VALUES ($1, $2, $3, $4, $5, $6)";
+     SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT COUNT(*) FROM rejections WHERE actor = $6) < $7";
 const CHANGED_CASES: &str = "SELECT state FROM cases WHERE changed >= $1 ORDER BY case_id";
 const CHANGED_CASES_OF_CLIENT: &str = "SELECT c.state FROM cases c JOIN case_clients k ON k.case_id = c.case_id
      WHERE c.changed >= $1 AND k.client_id = $2 ORDER BY c.case_id";
@@ -212,13 +232,6 @@ fn claim(rows: &[Row], actor: &Actor) -> Result<Option<u64>, StoreError> {
     Ok(claim_client(record, actor)?)
 }
 
-/// What one mutation's transaction did, and whether it is committed.
-struct Handled {
-    result: MutationResult,
-    commit: bool,
-    last_mutation_id: u64,
-}
-
 async fn push_on<C: Conn>(
     conn: &mut C,
     engine: &Engine,
@@ -231,93 +244,162 @@ async fn push_on<C: Conn>(
     // mutation's own transaction checks it again, so this read is only for an empty push).
     let mut last = 0;
     if push.mutations.is_empty() {
-        last = claim(&conn.query(READ_CLIENT, &[client_id.into()]).await?, actor)?.unwrap_or(0);
+        last = claim(&query(conn, READ_CLIENT, &[client_id.into()]).await?, actor)?.unwrap_or(0);
     }
     let mut results = Vec::with_capacity(push.mutations.len());
+    let pushed = Pushed { engine, actor, actor_json: &actor_json, client_id };
     for item in &push.mutations {
-        let handled = write(conn, engine, actor, &actor_json, client_id, item).await?;
-        results.push(handled.result);
-        last = handled.last_mutation_id;
+        let (result, handled) = write(conn, &pushed, item).await?;
+        results.push(result);
+        last = handled;
     }
     Ok(PushResponse { last_mutation_id: last, results })
 }
 
+/// What every mutation of a push shares.
+struct Pushed<'a> {
+    engine: &'a Engine,
+    actor: &'a Actor,
+    actor_json: &'a str,
+    client_id: &'a str,
+}
+
 /// One mutation in its own write transaction, run again (up to [`ATTEMPTS`] in all) when it
-/// lost a race.
+/// lost a race: its result and the client's `lastMutationId` after it.
 async fn write<C: Conn>(
     conn: &mut C,
-    engine: &Engine,
-    actor: &Actor,
-    actor_json: &str,
-    client_id: &str,
+    pushed: &Pushed<'_>,
     item: &PushItem<'_>,
-) -> Result<Handled, StoreError> {
-    let dialect = conn.dialect();
+) -> Result<(MutationResult, u64), StoreError> {
     let mut attempt = 1;
     loop {
-        conn.batch(dialect.begin_write).await?;
-        let ended = match handle(conn, engine, actor, actor_json, client_id, item).await {
-            Ok(handled) if handled.commit => conn.batch("COMMIT").await.map(|()| handled).map_err(StoreError::from),
-            other => {
-                // A failed rollback leaves a broken connection, which the next call reports.
-                let _ = conn.batch("ROLLBACK").await;
-                other
-            }
-        };
-        match ended {
+        match handle(conn, pushed, item).await {
             Err(StoreError::Raced(_)) if attempt < ATTEMPTS => attempt += 1,
             other => return other,
         }
     }
 }
 
-/// Decides and stores one mutation inside its transaction.
+/// Decides and stores one mutation in two pipelines (on PostgreSQL, two round trips): the first
+/// begins the transaction, locks the client's row, numbers the change and locks the case's row;
+/// the second, once the engine has decided, stores what it did, advances the counter and
+/// commits. Anything refused or failed rolls back.
 async fn handle<C: Conn>(
     conn: &mut C,
-    engine: &Engine,
-    actor: &Actor,
-    actor_json: &str,
-    client_id: &str,
+    pushed: &Pushed<'_>,
     item: &PushItem<'_>,
-) -> Result<Handled, StoreError> {
-    // The client's row exists from here on (a new client's with counter 0), so that the lock
-    // below serializes even a client's first mutations.
-    let inserted = conn.execute(INSERT_CLIENT, &[client_id.into(), actor_json.into()]).await? == 1;
-    let locked = conn.query(LOCK_CLIENT, &[client_id.into()]).await?;
-    let known = if inserted { None } else { claim(&locked, actor)? };
-    if admit(client_id, known, item.id)? == Admit::Duplicate {
-        let last_mutation_id = known.unwrap_or(0);
-        return Ok(Handled { result: MutationResult::duplicate(item.id), commit: false, last_mutation_id });
+) -> Result<(MutationResult, u64), StoreError> {
+    let dialect = conn.dialect();
+    let Pushed { client_id, actor_json, .. } = *pushed;
+    let mutation = item.read();
+    let mut first = vec![
+        Statement::new(dialect.begin_write, []),
+        Statement::new(LOCK_CLIENT, [client_id.into(), actor_json.into()]),
+        Statement::new(dialect.change_number, []),
+    ];
+    if let Ok(mutation) = &mutation {
+        first.push(Statement::new(LOCK_CASE, [mutation.case_id.as_str().into()]));
     }
-    let change = single(&conn.query(conn.dialect().change_number, &[]).await?)?;
-    let decided = match item.read() {
+    let answered = match conn.pipeline(&first).await {
+        Ok(answered) => answered,
+        Err(error) => {
+            roll_back(conn).await;
+            return Err(error.into());
+        }
+    };
+    match decide_and_store(conn, pushed, item, mutation, &answered).await {
+        Ok(Some(done)) => Ok(done),
+        Ok(None) => {
+            roll_back(conn).await;
+            let known = claim(answer(&answered, 1)?, pushed.actor)?;
+            Ok((MutationResult::duplicate(item.id), known.unwrap_or(0)))
+        }
+        Err(error) => {
+            roll_back(conn).await;
+            Err(error)
+        }
+    }
+}
+
+/// The rest of [`handle`], inside the transaction its first pipeline began: `None` for a
+/// duplicate, which changes nothing.
+async fn decide_and_store<C: Conn>(
+    conn: &mut C,
+    pushed: &Pushed<'_>,
+    item: &PushItem<'_>,
+    mutation: handoff_engine::Result<handoff_engine::sync::Mutation>,
+    answered: &[Vec<Row>],
+) -> Result<Option<(MutationResult, u64)>, StoreError> {
+    let Pushed { engine, actor, actor_json, client_id } = *pushed;
+    let locked = answer(answered, 1)?;
+    // A row this transaction inserted has counter 0 (a committed one has 1 or more): the
+    // server had no record of the client.
+    let known = match claim(locked, actor)? {
+        Some(0) => None,
+        known => known,
+    };
+    if admit(client_id, known, item.id)? == Admit::Duplicate {
+        return Ok(None);
+    }
+    let change = single(answer(answered, 2)?)?;
+    let decided = match mutation {
         Ok(mutation) => {
-            let case = load_case(conn, &mutation.case_id).await?;
-            match decide_pushed(engine, mutation, case.as_ref(), actor, now()) {
-                Ok(decided) => Ok((decided, case.is_some())),
-                Err(rejection) => Err(rejection),
-            }
+            let case = stored_case(conn, &mutation.case_id, answer(answered, 3)?).await?;
+            decide_pushed(engine, mutation, case.as_ref(), actor, now()).map(|decided| (decided, case.is_some()))
         }
         Err(malformed) => Err(malformed),
     };
-    let result = match decided {
+    let texts = match &decided {
+        Ok((decided, _)) => Texts::of(decided)?,
+        Err(rejection) => Texts { message: retention::stored_message(&rejection.message), ..Texts::default() },
+    };
+    let id = int(item.id)?;
+    let (mut second, result) = match &decided {
         Ok((decided, existed)) => {
-            save_applied(conn, client_id, change, &decided, existed).await?;
-            MutationResult::applied(item.id)
+            (applied(client_id, change, decided, *existed, &texts)?, MutationResult::applied(item.id))
         }
         Err(rejection) => {
-            save_rejection(conn, client_id, actor_json, item.id, change, &rejection).await?;
-            MutationResult::rejected(item.id, rejection)
+            let rejected = Statement::new(
+                INSERT_REJECTION,
+                [
+                    client_id.into(),
+                    id.into(),
+                    rejection.code.as_str().into(),
+                    texts.message.as_str().into(),
+                    change.into(),
+                    actor_json.into(),
+                    int(retention::MAX_STORED_REJECTIONS_PER_ACTOR)?.into(),
+                ],
+            );
+            (vec![rejected], MutationResult::rejected(item.id, rejection.clone()))
         }
     };
-    conn.execute(SET_LAST_MUTATION, &[int(item.id)?.into(), client_id.into()]).await?;
-    Ok(Handled { result, commit: true, last_mutation_id: item.id })
+    second.push(Statement::new(SET_LAST_MUTATION, [id.into(), client_id.into()]));
+    second.push(Statement::new("COMMIT", []));
+    conn.pipeline(&second).await?;
+    Ok(Some((result, item.id)))
 }
 
-/// A case's state and the time of its last event, if the server has the case; its row stays
-/// locked until the transaction ends.
-async fn load_case<C: Conn>(conn: &mut C, case_id: &str) -> Result<Option<StoredCase>, StoreError> {
-    let rows = conn.query(LOCK_CASE, &[case_id.into()]).await?;
+/// The texts a mutation stores, made before the statements that borrow them: an applied one's
+/// state and events as JSON, a rejected one's message as kept (`retention`).
+#[derive(Default)]
+struct Texts {
+    state: String,
+    events: Vec<String>,
+    message: String,
+}
+
+impl Texts {
+    fn of(decided: &Decided) -> Result<Texts, StoreError> {
+        let state = serde_json::to_string(&decided.outcome.state).map_err(storage)?;
+        let events =
+            decided.outcome.events.iter().map(serde_json::to_string).collect::<Result<_, _>>().map_err(storage)?;
+        Ok(Texts { state, events, message: String::new() })
+    }
+}
+
+/// The case a mutation names, from the row its first pipeline locked, if the server has it.
+async fn stored_case<C: Conn>(conn: &mut C, case_id: &str, rows: &[Row]) -> Result<Option<StoredCase>, StoreError> {
     let Some(row) = rows.first() else { return Ok(None) };
     let state = from_json::<CaseState>(row.text(0)?).map_err(storage)?;
     let last_at = match row.opt_text(1)? {
@@ -331,7 +413,7 @@ async fn load_case<C: Conn>(conn: &mut C, case_id: &str) -> Result<Option<Stored
 /// no `last_at` and took its events' times from the clients.
 async fn latest_event_time<C: Conn>(conn: &mut C, case_id: &str) -> Result<Option<Instant>, StoreError> {
     let mut latest = None;
-    for row in conn.query(CASE_EVENTS, &[case_id.into()]).await? {
+    for row in query(conn, CASE_EVENTS, &[case_id.into()]).await? {
         let event: serde_json::Value = serde_json::from_str(row.text(0)?).map_err(storage)?;
         let at = event.get("at").and_then(serde_json::Value::as_str).and_then(Instant::parse);
         latest = latest.max(at);
@@ -339,28 +421,27 @@ async fn latest_event_time<C: Conn>(conn: &mut C, case_id: &str) -> Result<Optio
     Ok(latest)
 }
 
-/// Stores what an applied mutation did: the case's new state and last event time, its events,
-/// and which clients the case is for when the mutation set them. A new case is inserted, never
-/// upserted: of two processes starting one case, the second fails on the key and runs again,
-/// finding the case there.
-async fn save_applied<C: Conn>(
-    conn: &mut C,
-    client_id: &str,
+/// The statements that store what an applied mutation did: the case's new state and last event
+/// time, its events, and which clients the case is for when the mutation set them. A new case
+/// is inserted, never upserted: of two processes starting one case, the second fails on the key
+/// and runs again, finding the case there.
+fn applied<'a>(
+    client_id: &'a str,
     change: i64,
-    decided: &Decided,
+    decided: &'a Decided,
     existed: bool,
-) -> Result<(), StoreError> {
+    texts: &'a Texts,
+) -> Result<Vec<Statement<'a>>, StoreError> {
     let Decided { mutation, outcome, at } = decided;
     let case_id = mutation.case_id.as_str();
-    let state = serde_json::to_string(&outcome.state).map_err(storage)?;
-    if existed {
-        conn.execute(UPDATE_CASE, &[state.as_str().into(), change.into(), at.into(), case_id.into()]).await?;
+    let state = texts.state.as_str();
+    let mut statements = vec![if existed {
+        Statement::new(UPDATE_CASE, [state.into(), change.into(), at.into(), case_id.into()])
     } else {
-        conn.execute(INSERT_CASE, &[case_id.into(), state.as_str().into(), change.into(), at.into()]).await?;
-    }
+        Statement::new(INSERT_CASE, [case_id.into(), state.into(), change.into(), at.into()])
+    }];
     let mutation_id = int(mutation.id)?;
-    for event in &outcome.events {
-        let text = serde_json::to_string(event).map_err(storage)?;
+    for (event, text) in outcome.events.iter().zip(&texts.events) {
         let params = [
             case_id.into(),
             int(event.seq)?.into(),
@@ -370,89 +451,77 @@ async fn save_applied<C: Conn>(
             text.as_str().into(),
             mutation.at.as_str().into(),
         ];
-        conn.execute(INSERT_EVENT, &params).await?;
+        statements.push(Statement::new(INSERT_EVENT, params));
     }
     if let Some(clients) = decided.clients_set() {
-        conn.execute(CLEAR_CASE_CLIENTS, &[case_id.into()]).await?;
+        statements.push(Statement::new(CLEAR_CASE_CLIENTS, [case_id.into()]));
         for client in clients {
-            conn.execute(INSERT_CASE_CLIENT, &[client.into(), case_id.into()]).await?;
+            statements.push(Statement::new(INSERT_CASE_CLIENT, [client.into(), case_id.into()]));
         }
     }
-    Ok(())
+    Ok(statements)
 }
 
-/// Stores a rejection for the client's next pull, within `retention`'s budget for its actor.
-async fn save_rejection<C: Conn>(
-    conn: &mut C,
-    client_id: &str,
-    actor_json: &str,
-    id: u64,
-    change: i64,
-    rejection: &HandoffError,
-) -> Result<(), StoreError> {
-    let stored = count(single(&conn.query(COUNT_REJECTIONS, &[actor_json.into()]).await?)?)?;
-    if retention::keeps_another(stored) {
-        let message = retention::stored_message(&rejection.message);
-        let params = [
-            client_id.into(),
-            int(id)?.into(),
-            rejection.code.as_str().into(),
-            message.as_str().into(),
-            change.into(),
-            actor_json.into(),
-        ];
-        conn.execute(INSERT_REJECTION, &params).await?;
-    }
-    Ok(())
-}
-
-/// The pull's answer from one read transaction's snapshot, and the horizon its cookie continues
-/// from (`None` for a first pull).
+/// The pull's answer from one read transaction's snapshot, in one pipeline, and the horizon its
+/// cookie continues from (`None` for a first pull). The queries use the cookie's number before
+/// the horizon has said whether the server gave it; one it did not give is refused after.
 async fn pull_on<C: Conn>(
     conn: &mut C,
     actor: &Actor,
     request: &PullRequest,
     config_version: u64,
 ) -> Result<(PullResponse, Option<i64>), StoreError> {
-    conn.batch(conn.dialect().begin_read).await?;
-    let read = read_pull(conn, actor, request, config_version).await;
-    let _ = conn.batch(if read.is_ok() { "COMMIT" } else { "ROLLBACK" }).await;
-    read
-}
-
-async fn read_pull<C: Conn>(
-    conn: &mut C,
-    actor: &Actor,
-    request: &PullRequest,
-    config_version: u64,
-) -> Result<(PullResponse, Option<i64>), StoreError> {
+    let dialect = conn.dialect();
     let client_id = request.client_id.as_str();
-    // First, so that the snapshot is the horizon's.
-    let horizon = count(single(&conn.query(conn.dialect().horizon, &[]).await?)?)?;
-    let since = int(read_cookie(request.cookie.as_deref(), horizon)?)?;
-    let last_mutation_id = claim(&conn.query(READ_CLIENT, &[client_id.into()]).await?, actor)?.unwrap_or(0);
-    let rows = match pull_scope(actor) {
-        PullScope::Every => conn.query(CHANGED_CASES, &[since.into()]).await?,
-        PullScope::ClientOf(client) => conn.query(CHANGED_CASES_OF_CLIENT, &[since.into(), client.into()]).await?,
-        PullScope::Nothing => Vec::new(),
+    let cookie_given = request.cookie.as_deref();
+    let since = int(read_cookie(cookie_given, u64::MAX)?)?;
+    let mut statements = vec![
+        Statement::new(dialect.begin_read, []),
+        // First, so that the snapshot is the horizon's.
+        Statement::new(dialect.horizon, []),
+        Statement::new(READ_CLIENT, [client_id.into()]),
+        Statement::new(CHANGED_REJECTIONS, [client_id.into(), since.into()]),
+    ];
+    match pull_scope(actor) {
+        PullScope::Every => statements.push(Statement::new(CHANGED_CASES, [since.into()])),
+        PullScope::ClientOf(client) => {
+            statements.push(Statement::new(CHANGED_CASES_OF_CLIENT, [since.into(), client.into()]));
+        }
+        PullScope::Nothing => {}
+    }
+    statements.push(Statement::new("COMMIT", []));
+    let answered = match conn.pipeline(&statements).await {
+        Ok(answered) => answered,
+        Err(error) => {
+            roll_back(conn).await;
+            return Err(error.into());
+        }
     };
-    let cases =
-        rows.iter().map(|row| from_json::<CaseState>(row.text(0)?).map_err(storage)).collect::<Result<Vec<_>, _>>()?;
+    let horizon = count(single(answer(&answered, 1)?)?)?;
+    read_cookie(cookie_given, horizon)?;
+    let last_mutation_id = claim(answer(&answered, 2)?, actor)?.unwrap_or(0);
     let mut rejections = Vec::new();
-    for row in conn.query(CHANGED_REJECTIONS, &[client_id.into(), since.into()]).await? {
+    for row in answer(&answered, 3)? {
         rejections.push(Rejection {
             id: count(row.int(0)?)?,
             code: row.text(1)?.to_owned(),
             message: row.text(2)?.to_owned(),
         });
     }
+    let cases = match pull_scope(actor) {
+        PullScope::Nothing => Vec::new(),
+        _ => answer(&answered, 4)?
+            .iter()
+            .map(|row| from_json::<CaseState>(row.text(0)?).map_err(storage))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     let response = PullResponse { cookie: cookie(horizon), last_mutation_id, config_version, cases, rejections };
-    Ok((response, request.cookie.is_some().then_some(since)))
+    Ok((response, cookie_given.is_some().then_some(since)))
 }
 
 /// Deletes the client's rejections numbered below `since`: the cookie it sent proves an earlier
 /// pull reported them.
 async fn prune_rejections<C: Conn>(conn: &mut C, client_id: &str, since: i64) -> Result<(), StoreError> {
-    conn.execute(PRUNE_REJECTIONS, &[client_id.into(), since.into()]).await?;
+    query(conn, PRUNE_REJECTIONS, &[client_id.into(), since.into()]).await?;
     Ok(())
 }

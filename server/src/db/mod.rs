@@ -127,21 +127,34 @@ pub struct Dialect {
     pub migration_lock: &'static str,
 }
 
-/// A connection: one statement at a time, transactions begun and ended by statements. The
-/// futures are `Send` so that PostgreSQL's run on the server's runtime; SQLite's are ready at
-/// once (its calls block, inside `tokio::task::block_in_place`).
+/// One statement and its parameters.
+#[derive(Clone, Debug)]
+pub struct Statement<'a> {
+    pub sql: &'static str,
+    pub params: Vec<Param<'a>>,
+}
+
+impl<'a> Statement<'a> {
+    pub fn new(sql: &'static str, params: impl IntoIterator<Item = Param<'a>>) -> Self {
+        Statement { sql, params: params.into_iter().collect() }
+    }
+}
+
+/// What a pipeline answered: each statement's rows, in order, or the first error. A statement's
+/// rows are empty when it answers none (`INSERT`, `UPDATE` without `RETURNING`).
+pub type Answered = Result<Vec<Vec<Row>>, DbError>;
+
+/// A connection. Its unit is a **pipeline**: statements sent together and run in order, which
+/// stops at the first that fails (PostgreSQL: one round trip for all of them; a transaction
+/// that failed is over, and a `COMMIT` later in it rolls back; SQLite: the rest are not run).
+/// Transactions are begun and ended by statements, so one pipeline can begin, write and commit.
+/// The futures are `Send` so that PostgreSQL's run on the server's runtime; SQLite's are ready
+/// at once (its calls block, inside `tokio::task::block_in_place`).
 pub trait Conn {
     fn dialect(&self) -> &'static Dialect;
-    /// Runs one statement; how many rows it changed.
-    fn execute(&mut self, sql: &'static str, params: &[Param<'_>])
-        -> impl Future<Output = Result<u64, DbError>> + Send;
-    /// Runs one statement; the rows it answered.
-    fn query(
-        &mut self,
-        sql: &'static str,
-        params: &[Param<'_>],
-    ) -> impl Future<Output = Result<Vec<Row>, DbError>> + Send;
-    /// Runs statements without parameters (transaction control, migrations).
+    /// Runs `statements` in order, sent together.
+    fn pipeline(&mut self, statements: &[Statement<'_>]) -> impl Future<Output = Answered> + Send;
+    /// Runs SQL text without parameters, one or more statements (migrations).
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<(), DbError>> + Send;
     /// The schema version this database is at (0: none yet), inside the migration transaction.
     fn schema_version(&mut self) -> impl Future<Output = Result<i64, DbError>> + Send;

@@ -11,7 +11,11 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::NoTls;
 
-use super::{Conn, DbError, Dialect, Param, Row, Value};
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::Poll;
+
+use super::{Answered, Conn, DbError, Dialect, Param, Row, Statement, Value};
 
 pub const DIALECT: Dialect = Dialect {
     begin_write: "BEGIN",
@@ -21,6 +25,9 @@ pub const DIALECT: Dialect = Dialect {
     // Any fixed key: held until the migration transaction ends.
     migration_lock: "SELECT pg_advisory_xact_lock(724366350)",
 };
+
+/// How long a request waits for a connection to the database, new or from the pool.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Connections to one database, at most `size` at once.
 pub struct Postgres {
@@ -33,12 +40,22 @@ fn failed(error: tokio_postgres::Error) -> DbError {
             || *code == SqlState::T_R_DEADLOCK_DETECTED
             || *code == SqlState::UNIQUE_VIOLATION
     });
-    // The server's own words (`db error` alone says nothing).
-    let message = match error.as_db_error() {
-        Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => error.to_string(),
-    };
-    DbError { message, retry }
+    DbError { message: describe(&error), retry }
+}
+
+/// The server's own words (`db error` alone says nothing), or the error and its causes
+/// (`error connecting to server: Connection refused`).
+fn describe(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!("{}: {}", db.code().code(), db.message());
+    }
+    let mut message = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        message.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    message
 }
 
 impl Postgres {
@@ -47,7 +64,15 @@ impl Postgres {
         let config: tokio_postgres::Config =
             url.parse().map_err(|e| format!("{described} is not a PostgreSQL URL: {e}"))?;
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager).max_size(size).build().map_err(|e| e.to_string())?;
+        // A database that does not answer fails the request (500, which the client retries)
+        // rather than holding it.
+        let pool = Pool::builder(manager)
+            .max_size(size)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| e.to_string())?;
         let store = Postgres { pool };
         let mut conn = store.conn().await.map_err(|e| format!("cannot connect to {described}: {e}"))?;
         super::migrate(&mut conn).await.map_err(|e| format!("cannot upgrade the schema of {described}: {e}"))?;
@@ -56,7 +81,10 @@ impl Postgres {
 
     /// A connection of the pool, for one request.
     pub async fn conn(&self) -> Result<Connected, DbError> {
-        let client = self.pool.get().await.map_err(|e| DbError::fatal(format!("no database connection: {e}")))?;
+        let client = self.pool.get().await.map_err(|error| match error {
+            deadpool_postgres::PoolError::Backend(error) => failed(error),
+            other => DbError::fatal(format!("no database connection: {other}")),
+        })?;
         Ok(Connected { client })
     }
 }
@@ -99,14 +127,41 @@ fn value(row: &tokio_postgres::Row, index: usize) -> Result<Value, DbError> {
     Ok(read.map_err(failed)?.unwrap_or(Value::Null))
 }
 
-impl Connected {
-    async fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement, DbError> {
-        self.client.prepare_cached(sql).await.map_err(failed)
-    }
-}
-
 fn bound<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+fn rows(answered: Vec<tokio_postgres::Row>) -> Result<Vec<Row>, DbError> {
+    answered
+        .iter()
+        .map(|row| (0..row.len()).map(|index| value(row, index)).collect::<Result<Vec<_>, _>>().map(Row))
+        .collect()
+}
+
+/// Polls `futures` in their order, each time, until all are done. tokio-postgres sends a query
+/// when its future is first polled, so they go out in this order, together, and the server
+/// runs them in this order.
+async fn in_order<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(done) => *output = Some(done),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 impl Conn for Connected {
@@ -114,17 +169,20 @@ impl Conn for Connected {
         &DIALECT
     }
 
-    async fn execute(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<u64, DbError> {
-        let statement = self.statement(sql).await?;
-        self.client.execute(&statement, &bound(params)).await.map_err(failed)
-    }
-
-    async fn query(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<Vec<Row>, DbError> {
-        let statement = self.statement(sql).await?;
-        let rows = self.client.query(&statement, &bound(params)).await.map_err(failed)?;
-        rows.iter()
-            .map(|row| (0..row.len()).map(|index| value(row, index)).collect::<Result<Vec<_>, _>>().map(Row))
-            .collect()
+    async fn pipeline(&mut self, statements: &[Statement<'_>]) -> Answered {
+        // Prepared first, one by one (a statement this connection has run before is cached and
+        // costs nothing): a query still waiting for its preparation would go out after the
+        // ones behind it.
+        let mut prepared = Vec::with_capacity(statements.len());
+        for statement in statements {
+            prepared.push(self.client.prepare_cached(statement.sql).await.map_err(failed)?);
+        }
+        let params: Vec<_> = statements.iter().map(|statement| bound(&statement.params)).collect();
+        let client: &tokio_postgres::Client = &self.client;
+        let queries = prepared.iter().zip(&params).map(|(statement, params)| client.query(statement, params)).collect();
+        // A statement after a failed one fails too (the transaction is aborted): the first
+        // error is the one that says why.
+        in_order(queries).await.into_iter().map(|answered| rows(answered.map_err(failed)?)).collect()
     }
 
     async fn batch(&mut self, sql: &str) -> Result<(), DbError> {

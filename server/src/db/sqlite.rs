@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
-use super::{Conn, DbError, Dialect, Param, Row, Value};
+use super::{Answered, Conn, DbError, Dialect, Param, Row, Statement, Value};
 
 pub const DIALECT: Dialect = Dialect {
     begin_write: "BEGIN IMMEDIATE",
@@ -101,12 +101,7 @@ impl Connected {
         Ok(statement)
     }
 
-    fn run(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<u64, DbError> {
-        let mut statement = self.statement(sql, params)?;
-        let changed = statement.raw_execute().map_err(failed)?;
-        Ok(changed as u64)
-    }
-
+    /// Runs one statement; the rows it answered (none for most writes).
     fn rows(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<Vec<Row>, DbError> {
         let mut statement = self.statement(sql, params)?;
         let columns = statement.column_count();
@@ -126,6 +121,12 @@ impl Connected {
         }
         Ok(answered)
     }
+
+    /// Each statement in turn, stopping at the first that fails: the rest, a `COMMIT` among
+    /// them, are not run.
+    fn run_all(&mut self, statements: &[Statement<'_>]) -> Answered {
+        statements.iter().map(|statement| self.rows(statement.sql, &statement.params)).collect()
+    }
 }
 
 impl Conn for Connected {
@@ -133,20 +134,8 @@ impl Conn for Connected {
         &DIALECT
     }
 
-    fn execute(
-        &mut self,
-        sql: &'static str,
-        params: &[Param<'_>],
-    ) -> impl std::future::Future<Output = Result<u64, DbError>> + Send {
-        std::future::ready(self.run(sql, params))
-    }
-
-    fn query(
-        &mut self,
-        sql: &'static str,
-        params: &[Param<'_>],
-    ) -> impl std::future::Future<Output = Result<Vec<Row>, DbError>> + Send {
-        std::future::ready(self.rows(sql, params))
+    fn pipeline(&mut self, statements: &[Statement<'_>]) -> impl std::future::Future<Output = Answered> + Send {
+        std::future::ready(self.run_all(statements))
     }
 
     fn batch(&mut self, sql: &str) -> impl std::future::Future<Output = Result<(), DbError>> + Send {
@@ -183,13 +172,30 @@ mod tests {
             translated: HashMap::new(),
         };
         connected.connection.execute_batch("CREATE TABLE t (a BIGINT, b TEXT)").unwrap_or_else(|e| panic!("{e}"));
-        let error = connected.run("INSERT INTO t (b, a) VALUES ($2, $1)", &[Param::Int(1), Param::Text("x")]).err();
+        let error = connected.rows("INSERT INTO t (b, a) VALUES ($2, $1)", &[Param::Int(1), Param::Text("x")]).err();
         assert!(error.is_some_and(|e| e.message.contains("in order")));
-        assert_eq!(
-            connected.run("INSERT INTO t (a, b) VALUES ($1, $2)", &[Param::Int(1), Param::Text("x")]).ok(),
-            Some(1)
-        );
+        assert!(connected.rows("INSERT INTO t (a, b) VALUES ($1, $2)", &[Param::Int(1), Param::Text("x")]).is_ok());
         let rows = connected.rows("SELECT a, b, NULL FROM t WHERE a = $1", &[Param::Int(1)]).unwrap_or_default();
         assert_eq!(rows, vec![Row(vec![Value::Int(1), Value::Text("x".into()), Value::Null])]);
+    }
+
+    #[test]
+    fn a_pipeline_stops_at_its_first_failure_so_a_commit_after_it_never_runs() {
+        let mut connected = Connected {
+            connection: Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}")),
+            translated: HashMap::new(),
+        };
+        connected.connection.execute_batch("CREATE TABLE t (a BIGINT PRIMARY KEY)").unwrap_or_else(|e| panic!("{e}"));
+        let answered = connected.run_all(&[
+            Statement::new("BEGIN", []),
+            Statement::new("INSERT INTO t (a) VALUES ($1)", [Param::Int(1)]),
+            Statement::new("INSERT INTO t (a) VALUES ($1)", [Param::Int(1)]),
+            Statement::new("COMMIT", []),
+        ]);
+        assert!(answered.is_err(), "the second insert breaks the key");
+        assert!(!connected.connection.is_autocommit(), "the transaction is still open: COMMIT did not run");
+        connected.connection.execute_batch("ROLLBACK").unwrap_or_else(|e| panic!("{e}"));
+        let count: i64 = connected.connection.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).unwrap_or(-1);
+        assert_eq!(count, 0);
     }
 }
