@@ -209,11 +209,20 @@ try {
   server.kill("SIGTERM");
 }
 
-// 5. The server.
+// 5. The server, on SQLite and on a private PostgreSQL cluster (scripts/pg.sh, which the bench
+// starts and stops itself): single-mutation pushes beside raw single-row commits to the same
+// database, timed in turn in the same run (server/benches/push.rs says what each figure is).
+execFileSync("bash", ["scripts/pg.sh", "install"], { cwd: repo, stdio: "inherit" });
 const push = execFileSync("cargo", ["bench", "--quiet", "-p", "handoff-server", "--bench", "push"], { cwd: repo, encoding: "utf8" });
-for (const line of push.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| what") && !l.startsWith("|---"))) {
-  const [what, figure] = line.slice(2, -2).split(" | ");
-  row(`server: ${what}`, figure);
+const pushRows = push
+  .split("\n")
+  .filter((l) => l.startsWith("| ") && !l.startsWith("| what") && !l.startsWith("|---"))
+  .map((line) => line.slice(2, -2).split(" | "));
+for (const [what, figure] of pushRows) row(`server: ${what}`, figure);
+for (const backend of ["SQLite", "PostgreSQL"]) {
+  const [, figure] = pushRows.find(([what]) => what.startsWith(`${backend}: single-mutation pushes, 1 client, one server process / raw commits`)) ?? [];
+  const ratio = Number(figure?.match(/\(([\d.]+)× raw/)?.[1]);
+  budget(`server on ${backend}: single-mutation pushes ≥ 0.5× raw single-row commits, same database and durability`, ratio >= 0.5, Number.isNaN(ratio) ? "not measured" : `${ratio.toFixed(2)}×`);
 }
 
 console.log("| what | figure |\n|---|---|");
