@@ -31,7 +31,7 @@ use handoff_engine::Engine;
 
 use crate::db::postgres::Postgres;
 use crate::db::sqlite::Sqlite;
-use crate::db::{Conn, DbError, Param, Row, Statement, Target};
+use crate::db::{insert_rows, Conn, DbError, Param, Row, Statement, Target};
 use crate::retention;
 
 /// Why a store operation failed: the protocol refuses the request, or the storage failed.
@@ -205,8 +205,10 @@ const LOCK_CASE: &str = "SELECT state, last_at FROM cases WHERE case_id = $1 FOR
 const CASE_EVENTS: &str = "SELECT event FROM events WHERE case_id = $1";
 const INSERT_CASE: &str = "INSERT INTO cases (case_id, state, changed, last_at) VALUES ($1, $2, $3, $4)";
 const UPDATE_CASE: &str = "UPDATE cases SET state = $1, changed = $2, last_at = $3 WHERE case_id = $4";
-const INSERT_EVENT: &str = "INSERT INTO events (case_id, seq, client_id, mutation_id, change, event, client_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const EVENT_COLUMNS: &[&str] = &["case_id", "seq", "client_id", "mutation_id", "change", "event", "client_at"];
+/// Events written by one statement at most: a command's events go in as few statements as this
+/// allows, each of one of a few shapes (which each connection keeps prepared).
+const EVENTS_PER_STATEMENT: usize = 16;
 const CLEAR_CASE_CLIENTS: &str = "DELETE FROM case_clients WHERE case_id = $1";
 const INSERT_CASE_CLIENT: &str = "INSERT INTO case_clients (client_id, case_id) VALUES ($1, $2)";
 /// A rejection, stored only while its actor has fewer than `$7` (`retention`).
@@ -375,6 +377,11 @@ async fn decide_and_store<C: Conn>(
         }
     };
     second.push(Statement::new(SET_LAST_MUTATION, [id.into(), client_id.into()]));
+    // Clearing a case's clients goes first, on its own: the writes after it may insert the
+    // same rows again, and go together (each touching rows none of the others touches).
+    let clears = second.iter().take_while(|statement| statement.sql == CLEAR_CASE_CLIENTS).count();
+    let writes = second.split_off(clears);
+    second.extend(conn.dialect().writes_together(writes));
     second.push(Statement::new("COMMIT", []));
     conn.pipeline(&second).await?;
     Ok(Some((result, item.id)))
@@ -435,26 +442,35 @@ fn applied<'a>(
     let Decided { mutation, outcome, at } = decided;
     let case_id = mutation.case_id.as_str();
     let state = texts.state.as_str();
-    let mut statements = vec![if existed {
+    // Clearing the clients of a case that had some comes first (see `decide_and_store`).
+    let mut statements = Vec::new();
+    if existed && decided.clients_set().is_some() {
+        statements.push(Statement::new(CLEAR_CASE_CLIENTS, [case_id.into()]));
+    }
+    statements.push(if existed {
         Statement::new(UPDATE_CASE, [state.into(), change.into(), at.into(), case_id.into()])
     } else {
         Statement::new(INSERT_CASE, [case_id.into(), state.into(), change.into(), at.into()])
-    }];
+    });
     let mutation_id = int(mutation.id)?;
-    for (event, text) in outcome.events.iter().zip(&texts.events) {
-        let params = [
-            case_id.into(),
-            int(event.seq)?.into(),
-            client_id.into(),
-            mutation_id.into(),
-            change.into(),
-            text.as_str().into(),
-            mutation.at.as_str().into(),
-        ];
-        statements.push(Statement::new(INSERT_EVENT, params));
+    let events: Vec<_> = outcome.events.iter().zip(&texts.events).collect();
+    for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+        let mut params: Vec<Param<'a>> = Vec::with_capacity(chunk.len() * EVENT_COLUMNS.len());
+        for (event, text) in chunk {
+            let row: [Param<'a>; 7] = [
+                case_id.into(),
+                int(event.seq)?.into(),
+                client_id.into(),
+                mutation_id.into(),
+                change.into(),
+                text.as_str().into(),
+                mutation.at.as_str().into(),
+            ];
+            params.extend(row);
+        }
+        statements.push(Statement::new(insert_rows("events", EVENT_COLUMNS, chunk.len()), params));
     }
     if let Some(clients) = decided.clients_set() {
-        statements.push(Statement::new(CLEAR_CASE_CLIENTS, [case_id.into()]));
         for client in clients {
             statements.push(Statement::new(INSERT_CASE_CLIENT, [client.into(), case_id.into()]));
         }

@@ -17,6 +17,7 @@
 pub mod postgres;
 pub mod sqlite;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 
@@ -125,19 +126,91 @@ pub struct Dialect {
     pub horizon: &'static str,
     /// Takes the lock that lets one process at a time upgrade the schema, in a write transaction.
     pub migration_lock: &'static str,
+    /// Whether writes that return nothing and touch rows none of the others touches are run as
+    /// one statement ([`writes_together`]): on PostgreSQL each statement costs the server about
+    /// as much as a small write, so fewer statements are a faster mutation; SQLite, in-process,
+    /// gains nothing.
+    pub combines_writes: bool,
 }
 
-/// One statement and its parameters.
+impl Dialect {
+    /// `writes` (statements that return no rows, none of which touches a row another one
+    /// touches) as this dialect runs them best: one statement (PostgreSQL's data-modifying
+    /// `WITH`, whose parts run on one snapshot and all to completion) or as they are.
+    pub fn writes_together<'a>(&self, writes: Vec<Statement<'a>>) -> Vec<Statement<'a>> {
+        if !self.combines_writes || writes.len() < 2 {
+            return writes;
+        }
+        let mut sql = String::from("WITH ");
+        let mut params = Vec::new();
+        for (index, write) in writes.iter().enumerate() {
+            if index > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("w{index} AS ({})", renumber(&write.sql, params.len())));
+            params.extend(write.params.iter().copied());
+        }
+        sql.push_str(" SELECT 1");
+        vec![Statement::new(sql, params)]
+    }
+}
+
+/// `sql` with each parameter `$n` renumbered `$(n + offset)`. (The store's SQL has no `$` in
+/// its literals.)
+fn renumber(sql: &str, offset: usize) -> String {
+    let mut renumbered = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        renumbered.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(digit) = chars.next_if(char::is_ascii_digit) {
+            digits.push(digit);
+        }
+        match digits.parse::<usize>() {
+            Ok(number) => renumbered.push_str(&(number + offset).to_string()),
+            Err(_) => renumbered.push_str(&digits),
+        }
+    }
+    renumbered
+}
+
+/// One statement and its parameters. Its text is usually a constant; a statement made for the
+/// number of rows it writes (`VALUES (…), (…)`) is made at run time, from a bounded few shapes,
+/// since each connection keeps each text it runs prepared.
 #[derive(Clone, Debug)]
 pub struct Statement<'a> {
-    pub sql: &'static str,
+    pub sql: Cow<'static, str>,
     pub params: Vec<Param<'a>>,
 }
 
 impl<'a> Statement<'a> {
-    pub fn new(sql: &'static str, params: impl IntoIterator<Item = Param<'a>>) -> Self {
-        Statement { sql, params: params.into_iter().collect() }
+    pub fn new(sql: impl Into<Cow<'static, str>>, params: impl IntoIterator<Item = Param<'a>>) -> Self {
+        Statement { sql: sql.into(), params: params.into_iter().collect() }
     }
+}
+
+/// `INSERT INTO table (columns) VALUES (…), (…)` for `rows` rows of `columns.len()` parameters
+/// each, numbered in order.
+pub fn insert_rows(table: &str, columns: &[&str], rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut number = 0;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        let values: Vec<String> = columns
+            .iter()
+            .map(|_| {
+                number += 1;
+                format!("${number}")
+            })
+            .collect();
+        sql.push_str(&format!("({})", values.join(", ")));
+    }
+    sql
 }
 
 /// What a pipeline answered: each statement's rows, in order, or the first error. A statement's
@@ -285,6 +358,38 @@ mod tests {
         assert_eq!(Target::parse("postgres://app:s3cret@db:5432/h").describe(), "postgres://app:***@db:5432/h");
         assert_eq!(Target::parse("postgres://app@db/h").describe(), "postgres://app@db/h");
         assert_eq!(Target::parse("postgres://a:b:c@db/h?x=@").describe(), "postgres://a:***@db/h?x=@");
+    }
+
+    #[test]
+    fn rows_are_inserted_with_their_parameters_numbered_in_order() {
+        assert_eq!(insert_rows("t", &["a", "b"], 1), "INSERT INTO t (a, b) VALUES ($1, $2)");
+        assert_eq!(insert_rows("t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+    }
+
+    #[test]
+    fn writes_go_together_as_one_statement_with_their_parameters_renumbered() {
+        const TOGETHER: Dialect = Dialect {
+            begin_write: "",
+            begin_read: "",
+            change_number: "",
+            horizon: "",
+            migration_lock: "",
+            combines_writes: true,
+        };
+        let writes = vec![
+            Statement::new("UPDATE a SET x = $1 WHERE k = $2", [Param::Int(1), Param::Text("k")]),
+            Statement::new("INSERT INTO b (y) VALUES ($1)", [Param::Int(2)]),
+        ];
+        let together = TOGETHER.writes_together(writes.clone());
+        let [statement] = together.as_slice() else { panic!("{together:?}") };
+        assert_eq!(
+            statement.sql,
+            "WITH w0 AS (UPDATE a SET x = $1 WHERE k = $2), w1 AS (INSERT INTO b (y) VALUES ($3)) SELECT 1"
+        );
+        assert_eq!(statement.params.len(), 3);
+        let apart = Dialect { combines_writes: false, ..TOGETHER };
+        assert_eq!(apart.writes_together(writes).len(), 2);
+        assert_eq!(renumber("$1, $10, $", 9), "$10, $19, $");
     }
 
     #[test]

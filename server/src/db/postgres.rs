@@ -24,6 +24,7 @@ pub const DIALECT: Dialect = Dialect {
     horizon: "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
     // Any fixed key: held until the migration transaction ends.
     migration_lock: "SELECT pg_advisory_xact_lock(724366350)",
+    combines_writes: true,
 };
 
 /// How long a request waits for a connection to the database, new or from the pool.
@@ -175,7 +176,7 @@ impl Conn for Connected {
         // ones behind it.
         let mut prepared = Vec::with_capacity(statements.len());
         for statement in statements {
-            prepared.push(self.client.prepare_cached(statement.sql).await.map_err(failed)?);
+            prepared.push(self.client.prepare_cached(&statement.sql).await.map_err(failed)?);
         }
         let params: Vec<_> = statements.iter().map(|statement| bound(&statement.params)).collect();
         let client: &tokio_postgres::Client = &self.client;

@@ -20,12 +20,13 @@ pub const DIALECT: Dialect = Dialect {
     horizon: "SELECT value + 1 FROM meta WHERE key = 'change'",
     // BEGIN IMMEDIATE already holds the one write lock.
     migration_lock: "SELECT 1",
+    combines_writes: false,
 };
 
 /// A connection and the SQLite text of each statement run on it.
 pub struct Connected {
     connection: Connection,
-    translated: HashMap<&'static str, String>,
+    translated: HashMap<String, String>,
 }
 
 pub struct Sqlite {
@@ -78,8 +79,11 @@ fn translate(sql: &str) -> String {
 
 impl Connected {
     /// The statement for `sql`, prepared once per connection, with `params` bound.
-    fn statement(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<rusqlite::CachedStatement<'_>, DbError> {
-        let text = self.translated.entry(sql).or_insert_with(|| translate(sql));
+    fn statement(&mut self, sql: &str, params: &[Param<'_>]) -> Result<rusqlite::CachedStatement<'_>, DbError> {
+        if !self.translated.contains_key(sql) {
+            self.translated.insert(sql.to_owned(), translate(sql));
+        }
+        let text = self.translated.get(sql).map_or(sql, String::as_str);
         let mut statement = self.connection.prepare_cached(text).map_err(failed)?;
         if statement.parameter_count() != params.len() {
             return Err(DbError::fatal(format!("{} parameters given for {sql}", params.len())));
@@ -102,7 +106,7 @@ impl Connected {
     }
 
     /// Runs one statement; the rows it answered (none for most writes).
-    fn rows(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<Vec<Row>, DbError> {
+    fn rows(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, DbError> {
         let mut statement = self.statement(sql, params)?;
         let columns = statement.column_count();
         let mut rows = statement.raw_query();
@@ -125,7 +129,7 @@ impl Connected {
     /// Each statement in turn, stopping at the first that fails: the rest, a `COMMIT` among
     /// them, are not run.
     fn run_all(&mut self, statements: &[Statement<'_>]) -> Answered {
-        statements.iter().map(|statement| self.rows(statement.sql, &statement.params)).collect()
+        statements.iter().map(|statement| self.rows(&statement.sql, &statement.params)).collect()
     }
 }
 
