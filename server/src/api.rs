@@ -84,7 +84,12 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Refused(refusal) => refusal.into(),
-            StoreError::Raced(_) | StoreError::Storage(_) => ApiError::internal(error.to_string()),
+            // The database's own words name its tables, constraints and users: they go to the
+            // server's log, and the caller is told only to try again.
+            StoreError::Raced(_) | StoreError::Storage(_) => {
+                eprintln!("handoff-server: {error}");
+                ApiError::internal("The server could not read or store this just now; try again.")
+            }
         }
     }
 }
@@ -142,11 +147,19 @@ async fn text(request: Request) -> Result<String, ApiError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::invalid_request("The body must be UTF-8 JSON."))
 }
 
-/// The JSON of `answer`, or its error.
-fn respond<T: serde::Serialize>(answer: Result<T, ApiError>) -> Response {
-    match answer {
-        Ok(value) => json(&value),
-        Err(error) => error.into_response(),
+/// Runs a request's store operation to its end as a task of its own, and answers with its JSON
+/// or its error. A task, because the request's own future is dropped when its client goes away:
+/// a store operation stopped between two of its statements would leave a transaction open,
+/// holding its rows' locks, on a connection the pool hands out again.
+async fn respond<T, F>(work: F) -> Response
+where
+    T: serde::Serialize + Send + 'static,
+    F: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+{
+    match tokio::spawn(work).await {
+        Ok(Ok(value)) => json(&value),
+        Ok(Err(error)) => error.into_response(),
+        Err(error) => ApiError::internal(error.to_string()).into_response(),
     }
 }
 
@@ -163,11 +176,11 @@ async fn push(State(app): State<Arc<App>>, request: Request) -> Response {
         Err(refused) => return refused,
     };
     // Each mutation is kept as text in the envelope and read once, when the store decides it.
-    let answer = async {
+    respond(async move {
         let push = PushEnvelope::from_body(&text)?;
         Ok(app.store.push(&app.engine, &actor, &push).await?)
-    };
-    respond(answer.await)
+    })
+    .await
 }
 
 async fn pull(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -175,11 +188,11 @@ async fn pull(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok(read) => read,
         Err(refused) => return refused,
     };
-    let answer = async {
+    respond(async move {
         let pull = PullRequest::from_body(&text)?;
         Ok(app.store.pull(&actor, &pull, app.config_version).await?)
-    };
-    respond(answer.await)
+    })
+    .await
 }
 
 /// Clients may read it too: their engine needs it, and it holds no case data (SPEC §13).

@@ -210,7 +210,9 @@ const EVENT_COLUMNS: &[&str] = &["case_id", "seq", "client_id", "mutation_id", "
 /// allows, each of one of a few shapes (which each connection keeps prepared).
 const EVENTS_PER_STATEMENT: usize = 16;
 const CLEAR_CASE_CLIENTS: &str = "DELETE FROM case_clients WHERE case_id = $1";
-const INSERT_CASE_CLIENT: &str = "INSERT INTO case_clients (client_id, case_id) VALUES ($1, $2)";
+/// A client named twice in a case's `clients` is harmless to the engine, and is one row here.
+const INSERT_CASE_CLIENT: &str =
+    "INSERT INTO case_clients (client_id, case_id) VALUES ($1, $2) ON CONFLICT (client_id, case_id) DO NOTHING";
 /// A rejection, stored only while its actor has fewer than `$7` (`retention`).
 const INSERT_REJECTION: &str = "INSERT INTO rejections (client_id, mutation_id, code, message, changed, actor)
      SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT COUNT(*) FROM rejections WHERE actor = $6) < $7";
@@ -490,7 +492,8 @@ async fn pull_on<C: Conn>(
     let dialect = conn.dialect();
     let client_id = request.client_id.as_str();
     let cookie_given = request.cookie.as_deref();
-    let since = int(read_cookie(cookie_given, u64::MAX)?)?;
+    // A number past the database's integers is no cookie this server gave.
+    let since = int(read_cookie(cookie_given, u64::try_from(i64::MAX).unwrap_or(0))?)?;
     let mut statements = vec![
         Statement::new(dialect.begin_read, []),
         // First, so that the snapshot is the horizon's.

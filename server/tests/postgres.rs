@@ -223,3 +223,55 @@ fn a_pull_never_misses_a_change_committed_after_a_later_one() {
         "a client's pull missed a commit (transaction {held_id}): {next_smith}"
     );
 }
+
+/// A push whose client gives up while its transaction waits for a lock (another process holds
+/// the client's row) still runs to its end once the lock is free, rather than stopping half-way
+/// and leaving its transaction open, holding its locks, on a connection the pool hands out again:
+/// the database is left with no transaction of the server's open, and the client's retry is
+/// answered at once, as a duplicate.
+#[test]
+fn a_push_its_client_gave_up_on_leaves_no_transaction_open() {
+    let Some((backend, _turn)) = cluster("abandoned_push") else { return };
+    let db = TestDb::new(&backend, "abandoned");
+    let server = Server::start(&db);
+    let (_, body) = push(&server, "dana-token", "quitter", json!([start_case(1, "q1")]));
+    assert_eq!(statuses(&body), ["applied"], "{body}");
+    // Another process's transaction holds the client's row for two seconds.
+    let mut holder = db.postgres_client();
+    let mut held = holder.transaction().unwrap();
+    held.execute("SELECT 1 FROM clients WHERE client_id = 'quitter' FOR UPDATE", &[]).unwrap();
+    let mutation = json!([command(2, "q1", json!({ "type": "claim" }))]);
+    let body = json!({ "schemaVersion": 2, "clientId": "quitter", "mutations": mutation }).to_string();
+    let impatient: ureq::Agent =
+        ureq::Agent::config_builder().timeout_global(Some(std::time::Duration::from_millis(500))).build().into();
+    let gave_up = impatient
+        .post(&server.url("/sync/push"))
+        .header("Authorization", "Bearer dana-token")
+        .header("Content-Type", "application/json")
+        .send(&body);
+    assert!(gave_up.is_err(), "the push waits for the lock, so its client times out first");
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    held.commit().unwrap();
+    // The abandoned push finishes on its own; then nothing of the server's is left open.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let open_ones = |holder: &mut postgres::Client| -> i64 {
+        holder
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                 AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    while open_ones(&mut holder) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(open_ones(&mut holder), 0, "a transaction of the server's is still open");
+    let started = std::time::Instant::now();
+    let (status, body) = push(&server, "dana-token", "quitter", mutation);
+    assert_eq!((status, statuses(&body)), (200, vec!["duplicate".to_owned()]), "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "the retry waited on a lock");
+    let claimed = db.value("SELECT count(*) FROM events WHERE case_id = 'q1' AND mutation_id = 2", &[]);
+    assert!(claimed.int() >= 1, "the abandoned push was applied once it could be");
+}

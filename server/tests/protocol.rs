@@ -193,10 +193,38 @@ fn cookies_return_only_what_changed() {
         let (status, body) = pull(&server, "dana-token", "c1", Some("999999"));
         assert_eq!((status, body["error"]["code"].as_str()), (410, Some("client-state-not-found")));
         // A cookie this server never gives is no reason to fail for good: the client starts over.
-        for junk in ["not-a-cookie", "-5", "007", ""] {
+        // Past the database's integers too (a 500 there would have the client retry for ever).
+        for junk in ["not-a-cookie", "-5", "007", "", "9223372036854775808", "18446744073709551615"] {
             let (status, body) = pull(&server, "dana-token", "c1", Some(junk));
             assert_eq!((status, body["error"]["code"].as_str()), (410, Some("client-state-not-found")), "{junk}");
         }
+    });
+}
+
+/// The engine keeps a client named twice as given (harmless); the server stores whom the case is
+/// for once, rather than failing the mutation on its own key, which the client would retry for
+/// ever, wedging its queue.
+#[test]
+fn a_case_for_a_client_named_twice_is_stored_once() {
+    on_each_backend(|backend| {
+        let (db, server) = server(backend);
+        let twice = json!([{ "id": 1, "caseId": "k1", "kind": "startCase",
+            "input": { "caseId": "k1", "workflowId": "chapter-7", "clients": ["smith", "smith"] }, "at": AT }]);
+        let (status, body) = push(&server, "dana-token", "c1", twice);
+        assert_eq!((status, statuses(&body)), (200, vec!["applied".to_owned()]), "{body}");
+        let rows = db.value("SELECT count(*) FROM case_clients WHERE case_id = 'k1'", &[]);
+        assert_eq!(rows.int(), 1);
+        let (_, pulled) = pull(&server, "client-token", "portal", None);
+        assert_eq!(pulled["cases"].as_array().map(Vec::len), Some(1), "smith sees the case: {pulled}");
+        let again = json!([command(
+            2,
+            "k1",
+            json!({ "type": "setClients", "clients": ["smith", "jones", "jones"],
+            "reason": "joint filer" })
+        )]);
+        let (status, body) = push(&server, "dana-token", "c1", again);
+        assert_eq!((status, statuses(&body)), (200, vec!["applied".to_owned()]), "{body}");
+        assert_eq!(db.value("SELECT count(*) FROM case_clients WHERE case_id = 'k1'", &[]).int(), 2);
     });
 }
 

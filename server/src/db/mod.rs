@@ -138,21 +138,49 @@ impl Dialect {
     /// touches) as this dialect runs them best: one statement (PostgreSQL's data-modifying
     /// `WITH`, whose parts run on one snapshot and all to completion) or as they are.
     pub fn writes_together<'a>(&self, writes: Vec<Statement<'a>>) -> Vec<Statement<'a>> {
-        if !self.combines_writes || writes.len() < 2 {
+        if !self.combines_writes {
             return writes;
         }
-        let mut sql = String::from("WITH ");
-        let mut params = Vec::new();
-        for (index, write) in writes.iter().enumerate() {
-            if index > 0 {
-                sql.push_str(", ");
+        // Groups of writes, each within the parameters one statement may carry.
+        let mut groups: Vec<Vec<Statement<'a>>> = Vec::new();
+        let mut carried = 0;
+        for write in writes {
+            match groups.last_mut() {
+                Some(group) if carried + write.params.len() <= PARAMS_PER_STATEMENT => {
+                    carried += write.params.len();
+                    group.push(write);
+                }
+                _ => {
+                    carried = write.params.len();
+                    groups.push(vec![write]);
+                }
             }
-            sql.push_str(&format!("w{index} AS ({})", renumber(&write.sql, params.len())));
-            params.extend(write.params.iter().copied());
         }
-        sql.push_str(" SELECT 1");
-        vec![Statement::new(sql, params)]
+        groups.into_iter().map(together).collect()
     }
+}
+
+/// Parameters one combined statement carries at most (PostgreSQL's limit is 65,535).
+const PARAMS_PER_STATEMENT: usize = 4_096;
+
+/// `writes` as one statement: a data-modifying `WITH` of them all.
+fn together(mut writes: Vec<Statement<'_>>) -> Statement<'_> {
+    if writes.len() == 1 {
+        if let Some(only) = writes.pop() {
+            return only;
+        }
+    }
+    let mut sql = String::from("WITH ");
+    let mut params = Vec::new();
+    for (index, write) in writes.iter().enumerate() {
+        if index > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("w{index} AS ({})", renumber(&write.sql, params.len())));
+        params.extend(write.params.iter().copied());
+    }
+    sql.push_str(" SELECT 1");
+    Statement::new(sql, params)
 }
 
 /// `sql` with each parameter `$n` renumbered `$(n + offset)`. (The store's SQL has no `$` in
@@ -327,18 +355,30 @@ impl Target {
     }
 }
 
-/// `url` with the password of its user info replaced by `***`.
+/// `url` with its password replaced by `***`: the user info's (up to the last `@` before the
+/// query, so a password holding a `/` is hidden too) and a `password=` parameter's.
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let (main, query) = match rest.split_once('?') {
+        Some((main, query)) => (main, Some(query)),
+        None => (rest, None),
+    };
+    let main = match main.rsplit_once('@') {
         Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => url.to_owned(),
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => main.to_owned(),
         },
-        None => url.to_owned(),
-    }
+        None => main.to_owned(),
+    };
+    let Some(query) = query else { return format!("{scheme}://{main}") };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{scheme}://{main}?{}", query.join("&"))
 }
 
 #[cfg(test)]
@@ -358,6 +398,11 @@ mod tests {
         assert_eq!(Target::parse("postgres://app:s3cret@db:5432/h").describe(), "postgres://app:***@db:5432/h");
         assert_eq!(Target::parse("postgres://app@db/h").describe(), "postgres://app@db/h");
         assert_eq!(Target::parse("postgres://a:b:c@db/h?x=@").describe(), "postgres://a:***@db/h?x=@");
+        assert_eq!(Target::parse("postgres://app:top/secret@db/h").describe(), "postgres://app:***@db/h");
+        assert_eq!(
+            Target::parse("postgres://app@db/h?sslmode=disable&password=s3cret").describe(),
+            "postgres://app@db/h?sslmode=disable&password=***"
+        );
     }
 
     #[test]
@@ -389,6 +434,14 @@ mod tests {
         assert_eq!(statement.params.len(), 3);
         let apart = Dialect { combines_writes: false, ..TOGETHER };
         assert_eq!(apart.writes_together(writes).len(), 2);
+        let many: Vec<_> =
+            (0..3_000).map(|_| Statement::new("INSERT INTO b (y) VALUES ($1)", [Param::Int(1)])).collect();
+        let groups = TOGETHER.writes_together(many);
+        assert_eq!(groups.len(), 1);
+        let many: Vec<_> =
+            (0..5_000).map(|_| Statement::new("INSERT INTO b (y) VALUES ($1)", [Param::Int(1)])).collect();
+        let groups = TOGETHER.writes_together(many);
+        assert_eq!(groups.iter().map(|g| g.params.len()).collect::<Vec<_>>(), vec![4_096, 904]);
         assert_eq!(renumber("$1, $10, $", 9), "$10, $19, $");
     }
 

@@ -62,8 +62,13 @@ fn describe(error: &tokio_postgres::Error) -> String {
 impl Postgres {
     /// Connects to `url` and brings its schema up to date.
     pub async fn open(url: &str, described: &str, size: usize) -> Result<Postgres, String> {
-        let config: tokio_postgres::Config =
+        let mut config: tokio_postgres::Config =
             url.parse().map_err(|e| format!("{described} is not a PostgreSQL URL: {e}"))?;
+        // A transaction left open by a connection that went quiet (a process stopped, a network
+        // gone) lets go of its locks and of the pulls' horizon within a minute.
+        let options =
+            format!("{} -c idle_in_transaction_session_timeout=60s", config.get_options().unwrap_or_default());
+        config.options(options.trim());
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         // A database that does not answer fails the request (500, which the client retries)
         // rather than holding it.
@@ -86,12 +91,38 @@ impl Postgres {
             deadpool_postgres::PoolError::Backend(error) => failed(error),
             other => DbError::fatal(format!("no database connection: {other}")),
         })?;
-        Ok(Connected { client })
+        Ok(Connected { client: Some(client), unsettled: false })
     }
 }
 
+/// A connection of the pool, for one request.
 pub struct Connected {
-    client: Object,
+    /// `None` only once dropped.
+    client: Option<Object>,
+    /// A transaction may be open on it, or a pipeline was stopped half-way: dropped so, the
+    /// connection is closed rather than handed out again (PostgreSQL then rolls the
+    /// transaction back and lets go of its locks).
+    unsettled: bool,
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        if self.unsettled {
+            if let Some(object) = self.client.take() {
+                drop(Object::take(object));
+            }
+        }
+    }
+}
+
+/// Whether a transaction is open after statements of these texts ran, when one was open before
+/// as `open`.
+fn open_after<'a>(open: bool, texts: impl IntoIterator<Item = &'a str>) -> bool {
+    texts.into_iter().flat_map(|text| text.split(';')).fold(open, |open, sql| match sql.split_whitespace().next() {
+        Some("BEGIN") => true,
+        Some("COMMIT" | "ROLLBACK") => false,
+        _ => open,
+    })
 }
 
 impl ToSql for Param<'_> {
@@ -165,43 +196,99 @@ async fn in_order<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     outputs.into_iter().flatten().collect()
 }
 
+impl Connected {
+    fn client(&self) -> Result<&Object, DbError> {
+        self.client.as_ref().ok_or_else(|| DbError::fatal("the connection is closed"))
+    }
+
+    /// Sends `statements` together and reads their answers.
+    async fn send(&self, statements: &[Statement<'_>]) -> Answered {
+        let client = self.client()?;
+        // Prepared first, one by one (a statement this connection has run before is cached and
+        // costs nothing): a query still waiting for its preparation would go out after the
+        // ones behind it.
+        let mut prepared = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let ready = client.prepare_cached(&statement.sql).await.map_err(failed)?;
+            // A query that fails before it is sent (a wrong number of parameters) would let the
+            // ones behind it, a COMMIT among them, go out all the same: none goes.
+            if ready.params().len() != statement.params.len() {
+                return Err(DbError::fatal(format!(
+                    "{} parameters given for {}",
+                    statement.params.len(),
+                    statement.sql
+                )));
+            }
+            prepared.push(ready);
+        }
+        let params: Vec<_> = statements.iter().map(|statement| bound(&statement.params)).collect();
+        let client: &tokio_postgres::Client = client;
+        let queries = prepared.iter().zip(&params).map(|(statement, params)| client.query(statement, params)).collect();
+        // A statement after a failed one fails too (the transaction is aborted): the first
+        // error is the one that says why.
+        in_order(queries).await.into_iter().map(|answered| rows(answered.map_err(failed)?)).collect()
+    }
+}
+
 impl Conn for Connected {
     fn dialect(&self) -> &'static Dialect {
         &DIALECT
     }
 
     async fn pipeline(&mut self, statements: &[Statement<'_>]) -> Answered {
-        // Prepared first, one by one (a statement this connection has run before is cached and
-        // costs nothing): a query still waiting for its preparation would go out after the
-        // ones behind it.
-        let mut prepared = Vec::with_capacity(statements.len());
-        for statement in statements {
-            prepared.push(self.client.prepare_cached(&statement.sql).await.map_err(failed)?);
-        }
-        let params: Vec<_> = statements.iter().map(|statement| bound(&statement.params)).collect();
-        let client: &tokio_postgres::Client = &self.client;
-        let queries = prepared.iter().zip(&params).map(|(statement, params)| client.query(statement, params)).collect();
-        // A statement after a failed one fails too (the transaction is aborted): the first
-        // error is the one that says why.
-        in_order(queries).await.into_iter().map(|answered| rows(answered.map_err(failed)?)).collect()
+        let was_open = self.unsettled;
+        // Unsettled until the pipeline has answered: a future dropped before that closes the
+        // connection (see `Connected`).
+        self.unsettled = true;
+        let answered = self.send(statements).await;
+        self.unsettled = match &answered {
+            Ok(_) => open_after(was_open, statements.iter().map(|statement| &*statement.sql)),
+            // Settled only by a ROLLBACK that answers.
+            Err(_) => true,
+        };
+        answered
     }
 
     async fn batch(&mut self, sql: &str) -> Result<(), DbError> {
-        self.client.batch_execute(sql).await.map_err(failed)
+        let was_open = self.unsettled;
+        self.unsettled = true;
+        let done = match self.client() {
+            Ok(client) => client.batch_execute(sql).await.map_err(failed),
+            Err(closed) => Err(closed),
+        };
+        self.unsettled = done.is_err() || open_after(was_open, [sql]);
+        done
     }
 
     async fn schema_version(&mut self) -> Result<i64, DbError> {
-        self.client
+        let client = self.client()?;
+        client
             .batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
             .await
             .map_err(failed)?;
-        let row = self.client.query_opt("SELECT max(version) FROM schema_version", &[]).await.map_err(failed)?;
+        let row = client.query_opt("SELECT max(version) FROM schema_version", &[]).await.map_err(failed)?;
         Ok(row.and_then(|row| row.try_get::<_, Option<i64>>(0).ok().flatten()).unwrap_or(0))
     }
 
     async fn set_schema_version(&mut self, version: i64) -> Result<(), DbError> {
-        self.client.execute("DELETE FROM schema_version", &[]).await.map_err(failed)?;
-        self.client.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&version]).await.map_err(failed)?;
+        let client = self.client()?;
+        client.execute("DELETE FROM schema_version", &[]).await.map_err(failed)?;
+        client.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&version]).await.map_err(failed)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_is_settled_only_once_its_transaction_ended() {
+        assert!(open_after(false, ["BEGIN", "SELECT 1"]));
+        assert!(!open_after(false, ["BEGIN", "SELECT 1", "COMMIT"]));
+        assert!(!open_after(true, ["ROLLBACK"]));
+        assert!(open_after(true, ["INSERT INTO t VALUES (1)"]));
+        assert!(!open_after(false, ["BEGIN; CREATE TABLE t (a BIGINT); COMMIT"]));
+        assert!(open_after(false, [DIALECT.begin_read, DIALECT.horizon]));
     }
 }
