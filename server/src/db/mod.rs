@@ -205,9 +205,11 @@ fn renumber(sql: &str, offset: usize) -> String {
     renumbered
 }
 
-/// One statement and its parameters. Its text is usually a constant; a statement made for the
-/// number of rows it writes (`VALUES (…), (…)`) is made at run time, from a bounded few shapes,
-/// since each connection keeps each text it runs prepared.
+/// One statement and its parameters. Its text is usually a constant; one made for the number of
+/// rows it writes (`VALUES (…), (…)`), or several writes made one (`Dialect::writes_together`),
+/// is made at run time. Each connection keeps each text it runs prepared, so the shapes are kept
+/// few: events go in 16 at a time at most, and a command's shape depends only on how many events
+/// and clients it writes.
 #[derive(Clone, Debug)]
 pub struct Statement<'a> {
     pub sql: Cow<'static, str>,
