@@ -223,6 +223,16 @@ const CHANGED_REJECTIONS: &str = "SELECT mutation_id, code, message FROM rejecti
      WHERE client_id = $1 AND changed >= $2 ORDER BY mutation_id";
 const PRUNE_REJECTIONS: &str = "DELETE FROM rejections WHERE client_id = $1 AND changed < $2";
 
+/// Where each answer stands in a mutation's first pipeline (after its `BEGIN`): see [`handle`].
+const LOCKED_CLIENT: usize = 1;
+const CHANGE_NUMBER: usize = 2;
+const LOCKED_CASE: usize = 3;
+/// Where each answer stands in a pull's pipeline (after its `BEGIN`): see [`pull_on`].
+const HORIZON: usize = 1;
+const CLIENT: usize = 2;
+const REJECTIONS: usize = 3;
+const CASES: usize = 4;
+
 /// The client's record from `rows`, once `sync::claim_client` has found it `actor`'s: its
 /// `lastMutationId`, or `None` when the server has no record of it.
 fn claim(rows: &[Row], actor: &Actor) -> Result<Option<u64>, StoreError> {
@@ -315,7 +325,7 @@ async fn handle<C: Conn>(
         Ok(Some(done)) => Ok(done),
         Ok(None) => {
             roll_back(conn).await;
-            let known = claim(answer(&answered, 1)?, pushed.actor)?;
+            let known = claim(answer(&answered, LOCKED_CLIENT)?, pushed.actor)?;
             Ok((MutationResult::duplicate(item.id), known.unwrap_or(0)))
         }
         Err(error) => {
@@ -335,7 +345,7 @@ async fn decide_and_store<C: Conn>(
     answered: &[Vec<Row>],
 ) -> Result<Option<(MutationResult, u64)>, StoreError> {
     let Pushed { engine, actor, actor_json, client_id } = *pushed;
-    let locked = answer(answered, 1)?;
+    let locked = answer(answered, LOCKED_CLIENT)?;
     // A row this transaction inserted has counter 0 (a committed one has 1 or more): the
     // server had no record of the client.
     let known = match claim(locked, actor)? {
@@ -345,10 +355,10 @@ async fn decide_and_store<C: Conn>(
     if admit(client_id, known, item.id)? == Admit::Duplicate {
         return Ok(None);
     }
-    let change = single(answer(answered, 2)?)?;
+    let change = single(answer(answered, CHANGE_NUMBER)?)?;
     let decided = match mutation {
         Ok(mutation) => {
-            let case = stored_case(conn, &mutation.case_id, answer(answered, 3)?).await?;
+            let case = stored_case(conn, &mutation.case_id, answer(answered, LOCKED_CASE)?).await?;
             decide_pushed(engine, mutation, case.as_ref(), actor, now()).map(|decided| (decided, case.is_some()))
         }
         Err(malformed) => Err(malformed),
@@ -516,11 +526,11 @@ async fn pull_on<C: Conn>(
             return Err(error.into());
         }
     };
-    let horizon = count(single(answer(&answered, 1)?)?)?;
+    let horizon = count(single(answer(&answered, HORIZON)?)?)?;
     read_cookie(cookie_given, horizon)?;
-    let last_mutation_id = claim(answer(&answered, 2)?, actor)?.unwrap_or(0);
+    let last_mutation_id = claim(answer(&answered, CLIENT)?, actor)?.unwrap_or(0);
     let mut rejections = Vec::new();
-    for row in answer(&answered, 3)? {
+    for row in answer(&answered, REJECTIONS)? {
         rejections.push(Rejection {
             id: count(row.int(0)?)?,
             code: row.text(1)?.to_owned(),
@@ -529,7 +539,7 @@ async fn pull_on<C: Conn>(
     }
     let cases = match pull_scope(actor) {
         PullScope::Nothing => Vec::new(),
-        _ => answer(&answered, 4)?
+        _ => answer(&answered, CASES)?
             .iter()
             .map(|row| from_json::<CaseState>(row.text(0)?).map_err(storage))
             .collect::<Result<Vec<_>, _>>()?,

@@ -25,6 +25,14 @@ fn cluster(test: &str) -> Option<(Backend, MutexGuard<'static, ()>)> {
     Some((backend, turn))
 }
 
+/// The cluster's turn, a fresh database and two server processes on it.
+fn two_processes(test: &str, name: &str) -> Option<(MutexGuard<'static, ()>, TestDb, [Server; 2])> {
+    let (backend, turn) = cluster(test)?;
+    let db = TestDb::new(&backend, name);
+    let servers = [Server::start(&db), Server::start(&db)];
+    Some((turn, db, servers))
+}
+
 /// Runs `job(0)` … `job(n - 1)` on threads of their own, all let go at the same moment; their
 /// results in that order.
 fn at_once<T: Send>(n: usize, job: impl Fn(usize) -> T + Sync) -> Vec<T> {
@@ -93,9 +101,7 @@ fn at_the_handoff(server: &Server, case_id: &str) {
 
 #[test]
 fn racing_handoffs_through_two_processes_have_exactly_one_winner() {
-    let Some((backend, _turn)) = cluster("racing_handoffs") else { return };
-    let db = TestDb::new(&backend, "race");
-    let servers = [Server::start(&db), Server::start(&db)];
+    let Some((_turn, db, servers)) = two_processes("racing_handoffs", "race") else { return };
     for round in 0..10 {
         let case_id = format!("race-{round}");
         at_the_handoff(&servers[round % 2], &case_id);
@@ -124,9 +130,7 @@ fn racing_handoffs_through_two_processes_have_exactly_one_winner() {
 
 #[test]
 fn a_retry_sent_to_the_other_process_is_a_duplicate() {
-    let Some((backend, _turn)) = cluster("retry_to_the_other_process") else { return };
-    let db = TestDb::new(&backend, "retry");
-    let servers = [Server::start(&db), Server::start(&db)];
+    let Some((_turn, _db, servers)) = two_processes("retry_to_the_other_process", "retry") else { return };
     let batch = json!([start_case(1, "k1"), command(2, "k1", json!({ "type": "claim" }))]);
     let (_, first) = push(&servers[0], "dana-token", "c1", batch.clone());
     assert_eq!(statuses(&first), ["applied", "applied"], "{first}");
@@ -145,9 +149,7 @@ fn a_retry_sent_to_the_other_process_is_a_duplicate() {
 
 #[test]
 fn one_batch_sent_to_both_processes_at_once_takes_effect_once() {
-    let Some((backend, _turn)) = cluster("one_batch_to_both") else { return };
-    let db = TestDb::new(&backend, "both-at-once");
-    let servers = [Server::start(&db), Server::start(&db)];
+    let Some((_turn, _db, servers)) = two_processes("one_batch_to_both", "both-at-once") else { return };
     for round in 0..10 {
         // A new client's first push, and its retry through the other process while the first is
         // still under way (a load balancer's retry after a timeout).

@@ -169,13 +169,16 @@ mod tests {
         assert_eq!(translate("SELECT '$1' FROM t"), "SELECT '$1' FROM t");
     }
 
+    /// A connection to a database in memory with `schema`.
+    fn in_memory(schema: &str) -> Connected {
+        let connection = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        connection.execute_batch(schema).unwrap_or_else(|e| panic!("{e}"));
+        Connected { connection, translated: HashMap::new() }
+    }
+
     #[test]
     fn parameters_out_of_order_are_refused_rather_than_bound_to_the_wrong_column() {
-        let mut connected = Connected {
-            connection: Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}")),
-            translated: HashMap::new(),
-        };
-        connected.connection.execute_batch("CREATE TABLE t (a BIGINT, b TEXT)").unwrap_or_else(|e| panic!("{e}"));
+        let mut connected = in_memory("CREATE TABLE t (a BIGINT, b TEXT)");
         let error = connected.rows("INSERT INTO t (b, a) VALUES ($2, $1)", &[Param::Int(1), Param::Text("x")]).err();
         assert!(error.is_some_and(|e| e.message.contains("in order")));
         assert!(connected.rows("INSERT INTO t (a, b) VALUES ($1, $2)", &[Param::Int(1), Param::Text("x")]).is_ok());
@@ -185,11 +188,7 @@ mod tests {
 
     #[test]
     fn a_pipeline_stops_at_its_first_failure_so_a_commit_after_it_never_runs() {
-        let mut connected = Connected {
-            connection: Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}")),
-            translated: HashMap::new(),
-        };
-        connected.connection.execute_batch("CREATE TABLE t (a BIGINT PRIMARY KEY)").unwrap_or_else(|e| panic!("{e}"));
+        let mut connected = in_memory("CREATE TABLE t (a BIGINT PRIMARY KEY)");
         let answered = connected.run_all(&[
             Statement::new("BEGIN", []),
             Statement::new("INSERT INTO t (a) VALUES ($1)", [Param::Int(1)]),
