@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use common::*;
 use handoff_engine::case::{Actor, CaseState, StartCase};
-use handoff_engine::input::from_json;
 use handoff_engine::sync::{
     arrival, decide_mutation, Arrival, MutationResult, MutationStatus, PullResponse, PushResponse, Rejection, Replica,
 };
@@ -65,6 +64,7 @@ impl Server {
             config_version: 1,
             cases: self.cases.values().cloned().collect(),
             rejections: self.rejections.iter().filter(|(c, _)| c == id).map(|(_, r)| r.clone()).collect(),
+            more: false,
         }
     }
 }
@@ -155,6 +155,7 @@ fn starting_over_keeps_unconfirmed_mutations_numbered_from_one() {
         config_version: 1,
         cases: vec![],
         rejections: vec![],
+        more: false,
     })
     .unwrap();
     dana.reset("dana-2");
@@ -237,10 +238,10 @@ fn a_saved_queue_that_does_not_read_is_refused_not_emptied() {
     let engine = firm();
     let mut dana = Replica::new("dana-1");
     dana.start_case(&engine, input("k1"), &ctx("dana")).unwrap();
-    let text = serde_json::to_string(&dana).unwrap();
-    assert_eq!(from_json::<Replica>(&text).unwrap(), dana, "what is saved reads back");
+    let text = dana.save();
+    assert_eq!(Replica::restore(&text).unwrap(), dana, "what is saved reads back");
     for junk in ["{\"clientId\":\"dana-1\",", "[]", "not json", &text.replace("\"pending\"", "\"pendng\"")] {
-        assert_code(&from_json::<Replica>(junk).unwrap_err(), handoff_engine::ErrorCode::InvalidInput);
+        assert_code(&Replica::restore(junk).unwrap_err(), handoff_engine::ErrorCode::InvalidInput);
     }
 }
 
@@ -252,7 +253,8 @@ fn a_tab_that_finds_its_client_id_owned_elsewhere_goes_on_alone_with_only_its_ow
     first.start_case(&engine, input("k1"), &ctx("dana")).unwrap();
     first.apply_pull(server.pull(&first)).unwrap();
     // The second tab restores the first one's save, makes two changes, then learns it is not the owner.
-    let mut second: Replica = from_json(&serde_json::to_string(&first).unwrap()).unwrap();
+    let mut second = Replica::restore(&first.save()).unwrap();
+    second.restore_cases(first.cookie.clone(), first.confirmed.values().cloned().collect());
     second.start_case(&engine, input("k2"), &ctx("dana")).unwrap();
     second.dispatch(&engine, "k2", command(json!({ "type": "claim" })), &ctx("dana")).unwrap();
     second.fork("tab-2", 1);
@@ -268,4 +270,159 @@ fn a_tab_that_finds_its_client_id_owned_elsewhere_goes_on_alone_with_only_its_ow
     }
     assert_eq!(server.cases.keys().collect::<Vec<_>>(), ["k1", "k2"]);
     assert_eq!(server.cases["k2"].owner.id, "dana");
+}
+
+/// The server's answer cut into pages of `size` cases: each page but the last says `more`.
+fn pages(whole: PullResponse, size: usize) -> Vec<PullResponse> {
+    let chunks: Vec<Vec<CaseState>> = whole.cases.chunks(size).map(<[CaseState]>::to_vec).collect();
+    let count = chunks.len().max(1);
+    (0..count)
+        .map(|index| PullResponse {
+            cookie: format!("page-{index}"),
+            cases: chunks.get(index).cloned().unwrap_or_default(),
+            more: index + 1 < count,
+            rejections: if index + 1 < count { vec![] } else { whole.rejections.clone() },
+            ..whole.clone()
+        })
+        .collect()
+}
+
+#[test]
+fn a_paged_pull_confirms_what_was_pushed_only_with_its_last_page() {
+    let engine = firm();
+    let mut server = Server::default();
+    let mut dana = Replica::new("dana-1");
+    for case in ["k1", "k2", "k3"] {
+        dana.start_case(&engine, input(case), &ctx("dana")).unwrap();
+    }
+    dana.dispatch(&engine, "k1", command(json!({ "type": "claim" })), &ctx("dana")).unwrap();
+    server.push(&engine, &dana, &member("dana"));
+    let mut pages = pages(server.pull(&dana), 2);
+    let last = pages.pop().unwrap();
+    for page in pages {
+        assert!(dana.apply_pull(page).unwrap().is_empty());
+        assert_eq!(dana.pending_count(), 4, "a page with more to come confirms nothing");
+        assert_eq!(dana.last_mutation_id, 0);
+    }
+    assert!(dana.cookie.as_deref() == Some("page-0"), "each page's cookie continues where it stopped");
+    assert_eq!(dana.view(&engine, "k1").unwrap().owner.id, "dana", "the view is the server's plus what is pending");
+    dana.apply_pull(last).unwrap();
+    assert_eq!((dana.pending_count(), dana.last_mutation_id), (0, 4));
+    assert_eq!(dana.confirmed, server.cases, "after the last page the client holds the server's snapshot");
+}
+
+#[test]
+fn a_rejection_arrives_with_the_last_page_and_is_reported_once() {
+    let engine = firm();
+    let mut server = Server::default();
+    let mut dana = Replica::new("dana-1");
+    dana.start_case(&engine, input("k1"), &ctx("dana")).unwrap();
+    dana.start_case(&engine, input("k2"), &ctx("dana")).unwrap();
+    server.push(&engine, &dana, &member("dana"));
+    dana.apply_pull(server.pull(&dana)).unwrap();
+    // Two tabs' worth of the same claim: the second is rejected by the server.
+    dana.dispatch(&engine, "k1", command(json!({ "type": "claim" })), &ctx("dana")).unwrap();
+    server.cases.get_mut("k1").unwrap().owner.id = "morgan".into();
+    server.push(&engine, &dana, &member("dana"));
+    let mut reported = Vec::new();
+    for page in pages(server.pull(&dana), 1) {
+        reported.extend(dana.apply_pull(page.clone()).unwrap());
+        reported.extend(dana.apply_pull(page).unwrap_or_default());
+    }
+    assert_eq!(reported.iter().map(|r| r.id).collect::<Vec<_>>(), [3], "{reported:?}");
+    assert_eq!(dana.pending_count(), 0);
+}
+
+fn closed_state(engine: &Engine, id: &str) -> CaseState {
+    let mut state = engine.start_case(&input(id), &ctx("dana")).unwrap().state;
+    state.closed = true;
+    state
+}
+
+#[test]
+fn closed_cases_are_forgotten_unless_kept_or_named_by_a_pending_mutation() {
+    let engine = firm();
+    let mut server = Server::default();
+    let mut dana = Replica::new("dana-1");
+    dana.start_case(&engine, input("open"), &ctx("dana")).unwrap();
+    server.push(&engine, &dana, &member("dana"));
+    dana.apply_pull(server.pull(&dana)).unwrap();
+    server.cases.insert("old".into(), closed_state(&engine, "old"));
+    // A command on a case that the server closed meanwhile keeps it until it is decided.
+    dana.dispatch(&engine, "open", command(json!({ "type": "claim" })), &ctx("dana")).unwrap();
+    server.cases.insert("open".into(), closed_state(&engine, "open"));
+    let response = server.pull(&dana);
+    let staged = dana.stage_pull(response.clone()).unwrap();
+    let kept: Vec<&str> = staged.keep.iter().map(|&i| response.cases[i].case_id.as_str()).collect();
+    assert_eq!(kept, ["open"], "a closed case a pending mutation names is kept");
+    assert_eq!(staged.forget, ["old"], "one closed before this pull is never kept");
+    dana.apply_staged();
+    assert!(dana.confirmed.contains_key("open") && !dana.confirmed.contains_key("old"));
+    // Once the server has decided it, the closed case goes, and the caller is told so.
+    server.push(&engine, &dana, &member("dana"));
+    let staged = dana.stage_pull(PullResponse { cases: vec![], ..server.pull(&dana) }).unwrap();
+    assert_eq!((staged.keep.len(), staged.forget.clone()), (0, vec!["open".to_owned()]));
+    dana.apply_staged();
+    assert!(dana.confirmed.is_empty() && dana.views(&engine).is_empty());
+    // With keepClosed every case stays.
+    let mut kept = Replica::new("dana-2");
+    kept.keep_closed = true;
+    kept.apply_pull(server.pull(&kept)).unwrap();
+    assert_eq!(kept.confirmed.keys().collect::<Vec<_>>(), ["old", "open"]);
+    let mut restored = Replica::restore(&kept.save()).unwrap();
+    restored.restore_cases(kept.cookie.clone(), kept.confirmed.values().cloned().collect());
+    assert!(restored.confirmed.is_empty(), "restored without keepClosed, the closed cases go");
+}
+
+#[test]
+fn what_is_saved_on_every_change_does_not_grow_with_the_cases() {
+    let engine = firm();
+    let mut server = Server::default();
+    let mut dana = Replica::new("dana-1");
+    let before = dana.save().len();
+    for n in 0..200 {
+        server.cases.insert(format!("k{n}"), engine.start_case(&input(&format!("k{n}")), &ctx("dana")).unwrap().state);
+    }
+    dana.apply_pull(server.pull(&dana)).unwrap();
+    assert_eq!(dana.confirmed.len(), 200);
+    assert_eq!(dana.save().len(), before, "{}", dana.save());
+    assert!(!dana.save().contains("cookie"), "the cookie is kept with the states it describes");
+    // A first-release save, states and cookie included, still reads, states and all.
+    let old = format!(
+        "{{\"clientId\":\"dana-1\",\"lastAssigned\":0,\"lastMutationId\":0,\"cookie\":\"7\",\"confirmed\":{{\"k1\":{}}},\"pending\":[],\"reported\":[]}}",
+        serde_json::to_string(&server.cases["k1"]).unwrap()
+    );
+    let restored = Replica::restore(&old).unwrap();
+    assert_eq!((restored.cookie.as_deref(), restored.confirmed.len()), (Some("7"), 1));
+}
+
+#[test]
+fn a_mutation_whose_queue_could_not_be_saved_is_taken_back() {
+    let engine = firm();
+    let mut dana = Replica::new("dana-1");
+    dana.start_case(&engine, input("k1"), &ctx("dana")).unwrap();
+    let started = dana.view(&engine, "k1").unwrap();
+    dana.dispatch(&engine, "k1", command(json!({ "type": "claim" })), &ctx("dana")).unwrap();
+    assert_ne!(dana.view(&engine, "k1").unwrap(), started);
+    assert!(!dana.retract(1), "only the last one");
+    assert!(dana.retract(2));
+    assert_eq!((dana.pending_count(), dana.last_assigned), (1, 1));
+    assert_eq!(dana.view(&engine, "k1").unwrap(), started, "its effect is gone too");
+    let next = dana.dispatch(&engine, "k1", command(json!({ "type": "claim" })), &ctx("dana"));
+    assert!(next.is_ok());
+    assert_eq!(dana.pending.last().unwrap().mutation.id, 2, "numbering goes on without a gap");
+}
+
+#[test]
+fn a_fetched_case_is_shown_with_what_is_pending_and_kept_nowhere() {
+    let engine = firm();
+    let mut server = Server::default();
+    let mut dana = Replica::new("dana-1");
+    server.cases.insert("old".into(), engine.start_case(&input("old"), &ctx("dana")).unwrap().state);
+    dana.dispatch(&engine, "old", command(json!({ "type": "claim" })), &ctx("dana")).unwrap_err();
+    let request = dana.fetch_request(vec!["old".into()]);
+    assert_eq!((request.case_ids.as_deref(), request.cookie.as_deref()), (Some(&["old".to_owned()][..]), None));
+    let fetched = dana.fetched(&engine, server.pull(&dana));
+    assert_eq!(fetched.len(), 1);
+    assert!(dana.confirmed.is_empty() && dana.cookie.is_none(), "nothing kept, the cookie unmoved");
 }

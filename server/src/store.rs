@@ -23,8 +23,9 @@ use std::task::{Context, Poll, Waker};
 use handoff_engine::case::{Actor, CaseState};
 use handoff_engine::input::from_json;
 use handoff_engine::sync::{
-    admit, claim_client, cookie, decide_pushed, pull_scope, read_cookie, Admit, ClientRecord, Decided, MutationResult,
-    PullRequest, PullResponse, PullScope, PushEnvelope, PushItem, PushResponse, Refusal, Rejection, StoredCase,
+    admit, claim_client, cookie, decide_pushed, page_limit, pull_scope, read_cookie, Admit, ClientRecord, Decided,
+    MutationResult, PullFrom, PullRequest, PullResponse, PullScope, PushEnvelope, PushItem, PushResponse, Refusal,
+    Rejection, StoredCase,
 };
 use handoff_engine::time::Instant;
 use handoff_engine::Engine;
@@ -203,7 +204,10 @@ const READ_CLIENT: &str = "SELECT actor, last_mutation_id FROM clients WHERE cli
 const SET_LAST_MUTATION: &str = "UPDATE clients SET last_mutation_id = $1 WHERE client_id = $2";
 const LOCK_CASE: &str = "SELECT state, last_at FROM cases WHERE case_id = $1 FOR UPDATE";
 const CASE_EVENTS: &str = "SELECT event FROM events WHERE case_id = $1";
-const INSERT_CASE: &str = "INSERT INTO cases (case_id, state, changed, last_at) VALUES ($1, $2, $3, $4)";
+/// A new case takes the next `seq` (see `MIGRATIONS` 3): two processes that take the same one
+/// at once collide on its unique index, and the later runs again.
+const INSERT_CASE: &str = "INSERT INTO cases (case_id, state, changed, last_at, seq)
+     VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cases))";
 const UPDATE_CASE: &str = "UPDATE cases SET state = $1, changed = $2, last_at = $3 WHERE case_id = $4";
 const EVENT_COLUMNS: &[&str] = &["case_id", "seq", "client_id", "mutation_id", "change", "event", "client_at"];
 /// Events written by one statement at most: a command's events go in as few statements as this
@@ -216,9 +220,19 @@ const INSERT_CASE_CLIENT: &str =
 /// A rejection, stored only while its actor has fewer than `$7` (`retention`).
 const INSERT_REJECTION: &str = "INSERT INTO rejections (client_id, mutation_id, code, message, changed, actor)
      SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT COUNT(*) FROM rejections WHERE actor = $6) < $7";
-const CHANGED_CASES: &str = "SELECT state FROM cases WHERE changed >= $1 ORDER BY case_id";
-const CHANGED_CASES_OF_CLIENT: &str = "SELECT c.state FROM cases c JOIN case_clients k ON k.case_id = c.case_id
-     WHERE c.changed >= $1 AND k.client_id = $2 ORDER BY c.case_id";
+/// A page of a pull: the cases after a place in the order of `(changed, seq)` (`sync::Page`).
+const CASES_AFTER: &str = "SELECT state, changed, seq FROM cases WHERE (changed, seq) > ($1, $2)
+     ORDER BY changed, seq LIMIT $3";
+const CASES_AFTER_OF_CLIENT: &str = "SELECT c.state, c.changed, c.seq FROM cases c
+     JOIN case_clients k ON k.case_id = c.case_id WHERE (c.changed, c.seq) > ($1, $2) AND k.client_id = $3
+     ORDER BY c.changed, c.seq LIMIT $4";
+/// The cases that changed since the last page's snapshot at a place that page had passed.
+const CASES_PASSED: &str = "SELECT state FROM cases WHERE changed >= $1 AND (changed, seq) <= ($2, $3)";
+const CASES_PASSED_OF_CLIENT: &str = "SELECT c.state FROM cases c JOIN case_clients k ON k.case_id = c.case_id
+     WHERE c.changed >= $1 AND (c.changed, c.seq) <= ($2, $3) AND k.client_id = $4";
+const CASE_BY_ID: &str = "SELECT state FROM cases WHERE case_id = $1";
+const CASE_BY_ID_OF_CLIENT: &str = "SELECT c.state FROM cases c JOIN case_clients k ON k.case_id = c.case_id
+     WHERE c.case_id = $1 AND k.client_id = $2";
 const CHANGED_REJECTIONS: &str = "SELECT mutation_id, code, message FROM rejections
      WHERE client_id = $1 AND changed >= $2 ORDER BY mutation_id";
 const PRUNE_REJECTIONS: &str = "DELETE FROM rejections WHERE client_id = $1 AND changed < $2";
@@ -231,7 +245,9 @@ const LOCKED_CASE: usize = 3;
 const HORIZON: usize = 1;
 const CLIENT: usize = 2;
 const REJECTIONS: usize = 3;
+/// The page's cases, or the first named case's; then the passed cases of a later page.
 const CASES: usize = 4;
+const PASSED: usize = 5;
 
 /// The client's record from `rows`, once `sync::claim_client` has found it `actor`'s: its
 /// `lastMutationId`, or `None` when the server has no record of it.
@@ -490,9 +506,14 @@ fn applied<'a>(
     Ok(statements)
 }
 
-/// The pull's answer from one read transaction's snapshot, in one pipeline, and the horizon its
-/// cookie continues from (`None` for a first pull). The queries use the cookie's number before
-/// the horizon has said whether the server gave it; one it did not give is refused after.
+/// The pull's answer from one read transaction's snapshot, in one pipeline, and the number its
+/// cookie began at (`None` for a first pull), below which the client holds every rejection. The
+/// queries use the cookie's numbers before the horizon has said whether the server gave it; one
+/// it did not give is refused after.
+///
+/// A page (`sync::Page`) is the `limit` cases after the cookie's place, read one more to tell
+/// whether more follow, and on a later page the cases that changed at a place already passed. A
+/// pull of named cases (`caseIds`) answers those the actor may see, and the cookie it was sent.
 async fn pull_on<C: Conn>(
     conn: &mut C,
     actor: &Actor,
@@ -503,7 +524,14 @@ async fn pull_on<C: Conn>(
     let client_id = request.client_id.as_str();
     let cookie_given = request.cookie.as_deref();
     // A number past the database's integers is no cookie this server gave.
-    let since = int(read_cookie(cookie_given, u64::try_from(i64::MAX).unwrap_or(0))?)?;
+    let from = read_cookie(cookie_given, u64::try_from(i64::MAX).unwrap_or(0))?;
+    let since = int(from.since())?;
+    let (after_change, after_seq) = (int(from.after().0)?, int(from.after().1)?);
+    let limit = page_limit(request.limit);
+    let scope = pull_scope(actor);
+    let mut named: Vec<&str> = request.case_ids.iter().flatten().map(String::as_str).collect();
+    named.sort_unstable();
+    named.dedup();
     let mut statements = vec![
         Statement::new(dialect.begin_read, []),
         // First, so that the snapshot is the horizon's.
@@ -511,13 +539,36 @@ async fn pull_on<C: Conn>(
         Statement::new(READ_CLIENT, [client_id.into()]),
         Statement::new(CHANGED_REJECTIONS, [client_id.into(), since.into()]),
     ];
-    match pull_scope(actor) {
-        PullScope::Every => statements.push(Statement::new(CHANGED_CASES, [since.into()])),
-        PullScope::ClientOf(client) => {
-            statements.push(Statement::new(CHANGED_CASES_OF_CLIENT, [since.into(), client.into()]));
+    let read_one = int(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))?;
+    match (&request.case_ids, scope) {
+        (_, PullScope::Nothing) => {}
+        (Some(_), PullScope::Every) => {
+            statements.extend(named.iter().map(|id| Statement::new(CASE_BY_ID, [(*id).into()])));
         }
-        PullScope::Nothing => {}
+        (Some(_), PullScope::ClientOf(client)) => {
+            statements
+                .extend(named.iter().map(|id| Statement::new(CASE_BY_ID_OF_CLIENT, [(*id).into(), client.into()])));
+        }
+        (None, PullScope::Every) => {
+            statements.push(Statement::new(CASES_AFTER, [after_change.into(), after_seq.into(), read_one.into()]));
+        }
+        (None, PullScope::ClientOf(client)) => statements.push(Statement::new(
+            CASES_AFTER_OF_CLIENT,
+            [after_change.into(), after_seq.into(), client.into(), read_one.into()],
+        )),
     }
+    let passed = match (&request.case_ids, from, scope) {
+        (None, PullFrom::Page(page), PullScope::Every) => {
+            Some(Statement::new(CASES_PASSED, [int(page.horizon)?.into(), after_change.into(), after_seq.into()]))
+        }
+        (None, PullFrom::Page(page), PullScope::ClientOf(client)) => Some(Statement::new(
+            CASES_PASSED_OF_CLIENT,
+            [int(page.horizon)?.into(), after_change.into(), after_seq.into(), client.into()],
+        )),
+        _ => None,
+    };
+    let read_passed = passed.is_some();
+    statements.extend(passed);
     statements.push(Statement::new("COMMIT", []));
     let answered = match conn.pipeline(&statements).await {
         Ok(answered) => answered,
@@ -529,22 +580,49 @@ async fn pull_on<C: Conn>(
     let horizon = count(single(answer(&answered, HORIZON)?)?)?;
     read_cookie(cookie_given, horizon)?;
     let last_mutation_id = claim(answer(&answered, CLIENT)?, actor)?.unwrap_or(0);
-    let mut rejections = Vec::new();
-    for row in answer(&answered, REJECTIONS)? {
-        rejections.push(Rejection {
-            id: count(row.int(0)?)?,
-            code: row.text(1)?.to_owned(),
-            message: row.text(2)?.to_owned(),
-        });
+    let state = |row: &Row| from_json::<CaseState>(row.text(0)?).map_err(storage);
+    let mut cases = Vec::new();
+    let mut more = false;
+    let mut last = None;
+    match (&request.case_ids, scope) {
+        (_, PullScope::Nothing) => {}
+        (Some(_), _) => {
+            for index in 0..named.len() {
+                if let Some(row) = answer(&answered, CASES + index)?.first() {
+                    cases.push(state(row)?);
+                }
+            }
+        }
+        (None, _) => {
+            let rows = answer(&answered, CASES)?;
+            more = rows.len() > limit;
+            for row in rows.iter().take(limit) {
+                cases.push(state(row)?);
+                last = Some((count(row.int(1)?)?, count(row.int(2)?)?));
+            }
+            if read_passed {
+                for row in answer(&answered, PASSED)? {
+                    cases.push(state(row)?);
+                }
+            }
+        }
     }
-    let cases = match pull_scope(actor) {
-        PullScope::Nothing => Vec::new(),
-        _ => answer(&answered, CASES)?
-            .iter()
-            .map(|row| from_json::<CaseState>(row.text(0)?).map_err(storage))
-            .collect::<Result<Vec<_>, _>>()?,
+    let mut rejections = Vec::new();
+    if !more {
+        for row in answer(&answered, REJECTIONS)? {
+            rejections.push(Rejection {
+                id: count(row.int(0)?)?,
+                code: row.text(1)?.to_owned(),
+                message: row.text(2)?.to_owned(),
+            });
+        }
+    }
+    let next = match (&request.case_ids, cookie_given) {
+        (Some(_), Some(given)) => given.to_owned(),
+        (Some(_), None) => cookie(0),
+        (None, _) => from.next_cookie(horizon, last, more),
     };
-    let response = PullResponse { cookie: cookie(horizon), last_mutation_id, config_version, cases, rejections };
+    let response = PullResponse { cookie: next, last_mutation_id, config_version, cases, rejections, more };
     Ok((response, cookie_given.is_some().then_some(since)))
 }
 

@@ -51,10 +51,6 @@ fn at_once<T: Send>(n: usize, job: impl Fn(usize) -> T + Sync) -> Vec<T> {
     })
 }
 
-fn case_ids(pulled: &Value) -> Vec<&str> {
-    pulled["cases"].as_array().unwrap().iter().map(|c| c["caseId"].as_str().unwrap()).collect()
-}
-
 #[test]
 fn four_processes_started_at_once_on_a_fresh_database_all_start_and_serve() {
     let Some((backend, _turn)) = cluster("four_processes") else { return };
@@ -203,8 +199,8 @@ fn a_pull_never_misses_a_change_committed_after_a_later_one() {
 
     // Only now does the earlier transaction write its case, and commit.
     held.execute(
-        "INSERT INTO cases (case_id, state, changed, last_at)
-         VALUES ('late', $1, pg_current_xact_id()::text::bigint, $2)",
+        "INSERT INTO cases (case_id, state, changed, last_at, seq)
+         VALUES ('late', $1, pg_current_xact_id()::text::bigint, $2, (SELECT MAX(seq) + 1 FROM cases))",
         &[&late.to_string(), &AT],
     )
     .unwrap();

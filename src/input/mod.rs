@@ -136,6 +136,17 @@ impl<T> Entries for Vec<T> {
     }
 }
 
+/// An optional list or map: its entries when given, none when absent.
+impl<E: Entries> Entries for Option<E> {
+    type Item = E::Item;
+    fn count(&self) -> usize {
+        self.as_ref().map_or(0, Entries::count)
+    }
+    fn each(&self, at: &At, check: impl FnMut(&E::Item, &At) -> Result<()>) -> Result<()> {
+        self.as_ref().map_or(Ok(()), |entries| entries.each(at, check))
+    }
+}
+
 impl<T> Entries for BTreeMap<String, T> {
     type Item = T;
     fn count(&self) -> usize {

@@ -10,10 +10,11 @@ mod wire;
 
 pub use replica::{Pending, RejectedMutation, Replica};
 pub use rules::{
-    admit, arrival, check_actor, claim_client, cookie, decide_mutation, decide_pushed, pull_scope, read_cookie, Admit,
-    Arrival, ClientRecord, Decided, PullScope, Refusal, StoredCase,
+    admit, arrival, check_actor, claim_client, cookie, decide_mutation, decide_pushed, page_limit, pull_scope,
+    read_cookie, Admit, Arrival, ClientRecord, Decided, Page, PullFrom, PullScope, Refusal, StoredCase,
 };
 pub use wire::{
     ErrorBody, ErrorInfo, Mutation, MutationBody, MutationResult, MutationStatus, PullRequest, PullResponse,
-    PushEnvelope, PushItem, PushRequest, PushResponse, Rejection, MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION,
+    PushEnvelope, PushItem, PushRequest, PushResponse, Rejection, MAX_MUTATIONS_PER_PUSH, MAX_PULL_LIMIT,
+    SCHEMA_VERSION,
 };

@@ -3,8 +3,15 @@
 //! is always the server's last state plus a replay of what is still pending (a rebase); a pending
 //! mutation that no longer applies locally stays queued until the server decides it. An answer
 //! that contradicts what the client sent or numbered is refused whole (`protocol-error`).
+//!
+//! At a firm's size (SPEC §14) pulls come in pages, and pending mutations are confirmed only by
+//! a page with `more: false`, whose snapshot the client then holds whole. What is saved on every
+//! change is the queue ([`Replica::save`]: its size is that of the pending mutations, never of the
+//! cases); the server's states are kept by the caller apart, page by page ([`Replica::stage_pull`]
+//! says which to keep and which to forget, before [`Replica::apply_staged`] takes the page), and
+//! handed back with their cookie after a reload ([`Replica::restore_cases`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -38,9 +45,9 @@ pub struct RejectedMutation {
     pub mutation: Mutation,
 }
 
-/// Everything a client keeps, and persists across reloads.
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
-#[serde(rename_all = "camelCase")]
+/// Everything a client keeps: the queue, which persists across reloads as [`Replica::save`]'s
+/// text, and the server's states as of its cookie, which its caller keeps apart.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Replica {
     pub client_id: String,
     /// The last mutation id handed out.
@@ -53,6 +60,50 @@ pub struct Replica {
     pub pending: Vec<Pending>,
     /// Ids of pending mutations whose rejection has been reported, so it is reported once.
     pub reported: Vec<u64>,
+    /// Whether closed cases are kept (SPEC §14 `keepClosed`): when not, a closed case is
+    /// forgotten once no pending mutation names it. Not saved: the store's option.
+    pub keep_closed: bool,
+    /// A pull page read by [`Replica::stage_pull`] and not yet applied.
+    staged: Option<PullResponse>,
+}
+
+/// The queue as saved: what [`Replica::save`] writes, and what [`Replica::restore`] reads. A text
+/// of the first release also holds the server's states and their cookie; they are restored too.
+#[derive(Serialize, FromJson)]
+#[serde(rename_all = "camelCase")]
+#[json(expected = "a saved queue")]
+struct Saved {
+    client_id: String,
+    last_assigned: u64,
+    last_mutation_id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[json(default)]
+    cookie: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[json(default)]
+    confirmed: BTreeMap<String, CaseState>,
+    pending: Vec<Pending>,
+    reported: Vec<u64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedRef<'a> {
+    client_id: &'a str,
+    last_assigned: u64,
+    last_mutation_id: u64,
+    pending: &'a [Pending],
+    reported: &'a [u64],
+}
+
+/// What a staged pull page will do to the cases the client keeps: the states to keep (by their
+/// place in the page) and the ids of the cases to forget.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Staged {
+    /// Indexes into the page's `cases` of the states to keep.
+    pub keep: Vec<usize>,
+    /// Cases no longer kept: closed, and no pending mutation names them (without `keepClosed`).
+    pub forget: Vec<String>,
 }
 
 impl Replica {
@@ -65,13 +116,71 @@ impl Replica {
             confirmed: BTreeMap::new(),
             pending: Vec::new(),
             reported: Vec::new(),
+            keep_closed: false,
+            staged: None,
         }
+    }
+
+    /// The replica saved as `text` by [`Replica::save`]; `invalid-input` when it is not one.
+    pub fn restore(text: &str) -> Result<Self> {
+        let saved = crate::input::from_json::<Saved>(text)?;
+        let mut replica = Replica::new(saved.client_id);
+        replica.last_assigned = saved.last_assigned;
+        replica.last_mutation_id = saved.last_mutation_id;
+        replica.cookie = saved.cookie;
+        replica.confirmed = saved.confirmed;
+        replica.pending = saved.pending;
+        replica.reported = saved.reported;
+        Ok(replica)
+    }
+
+    /// The queue as text, for storage: the counters, the client id, the pending mutations and
+    /// which rejections were reported. Its size does not grow with the number of cases; the
+    /// server's states and their cookie are kept apart.
+    pub fn save(&self) -> String {
+        let saved = SavedRef {
+            client_id: &self.client_id,
+            last_assigned: self.last_assigned,
+            last_mutation_id: self.last_mutation_id,
+            pending: &self.pending,
+            reported: &self.reported,
+        };
+        serde_json::to_string(&saved).unwrap_or_default()
+    }
+
+    /// Takes back the server's states kept apart, and the cookie they are as of (after a reload):
+    /// they replace what the replica holds.
+    pub fn restore_cases(&mut self, cookie: Option<String>, states: Vec<CaseState>) {
+        self.confirmed = states.into_iter().map(|state| (state.case_id.clone(), state)).collect();
+        self.cookie = cookie;
+        if !self.keep_closed {
+            let closed: Vec<String> = self.confirmed.values().filter(|s| s.closed).map(|s| s.case_id.clone()).collect();
+            let named = self.named();
+            for id in closed.into_iter().filter(|id| !named.contains(id)) {
+                self.confirmed.remove(&id);
+            }
+        }
+    }
+
+    /// Takes back mutation `id` when it is the last one queued (its queue could not be saved, so
+    /// the store refuses it): true when it was.
+    pub fn retract(&mut self, id: u64) -> bool {
+        if self.pending.last().is_some_and(|p| p.mutation.id == id) && self.last_assigned == id {
+            self.pending.pop();
+            self.last_assigned = id.saturating_sub(1);
+            return true;
+        }
+        false
     }
 
     /// The case as the user should see it: the server's state plus every pending mutation of
     /// the case that still applies.
     pub fn view(&self, engine: &Engine, case_id: &str) -> Option<CaseState> {
-        let mut state = self.confirmed.get(case_id).cloned();
+        self.replay(engine, case_id, self.confirmed.get(case_id).cloned())
+    }
+
+    /// `state` with every pending mutation of the case that still applies.
+    fn replay(&self, engine: &Engine, case_id: &str, mut state: Option<CaseState>) -> Option<CaseState> {
         for pending in self.pending.iter().filter(|p| p.mutation.case_id == case_id) {
             if let Ok(outcome) = decide_mutation(engine, &pending.mutation, state.as_ref(), &pending.actor) {
                 state = Some(outcome.state);
@@ -140,29 +249,125 @@ impl Replica {
     }
 
     pub fn pull_request(&self) -> PullRequest {
-        PullRequest { schema_version: SCHEMA_VERSION, client_id: self.client_id.clone(), cookie: self.cookie.clone() }
+        PullRequest {
+            schema_version: SCHEMA_VERSION,
+            client_id: self.client_id.clone(),
+            cookie: self.cookie.clone(),
+            limit: None,
+            case_ids: None,
+        }
     }
 
-    /// Takes a pull response: the server's states replace the confirmed ones, handled mutations
-    /// leave the queue. Returns the rejections to report now. A response confirming mutations
-    /// this client never numbered, or with a cookie that is not an id (SPEC §2), changes nothing.
+    /// A pull of these cases only, which leaves the cookie where it is (`fetchCase`).
+    pub fn fetch_request(&self, case_ids: Vec<String>) -> PullRequest {
+        PullRequest { case_ids: Some(case_ids), ..self.pull_request() }
+    }
+
+    /// The cases of an answer to [`Replica::fetch_request`] as the user should see them (this
+    /// client's pending mutations replayed on each): read on demand, not kept.
+    pub fn fetched(&self, engine: &Engine, response: PullResponse) -> Vec<CaseState> {
+        response
+            .cases
+            .into_iter()
+            .filter_map(|state| {
+                let case_id = state.case_id.clone();
+                self.replay(engine, &case_id, Some(state))
+            })
+            .collect()
+    }
+
+    /// Takes a pull response: [`Replica::stage_pull`], then [`Replica::apply_staged`].
     pub fn apply_pull(&mut self, response: PullResponse) -> Result<Vec<RejectedMutation>> {
+        self.stage_pull(response)?;
+        Ok(self.apply_staged())
+    }
+
+    /// Reads a pull page without applying it, and says which of its states to keep and which
+    /// cases to forget, so that the caller can store them before [`Replica::apply_staged`] (the
+    /// states first, so that no saved queue has dropped a mutation whose effect is not stored).
+    /// A response confirming mutations this client never numbered, or with a cookie that is not
+    /// an id (SPEC §2), is refused and changes nothing.
+    pub fn stage_pull(&mut self, response: PullResponse) -> Result<Staged> {
         if response.last_mutation_id > self.last_assigned {
             return Err(contradiction("The pull response confirms mutations this client never made."));
         }
         if id_problem(&response.cookie).is_some() {
             return Err(contradiction("The pull response's cookie is not an id."));
         }
-        for case in response.cases {
-            self.confirmed.insert(case.case_id.clone(), case);
+        let mut staged = Staged::default();
+        let handled = self.handled_by(&response);
+        let named = self.named_after(handled);
+        let forgotten = |state: &CaseState| !self.keep_closed && state.closed && !named.contains(&state.case_id);
+        for (index, state) in response.cases.iter().enumerate() {
+            if forgotten(state) {
+                staged.forget.push(state.case_id.clone());
+            } else {
+                staged.keep.push(index);
+            }
+        }
+        // Cases kept only while a mutation this page confirms named them.
+        let released: BTreeSet<&str> =
+            self.pending.iter().filter(|p| p.mutation.id <= handled).map(|p| p.mutation.case_id.as_str()).collect();
+        for id in released {
+            let arriving = response.cases.iter().any(|state| state.case_id == id);
+            if !arriving && self.confirmed.get(id).is_some_and(&forgotten) {
+                staged.forget.push(id.to_owned());
+            }
+        }
+        self.staged = Some(response);
+        Ok(staged)
+    }
+
+    /// Applies the page [`Replica::stage_pull`] read: its states replace the confirmed ones, and
+    /// on a page with `more: false` the mutations it confirms leave the queue. Returns the
+    /// rejections to report now.
+    pub fn apply_staged(&mut self) -> Vec<RejectedMutation> {
+        let Some(response) = self.staged.take() else { return Vec::new() };
+        let handled = self.handled_by(&response);
+        let named = self.named_after(handled);
+        for state in response.cases {
+            if !self.keep_closed && state.closed && !named.contains(&state.case_id) {
+                self.confirmed.remove(&state.case_id);
+            } else {
+                self.confirmed.insert(state.case_id.clone(), state);
+            }
         }
         self.cookie = Some(response.cookie);
+        if response.more {
+            return Vec::new();
+        }
+        let released: Vec<String> =
+            self.pending.iter().filter(|p| p.mutation.id <= handled).map(|p| p.mutation.case_id.clone()).collect();
         let newly = self.report(response.rejections);
-        self.last_mutation_id = self.last_mutation_id.max(response.last_mutation_id);
-        let handled = self.last_mutation_id;
+        self.last_mutation_id = handled;
         self.drop_through(handled);
         self.reported.retain(|&id| id > handled);
-        Ok(newly)
+        for id in released {
+            if !self.keep_closed && self.confirmed.get(&id).is_some_and(|s| s.closed) && !named.contains(&id) {
+                self.confirmed.remove(&id);
+            }
+        }
+        newly
+    }
+
+    /// The `lastMutationId` a page confirms through: none but the ones already confirmed unless
+    /// it is a pull's last page.
+    fn handled_by(&self, response: &PullResponse) -> u64 {
+        if response.more {
+            self.last_mutation_id
+        } else {
+            self.last_mutation_id.max(response.last_mutation_id)
+        }
+    }
+
+    /// The cases the pending mutations name.
+    fn named(&self) -> BTreeSet<String> {
+        self.named_after(0)
+    }
+
+    /// The cases the pending mutations after `handled` name.
+    fn named_after(&self, handled: u64) -> BTreeSet<String> {
+        self.pending.iter().filter(|p| p.mutation.id > handled).map(|p| p.mutation.case_id.clone()).collect()
     }
 
     /// Rejections of mutations still pending and not yet reported; marks them reported.
@@ -201,6 +406,7 @@ impl Replica {
     /// ownership), numbered afresh from 1. The server's states are kept; the next pull is whole.
     pub fn fork(&mut self, client_id: impl Into<String>, theirs: u64) {
         self.drop_through(theirs);
+        self.staged = None;
         self.client_id = client_id.into();
         self.cookie = None;
         self.last_mutation_id = 0;

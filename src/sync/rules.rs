@@ -9,7 +9,7 @@
 //! gives each its HTTP status and code in one place. Nothing here knows HTTP or storage.
 
 use super::wire::{Mutation, MutationBody, MutationResult, MutationStatus, PullRequest, PushEnvelope, PushItem};
-use super::wire::{MAX_MUTATIONS_PER_PUSH, SCHEMA_VERSION};
+use super::wire::{MAX_MUTATIONS_PER_PUSH, MAX_PULL_LIMIT, SCHEMA_VERSION};
 use crate::case::{Actor, CaseState, Change, Ctx};
 use crate::error::{ErrorCode, HandoffError};
 use crate::input::from_json;
@@ -179,13 +179,89 @@ pub fn cookie(horizon: u64) -> String {
     horizon.to_string()
 }
 
-/// The horizon a pull continues from (0 for a first pull, which gets everything), given the
-/// store's horizon now. A cookie this server did not give (anything but the canonical decimal
-/// of a horizon it has reached: horizons never go back) is refused.
-pub fn read_cookie(cookie: Option<&str>, horizon: u64) -> Result<u64, Refusal> {
-    let Some(text) = cookie else { return Ok(0) };
-    match text.parse::<u64>() {
-        Ok(since) if since <= horizon && text == since.to_string() => Ok(since),
+/// Where a pull continues from: what its cookie says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullFrom {
+    /// Every change numbered `since` or above (0, for a first pull: everything).
+    Since(u64),
+    /// The next page of a pull that began at `since` (SPEC §14).
+    Page(Page),
+}
+
+/// Where a paged pull stands after a page with `more: true`.
+///
+/// A paged pull answers the cases numbered `since` or above in the order of `(changed, seq)`
+/// (their change number, then the number the store gave the case when it was first stored),
+/// `limit` at a time, each page from a snapshot of its own. The next page answers the cases after
+/// the last one answered (`after`), and also every case numbered at or above the last page's
+/// `horizon` that is not after it: the cases that changed since that page's snapshot, whose place
+/// the client has passed. By induction, once a page has answered, the client holds that page's
+/// snapshot of every case up to its last one; so after the last page (`more: false`) it holds
+/// that snapshot of every case, as an unpaged pull would, and the last page's horizon is an
+/// ordinary cookie ([`cookie`]), and its `lastMutationId` may confirm what the client pushed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub since: u64,
+    pub horizon: u64,
+    pub after: (u64, u64),
+}
+
+impl PullFrom {
+    /// The number the pull began at: the client holds every change below it (its rejections
+    /// included, which may therefore be deleted).
+    pub fn since(&self) -> u64 {
+        match self {
+            PullFrom::Since(since) => *since,
+            PullFrom::Page(page) => page.since,
+        }
+    }
+
+    /// The last place answered, in `(changed, seq)` order: none yet (`(since, 0)`; the store
+    /// numbers cases from 1) or a page's last case.
+    pub fn after(&self) -> (u64, u64) {
+        match self {
+            PullFrom::Since(since) => (*since, 0),
+            PullFrom::Page(page) => page.after,
+        }
+    }
+
+    /// The cookie after a page read in a snapshot with `horizon`, whose last case stood at
+    /// `last` (in `(changed, seq)` order), when `more` cases follow; else the horizon's.
+    pub fn next_cookie(&self, horizon: u64, last: Option<(u64, u64)>, more: bool) -> String {
+        match (more, last) {
+            (true, Some(after)) => {
+                let page = Page { since: self.since(), horizon, after };
+                format!("{}.{}.{}.{}", page.since, page.horizon, after.0, after.1)
+            }
+            _ => cookie(horizon),
+        }
+    }
+}
+
+/// The page size of a pull that asked for `limit` cases: the server's cap when it asked for
+/// more, or for none.
+pub fn page_limit(limit: Option<u64>) -> usize {
+    limit.map_or(MAX_PULL_LIMIT, |limit| usize::try_from(limit).unwrap_or(usize::MAX).min(MAX_PULL_LIMIT))
+}
+
+/// Where a pull continues from (a first pull, `None`, gets everything), given the store's horizon
+/// now. A cookie this server did not give is refused: anything but the canonical decimal of a
+/// horizon it has reached (horizons never go back), or a page's four such numbers
+/// (`since.horizon.changed.seq`, with `since <= horizon <=` now and `since <= changed`).
+pub fn read_cookie(cookie: Option<&str>, horizon: u64) -> Result<PullFrom, Refusal> {
+    let Some(text) = cookie else { return Ok(PullFrom::Since(0)) };
+    let mut numbers = [0_u64; 4];
+    let mut count = 0;
+    for part in text.split('.') {
+        let number = part.parse::<u64>().ok().filter(|n| part == n.to_string()).ok_or(Refusal::UnknownCookie)?;
+        *numbers.get_mut(count).ok_or(Refusal::UnknownCookie)? = number;
+        count += 1;
+    }
+    match (count, numbers) {
+        (1, [since, ..]) if since <= horizon => Ok(PullFrom::Since(since)),
+        (4, [since, page, changed, seq]) if since <= page && page <= horizon && since <= changed => {
+            Ok(PullFrom::Page(Page { since, horizon: page, after: (changed, seq) }))
+        }
         _ => Err(Refusal::UnknownCookie),
     }
 }
@@ -455,10 +531,10 @@ mod tests {
 
     #[test]
     fn a_cookie_is_a_horizon_and_one_the_server_did_not_give_is_unknown() {
-        assert_eq!(read_cookie(None, 7), Ok(0), "a first pull gets everything");
-        assert_eq!(read_cookie(Some(&cookie(7)), 7), Ok(7));
-        assert_eq!(read_cookie(Some(&cookie(3)), 7), Ok(3));
-        assert_eq!(read_cookie(Some(&cookie(0)), 7), Ok(0));
+        assert_eq!(read_cookie(None, 7), Ok(PullFrom::Since(0)), "a first pull gets everything");
+        assert_eq!(read_cookie(Some(&cookie(7)), 7), Ok(PullFrom::Since(7)));
+        assert_eq!(read_cookie(Some(&cookie(3)), 7), Ok(PullFrom::Since(3)));
+        assert_eq!(read_cookie(Some(&cookie(0)), 7), Ok(PullFrom::Since(0)));
         for junk in ["8", "007", "-5", "+1", " 1", "", "abc", "1.0", "18446744073709551616"] {
             assert_eq!(read_cookie(Some(junk), 7), Err(Refusal::UnknownCookie), "{junk:?}");
         }
@@ -466,6 +542,31 @@ mod tests {
             Refusal::UnknownCookie.to_string(),
             "This server did not give that cookie; start over with a new client id."
         );
+    }
+
+    #[test]
+    fn a_page_cookie_continues_after_its_last_case_and_is_checked_like_a_horizon() {
+        let page = Page { since: 3, horizon: 6, after: (5, 12) };
+        let text = PullFrom::Since(3).next_cookie(6, Some((5, 12)), true);
+        assert_eq!(text, "3.6.5.12");
+        assert_eq!(read_cookie(Some(&text), 7), Ok(PullFrom::Page(page)));
+        assert_eq!(PullFrom::Page(page).since(), 3, "rejections below the first page's cookie are the client's");
+        assert_eq!(PullFrom::Page(page).after(), (5, 12));
+        assert_eq!(PullFrom::Since(3).after(), (3, 0), "a first page starts before every case numbered 3");
+        let next = PullFrom::Page(page).next_cookie(7, Some((7, 2)), true);
+        assert_eq!(next, "3.7.7.2", "a later page keeps where the pull began");
+        assert_eq!(PullFrom::Page(page).next_cookie(7, Some((7, 2)), false), cookie(7), "the last page's is a horizon");
+        assert_eq!(PullFrom::Page(page).next_cookie(7, None, true), cookie(7));
+        for junk in ["3.6.5", "3.6.5.12.1", "3.8.5.12", "7.6.7.1", "3.6.2.12", "3.6.05.12", "3..5.12", "3.6.5.-1"] {
+            assert_eq!(read_cookie(Some(junk), 7), Err(Refusal::UnknownCookie), "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn a_page_is_the_servers_cap_unless_the_client_asks_for_fewer() {
+        assert_eq!(page_limit(None), MAX_PULL_LIMIT);
+        assert_eq!(page_limit(Some(10)), 10);
+        assert_eq!(page_limit(Some(u64::MAX)), MAX_PULL_LIMIT);
     }
 
     #[test]

@@ -10,6 +10,9 @@ use crate::input::{check_id, check_timestamp, At, FromJson, Reader};
 pub const SCHEMA_VERSION: u32 = 2;
 /// Mutations accepted in one push; more is `413 too-large`.
 pub const MAX_MUTATIONS_PER_PUSH: usize = 500;
+/// Cases one pull answers at most, and the page size when the client names none (SPEC §14); also
+/// the most `caseIds` one pull may name.
+pub const MAX_PULL_LIMIT: usize = 1_000;
 
 /// One queued change: `{ id, caseId, kind: "startCase", input, at }` or `{ …, kind: "command",
 /// command, at }`. Carries no actor: the server decides as the authenticated member.
@@ -174,6 +177,24 @@ pub struct PullRequest {
     #[json(check = check_id)]
     pub client_id: String,
     pub cookie: Option<String>,
+    /// The most cases this page may carry; the server caps it at [`MAX_PULL_LIMIT`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[json(default, check = check_limit)]
+    pub limit: Option<u64>,
+    /// Only these cases (the ones of them the actor may see), and the cookie does not move: what
+    /// `fetchCase` asks for (SPEC §14).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[json(default, max = MAX_PULL_LIMIT, each = check_id)]
+    pub case_ids: Option<Vec<String>>,
+}
+
+fn check_limit(limit: &u64, at: &At) -> crate::Result<()> {
+    if *limit == 0 {
+        return Err(at.error("must be 1 or more"));
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
@@ -184,8 +205,12 @@ pub struct PullResponse {
     pub config_version: u64,
     /// Cases changed since the request's cookie; every case when it was null.
     pub cases: Vec<CaseState>,
-    /// This client's rejections recorded since the cookie.
+    /// This client's rejections recorded since the cookie (on a page's last answer only).
     pub rejections: Vec<Rejection>,
+    /// More cases follow: pull again with this answer's cookie (SPEC §14). A backend of the
+    /// first release never says so.
+    #[json(default)]
+    pub more: bool,
 }
 
 /// A mutation the server refused: final, reported, never retried.

@@ -299,6 +299,18 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
          ALTER TABLE rejections ADD COLUMN actor TEXT;
          CREATE INDEX rejections_by_actor ON rejections (actor);",
     ),
+    (
+        // Paged pulls (SPEC §14) go through the cases in the order of (changed, seq): `seq`
+        // numbers each case once, when it is first stored, and the existing ones by id.
+        3,
+        "ALTER TABLE cases ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+         UPDATE cases SET seq = numbered.n
+             FROM (SELECT case_id, ROW_NUMBER() OVER (ORDER BY case_id) AS n FROM cases) AS numbered
+             WHERE numbered.case_id = cases.case_id;
+         CREATE UNIQUE INDEX cases_by_seq ON cases (seq);
+         CREATE INDEX cases_by_change_seq ON cases (changed, seq);
+         DROP INDEX cases_by_change;",
+    ),
 ];
 
 /// Brings the schema to the latest version: in one write transaction holding the migration lock,

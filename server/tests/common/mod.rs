@@ -461,3 +461,11 @@ pub fn statuses(response: &Value) -> Vec<String> {
 pub fn case<'a>(pulled: &'a Value, id: &str) -> &'a Value {
     pulled["cases"].as_array().unwrap().iter().find(|c| c["caseId"] == id).unwrap_or(&Value::Null)
 }
+
+/// The ids of a pull's cases, sorted: a pull promises no order (a page follows the changes).
+pub fn case_ids(pulled: &Value) -> Vec<&str> {
+    let mut ids: Vec<&str> =
+        pulled["cases"].as_array().unwrap().iter().map(|c| c["caseId"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids
+}
