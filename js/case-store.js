@@ -1,6 +1,6 @@
 // CaseStore (SPEC §6, §8, §13, §14): offline-tolerant, exactly-once sync of cases with the host's
-// backend. This file only moves bytes: fetch (or the host's transport), localStorage, Web Locks,
-// timers, listeners. What is pending, confirmed, rejected or renumbered, and which answers of the
+// backend. This file only moves bytes: fetch (or the host's transport), localStorage (the queue),
+// IndexedDB (the server's states, js/states.js), Web Locks, timers, listeners. What is pending, confirmed, rejected or renumbered, and which answers of the
 // server contradict what was sent, is decided by the engine's Rust replica (src/sync/replica.rs),
 // the same code the fault-injection tests run against the real server.
 //
@@ -12,8 +12,15 @@
 // own client id (the server dedupes by id) until a pull confirms all of it, reports its
 // rejections, then deletes it. Without Web Locks (Node, storage: "memory") a store is the only
 // owner, as before.
+//
+// At a firm's size (SPEC §14): what is saved on every change is the queue alone, a small text in
+// localStorage; the server's states go to IndexedDB a pull page at a time, with their cookie, in
+// one transaction, before the replica takes the page, so that no saved queue ever lacks a
+// mutation whose effect is not stored. A write that fails is reported (`storageError`), and a
+// queue that cannot be saved refuses the mutation (`storage-full`): nothing accepted is lost.
 import { Engine, Replica } from "./wasm/handoff_engine.js";
 import { HandoffError } from "./error.js";
+import { openStates } from "./states.js";
 
 const RETRIES = 5;
 const FIRST_BACKOFF_MS = 200;
@@ -36,6 +43,7 @@ class Reset extends Error {}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const invalid = (path, message) => new HandoffError("invalid-input", message, { path });
+const reason = (error) => String(error?.message ?? error);
 
 function newClientId() {
   return globalThis.crypto?.randomUUID?.() ?? `client-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
@@ -99,7 +107,15 @@ export class CaseStore {
   #listeners = new Set();
   #rejectionListeners = new Set();
   #online = true;
-  #storageError = null;
+  /** A saved queue that could not be read and was set aside. */
+  #unreadable = null;
+  /** The last failed write of a queue, until one succeeds. */
+  #queueError = null;
+  /** Why the server's states are not kept for this store's life (a write failed), or null. */
+  #statesError = null;
+  /** Resolves to the IndexedDB states (js/states.js), or null when they are not kept. */
+  #states = Promise.resolve(null);
+  #keepClosed;
   #syncError = null;
   #inFlight = null;
   #auto = null;
@@ -107,7 +123,17 @@ export class CaseStore {
   constructor(engine, options) {
     if (!(engine instanceof Engine)) throw invalid("engine", "CaseStore needs an Engine.");
     if (options === null || typeof options !== "object") throw invalid("", "CaseStore needs options { baseUrl, … }.");
-    const { baseUrl, clientId, headers = {}, transport, storage, namespace = "default", timeoutMs = 30_000, ...rest } = options;
+    const {
+      baseUrl,
+      clientId,
+      headers = {},
+      transport,
+      storage,
+      namespace = "default",
+      timeoutMs = 30_000,
+      keepClosed = false,
+      ...rest
+    } = options;
     const unknown = Object.keys(rest)[0];
     if (unknown !== undefined) throw invalid(unknown, `CaseStore has no option ${unknown}.`);
     if (typeof baseUrl !== "string" || baseUrl === "") throw invalid("baseUrl", "baseUrl names the sync endpoint, like https://host/sync.");
@@ -119,13 +145,16 @@ export class CaseStore {
     if (typeof namespace !== "string" || namespace === "") throw invalid("namespace", "namespace is a non-empty string.");
     if (clientId !== undefined && typeof clientId !== "string") throw invalid("clientId", "clientId is a string.");
     if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) throw invalid("timeoutMs", "timeoutMs is a positive number of milliseconds.");
+    if (typeof keepClosed !== "boolean") throw invalid("keepClosed", "keepClosed is true or false.");
     this.#engine = engine;
+    this.#keepClosed = keepClosed;
     this.#baseUrl = baseUrl.replace(/\/+$/, "");
     this.#headers = { ...headers };
     this.#transport = transport;
     this.#timeoutMs = Math.min(timeoutMs, MAX_TIMER_MS);
     this.#storage = storageFor(storage);
     this.#locks = this.#storage ? globalThis.navigator?.locks : undefined;
+    if (this.#storage) this.#states = openStates();
     this.#prefix = `handoff-engine/${namespace}/${this.#baseUrl}`;
     const id = clientId ?? this.#storage?.getItem(this.#prefix) ?? newClientId();
     const key = this.#keyOf(id);
@@ -137,7 +166,7 @@ export class CaseStore {
       if (saved === undefined) throw error;
       // The old numbering is unknown: go on as a new client. The text is set aside by whoever
       // owns its id: this store at once if it is the only owner, else the adopter of orphans.
-      replica = new Replica(engine, newClientId());
+      replica = new Replica(engine, newClientId(), undefined, keepClosed);
       if (!this.#locks) this.#setAside(id, saved, error);
     }
     this.#own = { replica, release: () => {} };
@@ -151,24 +180,57 @@ export class CaseStore {
       });
     } else {
       this.#owned = true;
-      this.#ready = Promise.resolve();
+      this.#ready = this.#loadStates();
     }
     this.#save(this.#own);
   }
 
-  /** Starts a case optimistically and queues it; throws HandoffError if the engine refuses. */
+  /** Starts a case optimistically and queues it; throws HandoffError if the engine refuses,
+   * or `storage-full` if the queue cannot be saved (then nothing is queued). */
   startCase(input, ctx) {
-    const outcome = this.#own.replica.startCase(input, ctx);
-    this.#changed();
-    return outcome;
+    return this.#accept(this.#own.replica.startCase(input, ctx));
   }
 
   /** Executes a command optimistically on the case as the user sees it, and queues it. */
   dispatch(caseId, command, ctx) {
     if (typeof caseId !== "string") throw invalid("caseId", "caseId is a string.");
-    const outcome = this.#own.replica.dispatch(caseId, command, ctx);
-    this.#changed();
+    return this.#accept(this.#own.replica.dispatch(caseId, command, ctx));
+  }
+
+  /** Keeps the mutation just queued only if its queue is saved: a mutation the store accepted
+   * survives a reload. */
+  #accept(outcome) {
+    if (!this.#save(this.#own)) {
+      this.#own.replica.retractLast();
+      this.#tell();
+      throw new HandoffError("storage-full", this.#queueError.message, {});
+    }
+    this.#tell();
     return outcome;
+  }
+
+  /** One case's state read from the server on demand (a closed one the store does not keep,
+   * say): the server's, without this client's pending mutations (`get` shows those), or null
+   * when the server has none this user may see. Not kept. */
+  async fetchCase(caseId) {
+    if (typeof caseId !== "string") throw invalid("caseId", "caseId is a string.");
+    await this.#ready;
+    // A pull of this case only, which leaves the cookie where it is (SPEC §14).
+    const request = { ...this.#own.replica.pullRequest(), caseIds: [caseId] };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const { cases = [] } = (await this.#exchange("/pull", request)) ?? {};
+        const state = cases.find((found) => found?.caseId === caseId) ?? null;
+        this.#setOnline(true);
+        return state;
+      } catch (failure) {
+        if (failure instanceof Reset) throw new HandoffError("invalid-request", "The server does not know this client yet; sync first.", {});
+        if (!(failure instanceof Retry)) throw failure;
+        if (failure.offline) this.#setOnline(false);
+        if (attempt > RETRIES) throw new HandoffError("network-error", `The server could not be reached: ${failure.message}.`, {});
+        await sleep(failure.waitMs ?? FIRST_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      }
+    }
   }
 
   /** The case as the user should see it: the server's state plus what is pending; or null. */
@@ -194,9 +256,17 @@ export class CaseStore {
     return this.#own.replica.clientId;
   }
 
-  /** A saved queue that could not be read and was set aside: `{ code, message, key }`, or null. */
+  /** What went wrong with storage, or null: a write that failed (`storage-full`: the queue,
+   * until a save succeeds; or the states, kept no more until a reload), or a saved queue that
+   * could not be read and was set aside (`queue-unreadable`, with its `key`). */
   get storageError() {
-    return this.#storageError;
+    return this.#queueError ?? this.#statesError ?? this.#unreadable;
+  }
+
+  /** Resolves once this store owns its client id and has the states kept from before a reload;
+   * a `get` before that sees only what is pending. */
+  get ready() {
+    return this.#ready;
   }
 
   /** Why the last sync failed for good (`{ code, message }` of its HandoffError), or null. */
@@ -254,7 +324,7 @@ export class CaseStore {
   /** The replica of `id`, from the text saved under its key if any; invalid-input when that
    * text does not read as a replica, or is another client's. */
   #restore(id, saved) {
-    const replica = new Replica(this.#engine, id, saved);
+    const replica = new Replica(this.#engine, id, saved, this.#keepClosed);
     if (replica.clientId !== id) throw new HandoffError("invalid-input", `It is the queue of client ${replica.clientId}.`, {});
     return replica;
   }
@@ -286,7 +356,56 @@ export class CaseStore {
     }
     this.#owned = true;
     this.#changed();
+    await this.#loadStates();
     await this.#adopt(unreadable);
+  }
+
+  /** Takes back the server's states kept for this store's client id, with their cookie; with
+   * none (or ones kept without closed cases, when this store keeps them) the next pull is whole. */
+  async #loadStates() {
+    const states = await this.#states;
+    if (!states) return;
+    const replica = this.#own.replica;
+    let kept = null;
+    try {
+      kept = await states.load(this.#keyOf(replica.clientId));
+    } catch {
+      // Unreadable: as if nothing were kept.
+    }
+    if (!kept || (this.#keepClosed && !kept.keepClosed)) return;
+    // What was kept is a page this client took: taken again, it confirms nothing.
+    const page = { cookie: kept.cookie, lastMutationId: 0, configVersion: 0, cases: kept.states, rejections: [], more: false };
+    try {
+      replica.stagePull(page);
+      replica.applyStaged();
+    } catch {
+      // Not states of this engine (an older package's, say): the next pull is whole.
+    }
+    this.#changed();
+  }
+
+  /** Stores a pull page's states but those `staged` (the ids the replica forgets) names, deletes
+   * those, and keeps the page's cookie, before the replica takes
+   * it. A write that fails stops the keeping for this store's life, and what was kept is
+   * deleted, so that a reload pulls whole rather than trusting a partial copy. */
+  async #keep(reply, staged) {
+    const states = await this.#states;
+    if (!states || this.#statesError) return;
+    const key = this.#keyOf(this.#own.replica.clientId);
+    try {
+      const forget = new Set(staged);
+      const put = reply.cases.filter((state) => !forget.has(state.caseId));
+      await states.write(key, { put, forget: staged, meta: { cookie: reply.cookie, keepClosed: this.#keepClosed } });
+    } catch (error) {
+      const message = `The cases could not be kept in IndexedDB (${reason(error)}); they are pulled again after a reload.`;
+      this.#statesError = { code: "storage-full", message };
+      states.clear(key).catch(() => {});
+    }
+  }
+
+  /** Deletes the states kept for client id `id`. */
+  #forgetStates(id) {
+    this.#states.then((states) => states?.clear(this.#keyOf(id))).catch(() => {});
   }
 
   /** Saves, as the page goes away, what this store did before it owned its client id. Under that
@@ -341,6 +460,7 @@ export class CaseStore {
   /** An adopted queue is confirmed whole: delete it, then let its client id go. */
   #retire(lane) {
     this.#storage.removeItem(this.#keyOf(lane.replica.clientId));
+    this.#forgetStates(lane.replica.clientId);
     lane.release();
     this.#orphans = this.#orphans.filter((other) => other !== lane);
   }
@@ -360,7 +480,7 @@ export class CaseStore {
       // No room for a copy: the text stays where it was.
     }
     const message = `The saved queue of client ${id} could not be read (${error.message}); its text is kept under ${aside}.`;
-    this.#storageError = { code: "queue-unreadable", message, key: aside };
+    this.#unreadable = { code: "queue-unreadable", message, key: aside };
   }
 
   async #run() {
@@ -432,8 +552,10 @@ export class CaseStore {
     const old = this.#keyOf(lane.replica.clientId);
     const id = newClientId();
     const release = (this.#locks && (await own(this.#locks, this.#keyOf(id)).catch(() => null))) || (() => {});
+    const oldId = lane.replica.clientId;
     lane.replica.reset(id, false);
     this.#storage?.removeItem(old);
+    this.#forgetStates(oldId);
     lane.release();
     lane.release = release;
     this.#changed([], lane);
@@ -450,11 +572,27 @@ export class CaseStore {
       result.rejected += rejected.length;
       this.#changed(rejected, lane);
     }
-    const reply = await this.#exchange("/pull", replica.pullRequest());
-    const rejected = replica.applyPull(reply);
-    if (lane === this.#own) result.pulled += reply.cases.length;
-    result.rejected += rejected.length;
-    this.#changed(rejected, lane);
+    if (lane !== this.#own) {
+      // An adopted queue needs its counter and rejections, not the cases: a pull of none.
+      replica.stagePull(await this.#exchange("/pull", { ...replica.pullRequest(), caseIds: [] }));
+      const rejected = replica.applyStaged();
+      result.rejected += rejected.length;
+      this.#changed(rejected, lane);
+      return;
+    }
+    // Page after page, until the server has no more (SPEC §14); each page's states are stored
+    // before the replica takes it. A failure mid-way retries from the last page taken.
+    let more = true;
+    while (more) {
+      const reply = await this.#exchange("/pull", replica.pullRequest());
+      const staged = replica.stagePull(reply);
+      await this.#keep(reply, staged);
+      const rejected = replica.applyStaged();
+      result.pulled += reply.cases.length;
+      result.rejected += rejected.length;
+      this.#changed(rejected, lane);
+      more = reply.more === true;
+    }
   }
 
   /** One request, answered within `timeoutMs`; resolves to the body of a 2xx answer. */
@@ -497,7 +635,11 @@ export class CaseStore {
 
   #changed(rejected = [], lane = this.#own) {
     this.#save(lane);
-    const status = { pendingCount: this.pendingCount, online: this.#online, storageError: this.#storageError, syncError: this.#syncError };
+    this.#tell(rejected);
+  }
+
+  #tell(rejected = []) {
+    const status = { pendingCount: this.pendingCount, online: this.#online, storageError: this.storageError, syncError: this.#syncError };
     for (const listener of this.#listeners) tell(listener, status);
     for (const rejection of rejected) for (const listener of this.#rejectionListeners) tell(listener, rejection);
   }
@@ -509,14 +651,19 @@ export class CaseStore {
     }
   }
 
-  /** Saves a queue under its client id, once this store owns it (an adopted one: always). */
+  /** Saves a queue under its client id, once this store owns it (an adopted one: always): a
+   * small text, whatever the number of cases. False when the storage refused it (quota, private
+   * mode): `storageError` says so until a save succeeds. */
   #save(lane) {
-    if (!this.#storage || !this.#owned) return;
+    if (!this.#storage || !this.#owned) return true;
     try {
       if (lane === this.#own) this.#storage.setItem(this.#prefix, lane.replica.clientId);
       this.#storage.setItem(this.#keyOf(lane.replica.clientId), lane.replica.save());
-    } catch {
-      // A full storage keeps the queue in memory; the next change tries again.
+      this.#queueError = null;
+      return true;
+    } catch (error) {
+      this.#queueError = { code: "storage-full", message: `The pending queue could not be saved: ${reason(error)}.` };
+      return false;
     }
   }
 }

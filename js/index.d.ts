@@ -104,6 +104,10 @@ export interface CaseStoreOptions {
   /** How long a request may take before it counts as a network failure (retried, `online`
    * false); default 30,000. */
   timeoutMs?: number;
+  /** Keep closed cases locally (default false): without it, cases closed before the first pull
+   * are not kept, and a case that closes leaves the view once no pending mutation names it;
+   * `fetchCase` reads one on demand. */
+  keepClosed?: boolean;
 }
 
 export interface SyncResult {
@@ -121,22 +125,30 @@ export interface SyncStatus {
   pendingCount: number;
   /** False after the server could not be reached, until it can again. */
   online: boolean;
-  /** A saved queue that could not be read, or null. */
+  /** A storage write that failed, or a saved queue that could not be read, or null. */
   storageError: StorageError | null;
   /** Why the last sync failed for good, or null once a sync succeeds. */
   syncError: SyncError | null;
 }
 
 /**
- * A saved queue whose text could not be read: kept under `key` (never overwritten), and the
- * store went on as a new client. Its mutations were never lost silently: they are in that text.
+ * What went wrong with the browser's storage.
+ * - `storage-full`: a write failed (quota, private mode). For the pending queue, the mutation
+ *   was refused (`dispatch` threw `storage-full`), and the error stays until a save succeeds;
+ *   for the server's states (IndexedDB), they are no longer kept by this store, and are pulled
+ *   again after a reload.
+ * - `queue-unreadable`: a saved queue whose text could not be read: kept under `key` (never
+ *   overwritten), and the store went on as a new client. Its mutations were never lost silently:
+ *   they are in that text.
  */
-export interface StorageError {
-  code: "queue-unreadable";
-  message: string;
-  /** The storage key that now holds the unreadable text. */
-  key: string;
-}
+export type StorageError =
+  | { code: "storage-full"; message: string }
+  | {
+      code: "queue-unreadable";
+      message: string;
+      /** The storage key that now holds the unreadable text. */
+      key: string;
+    };
 
 /**
  * The error a sync was rejected with: `protocol-error` (the server's answer contradicted what was
@@ -154,19 +166,29 @@ export declare class CaseStore {
   constructor(engine: Engine, options: CaseStoreOptions);
   /** Starts a case optimistically and queues it; throws HandoffError if the engine refuses. */
   startCase(input: StartCase, ctx: Ctx): Outcome;
-  /** Executes a command optimistically and queues it; throws HandoffError if the engine refuses. */
+  /** Executes a command optimistically and queues it; throws HandoffError if the engine refuses,
+   * or `storage-full` when the queue cannot be saved (then nothing is queued). */
   dispatch(caseId: string, command: Command, ctx: Ctx): Outcome;
+  /** Reads one case's state from the server (a closed one the store does not keep, say): the
+   * server's, without this client's pending mutations (`get` shows those), or null when the
+   * server has none this user may see; not kept. */
+  fetchCase(caseId: string): Promise<CaseState | null>;
+  /** Resolves once the store owns its client id and has taken back the states kept before a
+   * reload (IndexedDB); until then `get` and `list` see only what is pending. */
+  readonly ready: Promise<void>;
   /** The case as the user should see it (the server's state plus what is pending), or null. */
   get(caseId: string): CaseState | null;
   list(): CaseState[];
   readonly pendingCount: number;
   readonly online: boolean;
   readonly clientId: string;
-  /** Set when a saved queue could not be read at load (listeners subscribe too late to see it). */
+  /** A storage write that failed, or a saved queue that could not be read at load (listeners
+   * subscribe too late to see that). */
   readonly storageError: StorageError | null;
   /** Why the last sync failed for good, or null. */
   readonly syncError: SyncError | null;
-  /** Pushes what is pending, then pulls; retries network failures and 429 with backoff. */
+  /** Pushes what is pending, then pulls, page after page until the server has no more; retries
+   * network failures and 429 with backoff. */
   sync(): Promise<SyncResult>;
   subscribe(listener: (status: SyncStatus) => void): () => void;
   /** A rejection by the server is final: reported here once, dropped from the queue. */

@@ -39,6 +39,9 @@ pub enum ErrorCode {
     ProtocolError,
     /// Raised by the package's CaseStore: the server speaks another wire version (426); reload.
     UnsupportedSchemaVersion,
+    /// Raised by the package's CaseStore: the pending queue could not be saved (SPEC §14), so
+    /// the mutation was not accepted.
+    StorageFull,
 }
 
 impl ErrorCode {
@@ -63,6 +66,7 @@ impl ErrorCode {
             ErrorCode::NetworkError => "network-error",
             ErrorCode::ProtocolError => "protocol-error",
             ErrorCode::UnsupportedSchemaVersion => "unsupported-schema-version",
+            ErrorCode::StorageFull => "storage-full",
         }
     }
 }

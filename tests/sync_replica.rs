@@ -201,6 +201,8 @@ fn a_pull_confirming_mutations_never_numbered_or_with_a_cookie_that_is_no_id_cha
         PullResponse { cookie: String::new(), ..honest.clone() },
         PullResponse { cookie: "x".repeat(129), ..honest.clone() },
         PullResponse { cookie: "9\n".into(), ..honest.clone() },
+        // A page that says more follow and carries nothing would page forever.
+        PullResponse { more: true, cases: vec![], ..honest.clone() },
     ];
     for lie in lies {
         assert_code(&dana.apply_pull(lie).unwrap_err(), handoff_engine::ErrorCode::ProtocolError);
@@ -254,7 +256,7 @@ fn a_tab_that_finds_its_client_id_owned_elsewhere_goes_on_alone_with_only_its_ow
     first.apply_pull(server.pull(&first)).unwrap();
     // The second tab restores the first one's save, makes two changes, then learns it is not the owner.
     let mut second = Replica::restore(&first.save()).unwrap();
-    second.restore_cases(first.cookie.clone(), first.confirmed.values().cloned().collect());
+    second.apply_pull(kept(&first)).unwrap();
     second.start_case(&engine, input("k2"), &ctx("dana")).unwrap();
     second.dispatch(&engine, "k2", command(json!({ "type": "claim" })), &ctx("dana")).unwrap();
     second.fork("tab-2", 1);
@@ -270,6 +272,19 @@ fn a_tab_that_finds_its_client_id_owned_elsewhere_goes_on_alone_with_only_its_ow
     }
     assert_eq!(server.cases.keys().collect::<Vec<_>>(), ["k1", "k2"]);
     assert_eq!(server.cases["k2"].owner.id, "dana");
+}
+
+/// What a store kept of `replica`'s states, as the page it takes them back as after a reload:
+/// it confirms nothing.
+fn kept(replica: &Replica) -> PullResponse {
+    PullResponse {
+        cookie: replica.cookie.clone().unwrap_or_else(|| "0".into()),
+        last_mutation_id: 0,
+        config_version: 0,
+        cases: replica.confirmed.values().cloned().collect(),
+        rejections: vec![],
+        more: false,
+    }
 }
 
 /// The server's answer cut into pages of `size` cases: each page but the last says `more`.
@@ -353,7 +368,8 @@ fn closed_cases_are_forgotten_unless_kept_or_named_by_a_pending_mutation() {
     server.cases.insert("open".into(), closed_state(&engine, "open"));
     let response = server.pull(&dana);
     let staged = dana.stage_pull(response.clone()).unwrap();
-    let kept: Vec<&str> = staged.keep.iter().map(|&i| response.cases[i].case_id.as_str()).collect();
+    let kept: Vec<&str> =
+        response.cases.iter().map(|s| s.case_id.as_str()).filter(|id| !staged.forget.iter().any(|f| f == id)).collect();
     assert_eq!(kept, ["open"], "a closed case a pending mutation names is kept");
     assert_eq!(staged.forget, ["old"], "one closed before this pull is never kept");
     dana.apply_staged();
@@ -361,7 +377,7 @@ fn closed_cases_are_forgotten_unless_kept_or_named_by_a_pending_mutation() {
     // Once the server has decided it, the closed case goes, and the caller is told so.
     server.push(&engine, &dana, &member("dana"));
     let staged = dana.stage_pull(PullResponse { cases: vec![], ..server.pull(&dana) }).unwrap();
-    assert_eq!((staged.keep.len(), staged.forget.clone()), (0, vec!["open".to_owned()]));
+    assert_eq!(staged.forget, ["open"]);
     dana.apply_staged();
     assert!(dana.confirmed.is_empty() && dana.views(&engine).is_empty());
     // With keepClosed every case stays.
@@ -370,7 +386,7 @@ fn closed_cases_are_forgotten_unless_kept_or_named_by_a_pending_mutation() {
     kept.apply_pull(server.pull(&kept)).unwrap();
     assert_eq!(kept.confirmed.keys().collect::<Vec<_>>(), ["old", "open"]);
     let mut restored = Replica::restore(&kept.save()).unwrap();
-    restored.restore_cases(kept.cookie.clone(), kept.confirmed.values().cloned().collect());
+    restored.apply_pull(self::kept(&kept)).unwrap();
     assert!(restored.confirmed.is_empty(), "restored without keepClosed, the closed cases go");
 }
 
@@ -387,13 +403,13 @@ fn what_is_saved_on_every_change_does_not_grow_with_the_cases() {
     assert_eq!(dana.confirmed.len(), 200);
     assert_eq!(dana.save().len(), before, "{}", dana.save());
     assert!(!dana.save().contains("cookie"), "the cookie is kept with the states it describes");
-    // A first-release save, states and cookie included, still reads, states and all.
+    // A first-release save, states and cookie included, still reads.
     let old = format!(
         "{{\"clientId\":\"dana-1\",\"lastAssigned\":0,\"lastMutationId\":0,\"cookie\":\"7\",\"confirmed\":{{\"k1\":{}}},\"pending\":[],\"reported\":[]}}",
         serde_json::to_string(&server.cases["k1"]).unwrap()
     );
     let restored = Replica::restore(&old).unwrap();
-    assert_eq!((restored.cookie.as_deref(), restored.confirmed.len()), (Some("7"), 1));
+    assert_eq!((restored.cookie.as_deref(), restored.confirmed.len()), (None, 0), "its states are left: a whole pull");
 }
 
 #[test]
@@ -414,15 +430,10 @@ fn a_mutation_whose_queue_could_not_be_saved_is_taken_back() {
 }
 
 #[test]
-fn a_fetched_case_is_shown_with_what_is_pending_and_kept_nowhere() {
-    let engine = firm();
-    let mut server = Server::default();
+fn a_fetch_names_its_cases_and_leaves_the_cookie() {
     let mut dana = Replica::new("dana-1");
-    server.cases.insert("old".into(), engine.start_case(&input("old"), &ctx("dana")).unwrap().state);
-    dana.dispatch(&engine, "old", command(json!({ "type": "claim" })), &ctx("dana")).unwrap_err();
+    dana.cookie = Some("7".into());
     let request = dana.fetch_request(vec!["old".into()]);
-    assert_eq!((request.case_ids.as_deref(), request.cookie.as_deref()), (Some(&["old".to_owned()][..]), None));
-    let fetched = dana.fetched(&engine, server.pull(&dana));
-    assert_eq!(fetched.len(), 1);
-    assert!(dana.confirmed.is_empty() && dana.cookie.is_none(), "nothing kept, the cookie unmoved");
+    assert_eq!((request.case_ids.as_deref(), request.cookie.as_deref()), (Some(&["old".to_owned()][..]), Some("7")));
+    assert_eq!(request.limit, None);
 }

@@ -11,7 +11,7 @@
 //! says which to keep and which to forget, before [`Replica::apply_staged`] takes the page), and
 //! handed back with their cookie after a reload ([`Replica::restore_cases`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -63,24 +63,24 @@ pub struct Replica {
     /// Whether closed cases are kept (SPEC §14 `keepClosed`): when not, a closed case is
     /// forgotten once no pending mutation names it. Not saved: the store's option.
     pub keep_closed: bool,
-    /// A pull page read by [`Replica::stage_pull`] and not yet applied.
-    staged: Option<PullResponse>,
+    /// A pull page read by [`Replica::stage_pull`] and not yet applied, and what it will do.
+    staged: Option<(PullResponse, Staged)>,
 }
 
 /// The queue as saved: what [`Replica::save`] writes, and what [`Replica::restore`] reads. A text
-/// of the first release also holds the server's states and their cookie; they are restored too.
-#[derive(Serialize, FromJson)]
-#[serde(rename_all = "camelCase")]
-#[json(expected = "a saved queue")]
+/// of the first release also holds the server's states and their cookie, which are read (so
+/// that it reads) and left.
+#[derive(FromJson)]
+#[json(rename_all = "camelCase", expected = "a saved queue")]
 struct Saved {
     client_id: String,
     last_assigned: u64,
     last_mutation_id: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[json(default)]
+    #[allow(dead_code)]
     cookie: Option<String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     #[json(default)]
+    #[allow(dead_code)]
     confirmed: BTreeMap<String, CaseState>,
     pending: Vec<Pending>,
     reported: Vec<u64>,
@@ -96,12 +96,10 @@ struct SavedRef<'a> {
     reported: &'a [u64],
 }
 
-/// What a staged pull page will do to the cases the client keeps: the states to keep (by their
-/// place in the page) and the ids of the cases to forget.
+/// What a staged pull page will do to the cases the client keeps: it keeps every state it
+/// carries but those of the cases it forgets.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Staged {
-    /// Indexes into the page's `cases` of the states to keep.
-    pub keep: Vec<usize>,
     /// Cases no longer kept: closed, and no pending mutation names them (without `keepClosed`).
     pub forget: Vec<String>,
 }
@@ -122,13 +120,13 @@ impl Replica {
     }
 
     /// The replica saved as `text` by [`Replica::save`]; `invalid-input` when it is not one.
+    /// The server's states come back apart, as a page ([`Replica::stage_pull`]) of what the
+    /// caller kept; those a first-release text holds are left, and the next pull is whole.
     pub fn restore(text: &str) -> Result<Self> {
         let saved = crate::input::from_json::<Saved>(text)?;
         let mut replica = Replica::new(saved.client_id);
         replica.last_assigned = saved.last_assigned;
         replica.last_mutation_id = saved.last_mutation_id;
-        replica.cookie = saved.cookie;
-        replica.confirmed = saved.confirmed;
         replica.pending = saved.pending;
         replica.reported = saved.reported;
         Ok(replica)
@@ -148,24 +146,10 @@ impl Replica {
         serde_json::to_string(&saved).unwrap_or_default()
     }
 
-    /// Takes back the server's states kept apart, and the cookie they are as of (after a reload):
-    /// they replace what the replica holds.
-    pub fn restore_cases(&mut self, cookie: Option<String>, states: Vec<CaseState>) {
-        self.confirmed = states.into_iter().map(|state| (state.case_id.clone(), state)).collect();
-        self.cookie = cookie;
-        if !self.keep_closed {
-            let closed: Vec<String> = self.confirmed.values().filter(|s| s.closed).map(|s| s.case_id.clone()).collect();
-            let named = self.named();
-            for id in closed.into_iter().filter(|id| !named.contains(id)) {
-                self.confirmed.remove(&id);
-            }
-        }
-    }
-
     /// Takes back mutation `id` when it is the last one queued (its queue could not be saved, so
     /// the store refuses it): true when it was.
     pub fn retract(&mut self, id: u64) -> bool {
-        if self.pending.last().is_some_and(|p| p.mutation.id == id) && self.last_assigned == id {
+        if self.pending.last().is_some_and(|p| p.mutation.id == id) {
             self.pending.pop();
             self.last_assigned = id.saturating_sub(1);
             return true;
@@ -176,11 +160,7 @@ impl Replica {
     /// The case as the user should see it: the server's state plus every pending mutation of
     /// the case that still applies.
     pub fn view(&self, engine: &Engine, case_id: &str) -> Option<CaseState> {
-        self.replay(engine, case_id, self.confirmed.get(case_id).cloned())
-    }
-
-    /// `state` with every pending mutation of the case that still applies.
-    fn replay(&self, engine: &Engine, case_id: &str, mut state: Option<CaseState>) -> Option<CaseState> {
+        let mut state = self.confirmed.get(case_id).cloned();
         for pending in self.pending.iter().filter(|p| p.mutation.case_id == case_id) {
             if let Ok(outcome) = decide_mutation(engine, &pending.mutation, state.as_ref(), &pending.actor) {
                 state = Some(outcome.state);
@@ -258,22 +238,10 @@ impl Replica {
         }
     }
 
-    /// A pull of these cases only, which leaves the cookie where it is (`fetchCase`).
+    /// A pull of these cases only, which leaves the cookie where it is (`fetchCase`): its answer
+    /// is the server's states of them, read on demand and kept nowhere.
     pub fn fetch_request(&self, case_ids: Vec<String>) -> PullRequest {
         PullRequest { case_ids: Some(case_ids), ..self.pull_request() }
-    }
-
-    /// The cases of an answer to [`Replica::fetch_request`] as the user should see them (this
-    /// client's pending mutations replayed on each): read on demand, not kept.
-    pub fn fetched(&self, engine: &Engine, response: PullResponse) -> Vec<CaseState> {
-        response
-            .cases
-            .into_iter()
-            .filter_map(|state| {
-                let case_id = state.case_id.clone();
-                self.replay(engine, &case_id, Some(state))
-            })
-            .collect()
     }
 
     /// Takes a pull response: [`Replica::stage_pull`], then [`Replica::apply_staged`].
@@ -294,60 +262,72 @@ impl Replica {
         if id_problem(&response.cookie).is_some() {
             return Err(contradiction("The pull response's cookie is not an id."));
         }
+        if response.more && response.cases.is_empty() {
+            return Err(contradiction("The pull response says more cases follow, but carries none."));
+        }
         let mut staged = Staged::default();
         let handled = self.handled_by(&response);
         let named = self.named_after(handled);
-        let forgotten = |state: &CaseState| !self.keep_closed && state.closed && !named.contains(&state.case_id);
-        for (index, state) in response.cases.iter().enumerate() {
-            if forgotten(state) {
+        for state in &response.cases {
+            if self.forgets(state, &named) {
                 staged.forget.push(state.case_id.clone());
-            } else {
-                staged.keep.push(index);
             }
         }
         // Cases kept only while a mutation this page confirms named them.
-        let released: BTreeSet<&str> =
-            self.pending.iter().filter(|p| p.mutation.id <= handled).map(|p| p.mutation.case_id.as_str()).collect();
-        for id in released {
-            let arriving = response.cases.iter().any(|state| state.case_id == id);
-            if !arriving && self.confirmed.get(id).is_some_and(&forgotten) {
-                staged.forget.push(id.to_owned());
+        for pending in self.pending.iter().filter(|p| p.mutation.id <= handled) {
+            let id = &pending.mutation.case_id;
+            let arriving = response.cases.iter().any(|state| state.case_id == *id);
+            if !arriving
+                && !staged.forget.contains(id)
+                && self.confirmed.get(id).is_some_and(|s| self.forgets(s, &named))
+            {
+                staged.forget.push(id.clone());
             }
         }
-        self.staged = Some(response);
+        self.staged = Some((response, staged.clone()));
         Ok(staged)
     }
 
-    /// Applies the page [`Replica::stage_pull`] read: its states replace the confirmed ones, and
-    /// on a page with `more: false` the mutations it confirms leave the queue. Returns the
-    /// rejections to report now.
+    /// Applies the page [`Replica::stage_pull`] read, as it said: the states it keeps replace the
+    /// confirmed ones, the cases it forgets go, and on a page with `more: false` the mutations it
+    /// confirms leave the queue. Returns the rejections to report now.
     pub fn apply_staged(&mut self) -> Vec<RejectedMutation> {
-        let Some(response) = self.staged.take() else { return Vec::new() };
+        let Some((response, staged)) = self.staged.take() else { return Vec::new() };
         let handled = self.handled_by(&response);
-        let named = self.named_after(handled);
         for state in response.cases {
-            if !self.keep_closed && state.closed && !named.contains(&state.case_id) {
-                self.confirmed.remove(&state.case_id);
-            } else {
+            if !staged.forget.contains(&state.case_id) {
                 self.confirmed.insert(state.case_id.clone(), state);
             }
         }
+        self.forget(&staged.forget);
         self.cookie = Some(response.cookie);
         if response.more {
             return Vec::new();
         }
-        let released: Vec<String> =
-            self.pending.iter().filter(|p| p.mutation.id <= handled).map(|p| p.mutation.case_id.clone()).collect();
         let newly = self.report(response.rejections);
         self.last_mutation_id = handled;
         self.drop_through(handled);
         self.reported.retain(|&id| id > handled);
-        for id in released {
-            if !self.keep_closed && self.confirmed.get(&id).is_some_and(|s| s.closed) && !named.contains(&id) {
-                self.confirmed.remove(&id);
+        newly
+    }
+
+    /// Drops the confirmed cases `ids` names. Rare (a case the client holds closes), so the map
+    /// is rebuilt without them rather than removed from: `BTreeMap::remove`'s rebalancing is 4 KB
+    /// of module, a rebuild one loop over code the module has anyway.
+    fn forget(&mut self, ids: &[String]) {
+        if ids.iter().any(|id| self.confirmed.contains_key(id)) {
+            for (id, state) in std::mem::take(&mut self.confirmed) {
+                if !ids.contains(&id) {
+                    self.confirmed.insert(id, state);
+                }
             }
         }
-        newly
+    }
+
+    /// Whether `state` is not kept: closed, without `keepClosed`, and named by no mutation still
+    /// pending (`named`).
+    fn forgets(&self, state: &CaseState, named: &[String]) -> bool {
+        !self.keep_closed && state.closed && !named.contains(&state.case_id)
     }
 
     /// The `lastMutationId` a page confirms through: none but the ones already confirmed unless
@@ -360,13 +340,8 @@ impl Replica {
         }
     }
 
-    /// The cases the pending mutations name.
-    fn named(&self) -> BTreeSet<String> {
-        self.named_after(0)
-    }
-
     /// The cases the pending mutations after `handled` name.
-    fn named_after(&self, handled: u64) -> BTreeSet<String> {
+    fn named_after(&self, handled: u64) -> Vec<String> {
         self.pending.iter().filter(|p| p.mutation.id > handled).map(|p| p.mutation.case_id.clone()).collect()
     }
 

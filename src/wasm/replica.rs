@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use super::convert::{read, read_command, text, write, write_value};
 use super::error::to_js;
 use super::JsEngine;
-use crate::case::{CaseState, Ctx, StartCase};
+use crate::case::{Ctx, StartCase};
 use crate::input::{check_id, from_json, At, FromJson};
 use crate::sync::{PullResponse, PushResponse, Replica};
 use crate::{Engine, ErrorCode, Outcome};
@@ -51,23 +51,10 @@ impl JsReplica {
         Ok(JsReplica { engine: engine.engine.clone(), restored: replica.last_assigned, replica })
     }
 
-    /// The cookie the server's states are as of, or null.
-    #[wasm_bindgen(getter)]
-    pub fn cookie(&self) -> Option<String> {
-        self.replica.cookie.clone()
-    }
-
-    /// Takes back the server's states kept apart (`CaseState[]`) and their cookie.
-    #[wasm_bindgen(js_name = restoreCases)]
-    pub fn restore_cases(&mut self, cookie: Option<String>, states: JsValue) -> Result<(), JsValue> {
-        let states: Vec<CaseState> = read(&states, Some("states"))?;
-        self.replica.restore_cases(cookie, states);
-        Ok(())
-    }
-
-    /// Takes back mutation `id` if it is the last one queued; true when it was.
-    pub fn retract(&mut self, id: f64) -> bool {
-        self.replica.retract(id as u64)
+    /// Takes back the last mutation queued (its queue could not be saved).
+    #[wasm_bindgen(js_name = retractLast)]
+    pub fn retract_last(&mut self) -> bool {
+        self.replica.retract(self.replica.last_assigned)
     }
 
     #[wasm_bindgen(js_name = startCase)]
@@ -122,33 +109,18 @@ impl JsReplica {
         write_value(&self.replica.pull_request())
     }
 
-    /// Reads a pull page's body without applying it: `{ keep, forget }`, the indexes of its
-    /// cases to store and the ids of the cases to forget.
+    /// Reads a pull page's body without applying it: the ids of the cases to forget (the page's
+    /// other cases are to be stored).
     #[wasm_bindgen(js_name = stagePull)]
     pub fn stage_pull(&mut self, body: JsValue) -> Result<JsValue, JsValue> {
         let response: PullResponse = response(&body)?;
-        write_value(&self.replica.stage_pull(response).map_err(to_js)?)
+        write_value(&self.replica.stage_pull(response).map_err(to_js)?.forget)
     }
 
     /// Applies the staged page; returns the rejections to report now.
     #[wasm_bindgen(js_name = applyStaged)]
     pub fn apply_staged(&mut self) -> Result<JsValue, JsValue> {
         write_value(&self.replica.apply_staged())
-    }
-
-    /// The body of a pull of these cases only, which leaves the cookie where it is.
-    #[wasm_bindgen(js_name = fetchRequest)]
-    pub fn fetch_request(&self, case_ids: Vec<String>) -> Result<JsValue, JsValue> {
-        for (index, id) in case_ids.iter().enumerate() {
-            check_id(id, &At::ROOT.key("caseIds").index(index)).map_err(to_js)?;
-        }
-        write_value(&self.replica.fetch_request(case_ids))
-    }
-
-    /// The cases of the answer to `fetchRequest`, with this client's pending mutations replayed.
-    pub fn fetched(&self, body: JsValue) -> Result<JsValue, JsValue> {
-        let response: PullResponse = response(&body)?;
-        write_value(&self.replica.fetched(&self.engine, response))
     }
 
     /// Starts over as `client_id` after the server lost this client's history; or, with `fork`,

@@ -1,7 +1,7 @@
 // Shared by the package tests: the Example Law Firm config, small builders, the real server.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -20,13 +20,20 @@ export function workflow(steps) {
   return { id: "chapter-7", name: "Chapter 7", version: 1, steps };
 }
 
-/** Starts the reference server (`HANDOFF_SERVER`) on a fresh database and a free loopback port;
- * resolves to `{ base, stop }`, `base` being its sync endpoint. */
-export async function startServer(name = "handoff-store-") {
+/** Starts the reference server (`HANDOFF_SERVER`) on a fresh database and a free loopback port,
+ * with `config` (the example firm's by default); resolves to `{ base, stop }`, `base` being its
+ * sync endpoint. */
+export async function startServer(name = "handoff-store-", config = undefined) {
   const binary = process.env.HANDOFF_SERVER;
   assert.ok(binary, "HANDOFF_SERVER names the server binary");
-  const db = join(mkdtempSync(join(tmpdir(), name)), "h.sqlite");
-  const server = spawn(binary, ["--db", db, "--addr", "127.0.0.1:0"]);
+  const dir = mkdtempSync(join(tmpdir(), name));
+  const db = join(dir, "h.sqlite");
+  const args = ["--db", db, "--addr", "127.0.0.1:0"];
+  if (config) {
+    writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+    args.push("--config", join(dir, "config.json"));
+  }
+  const server = spawn(binary, args);
   const address = await new Promise((resolve, reject) => {
     createInterface({ input: server.stdout }).on("line", (line) => {
       if (line.startsWith("listening on ")) resolve(line.slice("listening on ".length));

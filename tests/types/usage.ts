@@ -135,8 +135,26 @@ const transport: Transport = async () => ({ status: 429, body: null, retryAfter:
 const guarded = new CaseStore(engine, { baseUrl: "/sync", transport, timeoutMs: 5_000, storage: "memory" });
 const unreadable: StorageError | null = guarded.storageError;
 const failed: SyncError | null = guarded.syncError;
-guarded.subscribe(({ storageError, syncError }) => console.log(storageError?.key, syncError?.code === "protocol-error"));
+guarded.subscribe(({ storageError, syncError }) =>
+  // Only an unreadable queue names the key its text was kept under.
+  console.log(storageError?.code === "queue-unreadable" ? storageError.key : storageError?.message, syncError?.code === "protocol-error"),
+);
+// @ts-expect-error: a failed write has no key
+console.log(guarded.storageError?.code === "storage-full" && guarded.storageError.key);
 console.log(unreadable?.code === "queue-unreadable", failed?.message);
+// At a firm's size (SPEC §14): closed cases stay on the server unless kept, and are read on demand.
+const firm = new CaseStore(engine, { baseUrl: "/sync", keepClosed: true });
+await firm.ready;
+const closed: CaseState | null = await firm.fetchCase("case-1");
+console.log(closed?.closed);
+// @ts-expect-error: keepClosed is a boolean
+new CaseStore(engine, { baseUrl: "/sync", keepClosed: "yes" });
+try {
+  firm.dispatch("case-1", { type: "claim" }, { actor: { kind: "member", id: "dana" }, at: "2026-01-01T00:00:00Z" });
+} catch (error) {
+  // The queue could not be saved: nothing was queued.
+  if (error instanceof HandoffError && error.code === "storage-full") console.log(error.message);
+}
 // @ts-expect-error: retryAfter is a number of seconds
 const badTransport: Transport = async () => ({ status: 429, body: null, retryAfter: "2" });
 console.log(badTransport);
