@@ -43,7 +43,7 @@ class Reset extends Error {}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const invalid = (path, message) => new HandoffError("invalid-input", message, { path });
-const reason = (error) => String(error?.message ?? error);
+const reason = (error) => String(error?.message || error?.name || error);
 
 function newClientId() {
   return globalThis.crypto?.randomUUID?.() ?? `client-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
