@@ -25,7 +25,7 @@ function svg(tag, attributes = {}, text) {
   return node;
 }
 
-const state = { config: null, engine: null, draft: null, store: null, who: null, selected: null, activity: [], unsubscribe: [] };
+const state = { config: null, engine: null, draft: null, store: null, who: null, selected: null, found: null, activity: [], unsubscribe: [] };
 
 const key = (party) => (party ? `${party.kind}:${party.id}` : "");
 const partyOf = (value) => (value ? { kind: value.split(":")[0], id: value.slice(value.indexOf(":") + 1) } : null);
@@ -221,14 +221,39 @@ function describeEvent(event, stepName) {
   return detail ? detail() : event.type;
 }
 
+/** The case shown: the store's, or one found on the server that the store does not keep. */
+function shown(caseId) {
+  return state.store.get(caseId) ?? (state.found?.caseId === caseId ? state.found : null);
+}
+
+/** Finds a case by id: in the store, else on the server (a closed case, which the board does
+ * not keep), and shows it. */
+async function find(caseId) {
+  if (!caseId) return;
+  try {
+    const found = state.store.get(caseId) ?? (await state.store.fetchCase(caseId));
+    if (!found) {
+      notify(`There is no case ${caseId} that you may see.`, "info");
+      return;
+    }
+    state.found = found;
+    state.selected = caseId;
+  } catch (error) {
+    notify(error instanceof HandoffError ? `${error.message} (${error.code})` : String(error));
+  }
+  renderBoard();
+}
+
 function renderBoard() {
   const cases = state.store.list();
   $("cases").replaceChildren(...cases.map((c) =>
     el("li", {}, el("button", { type: "button", class: c.caseId === state.selected ? "selected" : "", "data-case": c.caseId, onclick: () => { state.selected = c.caseId; renderBoard(); } },
       `${c.caseId} — ${c.closed ? "closed" : partyName(c.owner)}`))));
-  const current = state.selected && state.store.get(state.selected);
+  const current = state.selected && shown(state.selected);
   if (!current) {
-    $("case").replaceChildren(el("p", { class: "hint" }, "Start or pick a case."));
+    // A case that closed leaves the board once synced (closed cases stay on the server).
+    const text = state.selected ? `Case ${state.selected} is closed; find it to read it from the server.` : "Start or pick a case.";
+    $("case").replaceChildren(el("p", { class: "hint" }, text));
     return;
   }
   const workflow = state.config.workflows.find((w) => w.id === current.workflowId && w.version === current.workflowVersion);
@@ -237,6 +262,7 @@ function renderBoard() {
   const can = (type, stepId) => allowed.find((a) => a.type === type && (stepId === undefined || a.stepId === stepId));
   const reason = el("input", { placeholder: "reason (for skip and transfer)", size: 28 });
   const parts = [el("h2", {}, `Case ${current.caseId}`), el("p", { "data-testid": "owner" }, `Owner: ${partyName(current.owner)}${current.closed ? " — closed" : ""}`)];
+  if (!state.store.get(current.caseId)) parts.push(el("p", { class: "hint", "data-testid": "from-server" }, "Read from the server: closed cases are not kept in this browser."));
   if (current.pendingHandoff) {
     const handoff = can("completeHandoff", current.pendingHandoff.stepId);
     const chooser = el("select", { "data-testid": "handoff-to" }, (handoff?.candidates ?? []).map((id) => el("option", { value: id }, partyName({ kind: "member", id }))));
@@ -256,7 +282,7 @@ function renderBoard() {
           can("completeStep", step.id) && el("button", { type: "button", "data-action": "complete", onclick: () => act({ type: "completeStep", stepId: step.id }) }, "Complete"),
           can("skipStep", step.id) && el("button", { type: "button", onclick: () => act({ type: "skipStep", stepId: step.id, reason: reason.value || "Not needed" }) }, "Skip")));
     })));
-  parts.push(el("div", { class: "actions" },
+  if (!current.closed) parts.push(el("div", { class: "actions" },
     can("claim") && el("button", { type: "button", "data-action": "claim", onclick: () => act({ type: "claim" }) }, "Claim the case"),
     can("revertHandoff") && el("button", { type: "button", "data-action": "revert", onclick: () => act({ type: "revertHandoff", stepId: current.lastHandoff.stepId }) }, "Revert the last handoff"),
     can("transferOwnership") && el("button", { type: "button", onclick: () => act({ type: "transferOwnership", to: state.who.actor.kind === "member" ? { kind: "member", id: state.who.actor.id } : current.owner, reason: reason.value || "Rebalancing" }) }, "Take over (admin)"),
@@ -273,9 +299,11 @@ function notify(text, kind = "error") {
   $("rejections").append(banner);
 }
 
-function showStatus({ pendingCount, online }) {
+function showStatus({ pendingCount, online, storageError }) {
   $("sync-status").textContent = pendingCount ? `${pendingCount} change${pendingCount === 1 ? "" : "s"} waiting to sync` : "All changes synced";
   $("offline").hidden = online;
+  $("storage").hidden = !storageError;
+  $("storage").textContent = storageError ? `This browser's storage: ${storageError.message}` : "";
 }
 
 function signIn(token) {
@@ -291,7 +319,8 @@ function signIn(token) {
     state.store.subscribe((status) => { showStatus(status); requestAnimationFrame(renderBoard); }),
     state.store.onRejected((r) => notify(`The server refused your change to case ${r.caseId}: ${r.message}`)),
   ];
-  showStatus({ pendingCount: state.store.pendingCount, online: true });
+  showStatus({ pendingCount: state.store.pendingCount, online: true, storageError: state.store.storageError });
+  state.found = null;
   state.store.startAutoSync({ intervalMs: 1_000 });
   renderBoard();
 }
@@ -348,6 +377,10 @@ async function main() {
       notify(error instanceof HandoffError ? `${error.message} (${error.code})` : String(error));
     }
     renderBoard();
+  });
+  $("find-case").addEventListener("submit", (event) => {
+    event.preventDefault();
+    find($("find-case-id").value.trim());
   });
   renderEditor();
   state.engine = new Engine(config);

@@ -132,6 +132,58 @@ test("working offline: the change is kept, and sent when the server is back", as
   await back.stop();
 });
 
+/** Runs case `caseId` of the Example Law Firm to closing through the protocol, as the people
+ * whose turn each step is. */
+async function closeThroughProtocol(page, caseId) {
+  return page.evaluate(async (caseId) => {
+    const at = new Date().toISOString();
+    const turns = [
+      ["dana", { kind: "startCase", input: { caseId, workflowId: "chapter-7", clients: ["smith"] } }],
+      ["devon", { kind: "command", command: { type: "completeStep", stepId: "documents" } }],
+      ["dana", { kind: "command", command: { type: "claim" } }],
+      ["dana", { kind: "command", command: { type: "completeStep", stepId: "credit-report" } }],
+      ["client", { kind: "command", command: { type: "completeStep", stepId: "questionnaire" } }],
+      ["dana", { kind: "command", command: { type: "completeHandoff", stepId: "review-call", to: "paula" } }],
+      ["paula", { kind: "command", command: { type: "completeStep", stepId: "review-call" } }],
+      ["paula", { kind: "command", command: { type: "completeStep", stepId: "petition" } }],
+      ["paula", { kind: "command", command: { type: "completeHandoff", stepId: "final-review", to: "avery" } }],
+      ["avery", { kind: "command", command: { type: "completeStep", stepId: "final-review" } }],
+    ];
+    const statuses = [];
+    for (const [n, [who, body]] of turns.entries()) {
+      const mutation = { id: 1, caseId, at, ...body };
+      const response = await fetch("/sync/push", { method: "POST", headers: { Authorization: `Bearer ${who}-token`, "Content-Type": "application/json" },
+        body: JSON.stringify({ schemaVersion: 2, clientId: `close-${caseId}-${n}`, mutations: [mutation] }) });
+      statuses.push((await response.json()).results[0].status);
+    }
+    return statuses;
+  }, caseId);
+}
+
+test("the board lists open cases; a closed one is found on the server on demand", async () => {
+  const { page, context, problems } = await open(server.base, "dana-token");
+  await board(page);
+  const statuses = await closeThroughProtocol(page, "closed-2025");
+  assert.deepEqual(new Set(statuses), new Set(["applied"]), statuses.join(" "));
+  await page.fill("#new-case-id", "open-2026");
+  await page.click("#start-case");
+  await page.waitForSelector("text=All changes synced");
+  await page.waitForSelector('#cases button[data-case="open-2026"]');
+  assert.equal(await page.locator('#cases button[data-case="closed-2025"]').count(), 0, "closed cases are not listed");
+  await page.fill("#find-case-id", "closed-2025");
+  await page.click('#find-case button[type="submit"]');
+  await page.waitForSelector('[data-testid="from-server"]', { timeout: 10_000 });
+  assert.match(await page.textContent("#case h2"), /closed-2025/);
+  assert.match(await page.textContent('[data-testid="owner"]'), /Avery Stone — closed/);
+  assert.equal(await page.locator('#case tr[data-step="final-review"] .status').textContent(), "completed");
+  await page.screenshot({ path: join(shots, "found.png"), fullPage: true });
+  await page.fill("#find-case-id", "no-such-case");
+  await page.click('#find-case button[type="submit"]');
+  await page.waitForSelector("text=There is no case no-such-case that you may see.");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test("a member named like markup is shown as text, never run", async () => {
   const config = JSON.parse(readFileSync(join(repo, "config/example-firm.json"), "utf8"));
   const hostile = "<img src=x onerror=alert(1)>";
