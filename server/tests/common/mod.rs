@@ -469,3 +469,27 @@ pub fn case_ids(pulled: &Value) -> Vec<&str> {
     ids.sort_unstable();
     ids
 }
+
+/// A pull with more of the request's fields (`limit`, `caseIds`) set as in `fields`.
+pub fn pull_with(server: &Server, token: &str, client: &str, cookie: Option<&str>, fields: Value) -> (u16, Value) {
+    let mut body = json!({ "schemaVersion": 2, "clientId": client, "cookie": cookie });
+    for (name, value) in fields.as_object().unwrap() {
+        body[name] = value.clone();
+    }
+    post(server, "/sync/pull", Some(token), &body.to_string())
+}
+
+/// A case for these clients (`start_case`'s are for `smith`).
+pub fn start_case_for(id: u64, case: &str, clients: Value) -> Value {
+    json!({ "id": id, "caseId": case, "kind": "startCase",
+            "input": { "caseId": case, "workflowId": "chapter-7", "clients": clients }, "at": AT })
+}
+
+/// Pushes `mutations` as `client`, as many pushes of at most 500 as it takes, each applied whole.
+pub fn push_all(server: &Server, token: &str, client: &str, mutations: Vec<Value>) {
+    for chunk in mutations.chunks(500) {
+        let (status, body) = push(server, token, client, Value::Array(chunk.to_vec()));
+        assert_eq!(status, 200, "{body}");
+        assert!(statuses(&body).iter().all(|s| s == "applied"), "{body}");
+    }
+}
