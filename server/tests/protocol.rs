@@ -707,7 +707,7 @@ fn a_limit_of_nothing_and_page_cookies_the_server_did_not_give_are_refused() {
 #[test]
 fn a_pull_of_named_cases_answers_those_and_moves_nothing() {
     on_each_backend(|backend| {
-        let (_db, server) = server(backend);
+        let (db, server) = server(backend);
         let names: Vec<String> = (1..=4).map(|i| format!("k{i}")).collect();
         push_all(&server, "dana-token", "c1", names.iter().zip(1..).map(|(name, id)| start_case(id, name)).collect());
         let (_, first) = pull(&server, "dana-token", "c1", None);
@@ -748,6 +748,15 @@ fn a_pull_of_named_cases_answers_those_and_moves_nothing() {
         // The pull the cookie leads to is as it would have been: k2 changed, and the rejection.
         let (_, next) = pull(&server, "dana-token", "c1", Some(&cookie));
         assert_eq!((case_ids(&next), &next["rejections"]), (vec!["k2"], &rejection));
+        // A named pull with the cookie that reported the rejection does not delete it: only the
+        // pull that cookie leads to does.
+        let next_cookie = next["cookie"].as_str().unwrap();
+        let stored = || db.value("SELECT COUNT(*) FROM rejections", &[]).int();
+        assert_eq!(stored(), 1);
+        let (status, _) = pull_with(&server, "dana-token", "c1", Some(next_cookie), json!({ "caseIds": ["k1"] }));
+        assert_eq!((status, stored()), (200, 1));
+        let (_, last) = pull(&server, "dana-token", "c1", Some(next_cookie));
+        assert_eq!((&last["cases"], &last["rejections"], stored()), (&json!([]), &json!([]), 0));
         // More than 1,000 is refused whole, as is a name that is no id (empty).
         let many: Vec<String> = (0..1_001).map(|i| format!("k{i}")).collect();
         let refused = pull_with(&server, "dana-token", "c1", None, json!({ "caseIds": many }));
