@@ -408,52 +408,6 @@ fn each_refusal_has_its_status_code_and_a_sentence_saying_what_to_do() {
 
 // Paged pulls (SPEC §14).
 
-/// Pulls page after page from `cookie`, `limit` cases at a time, until a page says no more
-/// follow; `between(n, page)` runs after page `n` (counting from 1) when more do. The pages.
-fn walk(
-    server: &Server,
-    token: &str,
-    client: &str,
-    cookie: Option<&str>,
-    limit: u64,
-    mut between: impl FnMut(usize, &Value),
-) -> Vec<Value> {
-    let mut pages: Vec<Value> = Vec::new();
-    let mut cookie = cookie.map(str::to_owned);
-    loop {
-        let (status, page) = pull_with(server, token, client, cookie.as_deref(), json!({ "limit": limit }));
-        assert_eq!(status, 200, "{page}");
-        let more = page["more"].as_bool().unwrap_or_else(|| panic!("no more in {page}"));
-        cookie = Some(page["cookie"].as_str().unwrap().to_owned());
-        pages.push(page);
-        assert!(pages.len() <= 200, "a pull that does not end");
-        if !more {
-            return pages;
-        }
-        between(pages.len(), pages.last().unwrap());
-    }
-}
-
-/// What a client holds after these pages: each case as the latest page that carried it has it.
-fn held(pages: &[Value]) -> BTreeMap<String, Value> {
-    let mut cases = BTreeMap::new();
-    for page in pages {
-        for state in page["cases"].as_array().unwrap() {
-            cases.insert(state["caseId"].as_str().unwrap().to_owned(), state.clone());
-        }
-    }
-    cases
-}
-
-/// What a fresh client's one unpaged pull holds.
-fn fresh_view(server: &Server, token: &str) -> BTreeMap<String, Value> {
-    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let client = format!("fresh-{}", COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
-    let (status, whole) = pull(server, token, &client, None);
-    assert_eq!((status, &whole["more"]), (200, &json!(false)), "{whole}");
-    held(&[whole])
-}
-
 fn ids(names: impl IntoIterator<Item = impl Into<String>>) -> Vec<String> {
     let mut ids: Vec<String> = names.into_iter().map(Into::into).collect();
     ids.sort_unstable();
