@@ -143,7 +143,7 @@ impl Store {
     /// Cases changed since the request's cookie (all when it is null) and this client's
     /// rejections since then, read from one snapshot. Rejections that an earlier pull reported
     /// (the client sends that pull's cookie back) are deleted, so that no client can grow the
-    /// database without bound.
+    /// database without bound; a pull of named cases (`caseIds`) deletes nothing.
     pub async fn pull(
         &self,
         actor: &Actor,
@@ -507,7 +507,8 @@ fn applied<'a>(
 }
 
 /// The pull's answer from one read transaction's snapshot, in one pipeline, and the number its
-/// cookie began at (`None` for a first pull), below which the client holds every rejection. The
+/// cookie began at, below which the client holds every rejection (`None` for a first pull, and
+/// for a pull of named cases, which deletes nothing: its cookie only comes back). The
 /// queries use the cookie's numbers before the horizon has said whether the server gave it; one
 /// it did not give is refused after.
 ///
@@ -623,7 +624,9 @@ async fn pull_on<C: Conn>(
         (None, _) => from.next_cookie(horizon, last, more),
     };
     let response = PullResponse { cookie: next, last_mutation_id, config_version, cases, rejections, more };
-    Ok((response, cookie_given.is_some().then_some(since)))
+    // A pull of named cases is a read beside the client's pulls, which changes nothing.
+    let prunes = request.case_ids.is_none() && cookie_given.is_some();
+    Ok((response, prunes.then_some(since)))
 }
 
 /// Deletes the client's rejections numbered below `since`: the cookie it sent proves an earlier

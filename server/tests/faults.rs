@@ -1,8 +1,10 @@
 //! Randomized fault injection, seeded and reproducible: several clients (the pure `Replica` that
 //! the browser's CaseStore uses) work on shared cases through a network that drops, duplicates,
-//! delays and reorders requests and responses, while the server is killed and restarted. At the
-//! end: every mutation took effect exactly once, in each client's order; every queue is empty;
-//! every client's view equals the server's state; every rejection was reported once.
+//! delays and reorders requests and responses, while the server is killed and restarted. Pulls
+//! come in pages of one to four cases (SPEC §14), and the others act and push between the pages
+//! of a pull. At the end: every mutation took effect exactly once, in each client's order; every
+//! queue is empty; every client's view equals the server's state (its open cases, for a client
+//! that does not keep closed ones); every rejection was reported once.
 //!
 //! On SQLite one process serves; on PostgreSQL two share the database, each request (a retry, a
 //! late duplicate) goes to either at random, and at least one is killed with kill -9 and started
@@ -21,7 +23,7 @@ use std::time::Instant;
 use common::*;
 use handoff_engine::case::{Actor, CaseState, Command, CommandType, Ctx, StartCase};
 use handoff_engine::input::from_json;
-use handoff_engine::sync::{PullResponse, PushResponse, Replica};
+use handoff_engine::sync::{PullResponse, PushResponse, Replica, MAX_PULL_LIMIT};
 use handoff_engine::Engine;
 use serde_json::Value;
 
@@ -68,8 +70,13 @@ struct Tally {
     delayed: u32,
     restarts: u32,
     kills: u32,
+    /// Pull pages after which more followed, and pushes made between two pages of a pull.
+    pages_with_more: u32,
+    pushes_between_pages: u32,
     mutations: u64,
     rejections: u64,
+    /// Closed cases at the end, which a client that does not keep closed cases has forgotten.
+    closed: u64,
 }
 
 impl Net {
@@ -168,27 +175,40 @@ impl Client {
         }
     }
 
-    /// Push, then pull, as CaseStore.sync() does. A lost exchange simply ends the attempt.
-    fn sync(&mut self, net: &mut Net, rng: &mut Rng) {
-        if let Some(request) = self.replica.push_request() {
-            match net.exchange(rng, self.token, "/sync/push", serde_json::to_string(&request).unwrap()) {
-                Some((200, body)) => {
-                    let response: PushResponse = from_json(&body.to_string()).unwrap();
-                    let last_sent = request.mutations.last().map_or(0, |m| m.id);
-                    self.reported.extend(self.replica.apply_push(&response, last_sent).unwrap().iter().map(|r| r.id));
-                }
-                Some((status, body)) => panic!("push failed with {status}: {body}"),
-                None => return,
+    /// Pushes what is pending; false when the exchange was lost, which ends the attempt.
+    fn push(&mut self, net: &mut Net, rng: &mut Rng) -> bool {
+        let Some(request) = self.replica.push_request() else { return true };
+        match net.exchange(rng, self.token, "/sync/push", serde_json::to_string(&request).unwrap()) {
+            Some((200, body)) => {
+                let response: PushResponse = from_json(&body.to_string()).unwrap();
+                let last_sent = request.mutations.last().map_or(0, |m| m.id);
+                self.reported.extend(self.replica.apply_push(&response, last_sent).unwrap().iter().map(|r| r.id));
+                true
             }
+            Some((status, body)) => panic!("push failed with {status}: {body}"),
+            None => false,
         }
-        match net.exchange(rng, self.token, "/sync/pull", serde_json::to_string(&self.replica.pull_request()).unwrap())
-        {
+    }
+
+    /// Pulls one page of at most `limit` cases (SPEC §14), from the cookie the replica holds (a
+    /// page's, when the last attempt stopped half-way): whether more follow, or `None` when the
+    /// exchange was lost.
+    fn pull_page(&mut self, net: &mut Net, rng: &mut Rng, limit: u64) -> Option<bool> {
+        let mut request = self.replica.pull_request();
+        request.limit = Some(limit);
+        match net.exchange(rng, self.token, "/sync/pull", serde_json::to_string(&request).unwrap()) {
             Some((200, body)) => {
                 let response: PullResponse = from_json(&body.to_string()).unwrap();
+                let more = response.more;
+                assert!(response.cases.len() <= MAX_PULL_LIMIT, "a page of {} cases", response.cases.len());
+                if more {
+                    assert!(response.rejections.is_empty(), "rejections on a page that is not the last: {body}");
+                }
                 self.reported.extend(self.replica.apply_pull(response).unwrap().iter().map(|r| r.id));
+                Some(more)
             }
             Some((status, body)) => panic!("pull failed with {status}: {body}"),
-            None => {}
+            None => None,
         }
     }
 
@@ -241,6 +261,32 @@ impl Client {
     }
 }
 
+/// Client `who` pushes, then pulls page after page of a small random size while more follow,
+/// as CaseStore.sync() does; a lost exchange simply ends the attempt (the replica keeps the
+/// cookie of the last page it took, and the next attempt goes on from there). With `busy`, the
+/// others act and push between its pages, and so, now and then, does `who` itself.
+fn sync(clients: &mut [Client], who: usize, net: &mut Net, rng: &mut Rng, engine: &Engine, step: usize, busy: bool) {
+    if !clients[who].push(net, rng) {
+        return;
+    }
+    let limit = 1 + rng.below(4) as u64;
+    for _ in 0..1_000 {
+        match clients[who].pull_page(net, rng, limit) {
+            Some(true) => net.tally.pages_with_more += 1,
+            Some(false) | None => return,
+        }
+        if busy && rng.chance(40) {
+            let other = if rng.chance(20) { who } else { rng.below(clients.len()) };
+            clients[other].act(engine, rng, step);
+            net.tally.pushes_between_pages += u32::from(clients[other].replica.pending_count() > 0);
+            if !clients[other].push(net, rng) && other == who {
+                return;
+            }
+        }
+    }
+    panic!("client {} pulled 1,000 pages without an end", clients[who].replica.client_id);
+}
+
 fn run(backend: &Backend, seed: u64) -> Tally {
     let engine = Engine::from_json(EXAMPLE_FIRM).unwrap();
     let mut rng = Rng::new(seed);
@@ -250,7 +296,7 @@ fn run(backend: &Backend, seed: u64) -> Tally {
     let servers = (0..processes).map(|_| Server::start(&db)).collect();
     let mut net = Net { db, servers, faults: true, delayed: Vec::new(), tally: Tally::default() };
     // The random restarts may miss a seed; this kill -9 does not.
-    let kill_at = (processes > 1).then(|| 20 + rng.below(180));
+    let kill_at = (processes > 1).then(|| 20 + rng.below(130));
     let members = [
         ("dana-token", "dana"),
         ("devon-token", "devon"),
@@ -273,11 +319,15 @@ fn run(backend: &Backend, seed: u64) -> Tally {
         replica: Replica::new(format!("client-{seed}")),
         reported: Vec::new(),
     });
+    // Some keep closed cases (SPEC §14 `keepClosed`), the others forget them.
+    for (index, client) in clients.iter_mut().enumerate() {
+        client.replica.keep_closed = index % 2 == 1;
+    }
 
-    for step in 0..220 {
+    for step in 0..160 {
         let who = rng.below(clients.len());
         if rng.chance(40) {
-            clients[who].sync(&mut net, &mut rng);
+            sync(&mut clients, who, &mut net, &mut rng, &engine, step, true);
         } else {
             clients[who].act(&engine, &mut rng, step);
         }
@@ -295,14 +345,20 @@ fn run(backend: &Backend, seed: u64) -> Tally {
         let to = net.pick(&mut rng);
         net.send(to, &token, &path, &body);
     }
+    // A round that begins with every queue empty pushes nothing, so its pulls see the end.
     for _ in 0..10 {
-        for client in &mut clients {
-            client.sync(&mut net, &mut rng);
+        let quiet = clients.iter().all(|client| client.replica.pending.is_empty());
+        for who in 0..clients.len() {
+            sync(&mut clients, who, &mut net, &mut rng, &engine, 0, false);
+        }
+        if quiet {
+            break;
         }
     }
 
     // Every queue is empty, and every client's view is the server's state.
     let (_, everything) = pull(&net.servers[0], "morgan-token", &format!("observer-{seed}"), None);
+    assert_eq!(everything["more"], false, "seed {seed}: more than one page of cases");
     let server_cases: BTreeMap<String, CaseState> = everything["cases"]
         .as_array()
         .unwrap()
@@ -310,6 +366,7 @@ fn run(backend: &Backend, seed: u64) -> Tally {
         .map(|c| (c["caseId"].as_str().unwrap().to_owned(), from_json(&c.to_string()).unwrap()))
         .collect();
     assert!(!server_cases.is_empty(), "seed {seed}: no case was ever started");
+    net.tally.closed = server_cases.values().filter(|state| state.closed).count() as u64;
     for client in &clients {
         let replica = &client.replica;
         assert!(
@@ -320,10 +377,12 @@ fn run(backend: &Backend, seed: u64) -> Tally {
         );
         let views: BTreeMap<String, CaseState> =
             replica.views(&engine).into_iter().map(|state| (state.case_id.clone(), state)).collect();
-        // The portal's client sees exactly the cases it is a client of.
+        // The portal's client sees exactly the cases it is a client of; a client that does not
+        // keep closed cases, only the open ones.
         let visible: BTreeMap<String, CaseState> = server_cases
             .iter()
             .filter(|(_, state)| !state.shuts_out(&client.actor))
+            .filter(|(_, state)| replica.keep_closed || !state.closed)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         assert_eq!(views, visible, "seed {seed}: {} diverged", replica.client_id);
@@ -390,9 +449,13 @@ fn every_mutation_takes_effect_exactly_once_through_faults_and_restarts() {
             total.delayed += tally.delayed;
             total.restarts += tally.restarts;
             total.kills += tally.kills;
+            total.pages_with_more += tally.pages_with_more;
+            total.pushes_between_pages += tally.pushes_between_pages;
+            total.closed += tally.closed;
             total.mutations += tally.mutations;
             total.rejections += tally.rejections;
         }
         println!("{backend}: {} seeds in {:.1} s: {total:?}", seeds.len(), started.elapsed().as_secs_f64());
+        assert!(total.pages_with_more > 0 && total.pushes_between_pages > 0, "no pull spanned pages: {total:?}");
     });
 }

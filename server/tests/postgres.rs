@@ -273,3 +273,72 @@ fn a_push_its_client_gave_up_on_leaves_no_transaction_open() {
     let claimed = db.value("SELECT count(*) FROM events WHERE case_id = 'q1' AND mutation_id = 2", &[]);
     assert!(claimed.int() >= 1, "the abandoned push was applied once it could be");
 }
+
+/// A paged pull (SPEC §14) never misses a change committed late at a place its pages have
+/// passed: a push that took its transaction id before a page's snapshot and commits after it is
+/// numbered before that page's last case, so the next pages' `(changed, seq)` order would pass it
+/// by, and every later cookie too. The next page brings back what changed behind its place.
+#[test]
+fn a_paged_pull_never_misses_a_change_committed_late_behind_its_place() {
+    let Some((backend, _turn)) = cluster("paged_out_of_order") else { return };
+    let db = TestDb::new(&backend, "paged-late");
+    let server = Server::start(&db);
+    push(&server, "dana-token", "dana-1", json!([start_case(1, "k1")]));
+
+    // Another transaction holds k1's row, so that devon's claim of k1 takes its transaction id and
+    // waits for the row…
+    let mut connection = db.postgres_client();
+    let mut holder = connection.transaction().unwrap();
+    holder.execute("SELECT 1 FROM cases WHERE case_id = 'k1' FOR UPDATE", &[]).unwrap();
+    let waiting = std::thread::scope(|scope| {
+        let claim = scope
+            .spawn(|| push(&server, "devon-token", "devon-1", json!([command(1, "k1", json!({ "type": "claim" }))])));
+        let mut watcher = db.postgres_client();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let blocked: i64 = watcher
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            if blocked > 0 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the claim never waited for k1's row");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // …while two cases start after it and commit; a member's and a client's first pages pass
+        // k1 and k2.
+        let (_, body) = push(&server, "dana-token", "dana-1", json!([start_case(2, "k2"), start_case(3, "k3")]));
+        assert_eq!(statuses(&body), ["applied", "applied"], "{body}");
+        let first_pages: Vec<(&str, Value)> = [("morgan-token", "morgan-1"), ("client-token", "smith-1")]
+            .into_iter()
+            .map(|(token, client)| {
+                let (status, page) = pull_with(&server, token, client, None, json!({ "limit": 2 }));
+                assert_eq!((status, case_ids(&page), &page["more"]), (200, vec!["k1", "k2"], &json!(true)), "{page}");
+                (token, page)
+            })
+            .collect();
+        // Only now does the claim get k1's row, and commit.
+        holder.commit().unwrap();
+        let (status, body) = claim.join().unwrap();
+        assert_eq!((status, statuses(&body)), (200, vec!["applied".to_owned()]), "{body}");
+        first_pages
+    });
+    let changed = |case: &str| db.value("SELECT changed FROM cases WHERE case_id = $1", &[case.into()]).int();
+    assert!(changed("k1") < changed("k2"), "the claim is numbered before k2, which the first pages passed");
+
+    for ((token, first), client) in waiting.into_iter().zip(["morgan-1", "smith-1"]) {
+        let mut pages = vec![first.clone()];
+        pages.extend(walk(&server, token, client, first["cookie"].as_str(), 2, |_, _| {}));
+        let view = held(&pages);
+        assert_eq!(
+            view["k1"]["owner"],
+            json!({ "kind": "member", "id": "devon" }),
+            "{token} missed the claim: {pages:?}"
+        );
+        assert_eq!(view, fresh_view(&server, token), "{token}");
+    }
+}

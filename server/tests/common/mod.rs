@@ -4,6 +4,7 @@
 //! about the protocol rather than the storage is written once and run on both.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fmt;
 use std::io::{BufRead, BufReader};
@@ -468,4 +469,74 @@ pub fn case_ids(pulled: &Value) -> Vec<&str> {
         pulled["cases"].as_array().unwrap().iter().map(|c| c["caseId"].as_str().unwrap()).collect();
     ids.sort_unstable();
     ids
+}
+
+/// A pull with more of the request's fields (`limit`, `caseIds`) set as in `fields`.
+pub fn pull_with(server: &Server, token: &str, client: &str, cookie: Option<&str>, fields: Value) -> (u16, Value) {
+    let mut body = json!({ "schemaVersion": 2, "clientId": client, "cookie": cookie });
+    for (name, value) in fields.as_object().unwrap() {
+        body[name] = value.clone();
+    }
+    post(server, "/sync/pull", Some(token), &body.to_string())
+}
+
+/// A case for these clients (`start_case`'s are for `smith`).
+pub fn start_case_for(id: u64, case: &str, clients: Value) -> Value {
+    json!({ "id": id, "caseId": case, "kind": "startCase",
+            "input": { "caseId": case, "workflowId": "chapter-7", "clients": clients }, "at": AT })
+}
+
+/// Pushes `mutations` as `client`, as many pushes of at most 500 as it takes, each applied whole.
+pub fn push_all(server: &Server, token: &str, client: &str, mutations: Vec<Value>) {
+    for chunk in mutations.chunks(500) {
+        let (status, body) = push(server, token, client, Value::Array(chunk.to_vec()));
+        assert_eq!(status, 200, "{body}");
+        assert!(statuses(&body).iter().all(|s| s == "applied"), "{body}");
+    }
+}
+
+/// Pulls page after page from `cookie`, `limit` cases at a time, until a page says no more
+/// follow; `between(n, page)` runs after page `n` (counting from 1) when more do. The pages.
+pub fn walk(
+    server: &Server,
+    token: &str,
+    client: &str,
+    cookie: Option<&str>,
+    limit: u64,
+    mut between: impl FnMut(usize, &Value),
+) -> Vec<Value> {
+    let mut pages: Vec<Value> = Vec::new();
+    let mut cookie = cookie.map(str::to_owned);
+    loop {
+        let (status, page) = pull_with(server, token, client, cookie.as_deref(), json!({ "limit": limit }));
+        assert_eq!(status, 200, "{page}");
+        let more = page["more"].as_bool().unwrap_or_else(|| panic!("no more in {page}"));
+        cookie = Some(page["cookie"].as_str().unwrap().to_owned());
+        pages.push(page);
+        assert!(pages.len() <= 200, "a pull that does not end");
+        if !more {
+            return pages;
+        }
+        between(pages.len(), pages.last().unwrap());
+    }
+}
+
+/// What a client holds after these pages: each case as the latest page that carried it has it.
+pub fn held(pages: &[Value]) -> BTreeMap<String, Value> {
+    let mut cases = BTreeMap::new();
+    for page in pages {
+        for state in page["cases"].as_array().unwrap() {
+            cases.insert(state["caseId"].as_str().unwrap().to_owned(), state.clone());
+        }
+    }
+    cases
+}
+
+/// What a fresh client's one unpaged pull holds.
+pub fn fresh_view(server: &Server, token: &str) -> BTreeMap<String, Value> {
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    let client = format!("fresh-{}", COUNT.fetch_add(1, Ordering::SeqCst));
+    let (status, whole) = pull(server, token, &client, None);
+    assert_eq!((status, &whole["more"]), (200, &json!(false)), "{whole}");
+    held(&[whole])
 }
