@@ -177,7 +177,8 @@ pub struct PullRequest {
     #[json(check = check_id)]
     pub client_id: String,
     pub cookie: Option<String>,
-    /// The most cases this page may carry; the server caps it at [`MAX_PULL_LIMIT`].
+    /// The most cases after the cookie's place this page may carry (the cases changed behind it
+    /// since the last page come on top: `sync::Page`); the server caps it at [`MAX_PULL_LIMIT`].
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     #[json(default, check = check_limit)]
