@@ -386,3 +386,84 @@ fn mutate(value: &mut Value, path: &[prop::sample::Index], junk: Value) {
         _ => *value = junk,
     }
 }
+
+/// One pull page as a server (honest or not) might answer: some of the cases `pool` holds, each
+/// perhaps closed, a `lastMutationId`, `more`, a cookie that may be no id, rejections of any id.
+fn page(pool: usize) -> impl Strategy<Value = (Vec<(usize, bool)>, u64, bool, String, Vec<u64>)> {
+    (
+        prop::collection::vec((0..pool, any::<bool>()), 0..6),
+        0..12_u64,
+        any::<bool>(),
+        prop_oneof![Just("7".to_owned()), Just("1.2.3.4".to_owned()), Just(String::new()), "[0-9.\\n]{1,8}"],
+        prop::collection::vec(0..12_u64, 0..3),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// Random pages, honest or not, into a replica with pending mutations, kept closed cases or
+    /// not: never a panic; a page it refuses changes nothing; a page with more to come confirms
+    /// nothing; a last page confirms exactly through its `lastMutationId`; a closed case no pending
+    /// mutation names is never kept without `keepClosed`; and the saved queue reads back.
+    #[test]
+    fn random_pages_never_panic_and_confirm_only_with_a_last_page(
+        keep_closed in any::<bool>(),
+        pending in 0..8_usize,
+        pages in prop::collection::vec(page(6), 1..8),
+    ) {
+        use handoff_engine::sync::{PullResponse, Rejection, Replica};
+        let engine = Engine::from_json(include_str!("../config/example-firm.json")).unwrap();
+        let dana = Actor::Member { id: "dana".into() };
+        let ctx = Ctx { actor: dana, at: "2026-11-25T09:00:00Z".into() };
+        let input = |n: usize| StartCase {
+            case_id: format!("k{n}"),
+            workflow_id: "chapter-7".into(),
+            facts: Default::default(),
+            case_roles: Default::default(),
+            clients: Vec::new(),
+        };
+        let pool: Vec<CaseState> = (0..6).map(|n| engine.start_case(&input(n), &ctx).unwrap().state).collect();
+        let mut replica = Replica::new("dana-1");
+        replica.keep_closed = keep_closed;
+        for n in 0..pending {
+            replica.start_case(&engine, input(n % 6 + 10 * (n / 6)), &ctx).unwrap();
+        }
+        for (cases, last, more, cookie, rejected) in pages {
+            let response = PullResponse {
+                cookie,
+                last_mutation_id: last,
+                config_version: 1,
+                cases: cases.iter().map(|&(n, closed)| CaseState { closed, ..pool[n].clone() }).collect(),
+                rejections: rejected.iter().map(|&id| Rejection { id, code: "not-permitted".into(), message: "No.".into() }).collect(),
+                more,
+            };
+            let before = replica.clone();
+            match replica.apply_pull(response.clone()) {
+                Err(error) => {
+                    prop_assert_eq!(error.code, handoff_engine::ErrorCode::ProtocolError);
+                    prop_assert_eq!(&replica, &before, "a refused page changes nothing");
+                }
+                Ok(reported) => {
+                    prop_assert!(reported.iter().all(|r| rejected.contains(&r.id)));
+                    if more {
+                        prop_assert_eq!(&replica.pending, &before.pending, "a page with more to come confirms nothing");
+                        prop_assert!(reported.is_empty());
+                    } else {
+                        let through = before.last_mutation_id.max(last);
+                        let kept: Vec<u64> = before.pending.iter().map(|p| p.mutation.id).filter(|&id| id > through).collect();
+                        prop_assert_eq!(replica.pending.iter().map(|p| p.mutation.id).collect::<Vec<_>>(), kept);
+                    }
+                    prop_assert_eq!(replica.cookie.as_deref(), Some(response.cookie.as_str()));
+                }
+            }
+            if !keep_closed {
+                for state in replica.confirmed.values().filter(|s| s.closed) {
+                    prop_assert!(replica.pending.iter().any(|p| p.mutation.case_id == state.case_id), "{} kept", state.case_id);
+                }
+            }
+            let restored = Replica::restore(&replica.save()).unwrap();
+            prop_assert_eq!((&restored.pending, restored.last_assigned), (&replica.pending, replica.last_assigned));
+        }
+    }
+}

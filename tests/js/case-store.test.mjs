@@ -138,6 +138,21 @@ test("bad options are HandoffError invalid-input naming the option", () => {
   assert.equal(path(() => new CaseStore(engine, { baseUrl: base, retry: 3 })), "retry");
   assert.equal(path(() => new CaseStore({}, { baseUrl: base })), "engine");
   assert.equal(path(() => store("dana-token").dispatch("x", { type: "claim", actor: {} }, ctx("dana"))), "command.actor");
+  assert.equal(path(() => new CaseStore(engine, { baseUrl: base, keepClosed: "yes" })), "keepClosed");
+});
+
+test("fetchCase refuses what is not a case id, and the store keeps working", async () => {
+  const dana = store("dana-token");
+  for (const junk of [undefined, null, 42, {}, ["a"]]) {
+    await assert.rejects(dana.fetchCase(junk), (error) => error instanceof HandoffError && error.code === "invalid-input");
+  }
+  // A string that is no id is the server's to refuse (ids are checked in one place, the core).
+  for (const id of ["", "x".repeat(200)]) {
+    await assert.rejects(dana.fetchCase(id), (error) => error instanceof HandoffError && error.code === "invalid-request" && /caseIds\[0\]/.test(error.message));
+  }
+  dana.startCase({ caseId: "fetch-1", workflowId: "chapter-7" }, ctx("dana"));
+  await dana.sync();
+  assert.equal((await dana.fetchCase("fetch-1")).caseId, "fetch-1");
 });
 
 test("auto-sync drains the queue on its own until stopped", async () => {
