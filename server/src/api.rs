@@ -14,13 +14,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use handoff_engine::case::Actor;
 use handoff_engine::sync::{check_actor, ErrorBody, PullRequest, PushEnvelope, Refusal};
-use handoff_engine::Engine;
 use serde_json::Value;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::store::{Store, StoreError};
-use crate::tokens::Tokens;
 
 /// Largest request body accepted: 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -31,10 +29,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wa
      frame-ancestors 'none'; form-action 'self'";
 
 pub struct App {
-    pub engine: Engine,
-    pub config_json: Value,
-    pub config_version: u64,
-    pub tokens: Tokens,
+    pub tokens: crate::tokens::Watched,
     pub store: Store,
 }
 
@@ -113,6 +108,9 @@ pub fn router(app: Arc<App>, www: PathBuf, pkg: PathBuf) -> Router {
         .route("/push", post(push))
         .route("/pull", post(pull))
         .route("/config", get(config))
+        .route("/config/history", get(history))
+        .route("/config/{version}", get(config_version))
+        .route("/cases/{case_id}/events", get(case_events))
         .with_state(app);
     Router::new()
         .nest("/sync", sync)
@@ -128,15 +126,29 @@ pub fn router(app: Arc<App>, www: PathBuf, pkg: PathBuf) -> Router {
 /// The actor of the request's token, if it may use the server at all (`sync::check_actor`).
 fn authenticate(app: &App, request: &Request) -> Result<Actor, ApiError> {
     let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let actor = app.tokens.actor(authorization).ok_or_else(|| {
+    let actor = app.tokens.current().actor(authorization).cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             "Send Authorization: Bearer <token> with a known token.",
         )
     })?;
-    check_actor(&app.engine, actor)?;
-    Ok(actor.clone())
+    check_actor(&app.store.current().engine, &actor)?;
+    Ok(actor)
+}
+
+/// The request's actor if it is an active admin of the configuration in use (SPEC §9).
+fn admin(app: &App, request: &Request) -> Result<String, ApiError> {
+    let actor = authenticate(app, request)?;
+    let current = app.store.current();
+    match actor.member_id().and_then(|id| current.engine.roster().active_member(id)) {
+        Some(member) if member.admin => Ok(member.id.to_string()),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not-permitted",
+            "Only an admin may read or change the configuration.",
+        )),
+    }
 }
 
 /// The body as text, at most [`MAX_BODY_BYTES`].
@@ -178,7 +190,7 @@ async fn push(State(app): State<Arc<App>>, request: Request) -> Response {
     // Each mutation is kept as text in the envelope and read once, when the store decides it.
     respond(async move {
         let push = PushEnvelope::from_body(&text)?;
-        Ok(app.store.push(&app.engine, &actor, &push).await?)
+        Ok(app.store.push(&actor, &push).await?)
     })
     .await
 }
@@ -190,19 +202,109 @@ async fn pull(State(app): State<Arc<App>>, request: Request) -> Response {
     };
     respond(async move {
         let pull = PullRequest::from_body(&text)?;
-        Ok(app.store.pull(&actor, &pull, app.config_version).await?)
+        Ok(app.store.pull(&actor, &pull).await?)
     })
     .await
 }
 
-/// Clients may read it too: their engine needs it, and it holds no case data (SPEC §13).
+/// The configuration `text` with its `configVersion`, as `GET /config` answers.
+fn with_version(text: &str, version: u64) -> Result<Value, ApiError> {
+    let mut body: Value = serde_json::from_str(text).map_err(|e| ApiError::internal(e.to_string()))?;
+    if let Value::Object(map) = &mut body {
+        map.insert("configVersion".into(), Value::from(version));
+    }
+    Ok(body)
+}
+
+/// The configuration in use, read fresh (another process may have changed it). Clients may read
+/// it too: their engine needs it, and it holds no case data (SPEC §13).
 async fn config(State(app): State<Arc<App>>, request: Request) -> Response {
     if let Err(error) = authenticate(&app, &request) {
         return error.into_response();
     }
-    let mut body = app.config_json.clone();
-    if let Value::Object(map) = &mut body {
-        map.insert("configVersion".into(), Value::from(app.config_version));
+    respond(async move {
+        let current = app.store.fresh().await?;
+        with_version(&current.text, current.version)
+    })
+    .await
+}
+
+/// `GET /config/history` (admins): every accepted change, the seed first (SPEC §9, §13).
+async fn history(State(app): State<Arc<App>>, request: Request) -> Response {
+    if let Err(error) = admin(&app, &request) {
+        return error.into_response();
     }
-    json(&body)
+    respond(async move {
+        let changes: Vec<Value> = app
+            .store
+            .history()
+            .await?
+            .into_iter()
+            .map(|recorded| {
+                let published: Value = serde_json::from_str(&recorded.published).unwrap_or(Value::Array(Vec::new()));
+                serde_json::json!({
+                    "configVersion": recorded.version,
+                    "at": recorded.at,
+                    "by": recorded.by,
+                    "published": published,
+                    "directory": recorded.directory,
+                    "owners": recorded.owners,
+                    "reason": recorded.reason,
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({ "changes": changes }))
+    })
+    .await
+}
+
+/// `GET /config/{configVersion}` (admins): that configuration as it was.
+async fn config_version(
+    State(app): State<Arc<App>>,
+    axum::extract::Path(version): axum::extract::Path<String>,
+    request: Request,
+) -> Response {
+    if let Err(error) = admin(&app, &request) {
+        return error.into_response();
+    }
+    let Some(number) = version.parse::<u64>().ok().filter(|n| *n >= 1 && version == n.to_string()) else {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown-config-version",
+            format!("There is no configuration version {version}."),
+        )
+        .into_response();
+    };
+    respond(async move {
+        match app.store.config_text(number).await? {
+            Some(text) => with_version(&text, number),
+            None => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown-config-version",
+                format!("There is no configuration version {number}."),
+            )),
+        }
+    })
+    .await
+}
+
+/// `GET /cases/{caseId}/events`: the audit trail (SPEC §9, §13), every stored event in `seq`
+/// order for members; a client of the case gets those the core shows clients; anyone else 404.
+async fn case_events(
+    State(app): State<Arc<App>>,
+    axum::extract::Path(case_id): axum::extract::Path<String>,
+    request: Request,
+) -> Response {
+    let actor = match authenticate(&app, &request) {
+        Ok(actor) => actor,
+        Err(error) => return error.into_response(),
+    };
+    respond(async move {
+        let unknown = || ApiError::new(StatusCode::NOT_FOUND, "unknown-case", format!("There is no case {case_id}."));
+        let Some((state, events)) = app.store.case_events(&case_id).await? else { return Err(unknown()) };
+        let current = app.store.current();
+        let shown = handoff_engine::sync::audit_trail(&current.engine, &actor, &state, events).ok_or_else(unknown)?;
+        Ok(serde_json::json!({ "caseId": case_id, "events": shown }))
+    })
+    .await
 }

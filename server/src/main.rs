@@ -33,24 +33,17 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let args = cli::Args::parse(std::env::args().skip(1)).map_err(|e| format!("{e}\n{}", cli::USAGE))?;
-    let config_text = match &args.config {
-        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-        None => EXAMPLE_FIRM.to_owned(),
+    let (seed_label, seed_text) = match &args.config {
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        ),
+        None => ("the Example Law Firm".to_owned(), EXAMPLE_FIRM.to_owned()),
     };
-    let engine = Engine::from_json(&config_text).map_err(|e| format!("the config is not valid: {e}"))?;
-    let report = engine.validate_config();
-    if !report.ok {
-        let mut message = String::from("the config has errors, so the server does not start:");
-        for finding in report.diagnostics.iter().filter(|d| d.diagnostic.severity == handoff_engine::Severity::Error) {
-            let d = &finding.diagnostic;
-            message.push_str(&format!("\n  {} at {}: {}", d.code.as_str(), d.path, d.message));
-        }
-        return Err(message);
-    }
     let tokens = match &args.tokens {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            tokens::Tokens::from_json(&text)?
+            tokens::Watched::file(path.clone(), tokens::Tokens::from_json(&text)?)
         }
         None => {
             let tokens = tokens::Tokens::from_json(tokens::DEMO_TOKENS)?;
@@ -58,12 +51,9 @@ async fn run() -> Result<(), String> {
             for line in tokens.describe() {
                 println!("  {line}");
             }
-            tokens
+            tokens::Watched::fixed(tokens)
         }
     };
-    for warning in tokens.warnings(&engine) {
-        eprintln!("warning: {warning}");
-    }
     let target = args.target(std::env::var("DATABASE_URL").ok());
     // Before the store opens: a second process must not touch a SQLite file at all. Processes
     // sharing PostgreSQL are kept apart by the database's own locks.
@@ -71,9 +61,20 @@ async fn run() -> Result<(), String> {
         db::Target::Sqlite(path) => Some(lock::acquire(path)?),
         db::Target::Postgres(_) => None,
     };
-    let store = store::Store::open(&target, args.db_connections).await?;
-    let config_json: serde_json::Value = serde_json::from_str(&config_text).map_err(|e| e.to_string())?;
-    let app = Arc::new(api::App { engine, config_version: config_version(&config_json), config_json, tokens, store });
+    // The seed is read only for a database without a configuration (SPEC §9).
+    let seed = || seed_config(&seed_text);
+    let (store, seeded) = store::Store::open(&target, args.db_connections, &seed).await?;
+    let current = store.current();
+    if seeded {
+        println!("seeded the configuration from {seed_label}: configVersion {}", current.version);
+    } else {
+        println!("using the stored configuration: configVersion {}", current.version);
+    }
+    for warning in tokens.current().warnings(&current.engine) {
+        eprintln!("warning: {warning}");
+    }
+    let app = Arc::new(api::App { tokens, store });
+    tokio::spawn(watch_tokens(app.clone()));
     let mut router = api::router(app, args.www.clone(), args.pkg.clone());
     if let Some(limiter) = limit::Limiter::new(args.rate_limit) {
         router = router.layer(axum::middleware::from_fn_with_state(limiter, limit::middleware));
@@ -87,14 +88,57 @@ async fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// A stable number for the configuration (FNV-1a of its canonical JSON, within JS's safe
-/// integers), so clients can tell when it changed.
-fn config_version(config: &serde_json::Value) -> u64 {
-    let text = config.to_string();
-    let hash = text
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3));
-    hash & ((1 << 53) - 1)
+/// The configuration a new database starts from, as stored: refused (with every error) when it
+/// does not read, or has errors that would block a change (SPEC §7 as amended by §9).
+fn seed_config(text: &str) -> Result<String, String> {
+    let engine = Engine::from_json(text).map_err(|e| format!("the config is not valid: {e}"))?;
+    let report = engine.validate_config();
+    if !report.ok {
+        let mut message = String::from("the config has errors, so the server does not start:");
+        for finding in report.diagnostics.iter().filter(|d| d.diagnostic.severity == handoff_engine::Severity::Error) {
+            let d = &finding.diagnostic;
+            message.push_str(&format!("\n  {} at {}: {}", d.code.as_str(), d.path, d.message));
+        }
+        return Err(message);
+    }
+    serde_json::to_string(engine.config()).map_err(|e| e.to_string())
+}
+
+/// Re-reads the tokens file when it changes (looked at every two seconds) and on SIGHUP.
+async fn watch_tokens(app: Arc<api::App>) {
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        let pause = tokio::time::sleep(std::time::Duration::from_secs(2));
+        #[cfg(unix)]
+        let force = match hangup.as_mut() {
+            Some(signal) => tokio::select! {
+                _ = pause => false,
+                _ = signal.recv() => true,
+            },
+            None => {
+                pause.await;
+                false
+            }
+        };
+        #[cfg(not(unix))]
+        let force = {
+            pause.await;
+            false
+        };
+        match app.tokens.reload(force) {
+            Ok(Some(count)) => {
+                println!("re-read the tokens file: {count} tokens");
+                for warning in app.tokens.current().warnings(&app.store.current().engine) {
+                    eprintln!("warning: {warning}");
+                }
+            }
+            Ok(None) => {}
+            Err(error) => {
+                eprintln!("handoff-server: the tokens file was not re-read; the previous tokens stay: {error}")
+            }
+        }
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT: the server then finishes the requests in flight, within the

@@ -167,3 +167,51 @@ mod tests {
         assert!(warnings[1].starts_with("token 3 (the system)"));
     }
 }
+
+/// The tokens in use, and the file they came from: re-read when the file changes (SPEC §9: a
+/// person added in the directory is given a token without a restart). A file that no longer reads
+/// leaves the tokens as they were, and says why.
+pub struct Watched {
+    current: std::sync::RwLock<std::sync::Arc<Tokens>>,
+    file: Option<(std::path::PathBuf, std::sync::Mutex<Option<std::time::SystemTime>>)>,
+}
+
+impl Watched {
+    /// Tokens that never change (the demo's).
+    pub fn fixed(tokens: Tokens) -> Watched {
+        Watched { current: std::sync::RwLock::new(std::sync::Arc::new(tokens)), file: None }
+    }
+
+    /// Tokens read from `path`, re-read by [`Watched::reload`] when it changes.
+    pub fn file(path: std::path::PathBuf, tokens: Tokens) -> Watched {
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        Watched {
+            current: std::sync::RwLock::new(std::sync::Arc::new(tokens)),
+            file: Some((path, std::sync::Mutex::new(modified))),
+        }
+    }
+
+    pub fn current(&self) -> std::sync::Arc<Tokens> {
+        self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Re-reads the file when it changed since it was last read (or always, with `force`, as on
+    /// SIGHUP): `Ok(Some(count))` when new tokens are in use, `Ok(None)` when nothing changed,
+    /// `Err` (the old tokens stay) when the file does not read.
+    pub fn reload(&self, force: bool) -> Result<Option<usize>, String> {
+        let Some((path, seen)) = &self.file else { return Ok(None) };
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        {
+            let mut seen = seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !force && *seen == modified {
+                return Ok(None);
+            }
+            *seen = modified;
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let tokens = Tokens::from_json(&text)?;
+        let count = tokens.listed.len();
+        *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(tokens);
+        Ok(Some(count))
+    }
+}

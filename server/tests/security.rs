@@ -374,5 +374,5 @@ fn a_first_release_file_is_upgraded_in_place() {
     assert_eq!(case_ids(&smith), ["k1"]);
     let db = rusqlite::Connection::open(&db_path).unwrap();
     let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
 }

@@ -116,6 +116,22 @@ pub enum Change {
     CaseClosed,
 }
 
+impl Change {
+    /// The step the change is about, if it is about one.
+    pub fn step_id(&self) -> Option<&str> {
+        match self {
+            Change::StepTriggered { step_id }
+            | Change::StepSkipped { step_id, .. }
+            | Change::HandoffRequested { step_id, .. }
+            | Change::HandoffCompleted { step_id, .. }
+            | Change::HandoffReverted { step_id, .. }
+            | Change::StepCompleted { step_id }
+            | Change::StepAssigned { step_id, .. } => Some(step_id),
+            _ => None,
+        }
+    }
+}
+
 impl CaseState {
     /// Applies one event. Total: an event that names a step this case lacks changes nothing
     /// but the version.

@@ -10,8 +10,8 @@ mod wire;
 
 pub use replica::{Pending, RejectedMutation, Replica};
 pub use rules::{
-    admit, arrival, check_actor, claim_client, cookie, decide_mutation, decide_pushed, page_limit, pull_scope,
-    read_cookie, Admit, Arrival, ClientRecord, Decided, Page, PullFrom, PullScope, Refusal, StoredCase,
+    admit, arrival, audit_trail, check_actor, claim_client, cookie, decide_mutation, decide_pushed, page_limit,
+    pull_scope, read_cookie, Admit, Arrival, ClientRecord, Decided, Page, PullFrom, PullScope, Refusal, StoredCase,
 };
 pub use wire::{
     ErrorBody, ErrorInfo, Mutation, MutationBody, MutationResult, MutationStatus, PullRequest, PullResponse,

@@ -286,6 +286,35 @@ pub fn pull_scope(actor: &Actor) -> PullScope<'_> {
     }
 }
 
+/// The audit trail of a case as `actor` may read it (SPEC §9, §13): every event for a member or
+/// the system; for a client of the case (its id in `clients`), the events that name a
+/// client-facing step of the case's workflow version, and `caseClosed`; for anyone else's client,
+/// nothing, as if the case did not exist (`None`).
+pub fn audit_trail(
+    engine: &Engine,
+    actor: &Actor,
+    state: &CaseState,
+    events: Vec<crate::case::Event>,
+) -> Option<Vec<crate::case::Event>> {
+    match actor.client_id() {
+        None => return Some(events),
+        Some(Some(id)) if state.clients.iter().any(|c| c == id) => {}
+        Some(_) => return None,
+    }
+    let workflow = engine.workflow(&state.workflow_id, state.workflow_version);
+    let client_facing =
+        |step_id: &str| workflow.and_then(|w| w.step(step_id)).is_some_and(|(_, step)| step.client_facing);
+    Some(
+        events
+            .into_iter()
+            .filter(|event| match &event.change {
+                crate::case::Change::CaseClosed => true,
+                change => change.step_id().is_some_and(client_facing),
+            })
+            .collect(),
+    )
+}
+
 /// Decides `mutation` as `actor` against the current state of its case (`None` when the server
 /// has no such case yet), at the time the mutation says: what the client predicts.
 pub fn decide_mutation(

@@ -311,6 +311,19 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
          CREATE INDEX cases_by_change_seq ON cases (changed, seq);
          DROP INDEX cases_by_change;",
     ),
+    (
+        // The stored configuration (SPEC §9): every version, who made it and why, and the one in
+        // use, a row that a change locks to update and every mutation locks to share, so that a
+        // mutation is decided with the configuration current when it commits.
+        4,
+        "CREATE TABLE configs (
+             version BIGINT PRIMARY KEY, config TEXT NOT NULL, at TEXT NOT NULL, by_member TEXT,
+             reason TEXT, published TEXT NOT NULL, directory_changed BIGINT NOT NULL,
+             owners_changed BIGINT NOT NULL);
+         CREATE TABLE config_current (id BIGINT PRIMARY KEY, version BIGINT NOT NULL);
+         CREATE TABLE config_changes (
+             change_id TEXT PRIMARY KEY, by_member TEXT NOT NULL, status BIGINT NOT NULL, answer TEXT NOT NULL);",
+    ),
 ];
 
 /// Brings the schema to the latest version: in one write transaction holding the migration lock,

@@ -72,9 +72,9 @@ fn failed(error: rusqlite::Error) -> DbError {
     DbError::fatal(error.to_string())
 }
 
-/// `sql` as SQLite runs it: `FOR UPDATE` dropped (its writers take turns).
+/// `sql` as SQLite runs it: `FOR UPDATE` and `FOR SHARE` dropped (its writers take turns).
 fn translate(sql: &str) -> String {
-    sql.replace(" FOR UPDATE", "")
+    sql.replace(" FOR UPDATE", "").replace(" FOR SHARE", "")
 }
 
 impl Connected {

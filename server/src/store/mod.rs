@@ -20,15 +20,20 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use handoff_engine::case::{Actor, CaseState};
+use handoff_engine::case::{Actor, CaseState, Event};
 use handoff_engine::input::from_json;
 use handoff_engine::sync::{
-    admit, claim_client, cookie, decide_pushed, page_limit, pull_scope, read_cookie, Admit, ClientRecord, Decided,
-    MutationResult, PullFrom, PullRequest, PullResponse, PullScope, PushEnvelope, PushItem, PushResponse, Refusal,
-    Rejection, StoredCase,
+    admit, check_actor, claim_client, cookie, decide_pushed, page_limit, pull_scope, read_cookie, Admit, ClientRecord,
+    Decided, MutationResult, PullFrom, PullRequest, PullResponse, PullScope, PushEnvelope, PushItem, PushResponse,
+    Refusal, Rejection, StoredCase,
 };
 use handoff_engine::time::Instant;
-use handoff_engine::Engine;
+
+mod config;
+
+pub use config::{Decision, NewVersion, Published, Recorded};
+
+use config::Configs;
 
 use crate::db::postgres::Postgres;
 use crate::db::sqlite::Sqlite;
@@ -87,6 +92,7 @@ enum Backend {
 
 pub struct Store {
     backend: Backend,
+    configs: Configs,
 }
 
 /// `body`'s future on a connection of the store: SQLite's `role` connection (`writer` or
@@ -118,39 +124,100 @@ fn ready<T>(future: impl Future<Output = Result<T, StoreError>>) -> Result<T, St
 }
 
 impl Store {
-    /// Opens the store, bringing its schema up to date; PostgreSQL with at most `connections`.
-    pub async fn open(target: &Target, connections: usize) -> Result<Store, String> {
+    /// Opens the store, bringing its schema up to date (PostgreSQL with at most `connections`),
+    /// and takes its configuration: the one stored, or `seed()`'s stored as version 1 in a
+    /// database without one (then the flag is true).
+    pub async fn open(
+        target: &Target,
+        connections: usize,
+        seed: &dyn Fn() -> Result<String, String>,
+    ) -> Result<(Store, bool), String> {
         let backend = match target {
             Target::Sqlite(path) => Backend::Sqlite(Box::new(Sqlite::open(path).await?)),
             Target::Postgres(url) => Backend::Postgres(Postgres::open(url, &target.describe(), connections).await?),
         };
-        Ok(Store { backend })
+        let store = Store { backend, configs: Configs::new(Published::none()) };
+        let at = now().utc_text();
+        let mut attempt = 1;
+        loop {
+            // Two processes seeding one new database at once: the later finds the earlier's.
+            match store.load(seed, &at).await {
+                Ok((published, seeded)) => {
+                    store.configs.install(std::sync::Arc::new(published));
+                    return Ok((store, seeded));
+                }
+                Err(StoreError::Raced(_)) if attempt < ATTEMPTS => attempt += 1,
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+    }
+
+    async fn load(&self, seed: &dyn Fn() -> Result<String, String>, at: &str) -> Result<(Published, bool), StoreError> {
+        on_conn!(self, writer, |conn| config::load_on(conn, seed, at))
+    }
+
+    /// A case's state and every stored event of it in `seq` order, from one snapshot; `None`
+    /// when there is no such case.
+    pub async fn case_events(&self, case_id: &str) -> Result<Option<(CaseState, Vec<Event>)>, StoreError> {
+        on_conn!(self, reader, |conn| case_events_on(conn, case_id))
+    }
+
+    /// The configuration this process decides with now.
+    pub fn current(&self) -> std::sync::Arc<Published> {
+        self.configs.current()
+    }
+
+    /// The configuration in use in the database now, read, and installed if it is newer than
+    /// this process's (another process changed it).
+    pub async fn fresh(&self) -> Result<std::sync::Arc<Published>, StoreError> {
+        on_conn!(self, reader, |conn| config::fresh_on(conn, &self.configs))
+    }
+
+    /// Every accepted change, the seed first.
+    pub async fn history(&self) -> Result<Vec<Recorded>, StoreError> {
+        on_conn!(self, reader, |conn| config::history_on(conn))
+    }
+
+    /// Version `version`'s text, if there is one.
+    pub async fn config_text(&self, version: u64) -> Result<Option<String>, StoreError> {
+        on_conn!(self, reader, |conn| config::text_on(conn, version))
+    }
+
+    /// A configuration change by admin `by`, decided by `decide` inside its transaction (see
+    /// `config::change_on`): its status and answer.
+    pub async fn change_config(
+        &self,
+        by: &str,
+        change_id: Option<&str>,
+        decide: &(dyn Fn(&Published, &[CaseState], &[String]) -> Result<Decision, StoreError> + Sync),
+    ) -> Result<(u16, String), StoreError> {
+        let at = now().utc_text();
+        let mut attempt = 1;
+        loop {
+            match on_conn!(self, writer, |conn| config::change_on(conn, &self.configs, by, change_id, &at, decide)) {
+                Err(StoreError::Raced(_)) if attempt < ATTEMPTS => attempt += 1,
+                other => return other.map(|(status, answer, _)| (status, answer)),
+            }
+        }
     }
 
     /// Handles a push's mutations in order, each in its own transaction (see the module's
     /// comment). Each mutation is read from its text once, when it is decided: one that does not
     /// read as a mutation is rejected as `invalid-input` and still advances the counter. Each is
     /// decided at the server's time (never the client's `at`, which is kept as `clientAt`).
-    pub async fn push(
-        &self,
-        engine: &Engine,
-        actor: &Actor,
-        push: &PushEnvelope<'_>,
-    ) -> Result<PushResponse, StoreError> {
-        on_conn!(self, writer, |conn| push_on(conn, engine, actor, push))
+    pub async fn push(&self, actor: &Actor, push: &PushEnvelope<'_>) -> Result<PushResponse, StoreError> {
+        on_conn!(self, writer, |conn| push_on(conn, &self.configs, actor, push))
     }
 
     /// Cases changed since the request's cookie (all when it is null) and this client's
     /// rejections since then, read from one snapshot. Rejections that an earlier pull reported
     /// (the client sends that pull's cookie back) are deleted, so that no client can grow the
     /// database without bound; a pull of named cases (`caseIds`) deletes nothing.
-    pub async fn pull(
-        &self,
-        actor: &Actor,
-        request: &PullRequest,
-        config_version: u64,
-    ) -> Result<PullResponse, StoreError> {
-        let (response, since) = on_conn!(self, reader, |conn| pull_on(conn, actor, request, config_version))?;
+    pub async fn pull(&self, actor: &Actor, request: &PullRequest) -> Result<PullResponse, StoreError> {
+        let (response, since) = on_conn!(self, reader, |conn| pull_on(conn, actor, request))?;
+        if response.config_version > self.configs.current().version {
+            on_conn!(self, reader, |conn| config::published(conn, &self.configs, response.config_version))?;
+        }
         if let Some(since) = since {
             on_conn!(self, writer, |conn| prune_rejections(conn, &request.client_id, since))?;
         }
@@ -240,14 +307,16 @@ const PRUNE_REJECTIONS: &str = "DELETE FROM rejections WHERE client_id = $1 AND 
 /// Where each answer stands in a mutation's first pipeline (after its `BEGIN`): see [`handle`].
 const LOCKED_CLIENT: usize = 1;
 const CHANGE_NUMBER: usize = 2;
-const LOCKED_CASE: usize = 3;
+const CONFIG_VERSION: usize = 3;
+const LOCKED_CASE: usize = 4;
 /// Where each answer stands in a pull's pipeline (after its `BEGIN`): see [`pull_on`].
 const HORIZON: usize = 1;
 const CLIENT: usize = 2;
 const REJECTIONS: usize = 3;
+const PULLED_CONFIG: usize = 4;
 /// The page's cases, or the first named case's; then the passed cases of a later page.
-const CASES: usize = 4;
-const PASSED: usize = 5;
+const CASES: usize = 5;
+const PASSED: usize = 6;
 
 /// The client's record from `rows`, once `sync::claim_client` has found it `actor`'s: its
 /// `lastMutationId`, or `None` when the server has no record of it.
@@ -264,7 +333,7 @@ fn claim(rows: &[Row], actor: &Actor) -> Result<Option<u64>, StoreError> {
 
 async fn push_on<C: Conn>(
     conn: &mut C,
-    engine: &Engine,
+    configs: &Configs,
     actor: &Actor,
     push: &PushEnvelope<'_>,
 ) -> Result<PushResponse, StoreError> {
@@ -277,7 +346,7 @@ async fn push_on<C: Conn>(
         last = claim(&query(conn, READ_CLIENT, &[client_id.into()]).await?, actor)?.unwrap_or(0);
     }
     let mut results = Vec::with_capacity(push.mutations.len());
-    let pushed = Pushed { engine, actor, actor_json: &actor_json, client_id };
+    let pushed = Pushed { configs, actor, actor_json: &actor_json, client_id };
     for item in &push.mutations {
         let (result, handled) = write(conn, &pushed, item).await?;
         results.push(result);
@@ -288,7 +357,7 @@ async fn push_on<C: Conn>(
 
 /// What every mutation of a push shares.
 struct Pushed<'a> {
-    engine: &'a Engine,
+    configs: &'a Configs,
     actor: &'a Actor,
     actor_json: &'a str,
     client_id: &'a str,
@@ -326,6 +395,7 @@ async fn handle<C: Conn>(
         Statement::new(dialect.begin_write, []),
         Statement::new(LOCK_CLIENT, [client_id.into(), actor_json.into()]),
         Statement::new(dialect.change_number, []),
+        Statement::new(config::CONFIG_IN_USE, []),
     ];
     if let Ok(mutation) = &mutation {
         first.push(Statement::new(LOCK_CASE, [mutation.case_id.as_str().into()]));
@@ -360,7 +430,7 @@ async fn decide_and_store<C: Conn>(
     mutation: handoff_engine::Result<handoff_engine::sync::Mutation>,
     answered: &[Vec<Row>],
 ) -> Result<Option<(MutationResult, u64)>, StoreError> {
-    let Pushed { engine, actor, actor_json, client_id } = *pushed;
+    let Pushed { configs, actor, actor_json, client_id } = *pushed;
     let locked = answer(answered, LOCKED_CLIENT)?;
     // A row this transaction inserted has counter 0 (a committed one has 1 or more): the
     // server had no record of the client.
@@ -372,6 +442,12 @@ async fn decide_and_store<C: Conn>(
         return Ok(None);
     }
     let change = single(answer(answered, CHANGE_NUMBER)?)?;
+    // Decided with the configuration in use as this transaction commits (the row it shares
+    // holds a change back until then): a member deactivated a moment ago on another process is
+    // refused here too.
+    let published = config::published(conn, configs, config::version_in(answer(answered, CONFIG_VERSION)?)?).await?;
+    let engine = &*published.engine;
+    check_actor(engine, actor)?;
     let decided = match mutation {
         Ok(mutation) => {
             let case = stored_case(conn, &mutation.case_id, answer(answered, LOCKED_CASE)?).await?;
@@ -519,7 +595,6 @@ async fn pull_on<C: Conn>(
     conn: &mut C,
     actor: &Actor,
     request: &PullRequest,
-    config_version: u64,
 ) -> Result<(PullResponse, Option<i64>), StoreError> {
     let dialect = conn.dialect();
     let client_id = request.client_id.as_str();
@@ -539,6 +614,7 @@ async fn pull_on<C: Conn>(
         Statement::new(dialect.horizon, []),
         Statement::new(READ_CLIENT, [client_id.into()]),
         Statement::new(CHANGED_REJECTIONS, [client_id.into(), since.into()]),
+        Statement::new(config::CONFIG_CURRENT, []),
     ];
     let read_one = int(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))?;
     match (&request.case_ids, scope) {
@@ -581,6 +657,7 @@ async fn pull_on<C: Conn>(
     let horizon = count(single(answer(&answered, HORIZON)?)?)?;
     read_cookie(cookie_given, horizon)?;
     let last_mutation_id = claim(answer(&answered, CLIENT)?, actor)?.unwrap_or(0);
+    let config_version = config::version_in(answer(&answered, PULLED_CONFIG)?)?;
     let state = |row: &Row| from_json::<CaseState>(row.text(0)?).map_err(storage);
     let mut cases = Vec::new();
     let mut more = false;
@@ -627,6 +704,33 @@ async fn pull_on<C: Conn>(
     // A pull of named cases is a read beside the client's pulls, which changes nothing.
     let prunes = request.case_ids.is_none() && cookie_given.is_some();
     Ok((response, prunes.then_some(since)))
+}
+
+const CASE_STATE: &str = "SELECT state FROM cases WHERE case_id = $1";
+const CASE_EVENTS_IN_ORDER: &str = "SELECT event FROM events WHERE case_id = $1 ORDER BY seq";
+
+async fn case_events_on<C: Conn>(conn: &mut C, case_id: &str) -> Result<Option<(CaseState, Vec<Event>)>, StoreError> {
+    let dialect = conn.dialect();
+    let statements = [
+        Statement::new(dialect.begin_read, []),
+        Statement::new(CASE_STATE, [case_id.into()]),
+        Statement::new(CASE_EVENTS_IN_ORDER, [case_id.into()]),
+        Statement::new("COMMIT", []),
+    ];
+    let answered = match conn.pipeline(&statements).await {
+        Ok(answered) => answered,
+        Err(error) => {
+            roll_back(conn).await;
+            return Err(error.into());
+        }
+    };
+    let Some(row) = answer(&answered, 1)?.first() else { return Ok(None) };
+    let state = from_json::<CaseState>(row.text(0)?).map_err(storage)?;
+    let events = answer(&answered, 2)?
+        .iter()
+        .map(|row| serde_json::from_str::<Event>(row.text(0)?).map_err(storage))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some((state, events)))
 }
 
 /// Deletes the client's rejections numbered below `since`: the cookie it sent proves an earlier
