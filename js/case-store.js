@@ -116,6 +116,8 @@ export class CaseStore {
   /** Resolves to the IndexedDB states (js/states.js), or null when they are not kept. */
   #states = Promise.resolve(null);
   #keepClosed;
+  /** The configuration version `#engine` was made from (SPEC §9), or null until known. */
+  #configVersion = null;
   #syncError = null;
   #inFlight = null;
   #auto = null;
@@ -132,6 +134,7 @@ export class CaseStore {
       namespace = "default",
       timeoutMs = 30_000,
       keepClosed = false,
+      configVersion = null,
       ...rest
     } = options;
     const unknown = Object.keys(rest)[0];
@@ -146,6 +149,10 @@ export class CaseStore {
     if (clientId !== undefined && typeof clientId !== "string") throw invalid("clientId", "clientId is a string.");
     if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) throw invalid("timeoutMs", "timeoutMs is a positive number of milliseconds.");
     if (typeof keepClosed !== "boolean") throw invalid("keepClosed", "keepClosed is true or false.");
+    if (configVersion !== null && !(Number.isSafeInteger(configVersion) && configVersion >= 1)) {
+      throw invalid("configVersion", "configVersion is the version the engine was made from: 1, 2, 3 …");
+    }
+    this.#configVersion = configVersion;
     this.#engine = engine;
     this.#keepClosed = keepClosed;
     this.#baseUrl = baseUrl.replace(/\/+$/, "");
@@ -245,6 +252,16 @@ export class CaseStore {
 
   get pendingCount() {
     return this.#own.replica.pendingCount;
+  }
+
+  /** The engine the store decides with now: replaced when the server's configuration changes. */
+  get engine() {
+    return this.#engine;
+  }
+
+  /** The configuration version of `engine`, or null before the first pull says it. */
+  get configVersion() {
+    return this.#configVersion;
   }
 
   /** False after the server could not be reached, until it can again. */
@@ -574,7 +591,9 @@ export class CaseStore {
     }
     if (lane !== this.#own) {
       // An adopted queue needs its counter and rejections, not the cases: a pull of none.
-      replica.stagePull(await this.#exchange("/pull", { ...replica.pullRequest(), caseIds: [] }));
+      const reply = await this.#exchange("/pull", { ...replica.pullRequest(), caseIds: [] });
+      await this.#follow(reply);
+      replica.stagePull(reply);
       const rejected = replica.applyStaged();
       result.rejected += rejected.length;
       this.#changed(rejected, lane);
@@ -585,6 +604,7 @@ export class CaseStore {
     let more = true;
     while (more) {
       const reply = await this.#exchange("/pull", replica.pullRequest());
+      await this.#follow(reply);
       const staged = replica.stagePull(reply);
       await this.#keep(reply, staged);
       const rejected = replica.applyStaged();
@@ -593,6 +613,30 @@ export class CaseStore {
       this.#changed(rejected, lane);
       more = reply.more === true;
     }
+  }
+
+  /** Follows the server's configuration (SPEC §9): when a pull reports another `configVersion`
+   * than the engine's (or the store does not know its engine's), fetches `GET /config`, makes a
+   * new engine of it, has every queue replay what is pending on it, and tells the listeners. */
+  async #follow(reply) {
+    const version = reply?.configVersion;
+    if (!Number.isSafeInteger(version) || version === this.#configVersion) return;
+    const body = await this.#exchange("/config", null);
+    if (body === null || typeof body !== "object" || !Number.isSafeInteger(body.configVersion)) {
+      throw new HandoffError("protocol-error", "GET /config did not answer a configuration with its configVersion.", {});
+    }
+    const { configVersion, ...config } = body;
+    let engine;
+    try {
+      engine = new Engine(config);
+    } catch (error) {
+      throw new HandoffError("protocol-error", `The server's configuration ${configVersion} does not read: ${error.message}`, {});
+    }
+    this.#engine = engine;
+    this.#configVersion = configVersion;
+    for (const lane of [this.#own, ...this.#orphans]) lane.replica.setEngine(engine);
+    // The engine the store was given stays the caller's, to free when they like.
+    this.#changed();
   }
 
   /** One request, answered within `timeoutMs`; resolves to the body of a 2xx answer. */
@@ -623,12 +667,10 @@ export class CaseStore {
   }
 
   async #fetch(path, body, signal) {
-    const response = await fetch(`${this.#baseUrl}${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", ...this.#headers },
-      body: JSON.stringify(body),
-      signal,
-    });
+    // `GET /config` (body null); the protocol's POSTs otherwise.
+    const request = body === null ? { method: "GET", headers: this.#headers, signal }
+      : { method: "POST", headers: { "Content-Type": "application/json", ...this.#headers }, body: JSON.stringify(body), signal };
+    const response = await fetch(`${this.#baseUrl}${path}`, request);
     const reply = await response.json().catch(() => null);
     return { status: response.status, body: reply, retryAfter: retryAfterSeconds(response.headers.get("Retry-After")) };
   }
@@ -639,7 +681,13 @@ export class CaseStore {
   }
 
   #tell(rejected = []) {
-    const status = { pendingCount: this.pendingCount, online: this.#online, storageError: this.storageError, syncError: this.#syncError };
+    const status = {
+      pendingCount: this.pendingCount,
+      online: this.#online,
+      storageError: this.storageError,
+      syncError: this.#syncError,
+      configVersion: this.#configVersion,
+    };
     for (const listener of this.#listeners) tell(listener, status);
     for (const rejection of rejected) for (const listener of this.#rejectionListeners) tell(listener, rejection);
   }

@@ -80,12 +80,13 @@ export type CheckResult = { ok: true } | { ok: false; code: ErrorCode; message: 
 
 /**
  * Sends one request of the sync protocol; resolves to the HTTP status and the parsed JSON body.
+ * `("/config", null)` is `GET {baseUrl}/config`, when the server's configuration changed.
  * With a 429, `retryAfter` is the `Retry-After` header in seconds: the store waits that long (at
  * most 60 s) and tries again. An answer slower than `timeoutMs` counts as a network failure.
  */
 export type Transport = (
-  path: "/push" | "/pull",
-  body: PushRequest | PullRequest,
+  path: "/push" | "/pull" | "/config",
+  body: PushRequest | PullRequest | null,
 ) => Promise<{ status: number; body: unknown; retryAfter?: number }>;
 
 export interface CaseStoreOptions {
@@ -108,6 +109,9 @@ export interface CaseStoreOptions {
    * are not kept, and a case that closes leaves the view once no pending mutation names it;
    * `fetchCase` reads one on demand. */
   keepClosed?: boolean;
+  /** The configuration version `engine` was made from (SPEC §9); without it the store fetches
+   * the configuration at its first pull. */
+  configVersion?: number;
 }
 
 export interface SyncResult {
@@ -129,6 +133,8 @@ export interface SyncStatus {
   storageError: StorageError | null;
   /** Why the last sync failed for good, or null once a sync succeeds. */
   syncError: SyncError | null;
+  /** The configuration version the store decides with, or null before the first pull. */
+  configVersion: number | null;
 }
 
 /**
@@ -182,6 +188,11 @@ export declare class CaseStore {
   readonly pendingCount: number;
   readonly online: boolean;
   readonly clientId: string;
+  /** The engine the store decides with now: a new one when the server's configuration changes
+   * (the one given stays the caller's). */
+  readonly engine: Engine;
+  /** The configuration version of `engine`, or null before the first pull says it. */
+  readonly configVersion: number | null;
   /** A storage write that failed, or a saved queue that could not be read at load (listeners
    * subscribe too late to see that). */
   readonly storageError: StorageError | null;

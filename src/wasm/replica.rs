@@ -51,6 +51,13 @@ impl JsReplica {
         Ok(JsReplica { engine: engine.engine.clone(), restored: replica.last_assigned, replica })
     }
 
+    /// Decides with `engine` from now on (the configuration changed, SPEC §9): what is pending
+    /// is replayed on it from the next view.
+    #[wasm_bindgen(js_name = setEngine)]
+    pub fn set_engine(&mut self, engine: &JsEngine) {
+        self.engine = engine.engine.clone();
+    }
+
     /// Takes back the last mutation queued (its queue could not be saved).
     #[wasm_bindgen(js_name = retractLast)]
     pub fn retract_last(&mut self) -> bool {

@@ -22,9 +22,9 @@ after(() => server?.stop());
 
 async function forward(path, body, token = "dana-token") {
   const response = await fetch(`${base}${path}`, {
-    method: "POST",
+    // `("/config", null)` is the GET of the configuration (SPEC §13); the rest are POSTs.
+    ...(body === null ? { method: "GET" } : { method: "POST", body: JSON.stringify(body) }),
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
 }
@@ -202,7 +202,7 @@ async function proxy(plan) {
       response.end(JSON.stringify({ error: { code: what.code ?? "too-many-requests", message: "Slow down." } }));
       return;
     }
-    const answer = await forward(path, JSON.parse(Buffer.concat(chunks).toString()));
+    const answer = await forward(path, request.method === "GET" ? null : JSON.parse(Buffer.concat(chunks).toString()));
     response.writeHead(answer.status, { "Content-Type": "application/json" });
     response.end(JSON.stringify(answer.body));
   });

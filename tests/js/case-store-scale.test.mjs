@@ -24,9 +24,8 @@ function paging(token, limit, onPull = async () => {}) {
   return async (path, body) => {
     const sent = path === "/pull" && !body.caseIds ? { ...body, limit } : body;
     const response = await fetch(`${server.base}${path}`, {
-      method: "POST",
+      ...(sent === null ? { method: "GET" } : { method: "POST", body: JSON.stringify(sent) }),
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify(sent),
     });
     const reply = await response.json();
     if (path === "/pull" && response.ok) await onPull(sent, reply);

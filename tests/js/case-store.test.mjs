@@ -26,9 +26,8 @@ function counting(token, fail = () => false) {
     calls.push(path);
     if (fail(calls.length)) throw new Error("the network is down");
     const response = await fetch(`${base}${path}`, {
-      method: "POST",
+      ...(body === null ? { method: "GET" } : { method: "POST", body: JSON.stringify(body) }),
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify(body),
     });
     return { status: response.status, body: await response.json() };
   };
@@ -46,7 +45,7 @@ test("dispatch is optimistic and queued; sync pushes, pulls and empties the queu
   const result = await dana.sync();
   assert.deepEqual({ ...result, pulled: result.pulled > 0 }, { pushed: 2, applied: 2, rejected: 0, pulled: true });
   assert.equal(dana.pendingCount, 0);
-  assert.deepEqual(statuses.at(-1), { pendingCount: 0, online: true, storageError: null, syncError: null });
+  assert.deepEqual(statuses.at(-1), { pendingCount: 0, online: true, storageError: null, syncError: null, configVersion: 1 });
   const paula = store("paula-token");
   await paula.sync();
   assert.deepEqual(paula.get("opt-1"), dana.get("opt-1"), "another user converges on the same state");
@@ -91,7 +90,8 @@ test("network failures are retried with backoff until the server answers", async
   dana.subscribe((status) => offline.push(status.online));
   const result = await dana.sync();
   assert.equal(result.applied, 1);
-  assert.deepEqual(calls, ["/push", "/push", "/push", "/pull"]);
+  // A store told nothing of its engine's configuration fetches it at its first pull.
+  assert.deepEqual(calls, ["/push", "/push", "/push", "/pull", "/config"]);
   assert.ok(offline.includes(false) && offline.at(-1) === true, "offline, then back online");
 });
 
