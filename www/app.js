@@ -25,7 +25,10 @@ function svg(tag, attributes = {}, text) {
   return node;
 }
 
-const state = { config: null, engine: null, draft: null, store: null, who: null, selected: null, found: null, activity: [], unsubscribe: [] };
+const state = {
+  config: null, configVersion: null, engine: null, draftEngine: null, draft: null, store: null, who: null, selected: null, found: null,
+  activity: [], unsubscribe: [], trails: new Map(), trailVersions: new Map(),
+};
 
 const key = (party) => (party ? `${party.kind}:${party.id}` : "");
 const partyOf = (value) => (value ? { kind: value.split(":")[0], id: value.slice(value.indexOf(":") + 1) } : null);
@@ -52,9 +55,12 @@ function engineForDraft() {
   return new Engine({ ...state.config, workflows: [state.draft.workflow], owners: state.draft.owners });
 }
 
+/** The draft's verdict, from an engine of its own: the draft never reaches the case board,
+ * which decides with the store's engine (the published configuration). */
 function validate() {
-  state.engine = engineForDraft();
-  return state.engine.validateWorkflow(state.draft.workflow);
+  state.draftEngine?.free();
+  state.draftEngine = engineForDraft();
+  return state.draftEngine.validateWorkflow(state.draft.workflow);
 }
 
 function diagnosticsList(diagnostics) {
@@ -258,7 +264,7 @@ function renderBoard() {
   }
   const workflow = state.config.workflows.find((w) => w.id === current.workflowId && w.version === current.workflowVersion);
   const stepName = (id) => workflow?.steps.find((s) => s.id === id)?.name ?? id;
-  const allowed = state.engine.allowedCommands(current, state.who.actor);
+  const allowed = state.store.engine.allowedCommands(current, state.who.actor);
   const can = (type, stepId) => allowed.find((a) => a.type === type && (stepId === undefined || a.stepId === stepId));
   const reason = el("input", { placeholder: "reason (for skip and transfer)", size: 28 });
   const parts = [el("h2", {}, `Case ${current.caseId}`), el("p", { "data-testid": "owner" }, `Owner: ${partyName(current.owner)}${current.closed ? " — closed" : ""}`)];
@@ -287,9 +293,30 @@ function renderBoard() {
     can("revertHandoff") && el("button", { type: "button", "data-action": "revert", onclick: () => act({ type: "revertHandoff", stepId: current.lastHandoff.stepId }) }, "Revert the last handoff"),
     can("transferOwnership") && el("button", { type: "button", onclick: () => act({ type: "transferOwnership", to: state.who.actor.kind === "member" ? { kind: "member", id: state.who.actor.id } : current.owner, reason: reason.value || "Rebalancing" }) }, "Take over (admin)"),
     reason));
-  const mine = state.activity.filter((a) => a.caseId === current.caseId);
-  parts.push(el("h2", {}, "Activity from this browser"), el("ul", { class: "trail" }, mine.map(({ event }) => el("li", {}, describeEvent(event, stepName)))));
+  // The server's audit trail of the case, whoever acted, then what this browser has not sent yet.
+  const trail = state.trails.get(current.caseId) ?? [];
+  const sent = new Set(trail.map((event) => event.seq));
+  const waiting = state.activity.filter((a) => a.caseId === current.caseId && !sent.has(a.event.seq) && a.event.seq > (trail.at(-1)?.seq ?? 0));
+  parts.push(el("h2", {}, "Activity"), el("ul", { class: "trail", "data-testid": "trail" },
+    trail.map((event) => el("li", {}, describeEvent(event, stepName))),
+    waiting.map(({ event }) => el("li", { class: "muted" }, `${describeEvent(event, stepName)} (not yet synced)`))));
   $("case").replaceChildren(...parts);
+  loadTrail(current.caseId, current.version);
+}
+
+/** Reads the case's audit trail from the server when the case has changed since it was read. */
+async function loadTrail(caseId, version) {
+  if (state.trailVersions.get(caseId) === version || state.store.pendingCount) return;
+  state.trailVersions.set(caseId, version);
+  try {
+    const response = await fetch(`/sync/cases/${encodeURIComponent(caseId)}/events`, { headers: { Authorization: `Bearer ${state.who.token}` } });
+    if (!response.ok) return;
+    const { events } = await response.json();
+    state.trails.set(caseId, events);
+    if (state.selected === caseId) renderBoard();
+  } catch {
+    state.trailVersions.delete(caseId);
+  }
 }
 
 // ---- session, sync, notices -----------------------------------------------------------------
@@ -314,13 +341,15 @@ function signIn(token) {
   previous?.sync().catch(() => {});
   const person = state.people.find((p) => p.token === token);
   state.who = person;
-  state.store = new CaseStore(state.engine, { baseUrl: "/sync", headers: { Authorization: `Bearer ${token}` }, namespace: token });
+  state.store = new CaseStore(state.engine, { baseUrl: "/sync", headers: { Authorization: `Bearer ${token}` }, namespace: token, configVersion: state.configVersion });
   state.unsubscribe = [
     state.store.subscribe((status) => { showStatus(status); requestAnimationFrame(renderBoard); }),
     state.store.onRejected((r) => notify(`The server refused your change to case ${r.caseId}: ${r.message}`)),
   ];
   showStatus({ pendingCount: state.store.pendingCount, online: true, storageError: state.store.storageError });
   state.found = null;
+  state.trails.clear();
+  state.trailVersions.clear();
   state.store.startAutoSync({ intervalMs: 1_000 });
   renderBoard();
 }
@@ -333,6 +362,7 @@ async function main() {
   const response = await fetch("/sync/config", { headers: { Authorization: "Bearer morgan-token" } });
   const { configVersion, ...config } = await response.json();
   state.config = config;
+  state.configVersion = configVersion;
   state.engine = new Engine(config);
   const workflow = structuredClone(config.workflows[0]);
   state.draft = { workflow, owners: structuredClone(config.owners) };
@@ -383,7 +413,6 @@ async function main() {
     find($("find-case-id").value.trim());
   });
   renderEditor();
-  state.engine = new Engine(config);
   signIn(state.people[0].token);
   document.body.dataset.ready = "true";
 }
