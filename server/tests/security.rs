@@ -159,14 +159,6 @@ fn an_unscoped_client_token_refuses_the_start_and_names_the_entry_not_the_secret
     });
 }
 
-fn get(server: &Server, path: &str, token: &str) -> (u16, Value) {
-    let mut response =
-        agent().get(&server.url(path)).header("Authorization", &format!("Bearer {token}")).call().unwrap();
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
-
 #[test]
 fn deactivated_and_unknown_members_are_refused_every_request_and_named_at_start() {
     on_each_backend(|backend| {

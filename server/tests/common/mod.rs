@@ -435,6 +435,15 @@ pub fn post(server: &Server, path: &str, token: Option<&str>, body: &str) -> (u1
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
+/// GET `path` with `token`; the status and the body as JSON (or a string).
+pub fn get(server: &Server, path: &str, token: &str) -> (u16, Value) {
+    let mut response =
+        agent().get(&server.url(path)).header("Authorization", &format!("Bearer {token}")).call().unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().with_config().limit(64 << 20).read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
 pub fn push(server: &Server, token: &str, client: &str, mutations: Value) -> (u16, Value) {
     let body = json!({ "schemaVersion": 2, "clientId": client, "mutations": mutations });
     post(server, "/sync/push", Some(token), &body.to_string())
