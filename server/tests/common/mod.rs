@@ -381,6 +381,11 @@ impl Server {
         }
     }
 
+    /// The process's id, to signal it from another thread.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
     /// kill -9: no chance to clean up.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
