@@ -1,6 +1,6 @@
 // `npm run bench`: one table of figures measured side by side in one run, and the budgets of the
 // performance issue checked; the exit code is 1 when one is missed. Not part of `npm test`.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +30,8 @@ const rows = [];
 const budgets = [];
 const row = (what, figure) => rows.push([what, figure]);
 const budget = (what, ok, figure) => budgets.push([what, ok, figure]);
+/** Parts that could not be measured: printed, and the run fails. */
+const failures = [];
 const ms = (x) => (x < 1 ? `${(x * 1000).toFixed(0)} µs` : `${x.toFixed(2)} ms`);
 
 // `BENCH_ONLY=scale` runs only the store at a firm's size (section 6), for working on it.
@@ -219,7 +221,16 @@ if (only === undefined) {
   // starts and stops itself): single-mutation pushes beside raw single-row commits to the same
   // database, timed in turn in the same run (server/benches/push.rs says what each figure is).
   execFileSync("bash", ["scripts/pg.sh", "install"], { cwd: repo, stdio: "inherit" });
-  const push = execFileSync("cargo", ["bench", "--quiet", "-p", "handoff-server", "--bench", "push"], { cwd: repo, encoding: "utf8" });
+  // A push bench that fails is reported (with the rows it printed before) and fails the run,
+  // rather than ending it before the rest is measured and printed.
+  const pushRun = spawnSync("cargo", ["bench", "--quiet", "-p", "handoff-server", "--bench", "push"], { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  process.stderr.write(pushRun.stderr ?? "");
+  const push = pushRun.stdout ?? "";
+  if (pushRun.status !== 0) {
+    const lines = (pushRun.stderr ?? "").split("\n");
+    const panic = [lines.find((l) => l.includes("panicked at")), lines.find((l) => l.startsWith("called "))].filter(Boolean).join(" ");
+    failures.push(`the server's push bench (cargo bench -p handoff-server --bench push) exited with ${pushRun.status ?? pushRun.signal}${panic ? `: ${panic}` : ""}`);
+  }
   const pushRows = push
     .split("\n")
     .filter((l) => l.startsWith("| ") && !l.startsWith("| what") && !l.startsWith("|---"))
@@ -239,4 +250,5 @@ console.log("| what | figure |\n|---|---|");
 for (const [what, figure] of rows) console.log(`| ${what} | ${figure} |`);
 console.log("\n| budget | figure | met |\n|---|---|---|");
 for (const [what, ok, figure] of budgets) console.log(`| ${what} | ${figure} | ${ok ? "yes" : "NO"} |`);
-process.exitCode = budgets.every(([, ok]) => ok) ? 0 : 1;
+for (const failure of failures) console.log(`\nFAILED: ${failure}`);
+process.exitCode = budgets.every(([, ok]) => ok) && failures.length === 0 ? 0 : 1;
