@@ -328,7 +328,7 @@ export async function scale({ repo, row, budget }) {
         const { sync, before, after, listed, plain } = firsts[`${n}/${keepClosed}`];
         row(
           `first sync of ${count(n)} cases (${closedShare}), keepClosed ${keepClosed}: a fresh store, empty IndexedDB; beside: the same pages by plain fetch + JSON.parse, nothing kept`,
-          `${s(sync.time)} for ${count(sync.result.pulled)} cases in ${sync.pages} pages (plain: ${s(plain.time)}, JSON.parse ${s(plain.parse)} of it; ${(sync.time / plain.time).toFixed(1)}×); peak response ${count(sync.peak)} bytes, ${MB(sync.total)} in all`,
+          `${s(sync.time)} for ${count(sync.result.pulled)} cases in ${sync.pages} pages (plain: ${s(plain.time)}, JSON.parse ${s(plain.parse)} of it; ${(sync.time / plain.time).toFixed(1)}×); peak response ${count(sync.peak)} bytes, ${MB(sync.total)} in all; store.ready before it ${time(sync.ready)}`,
         );
         row(
           `memory after that sync (${count(listed.held)} cases kept), after a full GC: JS heap in use (of the heap's size) / wasm linear memory (its high-water mark); beside: the same before the sync`,
