@@ -23,6 +23,8 @@ import { HandoffError } from "./error.js";
 import { openStates } from "./states.js";
 
 const RETRIES = 5;
+/** The server's page of cases (SPEC §14): the states kept are taken back as pages this size. */
+const PAGE = 1_000;
 const FIRST_BACKOFF_MS = 200;
 /** The longest a `429 Retry-After` is honoured for, in seconds. */
 const MAX_RETRY_AFTER_S = 60;
@@ -54,6 +56,18 @@ function storageFor(kind) {
   if (globalThis.localStorage) return globalThis.localStorage;
   if (kind === "local") throw invalid("storage", 'localStorage is not available here; use storage: "memory".');
   return null;
+}
+
+/** The queue of a saved text: a first-release one also held the server's states and their
+ * cookie, which are left (the first pull is whole), so that its queue reads as this release's. */
+function queueText(saved) {
+  if (saved === undefined || (!saved.includes('"confirmed"') && !saved.includes('"cookie"'))) return saved;
+  try {
+    const { confirmed, cookie, ...queue } = JSON.parse(saved);
+    return confirmed === undefined && cookie === undefined ? saved : JSON.stringify(queue);
+  } catch {
+    return saved;
+  }
 }
 
 /** Calls a listener without letting its exception break the store; the exception still surfaces. */
@@ -341,7 +355,7 @@ export class CaseStore {
   /** The replica of `id`, from the text saved under its key if any; invalid-input when that
    * text does not read as a replica, or is another client's. */
   #restore(id, saved) {
-    const replica = new Replica(this.#engine, id, saved, this.#keepClosed);
+    const replica = new Replica(this.#engine, id, queueText(saved), this.#keepClosed);
     if (replica.clientId !== id) throw new HandoffError("invalid-input", `It is the queue of client ${replica.clientId}.`, {});
     return replica;
   }
@@ -390,19 +404,29 @@ export class CaseStore {
       // Unreadable: as if nothing were kept.
     }
     if (!kept || (this.#keepClosed && !kept.keepClosed)) return;
-    // What was kept is a page this client took: taken again, it confirms nothing.
-    const page = { cookie: kept.cookie, lastMutationId: 0, configVersion: 0, cases: kept.states, rejections: [], more: false };
+    // What was kept is pages this client took: taken again, in pages the size of the server's,
+    // they confirm nothing (lastMutationId 0). Only the last sets the kept cookie; until then the
+    // cookie is "0", a whole pull, so that a failure half-way never leaves a cookie past states
+    // that were not taken back.
+    const pages = Math.max(1, Math.ceil(kept.states.length / PAGE));
     try {
-      replica.stagePull(page);
-      replica.applyStaged();
-    } catch {
-      // Not states of this engine (an older package's, say): the next pull is whole.
+      for (let page = 0; page < pages; page += 1) {
+        const last = page + 1 === pages;
+        const cases = kept.states.slice(page * PAGE, (page + 1) * PAGE);
+        replica.stagePull({ cookie: last ? kept.cookie : "0", lastMutationId: 0, configVersion: 0, cases, rejections: [], more: !last });
+        replica.applyStaged();
+      }
+    } catch (error) {
+      // Not states this engine reads (another version's, say): said, deleted, and pulled again.
+      const message = `The cases kept in IndexedDB could not be read back (${reason(error)}); they are pulled again.`;
+      this.#statesError = { code: "states-unreadable", message };
+      this.#forgetStates(replica.clientId);
     }
     this.#changed();
   }
 
-  /** Stores a pull page's states but those `staged` (the ids the replica forgets) names, deletes
-   * those, and keeps the page's cookie, before the replica takes
+  /** Stores the states of a pull page that the replica keeps (`staged.keep`), deletes the held
+   * cases it forgets (`staged.forget`), and keeps the page's cookie, before the replica takes
    * it. A write that fails stops the keeping for this store's life, and what was kept is
    * deleted, so that a reload pulls whole rather than trusting a partial copy. */
   async #keep(reply, staged) {
@@ -410,9 +434,8 @@ export class CaseStore {
     if (!states || this.#statesError) return;
     const key = this.#keyOf(this.#own.replica.clientId);
     try {
-      const forget = new Set(staged);
-      const put = reply.cases.filter((state) => !forget.has(state.caseId));
-      await states.write(key, { put, forget: staged, meta: { cookie: reply.cookie, keepClosed: this.#keepClosed } });
+      const put = staged.keep.map((index) => reply.cases[index]);
+      await states.write(key, { put, forget: staged.forget, meta: { cookie: reply.cookie, keepClosed: this.#keepClosed } });
     } catch (error) {
       const message = `The cases could not be kept in IndexedDB (${reason(error)}); they are pulled again after a reload.`;
       this.#statesError = { code: "storage-full", message };

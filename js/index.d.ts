@@ -143,12 +143,15 @@ export interface SyncStatus {
  *   was refused (`dispatch` threw `storage-full`), and the error stays until a save succeeds;
  *   for the server's states (IndexedDB), they are no longer kept by this store, and are pulled
  *   again after a reload.
+ * - `states-unreadable`: the cases kept in IndexedDB could not be read back (another version's,
+ *   say): they were deleted and are pulled again.
  * - `queue-unreadable`: a saved queue whose text could not be read: kept under `key` (never
  *   overwritten), and the store went on as a new client. Its mutations were never lost silently:
  *   they are in that text.
  */
 export type StorageError =
   | { code: "storage-full"; message: string }
+  | { code: "states-unreadable"; message: string }
   | {
       code: "queue-unreadable";
       message: string;

@@ -231,7 +231,8 @@ fn an_admin_changes_the_directory_and_the_next_decision_is_made_with_it() {
         assert_eq!(status, 200, "{answer}");
         assert_eq!((answer["applied"].as_bool(), answer["configVersion"].as_u64()), (Some(true), Some(2)));
         assert!(answer["diagnostics"].is_array() && answer["stuck"].is_array(), "{answer}");
-        let (status, refused) = push(&server, "devon-token", "devon-1", json!([command(1, "k1", json!({ "type": "claim" }))]));
+        let (status, refused) =
+            push(&server, "devon-token", "devon-1", json!([command(1, "k1", json!({ "type": "claim" }))]));
         assert_eq!((status, refused["error"]["code"].as_str()), (403, Some("not-permitted")), "{refused}");
         let (_, config) = get(&server, "/sync/config", "dana-token");
         assert_eq!(config["configVersion"], 2);
@@ -257,19 +258,31 @@ fn only_admins_change_it_a_stale_base_conflicts_a_dry_run_changes_nothing_and_a_
             let (status, refused) = change(&server, token, body.clone());
             assert_eq!((status, refused["error"]["code"].as_str()), (403, Some("not-permitted")), "{token}: {refused}");
         }
-        let (status, dry) = change(&server, "morgan-token", json!({ "baseConfigVersion": 1, "directory": without_devon(), "dryRun": true }));
+        let (status, dry) = change(
+            &server,
+            "morgan-token",
+            json!({ "baseConfigVersion": 1, "directory": without_devon(), "dryRun": true }),
+        );
         assert_eq!(status, 200, "{dry}");
-        assert_eq!((dry["applied"].as_bool(), dry["configVersion"].as_u64()), (Some(false), Some(1)), "a dry run reports the current version");
+        assert_eq!(
+            (dry["applied"].as_bool(), dry["configVersion"].as_u64()),
+            (Some(false), Some(1)),
+            "a dry run reports the current version"
+        );
         assert_eq!(get(&server, "/sync/config/history", "morgan-token").1["changes"].as_array().unwrap().len(), 1);
 
         let (status, first) = change(&server, "morgan-token", body.clone());
         assert_eq!((status, first["configVersion"].as_u64()), (200, Some(2)), "{first}");
         let (status, again) = change(&server, "morgan-token", body.clone());
         assert_eq!((status, &again), (200, &first), "a retry of the same changeId gets the first answer");
-        let (status, stale) = change(&server, "morgan-token", json!({ "baseConfigVersion": 1, "directory": without_devon() }));
+        let (status, stale) =
+            change(&server, "morgan-token", json!({ "baseConfigVersion": 1, "directory": without_devon() }));
         assert_eq!((status, stale["error"]["code"].as_str()), (409, Some("config-conflict")), "{stale}");
-        let (status, stale_dry) =
-            change(&server, "morgan-token", json!({ "baseConfigVersion": 1, "directory": without_devon(), "dryRun": true }));
+        let (status, stale_dry) = change(
+            &server,
+            "morgan-token",
+            json!({ "baseConfigVersion": 1, "directory": without_devon(), "dryRun": true }),
+        );
         assert_eq!(status, 409, "a dry run answers what the change would: {stale_dry}");
         assert_eq!(get(&server, "/sync/config/history", "morgan-token").1["changes"].as_array().unwrap().len(), 2);
     });
@@ -284,12 +297,15 @@ fn a_change_with_errors_is_refused_with_every_error_and_a_malformed_one_names_it
             let at = member_index(d, "morgan");
             d["members"][at]["admin"] = json!(false);
         });
-        let (status, refused) = change(&server, "morgan-token", json!({ "baseConfigVersion": 1, "directory": no_admin }));
+        let (status, refused) =
+            change(&server, "morgan-token", json!({ "baseConfigVersion": 1, "directory": no_admin }));
         assert_eq!((status, refused["error"]["code"].as_str()), (422, Some("config-invalid")), "{refused}");
-        let codes: Vec<&str> = refused["error"]["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+        let codes: Vec<&str> =
+            refused["error"]["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
         assert!(codes.contains(&"no-admin"), "{codes:?}");
         let config: Value = serde_json::from_str(EXAMPLE_FIRM).unwrap();
-        let (status, again) = change(&server, "morgan-token", json!({ "baseConfigVersion": 1, "publish": [config["workflows"][0]] }));
+        let (status, again) =
+            change(&server, "morgan-token", json!({ "baseConfigVersion": 1, "publish": [config["workflows"][0]] }));
         assert_eq!(status, 422, "{again}");
         assert!(again["error"]["diagnostics"].to_string().contains("version-exists"), "{again}");
 
@@ -302,7 +318,11 @@ fn a_change_with_errors_is_refused_with_every_error_and_a_malformed_one_names_it
         let (status, shape) = change(&server, "morgan-token", json!({ "baseConfigVersion": 1, "publish": [broken] }));
         assert_eq!(status, 400, "{shape}");
         assert!(shape["error"]["message"].as_str().unwrap().contains("publish[0].steps[3]"), "{shape}");
-        assert_eq!(get(&server, "/sync/config/history", "morgan-token").1["changes"].as_array().unwrap().len(), 1, "nothing stored");
+        assert_eq!(
+            get(&server, "/sync/config/history", "morgan-token").1["changes"].as_array().unwrap().len(),
+            1,
+            "nothing stored"
+        );
     });
 }
 
@@ -316,9 +336,15 @@ fn a_published_version_starts_new_cases_and_running_ones_keep_theirs() {
         let mut next = config["workflows"][0].clone();
         next["version"] = json!(2);
         next["name"] = json!("Chapter 7, revised");
-        let (status, answer) = change(&server, "morgan-token", json!({ "baseConfigVersion": 1, "publish": [next], "reason": "v2" }));
+        let (status, answer) =
+            change(&server, "morgan-token", json!({ "baseConfigVersion": 1, "publish": [next], "reason": "v2" }));
         assert_eq!(status, 200, "{answer}");
-        push(&server, "dana-token", "dana-1", json!([start_case(2, "new"), command(3, "old", json!({ "type": "claim" }))]));
+        push(
+            &server,
+            "dana-token",
+            "dana-1",
+            json!([start_case(2, "new"), command(3, "old", json!({ "type": "claim" }))]),
+        );
         let (_, pulled) = pull(&server, "morgan-token", "morgan-1", None);
         assert_eq!(case(&pulled, "old")["workflowVersion"], 1, "a running case keeps its version");
         assert_eq!(case(&pulled, "old")["owner"]["id"], "dana", "and still works on it");
@@ -338,7 +364,8 @@ fn a_change_made_through_one_process_is_used_by_the_others_next_decision() {
     let db = TestDb::new(&backend, "change-two-processes");
     let (one, two) = (Server::start(&db), Server::start(&db));
     push(&two, "devon-token", "devon-1", json!([start_case(1, "k1")]));
-    let (status, answer) = change(&one, "morgan-token", json!({ "baseConfigVersion": 1, "directory": without_devon() }));
+    let (status, answer) =
+        change(&one, "morgan-token", json!({ "baseConfigVersion": 1, "directory": without_devon() }));
     assert_eq!(status, 200, "{answer}");
     // Process two has not read version 2 yet: its next decision does, inside the mutation.
     let (status, refused) = push(&two, "devon-token", "devon-1", json!([command(2, "k1", json!({ "type": "claim" }))]));
@@ -362,8 +389,9 @@ fn a_crash_in_a_stream_of_changes_and_pushes_leaves_every_acknowledged_one_and_n
                         break;
                     }
                     let renamed = directory(|d| d["members"][0]["name"] = json!(format!("Dana {n}")));
-                    let Ok((status, answer)) = std::panic::catch_unwind(|| change(&server, "morgan-token", json!({ "baseConfigVersion": base, "directory": renamed })))
-                    else {
+                    let Ok((status, answer)) = std::panic::catch_unwind(|| {
+                        change(&server, "morgan-token", json!({ "baseConfigVersion": base, "directory": renamed }))
+                    }) else {
                         break;
                     };
                     if status == 200 {
@@ -379,8 +407,9 @@ fn a_crash_in_a_stream_of_changes_and_pushes_leaves_every_acknowledged_one_and_n
                     if stop.load(std::sync::atomic::Ordering::Relaxed) {
                         break;
                     }
-                    let Ok((status, _)) = std::panic::catch_unwind(|| push(&server, "dana-token", "dana-1", json!([start_case(id, &format!("k{id}"))])))
-                    else {
+                    let Ok((status, _)) = std::panic::catch_unwind(|| {
+                        push(&server, "dana-token", "dana-1", json!([start_case(id, &format!("k{id}"))]))
+                    }) else {
                         break;
                     };
                     if status == 200 {
@@ -398,15 +427,24 @@ fn a_crash_in_a_stream_of_changes_and_pushes_leaves_every_acknowledged_one_and_n
         server.kill();
         let server = Server::start(&db);
         let (_, history) = get(&server, "/sync/config/history", "morgan-token");
-        let versions: Vec<u64> = history["changes"].as_array().unwrap().iter().map(|c| c["configVersion"].as_u64().unwrap()).collect();
+        let versions: Vec<u64> =
+            history["changes"].as_array().unwrap().iter().map(|c| c["configVersion"].as_u64().unwrap()).collect();
         assert_eq!(versions, (1..=versions.len() as u64).collect::<Vec<_>>(), "versions count 1, 2, 3 …");
-        assert!(!changes.is_empty() && pushes > 0, "the stream did something: {} changes, {pushes} pushes", changes.len());
+        assert!(
+            !changes.is_empty() && pushes > 0,
+            "the stream did something: {} changes, {pushes} pushes",
+            changes.len()
+        );
         for (version, name) in &changes {
             let (status, stored) = get(&server, &format!("/sync/config/{version}"), "morgan-token");
             assert_eq!((status, stored["directory"]["members"][0]["name"].as_str()), (200, Some(name.as_str())));
         }
         let (_, config) = get(&server, "/sync/config", "morgan-token");
-        assert_eq!(config["configVersion"].as_u64(), versions.last().copied(), "the one in use is the latest stored, whole");
+        assert_eq!(
+            config["configVersion"].as_u64(),
+            versions.last().copied(),
+            "the one in use is the latest stored, whole"
+        );
         let (_, pulled) = pull(&server, "dana-token", "dana-1", None);
         assert!(pulled["lastMutationId"].as_u64().unwrap() >= pushes);
     });

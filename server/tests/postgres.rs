@@ -200,7 +200,7 @@ fn a_pull_never_misses_a_change_committed_after_a_later_one() {
     // Only now does the earlier transaction write its case, and commit.
     held.execute(
         "INSERT INTO cases (case_id, state, changed, last_at, seq)
-         VALUES ('late', $1, pg_current_xact_id()::text::bigint, $2, (SELECT MAX(seq) + 1 FROM cases))",
+         VALUES ('late', $1, pg_current_xact_id()::text::bigint, $2, nextval('cases_seq'))",
         &[&late.to_string(), &AT],
     )
     .unwrap();

@@ -68,20 +68,15 @@ pub struct Replica {
 }
 
 /// The queue as saved: what [`Replica::save`] writes, and what [`Replica::restore`] reads. A text
-/// of the first release also holds the server's states and their cookie, which are read (so
-/// that it reads) and left.
+/// of the first release also held the server's states and their cookie: the caller leaves those
+/// out before restoring (the package's CaseStore does), and the first pull is whole. (Reading
+/// them here, only to drop them, was 0.9 KB of module.)
 #[derive(FromJson)]
 #[json(rename_all = "camelCase", expected = "a saved queue")]
 struct Saved {
     client_id: String,
     last_assigned: u64,
     last_mutation_id: u64,
-    #[json(default)]
-    #[allow(dead_code)]
-    cookie: Option<String>,
-    #[json(default)]
-    #[allow(dead_code)]
-    confirmed: BTreeMap<String, CaseState>,
     pending: Vec<Pending>,
     reported: Vec<u64>,
 }
@@ -96,11 +91,13 @@ struct SavedRef<'a> {
     reported: &'a [u64],
 }
 
-/// What a staged pull page will do to the cases the client keeps: it keeps every state it
-/// carries but those of the cases it forgets.
+/// What a staged pull page will do to the cases the client keeps.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Staged {
-    /// Cases no longer kept: closed, and no pending mutation names them (without `keepClosed`).
+    /// The page's states to keep, by their place in its `cases`, in order.
+    pub keep: Vec<usize>,
+    /// Cases the client holds and keeps no more: closed, and no pending mutation names them
+    /// (without `keepClosed`). A closed case the client never held is neither kept nor listed.
     pub forget: Vec<String>,
 }
 
@@ -120,8 +117,8 @@ impl Replica {
     }
 
     /// The replica saved as `text` by [`Replica::save`]; `invalid-input` when it is not one.
-    /// The server's states come back apart, as a page ([`Replica::stage_pull`]) of what the
-    /// caller kept; those a first-release text holds are left, and the next pull is whole.
+    /// The server's states come back apart, as pages ([`Replica::stage_pull`]) of what the
+    /// caller kept.
     pub fn restore(text: &str) -> Result<Self> {
         let saved = crate::input::from_json::<Saved>(text)?;
         let mut replica = Replica::new(saved.client_id);
@@ -268,8 +265,10 @@ impl Replica {
         let mut staged = Staged::default();
         let handled = self.handled_by(&response);
         let named = self.named_after(handled);
-        for state in &response.cases {
-            if self.forgets(state, &named) {
+        for (index, state) in response.cases.iter().enumerate() {
+            if !self.forgets(state, &named) {
+                staged.keep.push(index);
+            } else if self.confirmed.contains_key(&state.case_id) {
                 staged.forget.push(state.case_id.clone());
             }
         }
@@ -294,8 +293,9 @@ impl Replica {
     pub fn apply_staged(&mut self) -> Vec<RejectedMutation> {
         let Some((response, staged)) = self.staged.take() else { return Vec::new() };
         let handled = self.handled_by(&response);
-        for state in response.cases {
-            if !staged.forget.contains(&state.case_id) {
+        let mut keep = staged.keep.iter().peekable();
+        for (index, state) in response.cases.into_iter().enumerate() {
+            if keep.next_if_eq(&&index).is_some() {
                 self.confirmed.insert(state.case_id.clone(), state);
             }
         }

@@ -116,12 +116,12 @@ impl JsReplica {
         write_value(&self.replica.pull_request())
     }
 
-    /// Reads a pull page's body without applying it: the ids of the cases to forget (the page's
-    /// other cases are to be stored).
+    /// Reads a pull page's body without applying it: `{ keep, forget }`, the places in its
+    /// `cases` of the states to store, and the ids of the held cases to delete.
     #[wasm_bindgen(js_name = stagePull)]
     pub fn stage_pull(&mut self, body: JsValue) -> Result<JsValue, JsValue> {
         let response: PullResponse = response(&body)?;
-        write_value(&self.replica.stage_pull(response).map_err(to_js)?.forget)
+        write_value(&self.replica.stage_pull(response).map_err(to_js)?)
     }
 
     /// Applies the staged page; returns the rejections to report now.

@@ -285,3 +285,28 @@ test("426 unsupported-schema-version is its own code: the app should reload", as
   assert.equal(old.syncError.code, "unsupported-schema-version");
   assert.equal(old.pendingCount, 1);
 });
+
+test("a first-release saved queue, states and cookie inside, resumes its pending mutations and pulls whole", async () => {
+  const storage = new MemoryStorage();
+  globalThis.localStorage = storage;
+  try {
+    const options = { baseUrl: base, headers: { Authorization: "Bearer dana-token" }, storage: "local" };
+    const first = new CaseStore(engine, options);
+    first.startCase({ caseId: "legacy-1", workflowId: "chapter-7" }, ctx("dana"));
+    const key = `handoff-engine/default/${base}/${first.clientId}`;
+    // What the first release saved: the queue, and the server's states with their cookie.
+    const queue = JSON.parse(storage.getItem(key));
+    const { clientId, ...rest } = queue;
+    storage.setItem(key, JSON.stringify({ clientId, ...rest, cookie: "3", confirmed: { other: { caseId: "other" } } }));
+    const reloaded = new CaseStore(engine, options);
+    assert.equal(reloaded.storageError, null);
+    assert.equal(reloaded.clientId, first.clientId);
+    assert.equal(reloaded.pendingCount, 1, "the pending mutation is still there");
+    assert.equal(reloaded.get("other"), null, "the old states are left");
+    const result = await reloaded.sync();
+    assert.equal(result.applied, 1);
+    assert.ok(result.pulled >= 1, "a whole pull");
+  } finally {
+    delete globalThis.localStorage;
+  }
+});

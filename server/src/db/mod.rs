@@ -131,6 +131,12 @@ pub struct Dialect {
     /// as much as a small write, so fewer statements are a faster mutation; SQLite, in-process,
     /// gains nothing.
     pub combines_writes: bool,
+    /// A new case's row `(case_id, state, changed, last_at)` = `($1, $2, $3, $4)`, with the next
+    /// `seq`: under SQLite's one writer the largest plus one; on PostgreSQL, whose writers run
+    /// at once, from a sequence (two transactions reading the same largest would collide).
+    pub insert_case: &'static str,
+    /// What a migration of this dialect adds to the shared one of the same number.
+    pub migrations: &'static [(i64, &'static str)],
 }
 
 impl Dialect {
@@ -336,7 +342,10 @@ pub async fn migrate<C: Conn>(conn: &mut C) -> Result<i64, DbError> {
         let mut version = conn.schema_version().await?;
         for (number, sql) in MIGRATIONS {
             if *number > version {
-                conn.batch(sql).await.map_err(|e| DbError::fatal(format!("migration {number}: {e}")))?;
+                let own = dialect.migrations.iter().filter(|(n, _)| n == number).map(|(_, sql)| *sql);
+                for sql in std::iter::once(*sql).chain(own) {
+                    conn.batch(sql).await.map_err(|e| DbError::fatal(format!("migration {number}: {e}")))?;
+                }
                 version = *number;
             }
         }

@@ -25,6 +25,13 @@ pub const DIALECT: Dialect = Dialect {
     // Any fixed key: held until the migration transaction ends.
     migration_lock: "SELECT pg_advisory_xact_lock(724366350)",
     combines_writes: true,
+    insert_case:
+        "INSERT INTO cases (case_id, state, changed, last_at, seq) VALUES ($1, $2, $3, $4, nextval('cases_seq'))",
+    migrations: &[(
+        3,
+        "CREATE SEQUENCE cases_seq;
+         SELECT setval('cases_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM cases), false);",
+    )],
 };
 
 /// How long a request waits for a connection to the database, new or from the pool.

@@ -21,6 +21,9 @@ pub const DIALECT: Dialect = Dialect {
     // BEGIN IMMEDIATE already holds the one write lock.
     migration_lock: "SELECT 1",
     combines_writes: false,
+    insert_case: "INSERT INTO cases (case_id, state, changed, last_at, seq)
+         VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cases))",
+    migrations: &[],
 };
 
 /// A connection and the SQLite text of each statement run on it.

@@ -271,10 +271,8 @@ const READ_CLIENT: &str = "SELECT actor, last_mutation_id FROM clients WHERE cli
 const SET_LAST_MUTATION: &str = "UPDATE clients SET last_mutation_id = $1 WHERE client_id = $2";
 const LOCK_CASE: &str = "SELECT state, last_at FROM cases WHERE case_id = $1 FOR UPDATE";
 const CASE_EVENTS: &str = "SELECT event FROM events WHERE case_id = $1";
-/// A new case takes the next `seq` (see `MIGRATIONS` 3): two processes that take the same one
-/// at once collide on its unique index, and the later runs again.
-const INSERT_CASE: &str = "INSERT INTO cases (case_id, state, changed, last_at, seq)
-     VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM cases))";
+/// A new case's row is the dialect's (`Dialect::insert_case`): its `seq` is taken as each
+/// backend can take one without two transactions colliding.
 const UPDATE_CASE: &str = "UPDATE cases SET state = $1, changed = $2, last_at = $3 WHERE case_id = $4";
 const EVENT_COLUMNS: &[&str] = &["case_id", "seq", "client_id", "mutation_id", "change", "event", "client_at"];
 /// Events written by one statement at most: a command's events go in as few statements as this
@@ -462,7 +460,7 @@ async fn decide_and_store<C: Conn>(
     let id = int(item.id)?;
     let (mut second, result) = match &decided {
         Ok((decided, existed)) => {
-            (applied(client_id, change, decided, *existed, &texts)?, MutationResult::applied(item.id))
+            (applied(conn.dialect(), client_id, change, decided, *existed, &texts)?, MutationResult::applied(item.id))
         }
         Err(rejection) => {
             let rejected = Statement::new(
@@ -537,6 +535,7 @@ async fn latest_event_time<C: Conn>(conn: &mut C, case_id: &str) -> Result<Optio
 /// is inserted, never upserted: of two processes starting one case, the second fails on the key
 /// and runs again, finding the case there.
 fn applied<'a>(
+    dialect: &'static crate::db::Dialect,
     client_id: &'a str,
     change: i64,
     decided: &'a Decided,
@@ -554,7 +553,7 @@ fn applied<'a>(
     statements.push(if existed {
         Statement::new(UPDATE_CASE, [state.into(), change.into(), at.into(), case_id.into()])
     } else {
-        Statement::new(INSERT_CASE, [case_id.into(), state.into(), change.into(), at.into()])
+        Statement::new(dialect.insert_case, [case_id.into(), state.into(), change.into(), at.into()])
     });
     let mutation_id = int(mutation.id)?;
     let events: Vec<_> = outcome.events.iter().zip(&texts.events).collect();
