@@ -456,6 +456,8 @@ mod tests {
             horizon: "",
             migration_lock: "",
             combines_writes: true,
+            insert_case: "",
+            migrations: &[],
         };
         let writes = vec![
             Statement::new("UPDATE a SET x = $1 WHERE k = $2", [Param::Int(1), Param::Text("k")]),
