@@ -30,7 +30,9 @@ pub struct Engine {
     config: EngineConfig<'static>,
     roster: Roster,
     workflows: Vec<CompiledWorkflow>,
-    by_version: HashMap<(String, u32), usize>,
+    /// Each workflow id's versions, as places in `workflows`, in the configuration's order
+    /// (looked up by a borrowed id: a case's lookup allocates nothing).
+    versions: HashMap<String, Vec<usize>>,
     latest: HashMap<String, usize>,
 }
 
@@ -41,10 +43,10 @@ impl Engine {
         let config = config.into_owned();
         let roster = Roster::new(config.directory.clone());
         let mut workflows = Vec::with_capacity(config.workflows.len());
-        let mut by_version = HashMap::default();
+        let mut versions: HashMap<String, Vec<usize>> = HashMap::default();
         let mut latest: HashMap<String, usize> = HashMap::default();
         for (index, def) in config.workflows.iter().enumerate() {
-            by_version.entry((def.id.to_string(), def.version)).or_insert(index);
+            versions.entry(def.id.to_string()).or_default().push(index);
             let newest = latest.get(def.id.as_ref()).and_then(|&i| config.workflows.get(i)).map_or(0, |w| w.version);
             if def.version > newest {
                 latest.insert(def.id.to_string(), index);
@@ -53,7 +55,7 @@ impl Engine {
         }
         static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let id = ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Engine { id, config, roster, workflows, by_version, latest }
+        Engine { id, config, roster, workflows, versions, latest }
     }
 
     /// Reads an `EngineConfig` from JSON text.
@@ -69,10 +71,14 @@ impl Engine {
         &self.roster
     }
 
-    /// The workflow at `id` and `version`.
+    /// The workflow at `id` and `version` (the first, should the configuration define it twice).
     pub fn workflow(&self, id: &str, version: u32) -> Option<&CompiledWorkflow> {
-        let index = *self.by_version.get(&(id.to_owned(), version))?;
-        self.workflows.get(index)
+        self.index_of(id, version).and_then(|index| self.workflows.get(index))
+    }
+
+    fn index_of(&self, id: &str, version: u32) -> Option<usize> {
+        let places = self.versions.get(id)?;
+        places.iter().copied().find(|&i| self.workflows.get(i).is_some_and(|w| w.def.version == version))
     }
 
     /// The highest version of workflow `id`: the one new cases start on.
@@ -214,9 +220,9 @@ impl Engine {
     /// The workflow `state` fits, and its index.
     fn fitting(&self, state: &CaseState) -> Result<(&CompiledWorkflow, usize)> {
         let unknown = || unknown_version(&state.workflow_id, state.workflow_version);
-        let index = *self.by_version.get(&(state.workflow_id.clone(), state.workflow_version)).ok_or_else(unknown)?;
+        let index = self.index_of(&state.workflow_id, state.workflow_version).ok_or_else(unknown)?;
         let workflow = self.workflows.get(index).ok_or_else(unknown)?;
-        case::check_fit(workflow, &self.roster, state)?;
+        case::check_fit(workflow, &self.roster, state, &mut Vec::new())?;
         Ok((workflow, index))
     }
 
