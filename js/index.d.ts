@@ -55,6 +55,8 @@ export type {
   Step,
   StepState,
   StepStatus,
+  StuckCode,
+  StuckWork,
   Team,
   TimelineEntry,
   Validation,

@@ -13,6 +13,7 @@ use crate::graph::StepGraph;
 use crate::input::from_json;
 use crate::model::{EngineConfig, WorkflowDefinition};
 use crate::roster::Roster;
+use crate::stuck::{self, StuckWork};
 use crate::validate::{self, ConfigValidation, Scope, Validation};
 
 /// A case state and the events that produced it from the previous one.
@@ -183,6 +184,33 @@ impl Engine {
     pub fn allowed_commands(&self, state: &CaseState, actor: &Actor) -> Result<Vec<AllowedCommand>> {
         let scene = self.scene_as(state, actor)?;
         Ok(case::allowed_commands(scene, state, actor))
+    }
+
+    /// The stuck work of `cases` under this engine's configuration (SPEC §10): every finding
+    /// about each open case, in the order given; closed cases are never stuck. Never fails: a
+    /// state that does not fit its workflow version is a `case-unfit` finding, and the others
+    /// are still examined.
+    pub fn find_stuck_work(&self, cases: &[CaseState]) -> Vec<StuckWork> {
+        let mut found = Vec::new();
+        // One buffer for every case's step states, by position: a scan of ten thousand cases
+        // allocates nothing but its findings.
+        let mut steps = Vec::new();
+        for case in cases.iter().filter(|case| !case.closed) {
+            let (id, version) = (&case.workflow_id, case.workflow_version);
+            let fitting = self
+                .workflow(id, version)
+                .ok_or_else(|| unknown_version(id, version))
+                .and_then(|workflow| case::check_fit(workflow, &self.roster, case, &mut steps).map(|()| workflow));
+            match fitting {
+                Ok(workflow) => {
+                    let latest = self.latest_workflow(id).unwrap_or(workflow);
+                    let subject = stuck::Subject { case, workflow, latest, roster: &self.roster, steps: &steps };
+                    stuck::find(&subject, &mut found);
+                }
+                Err(error) => found.push(stuck::unfit(case, error)),
+            }
+        }
+        found
     }
 
     /// Rebuilds a case's state from its events, the first of which is `caseStarted`.

@@ -4,6 +4,7 @@
 //! - [`model`]: the JSON shapes of workflows, the directory and Workflow Owners;
 //! - [`validate`]: rule-by-rule validation of workflow edits and the ownership timeline;
 //! - [`case`]: running a case, `decide` and `apply`;
+//! - [`stuck`]: what in open cases waits on someone who cannot act (`Engine::find_stuck_work`);
 //! - [`Engine`]: a compiled configuration and the operations of the JS API.
 //!
 //! Input from outside is read with [`input::from_json`], which bounds size and nesting and
@@ -41,6 +42,7 @@ mod host;
 pub mod input;
 pub mod model;
 mod roster;
+pub mod stuck;
 pub mod sync;
 pub mod time;
 pub mod validate;

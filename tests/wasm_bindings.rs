@@ -108,6 +108,7 @@ fn junk_of_every_kind_is_invalid_input_and_the_instance_keeps_working() {
             "invalid-input",
         );
         assert_handoff_error(&engine.allowed_commands(&ts(&state), &ts(&value)).err().unwrap(), "invalid-input");
+        assert_handoff_error(&engine.find_stuck_work(&value).err().unwrap(), "invalid-input");
         let verdict = engine.check(&ts(&state), &ts(&js(r#"{"type":"claim"}"#)), &ts(&value));
         assert_eq!(get(&verdict, "ok"), JsValue::FALSE, "{what}");
         assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("invalid-input"));
@@ -196,6 +197,38 @@ fn rejections_are_handoff_errors_with_their_code() {
         &ts(&ctx("dana")),
     );
     assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("not-permitted"));
+}
+
+/// `findStuckWork` answers what the native engine finds, as plain objects, for the cases as
+/// objects or as their JSON text; a case that does not fit is a finding, not an error.
+#[wasm_bindgen_test]
+fn stuck_work_reads_as_the_json_of_the_native_result() {
+    let state = started(&engine());
+    let unfit = js(&text(&state));
+    Reflect::set(&unfit, &"caseId".into(), &"unfit".into()).unwrap();
+    Reflect::set(&unfit, &"workflowVersion".into(), &JsValue::from(9)).unwrap();
+    let cases: JsValue = Array::of2(&unfit, &state).into();
+    // The Documents Team owns the case, and both its members have left.
+    let mut config: serde_json::Value = serde_json::from_str(FIRM).unwrap();
+    for member in config["directory"]["members"].as_array_mut().unwrap() {
+        if member["id"] == "dana" || member["id"] == "devon" {
+            member["active"] = serde_json::Value::Bool(false);
+        }
+    }
+    let config = config.to_string();
+    let found = JsEngine::new(&js(&config)).unwrap().find_stuck_work(&cases).unwrap();
+    let native = handoff_engine::Engine::from_json(&config).unwrap();
+    let states: Vec<handoff_engine::case::CaseState> = handoff_engine::input::from_json(&text(&cases)).unwrap();
+    assert_eq!(text(&found), serde_json::to_string(&native.find_stuck_work(&states)).unwrap());
+    let codes: Vec<String> = Array::from(&found).iter().map(|w| get(&w, "code").as_string().unwrap()).collect();
+    assert_eq!(codes, ["case-unfit", "owner-unstaffed"]);
+    assert!(get(&Array::from(&found).get(0), "stepId").is_undefined(), "absent, as serde leaves it out");
+    let from_text = JsEngine::new(&js(&config)).unwrap().find_stuck_work(&JsValue::from_str(&text(&cases))).unwrap();
+    assert_eq!(text(&from_text), text(&found));
+    // A list whose second element is no case state: the path names it.
+    let error = engine().find_stuck_work(&Array::of2(&state, &JsValue::from(1)).into()).err().unwrap();
+    assert_handoff_error(&error, "invalid-input");
+    assert_eq!(get(&get(&error, "details"), "path").as_string().as_deref(), Some("[1]"));
 }
 
 /// The typed readers recurse as they read (src/input/json.rs), so the deepest input the reader admits

@@ -100,6 +100,19 @@ impl JsEngine {
         convert::write_value(&allowed)
     }
 
+    /// The stuck work of `cases` under this configuration (SPEC §10): a finding for whatever in an
+    /// open case waits on someone who cannot act, and `case-unfit` for a state that does not fit
+    /// its workflow version (the others are still examined). Throws only for a value that is
+    /// not a list of case states. The list may also be given as its JSON text.
+    #[wasm_bindgen(js_name = findStuckWork, unchecked_return_type = "StuckWork[]")]
+    pub fn find_stuck_work(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CaseState[] | string")] cases: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let cases: Vec<CaseState> = read(cases, None)?;
+        convert::write_value(&self.engine.find_stuck_work(&cases))
+    }
+
     /// Keeps a case's state inside the engine, so that commands need not carry it across:
     /// throws `HandoffError` when the state does not fit this engine's workflows.
     #[wasm_bindgen(js_name = openCase)]

@@ -47,6 +47,8 @@ test("every entry point refuses junk with HandoffError invalid-input", () => {
     assert.throws(() => engine.execute(value, { type: "claim" }, ctx("dana")), invalid, `execute state ${what}`);
     assert.throws(() => engine.execute(state, value, ctx("dana")), invalid, `execute command ${what}`);
     assert.throws(() => engine.allowedCommands(state, value), invalid, `allowedCommands ${what}`);
+    assert.throws(() => engine.findStuckWork(value), invalid, `findStuckWork ${what}`);
+    assert.throws(() => engine.findStuckWork([state, value]), invalid, `findStuckWork [state, ${what}]`);
     const verdict = engine.check(state, value, ctx("dana"));
     assert.equal(verdict.ok, false, what);
     assert.equal(verdict.code, "invalid-input");
