@@ -14,7 +14,7 @@ use crate::input::from_json;
 use crate::model::{EngineConfig, WorkflowDefinition};
 use crate::roster::Roster;
 use crate::stuck::{self, StuckWork};
-use crate::validate::{self, ConfigValidation, Scope, Validation};
+use crate::validate::{self, ConfigValidation, ConfigVerdict, Scope, Validation};
 
 /// A case state and the events that produced it from the previous one.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -121,6 +121,12 @@ impl Engine {
     pub fn validate_config(&self) -> ConfigValidation {
         let graphs: Vec<StepGraph> = self.workflows.iter().map(|w| w.graph.clone()).collect();
         validate::validate_config(&self.config, &graphs, &self.roster)
+    }
+
+    /// `validate_config`'s findings split into the errors that refuse this configuration (of a
+    /// latest version, or firm-wide) and the rest (SPEC §7 as amended by §9).
+    pub fn config_verdict(&self) -> ConfigVerdict {
+        ConfigVerdict::of(&self.config, self.validate_config())
     }
 
     pub fn start_case(&self, input: &StartCase, ctx: &Ctx) -> Result<Outcome> {

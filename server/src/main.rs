@@ -38,14 +38,19 @@ async fn run() -> Result<(), String> {
         None => EXAMPLE_FIRM.to_owned(),
     };
     let engine = Engine::from_json(&config_text).map_err(|e| format!("the config is not valid: {e}"))?;
-    let report = engine.validate_config();
-    if !report.ok {
+    // Only errors that would block a change refuse a start (SPEC §7 as amended by §9): an older
+    // version's only keep its running cases, and are printed as warnings.
+    let verdict = engine.config_verdict();
+    let line = |d: &handoff_engine::Diagnostic| format!("{} at {}: {}", d.code.as_str(), d.path, d.message);
+    if !verdict.blocking.is_empty() {
         let mut message = String::from("the config has errors, so the server does not start:");
-        for finding in report.diagnostics.iter().filter(|d| d.diagnostic.severity == handoff_engine::Severity::Error) {
-            let d = &finding.diagnostic;
-            message.push_str(&format!("\n  {} at {}: {}", d.code.as_str(), d.path, d.message));
+        for finding in &verdict.blocking {
+            message.push_str(&format!("\n  {}", line(&finding.diagnostic)));
         }
         return Err(message);
+    }
+    for finding in verdict.reported.iter().filter(|d| d.diagnostic.severity == handoff_engine::Severity::Error) {
+        eprintln!("warning: an older workflow version has an error: {}", line(&finding.diagnostic));
     }
     let tokens = match &args.tokens {
         Some(path) => {
