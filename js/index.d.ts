@@ -25,6 +25,8 @@ export type {
   Command,
   CommandType,
   Condition,
+  ConfigChange,
+  ConfigChangeResult,
   ConfigDiagnostic,
   ConfigValidation,
   Ctx,

@@ -77,7 +77,7 @@ impl Engine {
         self.index_of(id, version).and_then(|index| self.workflows.get(index))
     }
 
-    fn index_of(&self, id: &str, version: u32) -> Option<usize> {
+    pub(crate) fn index_of(&self, id: &str, version: u32) -> Option<usize> {
         let places = self.versions.get(id)?;
         places.iter().copied().find(|&i| self.workflows.get(i).is_some_and(|w| w.def.version == version))
     }
@@ -126,7 +126,9 @@ impl Engine {
     /// `validate_config`'s findings split into the errors that refuse this configuration (of a
     /// latest version, or firm-wide) and the rest (SPEC §7 as amended by §9).
     pub fn config_verdict(&self) -> ConfigVerdict {
-        ConfigVerdict::of(&self.config, self.validate_config())
+        ConfigVerdict::of(self.validate_config(), |id, version| {
+            self.latest_workflow(id).is_some_and(|latest| latest.def.version == version)
+        })
     }
 
     pub fn start_case(&self, input: &StartCase, ctx: &Ctx) -> Result<Outcome> {

@@ -5,7 +5,8 @@
 //! - [`validate`]: rule-by-rule validation of workflow edits and the ownership timeline;
 //! - [`case`]: running a case, `decide` and `apply`;
 //! - [`stuck`]: what in open cases waits on someone who cannot act (`Engine::find_stuck_work`);
-//! - [`Engine`]: a compiled configuration and the operations of the JS API.
+//! - [`Engine`]: a compiled configuration and the operations of the JS API;
+//! - [`change`]: checking a change of the configuration while cases run (`check_config_change`).
 //!
 //! Input from outside is read with [`input::from_json`], which bounds size and nesting and
 //! names the first bad field.
@@ -32,6 +33,7 @@
 //! ```
 
 pub mod case;
+pub mod change;
 mod compiled;
 mod diagnostic;
 mod digits;

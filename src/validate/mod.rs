@@ -60,17 +60,13 @@ pub struct ConfigVerdict {
 }
 
 impl ConfigVerdict {
-    /// Splits the findings of `validate_config(config)`.
-    pub fn of(config: &EngineConfig, validation: ConfigValidation) -> Self {
-        let mut latest: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
-        for def in &config.workflows {
-            let version = latest.entry(def.id.as_ref()).or_insert(def.version);
-            *version = (*version).max(def.version);
-        }
+    /// Splits the findings of a configuration's `validate_config`; `is_latest(id, version)`
+    /// says whether that is the highest version of workflow `id` there.
+    pub fn of(validation: ConfigValidation, is_latest: impl Fn(&str, u32) -> bool) -> Self {
         let mut verdict = ConfigVerdict::default();
         for finding in validation.diagnostics {
             let of_latest = match (&finding.workflow_id, finding.workflow_version) {
-                (Some(id), Some(version)) => latest.get(id.as_str()) == Some(&version),
+                (Some(id), Some(version)) => is_latest(id, version),
                 _ => true,
             };
             if of_latest && finding.diagnostic.severity == Severity::Error {

@@ -174,3 +174,36 @@ test("every stuck-work code", () => {
   // Closed cases are never stuck.
   assert.deepEqual(new Engine(firmWithout(["dana", "devon"])).findStuckWork([{ ...fresh, closed: true }]), []);
 });
+
+test("every rule of a configuration change, and what does not block", () => {
+  const engine = new Engine(firm);
+  const claimed = engine.execute(engine.startCase({ caseId: "smith", workflowId: "chapter-7" }, ctx("dana")).state, { type: "claim" }, ctx("dana")).state;
+  const without = (...ids) => ({ ...firm.directory, members: firm.directory.members.filter((m) => !ids.includes(m.id)) });
+  const hired = { ...firm.directory, members: [...firm.directory.members, { id: "gina", name: "Gina Ortiz" }] };
+  const rows = [
+    ["version-exists", { publish: [firm.workflows[0]] }, [], undefined, "publish[0]"],
+    ["party-in-use", { directory: without("dana") }, [claimed], undefined, "directory.members"],
+    ["no-admin", { directory: without("morgan") }, [], undefined, "directory.members"],
+    ["id-retired", { directory: hired }, [], [member("gina")], "directory.members[7]"],
+  ];
+  for (const [code, change, cases, retired, path] of rows) {
+    const result = engine.checkConfigChange({ baseConfigVersion: 3, ...change }, cases, retired);
+    const found = result.diagnostics.filter((d) => d.code === code);
+    assert.equal(found.length, 1, `${code}: ${JSON.stringify(result.diagnostics)}`);
+    assert.equal(found[0].severity, "error");
+    assert.equal(found[0].path, path);
+    assert.match(found[0].message, /^[A-Z].*\.$/);
+    assert.equal(result.applied, false);
+    assert.equal(result.configVersion, 3);
+  }
+  // Deactivating instead is accepted: nothing blocks, and the open case shows as stuck.
+  const members = firm.directory.members.map((m) => (m.id === "dana" ? { ...m, active: false } : m));
+  const result = engine.checkConfigChange(JSON.stringify({ baseConfigVersion: 3, directory: { ...firm.directory, members } }), JSON.stringify([claimed]));
+  assert.deepEqual(result.diagnostics, []);
+  assert.deepEqual(result.stuck.map((w) => [w.caseId, w.code]), [["smith", "owner-inactive"]]);
+  // A published version's findings name their place in the change.
+  const broken = { ...firm.workflows[0], version: 2, steps: [...firm.workflows[0].steps, { id: "x", name: "X", handoff: { to: member("ivan") } }] };
+  const published = engine.checkConfigChange({ baseConfigVersion: 3, publish: [broken] }, [claimed]);
+  assert.deepEqual(published.diagnostics.map((d) => [d.code, d.severity, d.path, d.workflowVersion]), [["inactive-member", "error", "publish[0].steps[6].handoff.to", 2]]);
+  assert.deepEqual(published.stuck.map((w) => w.code), ["newer-version"]);
+});

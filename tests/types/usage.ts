@@ -15,6 +15,8 @@ import {
   type CaseHandle,
   type CaseState,
   type CheckResult,
+  type ConfigChange,
+  type ConfigChangeResult,
   type Command,
   type Ctx,
   type EngineConfig,
@@ -94,6 +96,16 @@ console.log(stuckCodes, stuckParty, stuck[0]?.stepId, stuck[0]?.severity === "wa
 // @ts-expect-error: not a stuck-work code
 const notStuck: StuckCode = "owner-missing";
 console.log(notStuck);
+
+// A change of the configuration, checked before it is sent (SPEC §9).
+const change: ConfigChange = { baseConfigVersion: 3, publish: [def], dryRun: true, reason: "Version 2" };
+const verdictOfChange: ConfigChangeResult = engine.checkConfigChange(change, [next]);
+const refused: boolean = verdictOfChange.diagnostics.some((d) => d.severity === "error");
+const withHistory: ConfigChangeResult = engine.checkConfigChange(JSON.stringify(change), [next], [{ kind: "member", id: "gina" }]);
+console.log(refused, withHistory.stuck.length, verdictOfChange.configVersion, verdictOfChange.applied);
+// @ts-expect-error: a change names the version it started from
+const unbased: ConfigChange = { publish: [def] };
+console.log(unbased);
 
 // A case kept inside the engine: commands cross, the state stays.
 const handle: CaseHandle = engine.openCase(started.state);
