@@ -68,6 +68,12 @@ if (only === undefined) {
     budget(`validateWorkflow at 2,000 steps ≤ 3× JSON.parse, ${where}, JSON text`, textRatio <= 3, `${textRatio.toFixed(2)}×`);
   }
   validation("Node", node);
+  {
+    const { parse, objects, text, objectsRatio, textRatio } = workload.stuckWork(pkg);
+    row("Node: findStuckWork, 10,000 open 50-step cases, two findings each (objects / JSON text)", `${ms(objects)} / ${ms(text)} = ${objectsRatio.toFixed(2)}× / ${textRatio.toFixed(2)}× JSON.parse (${ms(parse)})`);
+    budget("findStuckWork at 10,000 open 50-step cases ≤ 3× JSON.parse, Node, objects", objectsRatio <= 3, `${objectsRatio.toFixed(2)}×`);
+    budget("findStuckWork at 10,000 open 50-step cases ≤ 3× JSON.parse, Node, JSON text", textRatio <= 3, `${textRatio.toFixed(2)}×`);
+  }
   // The same module built with the `bench` feature (scripts/build.sh --bench): the decide timed
   // inside WebAssembly.
   const benchPkg = await import(pathToFileURL(join(repo, "target/bench-pkg/node.js")));

@@ -144,3 +144,34 @@ export function decider(pkg, steps, benchPkg) {
   }
   return { value, kept, inside };
 }
+
+/** `findStuckWork` over `count` open 50-step cases (the objects, and their JSON text) beside
+ * `JSON.parse` of that text, interleaved call by call in rounds as `measure` does; the medians.
+ * The configuration is the cases' own with a version 2 published and one assignee deactivated,
+ * so every case has two findings (a scan that finds nothing would flatter it). */
+export function stuckWork(pkg, count = 10_000) {
+  const cfg = config(50);
+  const { input, ctx } = decideCase();
+  const { state } = new pkg.Engine(cfg).startCase(input, ctx);
+  const cases = Array.from({ length: count }, (_, i) => ({ ...state, caseId: `case-${i}` }));
+  const text = JSON.stringify(cases);
+  cfg.workflows.push({ ...cfg.workflows[0], version: 2 });
+  cfg.directory.members[91].active = false;
+  const engine = new pkg.Engine(cfg);
+  const calls = [() => JSON.parse(text), () => engine.findStuckWork(cases), () => engine.findStuckWork(text)];
+  for (const call of calls) call();
+  const rounds = { parse: [], objects: [], text: [], objectsRatio: [], textRatio: [] };
+  for (let round = 0; round < 7; round++) {
+    const [parse, objects, fromText] = calls.map((call) => {
+      const before = performance.now();
+      call();
+      return performance.now() - before;
+    });
+    rounds.parse.push(parse);
+    rounds.objects.push(objects);
+    rounds.text.push(fromText);
+    rounds.objectsRatio.push(objects / parse);
+    rounds.textRatio.push(fromText / parse);
+  }
+  return Object.fromEntries(Object.entries(rounds).map(([key, values]) => [key, middle(values)]));
+}

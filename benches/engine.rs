@@ -138,3 +138,24 @@ fn run_case_to_close(bencher: divan::Bencher) {
         commands
     });
 }
+
+/// 10,000 open 50-step cases, as `findStuckWork` gets them: read from their JSON text, then the
+/// scan (the package's figure is against `JSON.parse` of the same text).
+fn open_cases(engine: &Engine) -> Vec<CaseState> {
+    let first = started(engine);
+    (0..10_000).map(|i| CaseState { case_id: format!("case-{i}"), ..first.clone() }).collect()
+}
+
+#[divan::bench]
+fn find_stuck_work_in_10_000_cases(bencher: divan::Bencher) {
+    let (engine, _) = engine_with(50);
+    let cases = open_cases(&engine);
+    bencher.bench(|| engine.find_stuck_work(divan::black_box(&cases)));
+}
+
+#[divan::bench]
+fn read_10_000_cases(bencher: divan::Bencher) {
+    let (engine, _) = engine_with(50);
+    let text = serde_json::to_string(&open_cases(&engine)).unwrap();
+    bencher.bench(|| from_json::<Vec<CaseState>>(divan::black_box(&text)).unwrap());
+}

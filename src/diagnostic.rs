@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-/// The stable rule codes of SPEC §3, plus the extensions listed in docs/choices.md.
+/// The stable rule codes of SPEC §3 and §9, plus the extensions listed in docs/choices.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "kebab-case")]
@@ -30,12 +30,22 @@ pub enum RuleCode {
     DuplicatePartyId,
     /// Extension: Workflow Owners names a workflow that does not exist (`validateConfig`).
     UnknownWorkflow,
+    /// SPEC §9 (`checkConfigChange`): a published version not above every version of its
+    /// workflow already there.
+    VersionExists,
+    /// SPEC §9: the change removes a member, role or team that an open case, or a workflow
+    /// version in use, names.
+    PartyInUse,
+    /// SPEC §9: no active admin would remain.
+    NoAdmin,
+    /// SPEC §9: the change adds a member, role or team with the id of one removed earlier.
+    IdRetired,
 }
 
 impl RuleCode {
     /// Every code, in declaration order (the package's packed validation result names codes by
     /// their place here; one left out would only make its results cross as JSON).
-    pub const ALL: [RuleCode; 20] = [
+    pub const ALL: [RuleCode; 24] = [
         RuleCode::EmptyWorkflow,
         RuleCode::InvalidId,
         RuleCode::DuplicateStepId,
@@ -56,6 +66,10 @@ impl RuleCode {
         RuleCode::DuplicateWorkflow,
         RuleCode::DuplicatePartyId,
         RuleCode::UnknownWorkflow,
+        RuleCode::VersionExists,
+        RuleCode::PartyInUse,
+        RuleCode::NoAdmin,
+        RuleCode::IdRetired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +94,10 @@ impl RuleCode {
             RuleCode::DuplicateWorkflow => "duplicate-workflow",
             RuleCode::DuplicatePartyId => "duplicate-party-id",
             RuleCode::UnknownWorkflow => "unknown-workflow",
+            RuleCode::VersionExists => "version-exists",
+            RuleCode::PartyInUse => "party-in-use",
+            RuleCode::NoAdmin => "no-admin",
+            RuleCode::IdRetired => "id-retired",
         }
     }
 

@@ -13,7 +13,8 @@ use crate::graph::StepGraph;
 use crate::input::from_json;
 use crate::model::{EngineConfig, WorkflowDefinition};
 use crate::roster::Roster;
-use crate::validate::{self, ConfigValidation, Scope, Validation};
+use crate::stuck::{self, StuckWork};
+use crate::validate::{self, ConfigValidation, ConfigVerdict, Scope, Validation};
 
 /// A case state and the events that produced it from the previous one.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -30,7 +31,9 @@ pub struct Engine {
     config: EngineConfig<'static>,
     roster: Roster,
     workflows: Vec<CompiledWorkflow>,
-    by_version: HashMap<(String, u32), usize>,
+    /// Each workflow id's versions, as places in `workflows`, in the configuration's order
+    /// (looked up by a borrowed id: a case's lookup allocates nothing).
+    versions: HashMap<String, Vec<usize>>,
     latest: HashMap<String, usize>,
 }
 
@@ -41,10 +44,10 @@ impl Engine {
         let config = config.into_owned();
         let roster = Roster::new(config.directory.clone());
         let mut workflows = Vec::with_capacity(config.workflows.len());
-        let mut by_version = HashMap::default();
+        let mut versions: HashMap<String, Vec<usize>> = HashMap::default();
         let mut latest: HashMap<String, usize> = HashMap::default();
         for (index, def) in config.workflows.iter().enumerate() {
-            by_version.entry((def.id.to_string(), def.version)).or_insert(index);
+            versions.entry(def.id.to_string()).or_default().push(index);
             let newest = latest.get(def.id.as_ref()).and_then(|&i| config.workflows.get(i)).map_or(0, |w| w.version);
             if def.version > newest {
                 latest.insert(def.id.to_string(), index);
@@ -53,7 +56,7 @@ impl Engine {
         }
         static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let id = ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Engine { id, config, roster, workflows, by_version, latest }
+        Engine { id, config, roster, workflows, versions, latest }
     }
 
     /// Reads an `EngineConfig` from JSON text.
@@ -69,10 +72,14 @@ impl Engine {
         &self.roster
     }
 
-    /// The workflow at `id` and `version`.
+    /// The workflow at `id` and `version` (the first, should the configuration define it twice).
     pub fn workflow(&self, id: &str, version: u32) -> Option<&CompiledWorkflow> {
-        let index = *self.by_version.get(&(id.to_owned(), version))?;
-        self.workflows.get(index)
+        self.index_of(id, version).and_then(|index| self.workflows.get(index))
+    }
+
+    pub(crate) fn index_of(&self, id: &str, version: u32) -> Option<usize> {
+        let places = self.versions.get(id)?;
+        places.iter().copied().find(|&i| self.workflows.get(i).is_some_and(|w| w.def.version == version))
     }
 
     /// The highest version of workflow `id`: the one new cases start on.
@@ -114,6 +121,14 @@ impl Engine {
     pub fn validate_config(&self) -> ConfigValidation {
         let graphs: Vec<StepGraph> = self.workflows.iter().map(|w| w.graph.clone()).collect();
         validate::validate_config(&self.config, &graphs, &self.roster)
+    }
+
+    /// `validate_config`'s findings split into the errors that refuse this configuration (of a
+    /// latest version, or firm-wide) and the rest (SPEC §7 as amended by §9).
+    pub fn config_verdict(&self) -> ConfigVerdict {
+        ConfigVerdict::of(self.validate_config(), |id, version| {
+            self.latest_workflow(id).is_some_and(|latest| latest.def.version == version)
+        })
     }
 
     pub fn start_case(&self, input: &StartCase, ctx: &Ctx) -> Result<Outcome> {
@@ -179,6 +194,33 @@ impl Engine {
         Ok(case::allowed_commands(scene, state, actor))
     }
 
+    /// The stuck work of `cases` under this engine's configuration (SPEC §10): every finding
+    /// about each open case, in the order given; closed cases are never stuck. Never fails: a
+    /// state that does not fit its workflow version is a `case-unfit` finding, and the others
+    /// are still examined.
+    pub fn find_stuck_work(&self, cases: &[CaseState]) -> Vec<StuckWork> {
+        let mut found = Vec::new();
+        // One buffer for every case's step states, by position: a scan of ten thousand cases
+        // allocates nothing but its findings.
+        let mut steps = Vec::new();
+        for case in cases.iter().filter(|case| !case.closed) {
+            let (id, version) = (&case.workflow_id, case.workflow_version);
+            let fitting = self
+                .workflow(id, version)
+                .ok_or_else(|| unknown_version(id, version))
+                .and_then(|workflow| case::check_fit(workflow, &self.roster, case, &mut steps).map(|()| workflow));
+            match fitting {
+                Ok(workflow) => {
+                    let latest = self.latest_workflow(id).unwrap_or(workflow);
+                    let subject = stuck::Subject { case, workflow, latest, roster: &self.roster, steps: &steps };
+                    stuck::find(&subject, &mut found);
+                }
+                Err(error) => found.push(stuck::unfit(case, error)),
+            }
+        }
+        found
+    }
+
     /// Rebuilds a case's state from its events, the first of which is `caseStarted`.
     pub fn replay(&self, events: &[Event]) -> Result<CaseState> {
         let Some(Event { change: Change::CaseStarted { case_id, workflow_id, workflow_version, owner, .. }, .. }) =
@@ -214,9 +256,9 @@ impl Engine {
     /// The workflow `state` fits, and its index.
     fn fitting(&self, state: &CaseState) -> Result<(&CompiledWorkflow, usize)> {
         let unknown = || unknown_version(&state.workflow_id, state.workflow_version);
-        let index = *self.by_version.get(&(state.workflow_id.clone(), state.workflow_version)).ok_or_else(unknown)?;
+        let index = self.index_of(&state.workflow_id, state.workflow_version).ok_or_else(unknown)?;
         let workflow = self.workflows.get(index).ok_or_else(unknown)?;
-        case::check_fit(workflow, &self.roster, state)?;
+        case::check_fit(workflow, &self.roster, state, &mut Vec::new())?;
         Ok((workflow, index))
     }
 

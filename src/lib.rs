@@ -4,7 +4,9 @@
 //! - [`model`]: the JSON shapes of workflows, the directory and Workflow Owners;
 //! - [`validate`]: rule-by-rule validation of workflow edits and the ownership timeline;
 //! - [`case`]: running a case, `decide` and `apply`;
-//! - [`Engine`]: a compiled configuration and the operations of the JS API.
+//! - [`stuck`]: what in open cases waits on someone who cannot act (`Engine::find_stuck_work`);
+//! - [`Engine`]: a compiled configuration and the operations of the JS API;
+//! - [`change`]: checking a change of the configuration while cases run (`check_config_change`).
 //!
 //! Input from outside is read with [`input::from_json`], which bounds size and nesting and
 //! names the first bad field.
@@ -31,6 +33,7 @@
 //! ```
 
 pub mod case;
+pub mod change;
 mod compiled;
 mod diagnostic;
 mod digits;
@@ -41,6 +44,7 @@ mod host;
 pub mod input;
 pub mod model;
 mod roster;
+pub mod stuck;
 pub mod sync;
 pub mod time;
 pub mod validate;

@@ -56,11 +56,23 @@ impl Roster {
     }
 
     pub fn exists(&self, party: &Party) -> bool {
-        match party.kind {
-            PartyKind::Member => self.members.contains_key(&party.id),
-            PartyKind::Role => self.roles.contains_key(&party.id),
-            PartyKind::Team => self.teams.contains_key(&party.id),
-        }
+        self.has(party.kind, &party.id)
+    }
+
+    /// Whether the directory has a member, role or team (`kind`) with this id.
+    pub fn has(&self, kind: PartyKind, id: &str) -> bool {
+        self.place(kind, id).is_some()
+    }
+
+    /// Where the member, role or team (`kind`) with this id stands in its directory list.
+    pub fn place(&self, kind: PartyKind, id: &str) -> Option<usize> {
+        // One lookup for the three kinds: a lookup written out for each would be code thrice.
+        let places = match kind {
+            PartyKind::Member => &self.members,
+            PartyKind::Role => &self.roles,
+            PartyKind::Team => &self.teams,
+        };
+        places.get(id).copied()
     }
 
     /// Active members who can act for `party`: the member themself, or the role's holders, or

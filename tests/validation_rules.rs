@@ -318,6 +318,34 @@ fn validate_config_prefixes_workflow_paths() {
     assert_eq!(d.diagnostic.step_id.as_deref(), Some("review-call"));
 }
 
+/// SPEC §7 as amended by §9: errors of a workflow's latest version and firm-wide errors block
+/// (a start, a change); an older version's findings, errors included, are only reported.
+#[test]
+fn only_errors_of_latest_versions_and_firm_wide_ones_block() {
+    let mut config = config();
+    let mut older = config.workflows[0].clone();
+    older.steps[3].handoff.as_mut().unwrap().to = handoff_engine::model::Party::member("ivan");
+    let mut latest = config.workflows[0].clone();
+    latest.version = 2;
+    config.workflows = vec![older, latest.clone()];
+    let verdict = handoff_engine::Engine::new(config.clone()).config_verdict();
+    assert!(verdict.blocking.is_empty(), "{:#?}", verdict.blocking);
+    let reported: Vec<_> = verdict
+        .reported
+        .iter()
+        .map(|d| (d.diagnostic.code.as_str(), d.diagnostic.severity, d.workflow_version))
+        .collect();
+    assert_eq!(reported, [("inactive-member", Severity::Error, Some(1))]);
+    // The same error in the latest version blocks, as does a firm-wide one; the older version's
+    // warnings stay reported.
+    config.workflows[1].steps[3].handoff.as_mut().unwrap().to = handoff_engine::model::Party::member("ivan");
+    config.owners.default_owner = Some(handoff_engine::model::Party::member("ghost"));
+    let verdict = handoff_engine::Engine::new(config).config_verdict();
+    let blocking: Vec<_> = verdict.blocking.iter().map(|d| (d.diagnostic.code.as_str(), d.workflow_version)).collect();
+    assert_eq!(blocking, [("unknown-party", None), ("inactive-member", Some(2))]);
+    assert_eq!(verdict.reported.len(), 1);
+}
+
 #[test]
 fn the_timeline_is_topological_with_ties_by_position() {
     let v = validate(json!([

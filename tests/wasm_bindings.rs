@@ -108,6 +108,20 @@ fn junk_of_every_kind_is_invalid_input_and_the_instance_keeps_working() {
             "invalid-input",
         );
         assert_handoff_error(&engine.allowed_commands(&ts(&state), &ts(&value)).err().unwrap(), "invalid-input");
+        assert_handoff_error(&engine.find_stuck_work(&value).err().unwrap(), "invalid-input");
+        let cases: JsValue = Array::of1(&state).into();
+        let change = js(r#"{"baseConfigVersion":1}"#);
+        assert_handoff_error(
+            &engine.check_config_change(&value, &cases, &JsValue::UNDEFINED).err().unwrap(),
+            "invalid-input",
+        );
+        assert_handoff_error(
+            &engine.check_config_change(&change, &value, &JsValue::UNDEFINED).err().unwrap(),
+            "invalid-input",
+        );
+        if !value.is_undefined() {
+            assert_handoff_error(&engine.check_config_change(&change, &cases, &value).err().unwrap(), "invalid-input");
+        }
         let verdict = engine.check(&ts(&state), &ts(&js(r#"{"type":"claim"}"#)), &ts(&value));
         assert_eq!(get(&verdict, "ok"), JsValue::FALSE, "{what}");
         assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("invalid-input"));
@@ -196,6 +210,95 @@ fn rejections_are_handoff_errors_with_their_code() {
         &ts(&ctx("dana")),
     );
     assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("not-permitted"));
+}
+
+/// `findStuckWork` answers what the native engine finds, as plain objects, for the cases as
+/// objects or as their JSON text; a case that does not fit is a finding, not an error.
+#[wasm_bindgen_test]
+fn stuck_work_reads_as_the_json_of_the_native_result() {
+    let state = started(&engine());
+    let unfit = js(&text(&state));
+    Reflect::set(&unfit, &"caseId".into(), &"unfit".into()).unwrap();
+    Reflect::set(&unfit, &"workflowVersion".into(), &JsValue::from(9)).unwrap();
+    let cases: JsValue = Array::of2(&unfit, &state).into();
+    // The Documents Team owns the case, and both its members have left.
+    let mut config: serde_json::Value = serde_json::from_str(FIRM).unwrap();
+    for member in config["directory"]["members"].as_array_mut().unwrap() {
+        if member["id"] == "dana" || member["id"] == "devon" {
+            member["active"] = serde_json::Value::Bool(false);
+        }
+    }
+    let config = config.to_string();
+    let found = JsEngine::new(&js(&config)).unwrap().find_stuck_work(&cases).unwrap();
+    let native = handoff_engine::Engine::from_json(&config).unwrap();
+    let states: Vec<handoff_engine::case::CaseState> = handoff_engine::input::from_json(&text(&cases)).unwrap();
+    assert_eq!(text(&found), serde_json::to_string(&native.find_stuck_work(&states)).unwrap());
+    let codes: Vec<String> = Array::from(&found).iter().map(|w| get(&w, "code").as_string().unwrap()).collect();
+    assert_eq!(codes, ["case-unfit", "owner-unstaffed"]);
+    assert!(get(&Array::from(&found).get(0), "stepId").is_undefined(), "absent, as serde leaves it out");
+    let from_text = JsEngine::new(&js(&config)).unwrap().find_stuck_work(&JsValue::from_str(&text(&cases))).unwrap();
+    assert_eq!(text(&from_text), text(&found));
+    // A list whose second element is no case state: the path names it.
+    let error = engine().find_stuck_work(&Array::of2(&state, &JsValue::from(1)).into()).err().unwrap();
+    assert_handoff_error(&error, "invalid-input");
+    assert_eq!(get(&get(&error, "details"), "path").as_string().as_deref(), Some("[1]"));
+}
+
+/// `checkConfigChange` answers what the native check finds, with the engine's configuration as
+/// the current one: every finding (errors first), the candidate's stuck work, nothing applied.
+#[wasm_bindgen_test]
+fn a_config_change_is_checked_as_the_native_check_does() {
+    let engine = engine();
+    // Dana owns a case; the change removes her, leaves no admin, publishes version 1 again and
+    // hires someone under an id retired earlier.
+    let claimed = engine.execute(&ts(&started(&engine)), &ts(&js(r#"{"type":"claim"}"#)), &ts(&ctx("dana"))).unwrap();
+    let cases: JsValue = Array::of1(&get(&claimed.js_value(), "state")).into();
+    let mut config: serde_json::Value = serde_json::from_str(FIRM).unwrap();
+    let members = config["directory"]["members"].as_array_mut().unwrap();
+    members.retain(|m| m["id"] != "dana" && m["id"] != "morgan");
+    members.push(serde_json::json!({ "id": "gina", "name": "Gina Ortiz" }));
+    let change = serde_json::json!({
+        "baseConfigVersion": 4,
+        "directory": config["directory"],
+        "publish": [config["workflows"][0]],
+        "dryRun": true,
+    })
+    .to_string();
+    let retired = js(r#"[{ "kind": "member", "id": "gina" }]"#);
+    let result = engine.check_config_change(&js(&change), &cases, &retired).unwrap().js_value();
+    let native = handoff_engine::Engine::from_json(FIRM).unwrap();
+    let states: Vec<handoff_engine::case::CaseState> = handoff_engine::input::from_json(&text(&cases)).unwrap();
+    let expected = handoff_engine::change::check_config_change(
+        &native,
+        handoff_engine::input::from_json(&change).unwrap(),
+        &states,
+        &handoff_engine::input::from_json::<Vec<handoff_engine::model::Party>>(&text(&retired)).unwrap(),
+    );
+    assert_eq!(text(&result), serde_json::to_string(&expected.into_result(false, 4).0).unwrap());
+    assert_eq!(get(&result, "applied"), JsValue::FALSE);
+    assert_eq!(get(&result, "configVersion").as_f64(), Some(4.0));
+    let codes: Vec<String> =
+        Array::from(&get(&result, "diagnostics")).iter().map(|d| get(&d, "code").as_string().unwrap()).collect();
+    for code in ["version-exists", "party-in-use", "no-admin", "id-retired", "duplicate-workflow"] {
+        assert!(codes.iter().any(|c| c == code), "{code} in {codes:?}");
+    }
+    // As JSON text, and without the history: the same but for id-retired.
+    let from_text = engine
+        .check_config_change(&JsValue::from_str(&change), &JsValue::from_str(&text(&cases)), &JsValue::UNDEFINED)
+        .unwrap();
+    let codes_from_text: Vec<String> = Array::from(&get(&from_text.js_value(), "diagnostics"))
+        .iter()
+        .map(|d| get(&d, "code").as_string().unwrap())
+        .collect();
+    assert_eq!(codes_from_text, codes.iter().filter(|c| *c != "id-retired").cloned().collect::<Vec<_>>());
+    // A malformed change names the argument and the field.
+    let bad = js(
+        r#"{"baseConfigVersion":1,"publish":[{"id":"w","name":"W","version":1,"steps":[{"id":"a","name":"A","handof":null}]}]}"#,
+    );
+    let error = engine.check_config_change(&bad, &cases, &JsValue::UNDEFINED).err().unwrap();
+    assert_eq!(get(&get(&error, "details"), "path").as_string().as_deref(), Some("change.publish[0].steps[0].handof"));
+    let error = engine.check_config_change(&js(r#"{"baseConfigVersion":1}"#), &cases, &js("[{}]")).err().unwrap();
+    assert_eq!(get(&get(&error, "details"), "path").as_string().as_deref(), Some("retired[0].kind"));
 }
 
 /// The typed readers recurse as they read (src/input/json.rs), so the deepest input the reader admits

@@ -108,6 +108,7 @@ pub fn router(app: Arc<App>, www: PathBuf, pkg: PathBuf) -> Router {
         .route("/push", post(push))
         .route("/pull", post(pull))
         .route("/config", get(config))
+        .route("/config/change", post(change))
         .route("/config/history", get(history))
         .route("/config/{version}", get(config_version))
         .route("/cases/{case_id}/events", get(case_events))
@@ -227,6 +228,39 @@ async fn config(State(app): State<Arc<App>>, request: Request) -> Response {
         with_version(&current.text, current.version)
     })
     .await
+}
+
+/// `POST /config/change` (admins; SPEC §9): the change decided inside its transaction (see
+/// `change::decide`), answered with the status the decision says.
+async fn change(State(app): State<Arc<App>>, request: Request) -> Response {
+    let by = match admin(&app, &request) {
+        Ok(by) => by,
+        Err(error) => return error.into_response(),
+    };
+    let text = match text(request).await {
+        Ok(text) => text,
+        Err(error) => return error.into_response(),
+    };
+    let change = match crate::change::read(&text) {
+        Ok(change) => change,
+        Err(message) => return ApiError::invalid_request(message).into_response(),
+    };
+    let answered = tokio::spawn(async move {
+        let decide =
+            |current: &crate::store::Published, open: &[handoff_engine::case::CaseState], history: &[String]| {
+                crate::change::decide(&change, current, open, history)
+            };
+        app.store.change_config(&by, change.change_id.as_deref(), &decide).await
+    })
+    .await;
+    match answered {
+        Ok(Ok((status, body))) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Ok(Err(error)) => ApiError::from(error).into_response(),
+        Err(error) => ApiError::internal(error.to_string()).into_response(),
+    }
 }
 
 /// `GET /config/history` (admins): every accepted change, the seed first (SPEC §9, §13).

@@ -32,10 +32,11 @@ pub fn retired(history: &[String], current: &EngineConfig) -> Result<Vec<Party>,
     let now = ids(current);
     let mut retired = BTreeSet::new();
     for text in history {
-        let config = from_json::<EngineConfig>(text).map_err(|e| StoreError::Storage(format!("a stored configuration: {e}")))?;
+        let config =
+            from_json::<EngineConfig>(text).map_err(|e| StoreError::Storage(format!("a stored configuration: {e}")))?;
         retired.extend(ids(&config).difference(&now).cloned());
     }
-    Ok(retired.into_iter().map(|(kind, id)| Party { kind, id: id.into() }).collect())
+    Ok(retired.into_iter().map(|(kind, id)| Party { kind, id }).collect())
 }
 
 fn ids(config: &EngineConfig) -> BTreeSet<(PartyKind, String)> {
@@ -74,7 +75,8 @@ pub fn decide(
             blocking.len(),
             if blocking.len() == 1 { "" } else { "s" }
         );
-        let answer = body(&json!({ "error": { "code": "config-invalid", "message": message, "diagnostics": blocking } }))?;
+        let answer =
+            body(&json!({ "error": { "code": "config-invalid", "message": message, "diagnostics": blocking } }))?;
         return Ok(Decision { status: StatusCode::UNPROCESSABLE_ENTITY.as_u16(), answer, version: None, remember });
     }
     if change.dry_run {

@@ -4,6 +4,7 @@
 //! and the connection loop.
 
 mod api;
+mod change;
 mod cli;
 mod db;
 mod limit;
@@ -89,17 +90,21 @@ async fn run() -> Result<(), String> {
 }
 
 /// The configuration a new database starts from, as stored: refused (with every error) when it
-/// does not read, or has errors that would block a change (SPEC §7 as amended by §9).
+/// does not read, or has errors that would block a change (SPEC §7 as amended by §9: an older
+/// version's errors only keep its running cases, and are printed as warnings).
 fn seed_config(text: &str) -> Result<String, String> {
     let engine = Engine::from_json(text).map_err(|e| format!("the config is not valid: {e}"))?;
-    let report = engine.validate_config();
-    if !report.ok {
+    let verdict = engine.config_verdict();
+    let line = |d: &handoff_engine::Diagnostic| format!("{} at {}: {}", d.code.as_str(), d.path, d.message);
+    if !verdict.blocking.is_empty() {
         let mut message = String::from("the config has errors, so the server does not start:");
-        for finding in report.diagnostics.iter().filter(|d| d.diagnostic.severity == handoff_engine::Severity::Error) {
-            let d = &finding.diagnostic;
-            message.push_str(&format!("\n  {} at {}: {}", d.code.as_str(), d.path, d.message));
+        for finding in &verdict.blocking {
+            message.push_str(&format!("\n  {}", line(&finding.diagnostic)));
         }
         return Err(message);
+    }
+    for finding in verdict.reported.iter().filter(|d| d.diagnostic.severity == handoff_engine::Severity::Error) {
+        eprintln!("warning: an older workflow version has an error: {}", line(&finding.diagnostic));
     }
     serde_json::to_string(engine.config()).map_err(|e| e.to_string())
 }

@@ -139,35 +139,6 @@ impl Tokens {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn an_unscoped_client_token_is_refused_by_position_not_by_secret() {
-        let text =
-            r#"{ "tokens": { "s3cret-a": { "kind": "member", "id": "dana" }, "s3cret-b": { "kind": "client" } } }"#;
-        let message = Tokens::from_json(text).err().unwrap();
-        assert!(message.contains("token 2 (a client without an id)"), "{message}");
-        assert!(!message.contains("s3cret"), "{message}");
-    }
-
-    #[test]
-    fn unknown_deactivated_and_system_tokens_are_warned_about() {
-        let engine = Engine::from_json(include_str!("../../config/example-firm.json")).unwrap();
-        let text = r#"{ "tokens": {
-            "a": { "kind": "member", "id": "dana" },
-            "b": { "kind": "member", "id": "zoe" },
-            "c": { "kind": "system" },
-            "d": { "kind": "client", "id": "smith" } } }"#;
-        let warnings = Tokens::from_json(text).unwrap().warnings(&engine);
-        assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(warnings[0].starts_with("token 2 (member zoe) names a member the directory lacks"));
-        assert!(warnings[1].starts_with("token 3 (the system)"));
-    }
-}
-
 /// The tokens in use, and the file they came from: re-read when the file changes (SPEC §9: a
 /// person added in the directory is given a token without a restart). A file that no longer reads
 /// leaves the tokens as they were, and says why.
@@ -213,5 +184,34 @@ impl Watched {
         let count = tokens.listed.len();
         *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(tokens);
         Ok(Some(count))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn an_unscoped_client_token_is_refused_by_position_not_by_secret() {
+        let text =
+            r#"{ "tokens": { "s3cret-a": { "kind": "member", "id": "dana" }, "s3cret-b": { "kind": "client" } } }"#;
+        let message = Tokens::from_json(text).err().unwrap();
+        assert!(message.contains("token 2 (a client without an id)"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
+    }
+
+    #[test]
+    fn unknown_deactivated_and_system_tokens_are_warned_about() {
+        let engine = Engine::from_json(include_str!("../../config/example-firm.json")).unwrap();
+        let text = r#"{ "tokens": {
+            "a": { "kind": "member", "id": "dana" },
+            "b": { "kind": "member", "id": "zoe" },
+            "c": { "kind": "system" },
+            "d": { "kind": "client", "id": "smith" } } }"#;
+        let warnings = Tokens::from_json(text).unwrap().warnings(&engine);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("token 2 (member zoe) names a member the directory lacks"));
+        assert!(warnings[1].starts_with("token 3 (the system)"));
     }
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{json, Value};
@@ -313,6 +314,34 @@ fn the_server_refuses_an_invalid_config_and_prints_why() {
         assert!(output.contains("inactive-member"), "{output}");
         assert!(output.contains("Ivan Gone"), "{output}");
         assert!(!output.contains("listening on"));
+    });
+}
+
+/// SPEC §7 as amended by §9: an older version's errors only keep its running cases, so they are
+/// printed as warnings and the server starts; new cases start on the latest version.
+#[test]
+fn an_older_versions_errors_are_warnings_and_the_server_starts() {
+    on_each_backend(|backend| {
+        let db = TestDb::new(backend, "older-version-errors");
+        let dir = &db.dir;
+        let mut config: Value = serde_json::from_str(include_str!("../../config/example-firm.json")).unwrap();
+        let mut older = config["workflows"][0].clone();
+        older["steps"][3]["handoff"]["to"] = json!({ "kind": "member", "id": "ivan" });
+        let mut latest = config["workflows"][0].clone();
+        latest["version"] = json!(2);
+        config["workflows"] = json!([older, latest]);
+        std::fs::write(dir.join("older.json"), config.to_string()).unwrap();
+        let server = Server::start_with(&db, &["--config", dir.join("older.json").to_str().unwrap()]).unwrap();
+        // stderr is read beside stdout: the warning may land a moment after "listening on".
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !server.output.lock().unwrap().contains("warning: an older") && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let output = server.output.lock().unwrap().clone();
+        assert!(output.contains("warning: an older workflow version has an error: inactive-member"), "{output}");
+        assert!(output.contains("Ivan Gone"), "{output}");
+        assert_eq!(statuses(&push(&server, "dana-token", "c1", json!([start_case(1, "k1")])).1), ["applied"]);
+        assert_eq!(case(&pull(&server, "dana-token", "c1", None).1, "k1")["workflowVersion"], 2);
     });
 }
 

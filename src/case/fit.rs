@@ -13,24 +13,38 @@ fn misfit(path: impl Into<String>, message: impl Into<String>) -> HandoffError {
 }
 
 impl CompiledWorkflow {
-    /// The states of a case's steps by step position, if the case has exactly this
-    /// workflow's steps.
-    pub fn step_states<'s>(&self, state: &'s CaseState) -> Option<Vec<&'s StepState>> {
+    /// Fills `out` with the states of a case's steps by step position, if the case has
+    /// exactly this workflow's steps; false if not. `out` is the caller's, so that a scan of many
+    /// cases reuses one buffer.
+    pub fn step_states<'s>(&self, state: &'s CaseState, out: &mut Vec<&'s StepState>) -> bool {
+        out.clear();
         if state.steps.len() != self.by_id.len() {
-            return None;
+            return false;
         }
-        let mut by_position = vec![None; self.by_id.len()];
+        let Some(first) = state.steps.values().next() else { return true };
+        // Every place is written below: `by_id` holds each position once.
+        out.resize(self.by_id.len(), first);
         for ((id, step_state), &position) in state.steps.iter().zip(&self.by_id) {
             if self.def.steps.get(position).map(|s| s.id.as_ref()) != Some(id.as_str()) {
-                return None;
+                return false;
             }
-            *by_position.get_mut(position)? = Some(step_state);
+            match out.get_mut(position) {
+                Some(slot) => *slot = step_state,
+                None => return false,
+            }
         }
-        by_position.into_iter().collect()
+        true
     }
 }
 
-pub(crate) fn check_fit(workflow: &CompiledWorkflow, roster: &Roster, state: &CaseState) -> Result<()> {
+/// Whether `state` fits `workflow`; on success `step_states` holds its steps' states by step
+/// position (what the stuck-work rules read).
+pub(crate) fn check_fit<'s>(
+    workflow: &CompiledWorkflow,
+    roster: &Roster,
+    state: &'s CaseState,
+    step_states: &mut Vec<&'s StepState>,
+) -> Result<()> {
     let def = &workflow.def;
     // The path is written only for a misfit: this check runs before every command.
     let known = |party: &Party, path: &dyn Fn() -> String| {
@@ -50,13 +64,14 @@ pub(crate) fn check_fit(workflow: &CompiledWorkflow, roster: &Roster, state: &Ca
             ));
         }
     }
-    let Some(step_states) = workflow.step_states(state) else {
+    if !workflow.step_states(state, step_states) {
         return Err(misfit(
             "steps",
             format!("The case's steps do not match workflow {} version {}.", def.name, def.version),
         ));
-    };
-    for (index, (step, step_state)) in def.steps.iter().zip(&step_states).enumerate() {
+    }
+    let step_states: &[&StepState] = step_states;
+    for (index, (step, step_state)) in def.steps.iter().zip(step_states.iter()).enumerate() {
         let path = |field: &str| format!("steps.{}.{field}", step.id);
         if let Some(assignee) = &step_state.assignee {
             known(assignee, &|| path("assignee"))?;

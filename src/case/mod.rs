@@ -13,7 +13,7 @@ mod state;
 pub use allowed::AllowedCommand;
 pub use command::{Actor, Command, CommandType, Ctx, StartCase};
 pub use event::{CaseRoleChange, Change, Event};
-pub use state::{shut_out, CaseState, LastHandoff, PendingHandoff, StepState, StepStatus};
+pub use state::{shut_out, CaseState, LastHandoff, PendingHandoff, StepState, StepStatus, MAX_VERSION};
 
 pub(crate) use allowed::allowed_commands;
 pub(crate) use decide::{decide, decide_in_place, start, vet, Scene};

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::input::{check_count, check_id, At, FromJson, MAX_LIST, MAX_STEPS};
-use crate::model::{check_fact_value, Facts, Party, WorkflowDefinition};
+use crate::model::{check_fact_value, Facts, Party, PartyKind, WorkflowDefinition};
 
 /// SPEC §4 `CaseState`. Comes from outside on every call, so it is checked against its
 /// workflow version before anything is decided (`fit`). Its ids are checked strictly.
@@ -126,6 +126,33 @@ impl CaseState {
             state.steps.insert(step.id.to_string(), StepState { status: StepStatus::Pending, assignee });
         }
         state
+    }
+
+    /// Every member, role and team the state names, each as its kind and id (one may come more
+    /// than once): the owner, each case role and its holder, the steps' assignees, the pending
+    /// handoff's target, and the last handoff's member, parties and case roles. What the fit
+    /// check looks up in the directory, so a change that keeps all of them keeps the case fitting.
+    pub fn each_party<'s>(&'s self, mut f: impl FnMut(PartyKind, &'s str)) {
+        fn roles<'s>(roles: &'s BTreeMap<String, String>, f: &mut impl FnMut(PartyKind, &'s str)) {
+            for (role, member) in roles {
+                f(PartyKind::Role, role);
+                f(PartyKind::Member, member);
+            }
+        }
+        f(self.owner.kind, &self.owner.id);
+        roles(&self.case_roles, &mut f);
+        for assignee in self.steps.values().filter_map(|step| step.assignee.as_ref()) {
+            f(assignee.kind, &assignee.id);
+        }
+        if let Some(pending) = &self.pending_handoff {
+            f(pending.to.kind, &pending.to.id);
+        }
+        if let Some(last) = &self.last_handoff {
+            f(PartyKind::Member, &last.by);
+            f(last.from.kind, &last.from.id);
+            f(last.to.kind, &last.to.id);
+            roles(&last.case_roles_before, &mut f);
+        }
     }
 
     pub fn status(&self, step_id: &str) -> Option<StepStatus> {

@@ -47,6 +47,38 @@ pub struct ConfigValidation {
     pub diagnostics: Vec<ConfigDiagnostic>,
 }
 
+/// `validateConfig`'s findings split by whether they refuse a configuration (SPEC §7 as amended
+/// by §9): what a server refuses to start on, and a change is refused for, and what is only
+/// reported. The one rule for both, so that a configuration a change could reach always starts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConfigVerdict {
+    /// Errors in the latest version of a workflow, and firm-wide errors.
+    pub blocking: Vec<ConfigDiagnostic>,
+    /// Everything else: the warnings and info of the latest versions, and every finding of an
+    /// older version, whatever its severity (older versions only keep their running cases).
+    pub reported: Vec<ConfigDiagnostic>,
+}
+
+impl ConfigVerdict {
+    /// Splits the findings of a configuration's `validate_config`; `is_latest(id, version)`
+    /// says whether that is the highest version of workflow `id` there.
+    pub fn of(validation: ConfigValidation, is_latest: impl Fn(&str, u32) -> bool) -> Self {
+        let mut verdict = ConfigVerdict::default();
+        for finding in validation.diagnostics {
+            let of_latest = match (&finding.workflow_id, finding.workflow_version) {
+                (Some(id), Some(version)) => is_latest(id, version),
+                _ => true,
+            };
+            if of_latest && finding.diagnostic.severity == Severity::Error {
+                verdict.blocking.push(finding);
+            } else {
+                verdict.reported.push(finding);
+            }
+        }
+        verdict
+    }
+}
+
 pub(crate) fn validate_workflow(
     def: &WorkflowDefinition,
     graph: &StepGraph,

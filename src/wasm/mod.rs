@@ -18,7 +18,8 @@ use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
 use crate::case::{Actor, CaseState, Command, Ctx, StartCase};
-use crate::model::{EngineConfig, WorkflowDefinition};
+use crate::change::{ConfigChange, ConfigChangeResult};
+use crate::model::{EngineConfig, Party, WorkflowDefinition};
 use crate::validate::{ConfigValidation, Validation};
 use crate::Outcome;
 use convert::{parse, read, read_command, text, write};
@@ -29,6 +30,8 @@ pub use replica::JsReplica;
 #[wasm_bindgen(js_name = Engine)]
 pub struct JsEngine {
     engine: std::rc::Rc<crate::Engine>,
+    /// The configuration's JSON text, from which `checkConfigChange` builds its candidates.
+    config: String,
 }
 
 #[wasm_bindgen(js_class = Engine)]
@@ -41,7 +44,8 @@ impl JsEngine {
     ) -> Result<JsEngine, JsValue> {
         let text = text(config, None)?;
         let config: EngineConfig = parse(&text, None)?;
-        Ok(JsEngine { engine: std::rc::Rc::new(crate::Engine::new(config)) })
+        let engine = std::rc::Rc::new(crate::Engine::new(config));
+        Ok(JsEngine { engine, config: text })
     }
 
     /// Validates a workflow edit against this engine's directory and Workflow Owners.
@@ -98,6 +102,46 @@ impl JsEngine {
         let actor: Actor = read(&actor.js_value(), Some("actor"))?;
         let allowed = self.engine.allowed_commands(&state, &actor).map_err(error::to_js)?;
         convert::write_value(&allowed)
+    }
+
+    /// The stuck work of `cases` under this configuration (SPEC §10): a finding for whatever in an
+    /// open case waits on someone who cannot act, and `case-unfit` for a state that does not fit
+    /// its workflow version (the others are still examined). Throws only for a value that is
+    /// not a list of case states. The list may also be given as its JSON text.
+    #[wasm_bindgen(js_name = findStuckWork, unchecked_return_type = "StuckWork[]")]
+    pub fn find_stuck_work(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CaseState[] | string")] cases: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let cases: Vec<CaseState> = read(cases, None)?;
+        convert::write_value(&self.engine.find_stuck_work(&cases))
+    }
+
+    /// Checks a change of the configuration as the server would (SPEC §9), with this engine's
+    /// configuration as the current one, so that an admin's editor shows the verdict before
+    /// sending: `diagnostics` holds every finding, the blocking errors first (the change would be
+    /// refused when any is an error of a latest version, firm-wide, or of the change's own
+    /// rules), and `stuck` the open cases' stuck work after it. Nothing is applied. `retired`
+    /// (an addition to SPEC §9) lists the members, roles and teams removed by earlier changes,
+    /// which the server knows from its history. Each value may also be given as its JSON text.
+    #[wasm_bindgen(js_name = checkConfigChange)]
+    pub fn check_config_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ConfigChange | string")] change: &JsValue,
+        #[wasm_bindgen(js_name = openCases, unchecked_param_type = "CaseState[] | string")] open_cases: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Party[] | string")] retired: &JsValue,
+    ) -> Result<Ts<ConfigChangeResult>, JsValue> {
+        let text = text(change, Some("change"))?;
+        let change: ConfigChange = parse(&text, Some("change"))?;
+        let open_cases: Vec<CaseState> = read(open_cases, Some("openCases"))?;
+        let retired: Vec<Party> = if retired.is_undefined() { Vec::new() } else { read(retired, Some("retired"))? };
+        // The candidate is built from a copy of the current configuration read again from its
+        // text, which the module already knows how to do (copying the engine's would link
+        // the clones of every configuration type).
+        let current: EngineConfig = parse(&self.config, None)?;
+        let version = change.base_config_version;
+        let check = crate::change::check_config_change_from(&self.engine, current, change, &open_cases, &retired);
+        write(&check.into_result(false, version).0)
     }
 
     /// Keeps a case's state inside the engine, so that commands need not carry it across:

@@ -136,3 +136,74 @@ test("invalid-input names the first bad field with the argument it is in", () =>
   assert.equal(path(() => engine.execute({ ...state, extra: 1 }, { type: "claim" }, ctx("dana"))), "state.extra");
   assert.equal(path(() => new Engine({ ...firm, owners: { default: { kind: "robot", id: "x" } } })), "owners.default.kind");
 });
+
+/** The example firm with these members deactivated, and optionally a version 2 of its workflow. */
+function firmWithout(ids, { newVersion = false } = {}) {
+  const members = firm.directory.members.map((m) => (ids.includes(m.id) ? { ...m, active: false } : m));
+  const workflows = newVersion ? [...firm.workflows, { ...firm.workflows[0], version: 2 }] : firm.workflows;
+  return { ...firm, directory: { ...firm.directory, members }, workflows };
+}
+
+test("every stuck-work code", () => {
+  const engine = new Engine(firm);
+  const fresh = engine.startCase({ caseId: "fresh", workflowId: "chapter-7" }, ctx("dana")).state;
+  const handoff = atHandoff(engine);
+  const withPete = engine.execute(handoff, { type: "setCaseRole", roleId: "paralegal", memberId: "pete" }, ctx("dana")).state;
+  const assigned = engine.execute(fresh, { type: "assignStep", stepId: "petition", to: member("avery") }, ctx("morgan")).state;
+  const rows = [
+    ["owner-inactive", "error", ["dana"], handoff, "Case c is owned by Dana Whitfield, who is no longer active."],
+    ["owner-unstaffed", "error", ["dana", "devon"], fresh, "Case fresh is owned by the Documents Team, and no active member belongs to that team."],
+    ["handoff-target-inactive", "error", ["pete"], withPete, /^The handoff of case c at step Client review call goes to the Paralegal role, whose holder on this case, Pete Alvarez, is no longer active/],
+    ["handoff-target-unstaffed", "error", ["paula", "pete"], handoff, "The handoff of case c at step Client review call goes to the Paralegal role, and no active member holds that role."],
+    ["case-role-inactive", "warning", ["pete"], withPete, "On case c, the Paralegal role is held by Pete Alvarez, who is no longer active."],
+    ["assignee-inactive", "warning", ["avery"], assigned, "Step Petition preparation of case fresh is assigned to Avery Stone, who is no longer active."],
+  ];
+  for (const [code, severity, gone, state, message] of rows) {
+    const found = new Engine(firmWithout(gone)).findStuckWork([state]).filter((w) => w.code === code);
+    assert.equal(found.length, 1, code);
+    assert.equal(found[0].severity, severity, code);
+    assert.equal(found[0].caseId, state.caseId, code);
+    if (typeof message === "string") assert.equal(found[0].message, message);
+    else assert.match(found[0].message, message);
+  }
+  const newer = new Engine(firmWithout([], { newVersion: true })).findStuckWork(JSON.stringify([fresh]));
+  assert.deepEqual(newer, [{ caseId: "fresh", code: "newer-version", severity: "info", message: "Case fresh runs on version 1 of Chapter 7 case preparation; version 2 is the latest." }]);
+  // A state that does not fit is a finding too, and the cases after it are still examined.
+  const unfit = new Engine(firmWithout(["dana"])).findStuckWork([{ ...handoff, caseId: "odd", workflowVersion: 9 }, handoff]);
+  assert.deepEqual(unfit.map((w) => [w.caseId, w.code, w.severity]), [["odd", "case-unfit", "error"], ["c", "owner-inactive", "error"]]);
+  // Closed cases are never stuck.
+  assert.deepEqual(new Engine(firmWithout(["dana", "devon"])).findStuckWork([{ ...fresh, closed: true }]), []);
+});
+
+test("every rule of a configuration change, and what does not block", () => {
+  const engine = new Engine(firm);
+  const claimed = engine.execute(engine.startCase({ caseId: "smith", workflowId: "chapter-7" }, ctx("dana")).state, { type: "claim" }, ctx("dana")).state;
+  const without = (...ids) => ({ ...firm.directory, members: firm.directory.members.filter((m) => !ids.includes(m.id)) });
+  const hired = { ...firm.directory, members: [...firm.directory.members, { id: "gina", name: "Gina Ortiz" }] };
+  const rows = [
+    ["version-exists", { publish: [firm.workflows[0]] }, [], undefined, "publish[0]"],
+    ["party-in-use", { directory: without("dana") }, [claimed], undefined, "directory.members"],
+    ["no-admin", { directory: without("morgan") }, [], undefined, "directory.members"],
+    ["id-retired", { directory: hired }, [], [member("gina")], "directory.members[7]"],
+  ];
+  for (const [code, change, cases, retired, path] of rows) {
+    const result = engine.checkConfigChange({ baseConfigVersion: 3, ...change }, cases, retired);
+    const found = result.diagnostics.filter((d) => d.code === code);
+    assert.equal(found.length, 1, `${code}: ${JSON.stringify(result.diagnostics)}`);
+    assert.equal(found[0].severity, "error");
+    assert.equal(found[0].path, path);
+    assert.match(found[0].message, /^[A-Z].*\.$/);
+    assert.equal(result.applied, false);
+    assert.equal(result.configVersion, 3);
+  }
+  // Deactivating instead is accepted: nothing blocks, and the open case shows as stuck.
+  const members = firm.directory.members.map((m) => (m.id === "dana" ? { ...m, active: false } : m));
+  const result = engine.checkConfigChange(JSON.stringify({ baseConfigVersion: 3, directory: { ...firm.directory, members } }), JSON.stringify([claimed]));
+  assert.deepEqual(result.diagnostics, []);
+  assert.deepEqual(result.stuck.map((w) => [w.caseId, w.code]), [["smith", "owner-inactive"]]);
+  // A published version's findings name their place in the change.
+  const broken = { ...firm.workflows[0], version: 2, steps: [...firm.workflows[0].steps, { id: "x", name: "X", handoff: { to: member("ivan") } }] };
+  const published = engine.checkConfigChange({ baseConfigVersion: 3, publish: [broken] }, [claimed]);
+  assert.deepEqual(published.diagnostics.map((d) => [d.code, d.severity, d.path, d.workflowVersion]), [["inactive-member", "error", "publish[0].steps[6].handoff.to", 2]]);
+  assert.deepEqual(published.stuck.map((w) => w.code), ["newer-version"]);
+});

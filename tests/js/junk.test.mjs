@@ -47,12 +47,20 @@ test("every entry point refuses junk with HandoffError invalid-input", () => {
     assert.throws(() => engine.execute(value, { type: "claim" }, ctx("dana")), invalid, `execute state ${what}`);
     assert.throws(() => engine.execute(state, value, ctx("dana")), invalid, `execute command ${what}`);
     assert.throws(() => engine.allowedCommands(state, value), invalid, `allowedCommands ${what}`);
+    assert.throws(() => engine.findStuckWork(value), invalid, `findStuckWork ${what}`);
+    assert.throws(() => engine.findStuckWork([state, value]), invalid, `findStuckWork [state, ${what}]`);
+    assert.throws(() => engine.checkConfigChange(value, [state]), invalid, `checkConfigChange change ${what}`);
+    assert.throws(() => engine.checkConfigChange({ baseConfigVersion: 1 }, value), invalid, `checkConfigChange openCases ${what}`);
+    if (value !== undefined) {
+      assert.throws(() => engine.checkConfigChange({ baseConfigVersion: 1 }, [state], value), invalid, `checkConfigChange retired ${what}`);
+    }
     const verdict = engine.check(state, value, ctx("dana"));
     assert.equal(verdict.ok, false, what);
     assert.equal(verdict.code, "invalid-input");
   }
   // The instance is intact.
   assert.equal(engine.validateConfig().ok, true);
+  assert.deepEqual(engine.checkConfigChange({ baseConfigVersion: 1 }, [state]), { applied: false, configVersion: 1, diagnostics: [], stuck: [] });
   assert.deepEqual(engine.check(state, { type: "claim" }, ctx("dana")), { ok: true });
 });
 

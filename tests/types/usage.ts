@@ -15,6 +15,8 @@ import {
   type CaseHandle,
   type CaseState,
   type CheckResult,
+  type ConfigChange,
+  type ConfigChangeResult,
   type Command,
   type Ctx,
   type EngineConfig,
@@ -22,6 +24,8 @@ import {
   type Event,
   type Outcome,
   type Party,
+  type StuckCode,
+  type StuckWork,
   type TimelineEntry,
   type Validation,
   type WorkflowDefinition,
@@ -83,6 +87,25 @@ const unexplained: Command = { type: "setClients", clients: [] };
 // @ts-expect-error: a client id is a string
 const numbered: Ctx = { actor: { kind: "client", id: 7 }, at: "2026-11-25T09:00:00Z" };
 console.log(unexplained, numbered);
+
+// Stuck work: what in open cases waits on someone who cannot act (SPEC §10).
+const stuck: StuckWork[] = engine.findStuckWork([started.state, next]);
+const stuckCodes: StuckCode[] = engine.findStuckWork(JSON.stringify([next])).map((w) => w.code);
+const stuckParty: Party | undefined = stuck[0]?.party;
+console.log(stuckCodes, stuckParty, stuck[0]?.stepId, stuck[0]?.severity === "warning");
+// @ts-expect-error: not a stuck-work code
+const notStuck: StuckCode = "owner-missing";
+console.log(notStuck);
+
+// A change of the configuration, checked before it is sent (SPEC §9).
+const change: ConfigChange = { baseConfigVersion: 3, publish: [def], dryRun: true, reason: "Version 2" };
+const verdictOfChange: ConfigChangeResult = engine.checkConfigChange(change, [next]);
+const refused: boolean = verdictOfChange.diagnostics.some((d) => d.severity === "error");
+const withHistory: ConfigChangeResult = engine.checkConfigChange(JSON.stringify(change), [next], [{ kind: "member", id: "gina" }]);
+console.log(refused, withHistory.stuck.length, verdictOfChange.configVersion, verdictOfChange.applied);
+// @ts-expect-error: a change names the version it started from
+const unbased: ConfigChange = { publish: [def] };
+console.log(unbased);
 
 // A case kept inside the engine: commands cross, the state stays.
 const handle: CaseHandle = engine.openCase(started.state);

@@ -85,6 +85,10 @@ pub struct NewVersion {
     pub owners: bool,
 }
 
+/// How a change is decided inside its transaction: given the configuration in use, the open
+/// cases and every stored version's text.
+pub type Decide<'a> = dyn Fn(&Published, &[CaseState], &[String]) -> Result<Decision, StoreError> + Sync + 'a;
+
 /// What a change's decision says to do: answer `status` with `answer` (JSON), store `version`
 /// when it is accepted for real, and keep the answer for retries of its `changeId` when it is
 /// not a dry run (`remember`).
@@ -231,7 +235,7 @@ pub(super) async fn change_on<C: Conn>(
     by: &str,
     change_id: Option<&str>,
     at: &str,
-    decide: &(dyn Fn(&Published, &[CaseState], &[String]) -> Result<Decision, StoreError> + Sync),
+    decide: &Decide<'_>,
 ) -> Result<(u16, String, Option<Arc<Published>>), StoreError> {
     let dialect = conn.dialect();
     let answered =
@@ -248,14 +252,18 @@ pub(super) async fn change_on<C: Conn>(
             if let Some(row) = query(conn, CHANGE_ANSWER, &[id.into()]).await?.first() {
                 // The first answer again, to its author; another admin's reuse of the id is a
                 // conflict, never someone else's answer.
-                if row.text(0)? == by {
-                    return Ok((u16::try_from(row.int(1)?).unwrap_or(500), row.text(2)?.to_owned(), None));
-                }
-                let body = handoff_engine::sync::ErrorBody::new(
-                    "config-conflict",
-                    "Another admin's change used this changeId; send yours with an id of its own.",
-                );
-                return Ok((409, serde_json::to_string(&body).map_err(storage)?, None));
+                // Nothing is stored: the transaction ends here.
+                let answer = if row.text(0)? == by {
+                    (u16::try_from(row.int(1)?).unwrap_or(500), row.text(2)?.to_owned())
+                } else {
+                    let body = handoff_engine::sync::ErrorBody::new(
+                        "config-conflict",
+                        "Another admin's change used this changeId; send yours with an id of its own.",
+                    );
+                    (409, serde_json::to_string(&body).map_err(storage)?)
+                };
+                roll_back(conn).await;
+                return Ok((answer.0, answer.1, None));
             }
         }
         let current = published(conn, configs, version).await?;

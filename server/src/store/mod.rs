@@ -189,7 +189,7 @@ impl Store {
         &self,
         by: &str,
         change_id: Option<&str>,
-        decide: &(dyn Fn(&Published, &[CaseState], &[String]) -> Result<Decision, StoreError> + Sync),
+        decide: &config::Decide<'_>,
     ) -> Result<(u16, String), StoreError> {
         let at = now().utc_text();
         let mut attempt = 1;
