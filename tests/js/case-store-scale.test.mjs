@@ -177,3 +177,40 @@ test("the saved queue is small whatever the cases; a queue that cannot be saved 
     delete globalThis.localStorage;
   }
 });
+
+test("a configuration change by an admin reaches a store with pending mutations, which the server then decides as usual", async () => {
+  const dana = store("dana-token", { configVersion: 1 });
+  dana.startCase({ caseId: "follow-1", workflowId: "tiny" }, ctx("dana"));
+  dana.startCase({ caseId: "follow-2", workflowId: "tiny" }, ctx("dana"));
+  await dana.sync();
+  assert.equal(dana.configVersion, 1);
+  const first = dana.engine;
+  // Pending: Dana completes one step now, and another after Devon is deactivated…
+  dana.dispatch("follow-1", { type: "completeStep", stepId: "a" }, ctx("dana"));
+  const devon = store("devon-token", { configVersion: 1 });
+  await devon.sync();
+  devon.dispatch("follow-2", { type: "completeStep", stepId: "a" }, ctx("devon"));
+  // …by the admin, through the server.
+  const directory = structuredClone(config.directory);
+  directory.members.find((m) => m.id === "devon").active = false;
+  const response = await fetch(`${server.base}/config/change`, {
+    method: "POST",
+    headers: { Authorization: "Bearer morgan-token", "Content-Type": "application/json" },
+    body: JSON.stringify({ baseConfigVersion: 1, directory, reason: "Devon left" }),
+  });
+  const answer = await response.json();
+  assert.equal(response.status, 200, JSON.stringify(answer));
+  assert.equal(answer.configVersion, 2);
+  const statuses = [];
+  dana.subscribe((status) => statuses.push(status));
+  const result = await dana.sync();
+  assert.equal(result.applied, 1, "Dana's pending change is decided by the server and confirmed");
+  assert.equal(dana.pendingCount, 0);
+  assert.equal(dana.configVersion, 2, "the store follows the server's configuration");
+  assert.notEqual(dana.engine, first, "with a new engine");
+  assert.equal(statuses.at(-1).configVersion, 2, "and tells its listeners");
+  assert.equal(dana.engine.validateConfig().ok, true);
+  // Devon's pending change is refused by the server as Devon is no longer active: final, reported.
+  await assert.rejects(devon.sync(), (error) => error instanceof HandoffError && error.code === "invalid-request");
+  assert.equal(devon.pendingCount, 1, "a refused request loses nothing");
+});
