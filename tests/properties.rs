@@ -467,3 +467,248 @@ proptest! {
         }
     }
 }
+
+/// Fewer moves than `moves()`: a case here is run several times, under several configurations.
+fn few_moves() -> impl Strategy<Value = Vec<Move>> {
+    let one = prop_oneof![
+        4 => (any::<usize>(), any::<usize>()).prop_map(|(a, n)| Move::Allowed(a, n)),
+        1 => (actor(), any_command()).prop_map(|(a, c)| Move::Any(a, c)),
+    ];
+    prop::collection::vec(one, 0..10)
+}
+
+/// `moves` played on `state` under `engine`: an allowed command of one of the actors able to
+/// act, or any command; what is accepted is applied.
+fn advance(engine: &Engine, mut state: CaseState, moves: &[Move]) -> CaseState {
+    for (i, step) in moves.iter().enumerate() {
+        let (actor, command) = match step {
+            Move::Allowed(a, n) => {
+                let able: Vec<(Actor, Vec<AllowedCommand>)> = everyone()
+                    .map(|who| (who.clone(), engine.allowed_commands(&state, &who).unwrap()))
+                    .filter(|(_, allowed)| !allowed.is_empty())
+                    .collect();
+                if able.is_empty() {
+                    continue;
+                }
+                let (actor, allowed) = &able[a % able.len()];
+                (actor.clone(), fill(engine, &state, &allowed[n % allowed.len()], actor))
+            }
+            Move::Any(actor, value) => match Command::from_json(&value.to_string()) {
+                Ok(command) => (actor.clone(), command),
+                Err(_) => continue,
+            },
+        };
+        let ctx = Ctx { actor, at: format!("2026-11-26T10:{:02}:00Z", i % 60).into() };
+        if let Ok(outcome) = engine.execute(&state, &command, &ctx) {
+            state = outcome.state;
+        }
+    }
+    state
+}
+
+/// One edit of a configuration change (SPEC §9), of the kinds an admin makes while cases run.
+#[derive(Clone, Debug)]
+enum Edit {
+    /// A new version of workflow "w" (numbered above the latest when the change is made).
+    Publish(Value),
+    /// The latest version of "w" published again as a new version.
+    Republish,
+    /// A member leaves: deactivated, never removed.
+    Deactivate(prop::sample::Index),
+    /// A member's roles and teams replaced.
+    Memberships(prop::sample::Index, Vec<&'static str>, Vec<&'static str>),
+    /// Who owns new cases of "w": a party, or (None) the firm-wide default.
+    Owner(Option<Value>),
+    /// A member, role or team removed (and the role or team from every member's lists): only
+    /// accepted when nothing in use names it, which the property holds the rules to.
+    Remove(&'static str, prop::sample::Index),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        1 => workflow().prop_map(Edit::Publish),
+        1 => Just(Edit::Republish),
+        2 => any::<prop::sample::Index>().prop_map(Edit::Deactivate),
+        2 => (
+            any::<prop::sample::Index>(),
+            prop::sample::subsequence(vec!["paralegal", "attorney"], 0..=2),
+            prop::sample::subsequence(vec!["documents"], 0..=1),
+        )
+            .prop_map(|(member, roles, teams)| Edit::Memberships(member, roles, teams)),
+        1 => prop::option::of(party()).prop_map(Edit::Owner),
+        1 => (prop::sample::select(vec!["members", "roles", "teams"]), any::<prop::sample::Index>())
+            .prop_map(|(list, at)| Edit::Remove(list, at)),
+    ]
+}
+
+/// The change `edits` make to `engine`'s configuration, as the JSON an editor would send.
+fn change_of(engine: &Engine, edits: &[Edit], base: u64) -> Value {
+    let config = engine.config();
+    let mut change = json!({ "baseConfigVersion": base });
+    let mut directory = to_json(&config.directory);
+    let mut owners = to_json(&config.owners);
+    let (mut directory_edited, mut owners_edited) = (false, false);
+    let mut next = engine.latest_workflow("w").map_or(1, |w| w.def.version + 1);
+    let mut publish = Vec::new();
+    for edit in edits {
+        match edit {
+            Edit::Publish(def) => {
+                let mut def = def.clone();
+                def["version"] = json!(next);
+                next += 1;
+                publish.push(def);
+            }
+            Edit::Republish => {
+                let Some(latest) = engine.latest_workflow("w") else { continue };
+                let mut def = to_json(&latest.def);
+                def["version"] = json!(next);
+                next += 1;
+                publish.push(def);
+            }
+            Edit::Deactivate(member) => {
+                let members = directory["members"].as_array_mut().unwrap();
+                let at = member.index(members.len());
+                members[at]["active"] = json!(false);
+                directory_edited = true;
+            }
+            Edit::Memberships(member, roles, teams) => {
+                let members = directory["members"].as_array_mut().unwrap();
+                let at = member.index(members.len());
+                members[at]["roles"] = json!(roles);
+                members[at]["teams"] = json!(teams);
+                directory_edited = true;
+            }
+            Edit::Owner(party) => {
+                match party {
+                    Some(party) => owners["workflows"]["w"] = party.clone(),
+                    None => drop(owners["workflows"].as_object_mut().unwrap().remove("w")),
+                }
+                owners_edited = true;
+            }
+            Edit::Remove(list, at) => {
+                let entries = directory[*list].as_array_mut().unwrap();
+                if entries.is_empty() {
+                    continue;
+                }
+                let gone = entries.remove(at.index(entries.len()))["id"].clone();
+                if *list != "members" {
+                    for member in directory["members"].as_array_mut().unwrap() {
+                        if let Some(held) = member[*list].as_array_mut() {
+                            held.retain(|id| *id != gone);
+                        }
+                    }
+                }
+                directory_edited = true;
+            }
+        }
+    }
+    if directory_edited {
+        change["directory"] = directory;
+    }
+    if owners_edited {
+        change["owners"] = owners;
+    }
+    if !publish.is_empty() {
+        change["publish"] = json!(publish);
+    }
+    change
+}
+
+fn start_on(engine: &Engine, case_id: String, facts: &Value) -> Option<CaseState> {
+    let input = json!({ "caseId": case_id, "workflowId": "w", "facts": facts });
+    engine.start_case(&from_json(&input.to_string()).unwrap(), &ctx("dana")).ok().map(|outcome| outcome.state)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// SPEC §9: a change that `check_config_change` accepts never makes an open case unusable.
+    /// Random configurations, random cases run on them, then random changes (versions
+    /// published, members deactivated, roles and teams replaced, owners changed), each followed
+    /// by more work on the cases and new ones: after every accepted change, every open case
+    /// still fits its version under the new configuration, and an admin may still transfer it.
+    #[test]
+    fn accepted_config_changes_keep_every_open_case_fitting_and_transferable(
+        def in workflow(),
+        starts in prop::collection::vec((facts(), few_moves()), 1..6),
+        changes in prop::collection::vec(
+            (prop::collection::vec(edit(), 1..3), prop::collection::vec((facts(), few_moves()), 0..3), few_moves()),
+            1..4,
+        ),
+    ) {
+        use handoff_engine::change::{check_config_change, ConfigChange};
+        let mut engine = firm_with(def);
+        let mut cases: Vec<CaseState> = Vec::new();
+        let mut started = 0;
+        let mut start = |engine: &Engine, cases: &mut Vec<CaseState>, facts: &Value, moves: &[Move]| {
+            started += 1;
+            if let Some(state) = start_on(engine, format!("case-{started}"), facts) {
+                cases.push(advance(engine, state, moves));
+            }
+        };
+        for (facts, moves) in &starts {
+            start(&engine, &mut cases, facts, moves);
+        }
+        for (base, (edits, more, moves)) in changes.iter().enumerate() {
+            let value = change_of(&engine, edits, base as u64 + 1);
+            let text = value.to_string();
+            let change: ConfigChange = from_json(&text).unwrap();
+            let check = check_config_change(&engine, change, &cases, &[]);
+            if !check.accepted() {
+                continue;
+            }
+            let candidate = check.candidate;
+            let admin = candidate.config().directory.members.iter().find(|m| m.active && m.admin);
+            prop_assert!(admin.is_some(), "accepted without an active admin: {}", value);
+            let admin = ctx(&admin.unwrap().id);
+            for case in cases.iter().filter(|case| !case.closed) {
+                prop_assert!(candidate.fits(case).is_ok(), "{} no longer fits after {}: {:?}", case.case_id, value, candidate.fits(case));
+                let transfer = Command::TransferOwnership {
+                    to: handoff_engine::model::Party::member(admin.actor.member_id().unwrap()),
+                    reason: "The configuration changed".into(),
+                };
+                prop_assert!(candidate.check(case, &transfer, &admin).is_ok(), "{}: {:?}", case.case_id, candidate.check(case, &transfer, &admin));
+            }
+            engine = candidate;
+            cases = cases.into_iter().map(|case| if case.closed { case } else { advance(&engine, case, moves) }).collect();
+            for (facts, moves) in more {
+                start(&engine, &mut cases, facts, moves);
+            }
+        }
+    }
+
+    /// SPEC §9 `party-in-use`: removing from the directory a member, role or team that an open
+    /// case names (any of its names) is always refused.
+    #[test]
+    fn removing_a_party_an_open_case_names_is_refused(
+        def in workflow(),
+        facts in facts(),
+        moves in few_moves(),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        use handoff_engine::change::{check_config_change, ConfigChange};
+        use handoff_engine::model::PartyKind;
+        let engine = firm_with(def);
+        let Some(state) = start_on(&engine, "c".into(), &facts) else { return Ok(()) };
+        let state = advance(&engine, state, &moves);
+        if state.closed {
+            return Ok(());
+        }
+        let mut named: Vec<(PartyKind, String)> = Vec::new();
+        state.each_party(|kind, id| named.push((kind, id.to_owned())));
+        let (kind, id) = pick.get(&named).clone();
+        let mut directory = to_json(&engine.config().directory);
+        let list = match kind {
+            PartyKind::Member => "members",
+            PartyKind::Role => "roles",
+            PartyKind::Team => "teams",
+        };
+        directory[list].as_array_mut().unwrap().retain(|entry| entry["id"] != json!(id));
+        let value = json!({ "baseConfigVersion": 1, "directory": directory });
+        let text = value.to_string();
+        let change: ConfigChange = from_json(&text).unwrap();
+        let check = check_config_change(&engine, change, &[state], &[]);
+        let refused = check.blocking().iter().any(|d| d.diagnostic.code == handoff_engine::RuleCode::PartyInUse && d.diagnostic.path == format!("directory.{list}"));
+        prop_assert!(refused, "removing {:?} {} was not refused as party-in-use: {:#?}", kind, id, check.blocking());
+    }
+}
