@@ -67,6 +67,101 @@ function diagnosticsList(diagnostics) {
   return el("ul", { class: "diagnostics" }, diagnostics.map((d) => el("li", { class: d.severity, "data-code": d.code }, el("span", { class: "code" }, d.code), d.message)));
 }
 
+// ---- publishing ---------------------------------------------------------------------------
+
+const WORKFLOW_ID = "chapter-7";
+
+/** The draft: a copy of the latest published version of the workflow, numbered one more. */
+function draftFromPublished() {
+  const versions = state.config.workflows.filter((w) => w.id === WORKFLOW_ID);
+  const latest = versions.reduce((a, b) => (b.version > a.version ? b : a));
+  state.draft = { workflow: { ...structuredClone(latest), version: latest.version + 1 }, owners: structuredClone(state.config.owners) };
+}
+
+/** Reads the published configuration: what the editor starts from and checks against. */
+async function loadPublished(token = state.who?.token ?? "morgan-token") {
+  const response = await fetch("/sync/config", { headers: { Authorization: `Bearer ${token}` } });
+  const { configVersion, ...config } = await response.json();
+  state.config = config;
+  state.configVersion = configVersion;
+  // The engine before may be a store's still (it decides with it until it follows): not freed.
+  state.engine = new Engine(config);
+}
+
+/** The change the Publish button sends: the draft as a new version, and the owners if edited. */
+function draftChange() {
+  const ownersChanged = JSON.stringify(state.draft.owners) !== JSON.stringify(state.config.owners);
+  return { baseConfigVersion: state.configVersion, publish: [state.draft.workflow], ...(ownersChanged ? { owners: state.draft.owners } : {}), reason: "Published from the editor" };
+}
+
+const isAdmin = (who) => who?.actor.kind === "member" && state.config.directory.members.some((m) => m.id === who.actor.id && m.admin && m.active !== false);
+const openCases = () => (state.store ? state.store.list().filter((c) => !c.closed) : []);
+
+function renderPublish() {
+  if (!state.who) return;
+  const { workflow } = state.draft;
+  const newer = state.store?.configVersion > state.configVersion;
+  $("publish-base").textContent = `A draft of version ${workflow.version}, from the published configuration ${state.configVersion}.`;
+  const open = openCases();
+  $("versions").replaceChildren(...state.config.workflows.filter((w) => w.id === WORKFLOW_ID).map((w) =>
+    el("li", { "data-version": w.version }, `Version ${w.version}: ${open.filter((c) => c.workflowVersion === w.version).length} open cases`)));
+  const button = $("publish");
+  if (newer) {
+    button.disabled = true;
+    $("publish-verdict").replaceChildren(`Configuration ${state.store.configVersion} was published meanwhile. `, el("button", { type: "button", onclick: reloadEditor }, "Reload the editor"));
+    return;
+  }
+  if (!isAdmin(state.who)) {
+    button.disabled = true;
+    $("publish-verdict").textContent = `Only an admin can publish; ${state.who.label} is not one.`;
+    return;
+  }
+  // The server's verdict, predicted in the browser by the same rules.
+  const verdict = state.engine.checkConfigChange(draftChange(), open);
+  const errors = verdict.diagnostics.filter((d) => d.severity === "error");
+  button.disabled = errors.length > 0;
+  $("publish-verdict").textContent = errors.length ? `${errors.length} error${errors.length === 1 ? "" : "s"} would block publishing.` : "Ready to publish.";
+}
+
+/** The board shows each case's steps from the configuration the store decides with: read it
+ * when the store has followed a newer one (the editor keeps its own base until reloaded). */
+async function followBoard(version) {
+  if (!version || version <= (state.boardVersion ?? state.configVersion)) return;
+  state.boardVersion = version;
+  const response = await fetch("/sync/config", { headers: { Authorization: `Bearer ${state.who.token}` } });
+  if (!response.ok) return;
+  const { configVersion, ...config } = await response.json();
+  state.boardConfig = config;
+  state.boardVersion = configVersion;
+  renderBoard();
+}
+
+async function reloadEditor() {
+  await loadPublished();
+  draftFromPublished();
+  $("publish-result").replaceChildren();
+  renderEditor();
+}
+
+async function publish() {
+  const response = await fetch("/sync/config/change", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${state.who.token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(draftChange()),
+  });
+  const body = await response.json().catch(() => ({}));
+  const result = $("publish-result");
+  if (response.status === 200) {
+    const published = state.draft.workflow.version;
+    await reloadEditor();
+    result.replaceChildren(el("p", { class: "ok" }, `Published version ${published}: configuration ${body.configVersion}.`), diagnosticsList(body.diagnostics ?? []));
+  } else if (response.status === 409) {
+    result.replaceChildren(el("p", { class: "bad" }, "Someone else published first — reload. "), el("button", { type: "button", onclick: reloadEditor }, "Reload"));
+  } else {
+    result.replaceChildren(el("p", { class: "bad" }, body.error?.message ?? `HTTP ${response.status}`), diagnosticsList(body.error?.diagnostics ?? []));
+  }
+}
+
 function renderEditor() {
   const { workflow, owners } = state.draft;
   const validation = validate();
@@ -80,6 +175,7 @@ function renderEditor() {
   $("default-owner").replaceChildren(...partyOptions(owners.workflows?.[workflow.id], "The firm-wide default"));
   $("steps").replaceChildren(...workflow.steps.map((step, index) => stepCard(step, index, validation.diagnostics.filter((d) => d.stepId === step.id))));
   drawTimeline(validation.timeline);
+  renderPublish();
 }
 
 /** Replaces part of the draft and re-validates. */
@@ -262,12 +358,12 @@ function renderBoard() {
     $("case").replaceChildren(el("p", { class: "hint" }, text));
     return;
   }
-  const workflow = state.config.workflows.find((w) => w.id === current.workflowId && w.version === current.workflowVersion);
+  const workflow = (state.boardConfig ?? state.config).workflows.find((w) => w.id === current.workflowId && w.version === current.workflowVersion);
   const stepName = (id) => workflow?.steps.find((s) => s.id === id)?.name ?? id;
   const allowed = state.store.engine.allowedCommands(current, state.who.actor);
   const can = (type, stepId) => allowed.find((a) => a.type === type && (stepId === undefined || a.stepId === stepId));
   const reason = el("input", { placeholder: "reason (for skip and transfer)", size: 28 });
-  const parts = [el("h2", {}, `Case ${current.caseId}`), el("p", { "data-testid": "owner" }, `Owner: ${partyName(current.owner)}${current.closed ? " — closed" : ""}`)];
+  const parts = [el("h2", {}, `Case ${current.caseId}`), el("p", { class: "muted", "data-testid": "case-version" }, `${workflow?.name ?? current.workflowId}, version ${current.workflowVersion}`), el("p", { "data-testid": "owner" }, `Owner: ${partyName(current.owner)}${current.closed ? " — closed" : ""}`)];
   if (!state.store.get(current.caseId)) parts.push(el("p", { class: "hint", "data-testid": "from-server" }, "Read from the server: closed cases are not kept in this browser."));
   if (current.pendingHandoff) {
     const handoff = can("completeHandoff", current.pendingHandoff.stepId);
@@ -326,7 +422,8 @@ function notify(text, kind = "error") {
   $("rejections").append(banner);
 }
 
-function showStatus({ pendingCount, online, storageError }) {
+function showStatus({ pendingCount, online, storageError, configVersion }) {
+  $("config-version").textContent = configVersion ? `Configuration ${configVersion}` : "";
   $("sync-status").textContent = pendingCount ? `${pendingCount} change${pendingCount === 1 ? "" : "s"} waiting to sync` : "All changes synced";
   $("offline").hidden = online;
   $("storage").hidden = !storageError;
@@ -343,10 +440,16 @@ function signIn(token) {
   state.who = person;
   state.store = new CaseStore(state.engine, { baseUrl: "/sync", headers: { Authorization: `Bearer ${token}` }, namespace: token, configVersion: state.configVersion });
   state.unsubscribe = [
-    state.store.subscribe((status) => { showStatus(status); requestAnimationFrame(renderBoard); }),
+    state.store.subscribe((status) => {
+      showStatus(status);
+      followBoard(status.configVersion);
+      requestAnimationFrame(renderBoard);
+      requestAnimationFrame(renderPublish);
+    }),
     state.store.onRejected((r) => notify(`The server refused your change to case ${r.caseId}: ${r.message}`)),
   ];
   showStatus({ pendingCount: state.store.pendingCount, online: true, storageError: state.store.storageError });
+  renderPublish();
   state.found = null;
   state.trails.clear();
   state.trailVersions.clear();
@@ -359,13 +462,10 @@ const PORTAL_CLIENT = { id: "smith", name: "Sam Smith" };
 
 async function main() {
   await init();
-  const response = await fetch("/sync/config", { headers: { Authorization: "Bearer morgan-token" } });
-  const { configVersion, ...config } = await response.json();
-  state.config = config;
-  state.configVersion = configVersion;
-  state.engine = new Engine(config);
-  const workflow = structuredClone(config.workflows[0]);
-  state.draft = { workflow, owners: structuredClone(config.owners) };
+  await loadPublished();
+  const { config } = state;
+  draftFromPublished();
+  const { workflow } = state.draft;
   // The demo tokens of the example firm are "<member id>-token" and "client-token", which
   // signs in as one client, Smith: the portal shows only the cases started for Smith.
   state.people = [
@@ -408,6 +508,7 @@ async function main() {
     }
     renderBoard();
   });
+  $("publish").addEventListener("click", () => publish().catch((error) => notify(String(error))));
   $("find-case").addEventListener("submit", (event) => {
     event.preventDefault();
     find($("find-case-id").value.trim());
