@@ -136,6 +136,66 @@ async function followBoard(version) {
   renderBoard();
 }
 
+// ---- the directory --------------------------------------------------------------------------
+
+const list = (text) => text.split(/[,\s]+/).map((part) => part.trim()).filter(Boolean);
+
+/** The directory being edited: a copy of the published one, until saved. */
+function directoryDraft() {
+  state.directoryDraft ??= structuredClone(state.config.directory);
+  return state.directoryDraft;
+}
+
+function renderDirectory() {
+  if (!state.who) return;
+  const directory = directoryDraft();
+  const admin = isAdmin(state.who);
+  $("people").replaceChildren(
+    el("tr", {}, el("th", {}, "Person"), el("th", {}, "Roles"), el("th", {}, "Teams"), el("th", {}, "")),
+    ...directory.members.map((member) => el("tr", { "data-member": member.id, class: member.active === false ? "muted" : "" },
+      el("td", {}, `${member.name} (${member.id})${member.admin ? " — admin" : ""}${member.active === false ? " — deactivated" : ""}`),
+      el("td", {}, el("input", { value: (member.roles ?? []).join(", "), size: 16, "aria-label": `Roles of ${member.name}`, disabled: !admin,
+        onchange: (e) => { member.roles = list(e.target.value); renderDirectory(); } })),
+      el("td", {}, el("input", { value: (member.teams ?? []).join(", "), size: 16, "aria-label": `Teams of ${member.name}`, disabled: !admin,
+        onchange: (e) => { member.teams = list(e.target.value); renderDirectory(); } })),
+      el("td", {}, admin && el("button", { type: "button", "data-action": member.active === false ? "reactivate" : "deactivate",
+        onclick: () => { member.active = member.active === false ? undefined : false; renderDirectory(); } }, member.active === false ? "Reactivate" : "Deactivate")))));
+  const button = $("save-directory");
+  if (!admin) {
+    button.disabled = true;
+    $("directory-verdict").textContent = `Only an admin can change the directory; ${state.who.label} is not one.`;
+    return;
+  }
+  const verdict = state.engine.checkConfigChange({ baseConfigVersion: state.configVersion, directory }, openCases());
+  const errors = verdict.diagnostics.filter((d) => d.severity === "error");
+  button.disabled = errors.length > 0;
+  $("directory-verdict").replaceChildren(
+    errors.length ? `${errors.length} error${errors.length === 1 ? "" : "s"} would block saving:` : "Ready to save.",
+    diagnosticsList(errors),
+    verdict.stuck.length ? el("p", { class: "hint" }, `After it, ${verdict.stuck.length} finding${verdict.stuck.length === 1 ? "" : "s"} of stuck work.`) : "");
+}
+
+async function saveDirectory() {
+  const response = await fetch("/sync/config/change", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${state.who.token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ baseConfigVersion: state.configVersion, directory: directoryDraft(), reason: "Changed in the Directory panel" }),
+  });
+  const body = await response.json().catch(() => ({}));
+  const result = $("directory-result");
+  if (response.status === 200) {
+    await loadPublished();
+    state.directoryDraft = null;
+    result.replaceChildren(el("p", { class: "ok" }, `Saved: configuration ${body.configVersion}.`), diagnosticsList(body.diagnostics ?? []),
+      (body.stuck ?? []).length ? el("ul", { class: "diagnostics", "data-testid": "stuck" }, body.stuck.map((s) => el("li", { class: s.severity }, el("span", { class: "code" }, s.code), s.message))) : "");
+  } else if (response.status === 409) {
+    result.replaceChildren(el("p", { class: "bad" }, "Someone else changed the configuration first — reload. "), el("button", { type: "button", onclick: async () => { await loadPublished(); state.directoryDraft = null; result.replaceChildren(); renderDirectory(); } }, "Reload"));
+  } else {
+    result.replaceChildren(el("p", { class: "bad" }, body.error?.message ?? `HTTP ${response.status}`), diagnosticsList(body.error?.diagnostics ?? []));
+  }
+  renderDirectory();
+}
+
 async function reloadEditor() {
   await loadPublished();
   draftFromPublished();
@@ -450,6 +510,7 @@ function signIn(token) {
   ];
   showStatus({ pendingCount: state.store.pendingCount, online: true, storageError: state.store.storageError });
   renderPublish();
+  renderDirectory();
   state.found = null;
   state.trails.clear();
   state.trailVersions.clear();
@@ -509,6 +570,16 @@ async function main() {
     renderBoard();
   });
   $("publish").addEventListener("click", () => publish().catch((error) => notify(String(error))));
+  $("save-directory").addEventListener("click", () => saveDirectory().catch((error) => notify(String(error))));
+  $("add-person").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const id = $("person-id").value.trim();
+    const name = $("person-name").value.trim();
+    if (!id || !name) return notify("A person needs an id and a name.", "info");
+    directoryDraft().members.push({ id, name, roles: list($("person-roles").value), teams: list($("person-teams").value) });
+    for (const field of ["person-id", "person-name", "person-roles", "person-teams"]) $(field).value = "";
+    renderDirectory();
+  });
   $("find-case").addEventListener("submit", (event) => {
     event.preventDefault();
     find($("find-case-id").value.trim());

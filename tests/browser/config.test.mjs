@@ -78,3 +78,48 @@ test("an admin publishes version 2; another person's store follows, their open c
   assert.deepEqual([...paula.problems, ...morgan.problems, ...stale.problems], []);
   for (const one of [paula, morgan, stale]) await one.context.close();
 });
+
+test("the Directory panel: an admin deactivates a person, whose case shows up as stuck, and adds one; others cannot", async () => {
+  const own = await startServer();
+  const at = new Date().toISOString();
+  // Devon owns a case: started by Dana, the documents step completed, then claimed by Devon.
+  for (const [token, client, mutation] of [
+    ["dana", "d", { id: 1, caseId: "devons", kind: "startCase", input: { caseId: "devons", workflowId: "chapter-7" }, at }],
+    ["devon", "v", { id: 1, caseId: "devons", kind: "command", command: { type: "claim" }, at }],
+  ]) {
+    const response = await fetch(`${own.base}/sync/push`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}-token`, "Content-Type": "application/json" },
+      body: JSON.stringify({ schemaVersion: 2, clientId: `${client}-1`, mutations: [mutation] }),
+    });
+    assert.equal((await response.json()).results[0].status, "applied");
+  }
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(error.message));
+  await page.goto(`${own.base}/`);
+  await page.waitForSelector("body[data-ready]");
+  await page.click('nav button[data-tab="directory"]');
+  assert.match(await page.textContent('[data-testid="directory-verdict"]'), /Only an admin can change the directory/);
+  await page.selectOption("#who", "morgan-token");
+  await page.click('nav button[data-tab="board"]');
+  await page.waitForSelector('#cases button[data-case="devons"]');
+  await page.click('nav button[data-tab="directory"]');
+  await page.click('#people tr[data-member="devon"] button[data-action="deactivate"]');
+  await page.fill("#person-id", "jo");
+  await page.fill("#person-name", "Jo Banks");
+  await page.fill("#person-teams", "documents");
+  await page.click('#add-person button[type="submit"]');
+  await page.waitForSelector('[data-testid="directory-verdict"]:has-text("Ready to save")');
+  await page.click("#save-directory");
+  await page.waitForSelector('[data-testid="directory-result"]:has-text("Saved: configuration 2")');
+  assert.match(await page.textContent('[data-testid="stuck"]'), /owner-inactive/);
+  assert.match(await page.textContent('#people tr[data-member="devon"]'), /deactivated/);
+  assert.match(await page.textContent('#people tr[data-member="jo"]'), /Jo Banks/);
+  const history = await (await fetch(`${own.base}/sync/config/history`, { headers: { Authorization: "Bearer morgan-token" } })).json();
+  assert.equal(history.changes.at(-1).directory, true);
+  assert.deepEqual(problems, []);
+  await context.close();
+  await own.stop();
+});

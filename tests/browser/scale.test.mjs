@@ -60,10 +60,10 @@ async function open(context) {
           headers: { Authorization: "Bearer dana-token" },
           namespace,
           transport: async (path, body) => {
+            // `("/config", null)` is the GET of the configuration, when the store follows it.
             const response = await fetch(`/sync${path}`, {
-              method: "POST",
+              ...(body === null ? { method: "GET" } : { method: "POST", body: JSON.stringify(body) }),
               headers: { Authorization: "Bearer dana-token", "Content-Type": "application/json" },
-              body: JSON.stringify(body),
             });
             const reply = await response.json();
             if (path === "/pull") pulls.push(reply.cases.length);
