@@ -344,3 +344,22 @@ fn a_malformed_change_names_the_path() {
     assert!(read.dry_run && read.publish.is_none() && read.directory.is_none());
     assert_eq!(to_json(&read), full);
 }
+
+#[test]
+fn the_ids_an_earlier_version_had_and_the_current_lacks_are_retired() {
+    use handoff_engine::change::retired;
+    use handoff_engine::model::{EngineConfig, Party, PartyKind};
+    let firm: EngineConfig =
+        handoff_engine::input::from_json::<EngineConfig>(include_str!("../config/example-firm.json"))
+            .unwrap()
+            .into_owned();
+    let mut current = firm.clone();
+    current.directory.members.retain(|m| m.id != "ivan");
+    current.directory.teams.clear();
+    let gone = retired(&[firm.clone(), current.clone()], &current);
+    assert_eq!(
+        gone,
+        [Party { kind: PartyKind::Member, id: "ivan".into() }, Party { kind: PartyKind::Team, id: "documents".into() }]
+    );
+    assert!(retired(std::slice::from_ref(&firm), &firm).is_empty(), "nothing removed, nothing retired");
+}

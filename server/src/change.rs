@@ -4,13 +4,11 @@
 //! configuration in use, the open cases, the ids removed by earlier versions) inside the change's
 //! transaction, and turns the verdict into an answer and, when accepted for real, a new version.
 
-use std::collections::BTreeSet;
-
 use axum::http::StatusCode;
 use handoff_engine::case::CaseState;
 use handoff_engine::change::{check_config_change, ConfigChange};
 use handoff_engine::input::{from_json, IntoOwned};
-use handoff_engine::model::{EngineConfig, Party, PartyKind};
+use handoff_engine::model::{EngineConfig, Party};
 use handoff_engine::sync::ErrorBody;
 use serde_json::json;
 
@@ -26,25 +24,15 @@ fn body(value: &impl serde::Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Storage(e.to_string()))
 }
 
-/// The members, roles and teams that a version in `history` (every stored configuration's text)
-/// had and the configuration in use lacks: removed, so their ids are never given again.
-pub fn retired(history: &[String], current: &EngineConfig) -> Result<Vec<Party>, StoreError> {
-    let now = ids(current);
-    let mut retired = BTreeSet::new();
-    for text in history {
-        let config =
-            from_json::<EngineConfig>(text).map_err(|e| StoreError::Storage(format!("a stored configuration: {e}")))?;
-        retired.extend(ids(&config).difference(&now).cloned());
-    }
-    Ok(retired.into_iter().map(|(kind, id)| Party { kind, id }).collect())
-}
-
-fn ids(config: &EngineConfig) -> BTreeSet<(PartyKind, String)> {
-    let directory = &config.directory;
-    let members = directory.members.iter().map(|m| (PartyKind::Member, m.id.to_string()));
-    let roles = directory.roles.iter().map(|r| (PartyKind::Role, r.id.to_string()));
-    let teams = directory.teams.iter().map(|t| (PartyKind::Team, t.id.to_string()));
-    members.chain(roles).chain(teams).collect()
+/// The ids removed by earlier versions (`change::retired`), from every stored version's text.
+fn retired(history: &[String], current: &EngineConfig) -> Result<Vec<Party>, StoreError> {
+    let configs = history
+        .iter()
+        .map(|text| {
+            from_json::<EngineConfig>(text).map_err(|e| StoreError::Storage(format!("a stored configuration: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(handoff_engine::change::retired(&configs, current))
 }
 
 /// What the store does with `change`, decided inside its transaction against `current` and the

@@ -108,6 +108,26 @@ impl ConfigCheck {
     }
 }
 
+/// The members, roles and teams that an earlier version (`history`, every stored configuration)
+/// had and `current` lacks: removed, so their ids are never given again (`id-retired`).
+pub fn retired(history: &[EngineConfig], current: &EngineConfig) -> Vec<Party> {
+    use std::collections::BTreeSet;
+    fn ids(config: &EngineConfig) -> BTreeSet<(crate::model::PartyKind, String)> {
+        use crate::model::PartyKind;
+        let directory = &config.directory;
+        let members = directory.members.iter().map(|m| (PartyKind::Member, m.id.to_string()));
+        let roles = directory.roles.iter().map(|r| (PartyKind::Role, r.id.to_string()));
+        let teams = directory.teams.iter().map(|t| (PartyKind::Team, t.id.to_string()));
+        members.chain(roles).chain(teams).collect()
+    }
+    let now = ids(current);
+    let mut retired = BTreeSet::new();
+    for config in history {
+        retired.extend(ids(config).difference(&now).cloned());
+    }
+    retired.into_iter().map(|(kind, id)| Party { kind, id }).collect()
+}
+
 /// Checks `change` against the configuration of `current` (SPEC §9): builds the candidate (the
 /// current configuration with the directory and Workflow Owners replaced when given and the
 /// published versions added), validates it, runs the change rules, and finds the stuck work of
