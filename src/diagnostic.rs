@@ -1,10 +1,11 @@
 //! What validation reports: a rule's stable code, a severity, a sentence and where. A leaf, so
 //! that errors (`workflow-invalid` carries diagnostics) and validation both stand on it.
 
+use crate::output::ToJson;
 use serde::Serialize;
 
 /// The stable rule codes of SPEC §3 and §9, plus the extensions listed in docs/choices.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "kebab-case")]
 pub enum RuleCode {
@@ -111,7 +112,7 @@ impl RuleCode {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -120,7 +121,7 @@ pub enum Severity {
     Info,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Diagnostic {

@@ -12,12 +12,13 @@ use crate::error::{ErrorCode, HandoffError, Result};
 use crate::graph::StepGraph;
 use crate::input::from_json;
 use crate::model::{EngineConfig, WorkflowDefinition};
+use crate::output::ToJson;
 use crate::roster::Roster;
 use crate::stuck::{self, StuckWork};
 use crate::validate::{self, ConfigValidation, ConfigVerdict, Scope, Validation};
 
 /// A case state and the events that produced it from the previous one.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Outcome {
     pub state: CaseState,

@@ -5,9 +5,10 @@
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
+use crate::output::ToJson;
 
 /// Stable error codes (SPEC §2–§4). Never rename one: callers match on the string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorCode {
@@ -78,7 +79,7 @@ impl std::fmt::Display for ErrorCode {
 }
 
 /// What else a caller may need to act on an error.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorDetails {
@@ -93,7 +94,7 @@ pub struct ErrorDetails {
     pub diagnostics: Option<Vec<Diagnostic>>,
 }
 
-#[derive(Clone, Debug, PartialEq, thiserror::Error, Serialize)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error, Serialize, ToJson)]
 #[error("{message}")]
 pub struct HandoffError {
     pub code: ErrorCode,

@@ -43,6 +43,7 @@ mod graph;
 mod host;
 pub mod input;
 pub mod model;
+pub mod output;
 mod roster;
 pub mod stuck;
 pub mod sync;

@@ -65,6 +65,15 @@ fn expand_into_owned(input: &DeriveInput) -> syn::Result<Tokens> {
     })
 }
 
+mod to_json;
+
+/// `#[derive(ToJson)]`: the type's JSON text as its serde attributes say (see `to_json`).
+#[proc_macro_derive(ToJson)]
+pub fn derive_to_json(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as DeriveInput);
+    to_json::expand(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
 #[proc_macro_derive(FromJson, attributes(json))]
 pub fn derive_from_json(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as DeriveInput);

@@ -9,8 +9,9 @@ use super::command::{Actor, Command, CommandType};
 use super::decide::{vet, Scene};
 use super::state::CaseState;
 use crate::model::Party;
+use crate::output::ToJson;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct AllowedCommand {

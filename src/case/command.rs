@@ -11,9 +11,10 @@ use super::state::{check_clients, check_facts, check_party, check_roles};
 use crate::error::{HandoffError, Result};
 use crate::input::{check_id, check_text, check_timestamp, from_json, At, FromJson, Kind, Reader};
 use crate::model::{Facts, Party};
+use crate::output::ToJson;
 
 /// Who acts: a member, a client (on client-facing steps) or the system (starting cases).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, ToJson)]
 #[cfg_attr(
     target_arch = "wasm32",
     derive(tsify::Tsify),
@@ -79,7 +80,7 @@ impl Actor {
 }
 
 /// The actor and the time of a call. Deciding never reads a clock.
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[json(expected = "a context")]
 pub struct Ctx {
@@ -92,7 +93,7 @@ pub struct Ctx {
 }
 
 /// `startCase` input.
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 #[json(expected = "startCase input")]
@@ -114,7 +115,7 @@ pub struct StartCase {
 }
 
 /// SPEC §4 `Command`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Command {
@@ -223,7 +224,7 @@ impl<'de> FromJson<'de> for Target {
 }
 
 /// The type of a command (what `allowedCommands` lists).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub enum CommandType {

@@ -4,10 +4,11 @@ use serde::Serialize;
 
 use crate::input::{check_count, check_id, At, FromJson, MAX_LIST, MAX_STEPS};
 use crate::model::{check_fact_value, Facts, Party, PartyKind, WorkflowDefinition};
+use crate::output::ToJson;
 
 /// SPEC §4 `CaseState`. Comes from outside on every call, so it is checked against its
 /// workflow version before anything is decided (`fit`). Its ids are checked strictly.
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct CaseState {
@@ -46,7 +47,7 @@ pub const MAX_VERSION: u64 = (1 << 53) - 1;
 /// At most this many clients on one case (joint filers are two).
 pub const MAX_CLIENTS: usize = 16;
 
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct StepState {
@@ -56,7 +57,7 @@ pub struct StepState {
     pub assignee: Option<Party>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, FromJson)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub enum StepStatus {
@@ -74,7 +75,7 @@ impl StepStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct PendingHandoff {
@@ -86,7 +87,7 @@ pub struct PendingHandoff {
 }
 
 /// What a revert restores.
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct LastHandoff {

@@ -14,12 +14,13 @@ use serde::Serialize;
 use crate::case::CaseState;
 use crate::input::{check_id, check_text, At, FromJson, IntoOwned, MAX_WORKFLOWS};
 use crate::model::{Directory, EngineConfig, OwnerSettings, Party, WorkflowDefinition};
+use crate::output::ToJson;
 use crate::stuck::StuckWork;
 use crate::validate::{ConfigDiagnostic, ConfigVerdict};
 use crate::Engine;
 
 /// SPEC §9 `ConfigChange`: what an admin's editor sends. Only the parts given change.
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson, IntoOwned)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, IntoOwned, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 #[json(expected = "a configuration change")]
@@ -58,7 +59,7 @@ fn check_config_version(version: &u64, at: &At) -> crate::Result<()> {
 }
 
 /// SPEC §9 `ConfigChangeResult`: the answer to a change, applied or not.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigChangeResult {

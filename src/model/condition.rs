@@ -14,6 +14,7 @@ use crate::input::{
     check_count, check_text, join_path, At, MAX_CONDITION_DEPTH, MAX_CONDITION_NODES, MAX_LIST, MAX_TEXT_CHARS,
 };
 use crate::input::{field, FromJson, Kind, Reader};
+use crate::output::ToJson;
 
 /// A case's facts, fixed at start: `{ "chapter": 7, "hasBusiness": false }`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -60,6 +61,22 @@ impl Serialize for FactValue {
             FactValue::Text(text) => serializer.serialize_str(text),
             FactValue::Number(number) => number.serialize(serializer),
             FactValue::Bool(flag) => serializer.serialize_bool(*flag),
+        }
+    }
+}
+
+impl ToJson for Facts {
+    fn write_json(&self, out: &mut String) {
+        self.0.write_json(out);
+    }
+}
+
+impl ToJson for FactValue {
+    fn write_json(&self, out: &mut String) {
+        match self {
+            FactValue::Text(text) => text.write_json(out),
+            FactValue::Number(number) => number.write_json(out),
+            FactValue::Bool(flag) => flag.write_json(out),
         }
     }
 }
@@ -253,6 +270,41 @@ impl Serialize for Condition {
             Condition::Not(inner) => map.serialize_entry("not", inner)?,
         }
         map.end()
+    }
+}
+
+impl ToJson for Condition {
+    fn write_json(&self, out: &mut String) {
+        use crate::output::key;
+        let first = &mut true;
+        out.push('{');
+        match self {
+            Condition::Equals { fact, value } => {
+                key(out, first, "\"fact\":");
+                fact.write_json(out);
+                key(out, first, "\"equals\":");
+                value.write_json(out);
+            }
+            Condition::In { fact, values } => {
+                key(out, first, "\"fact\":");
+                fact.write_json(out);
+                key(out, first, "\"in\":");
+                values.write_json(out);
+            }
+            Condition::All(all) => {
+                key(out, first, "\"all\":");
+                all.write_json(out);
+            }
+            Condition::Any(any) => {
+                key(out, first, "\"any\":");
+                any.write_json(out);
+            }
+            Condition::Not(inner) => {
+                key(out, first, "\"not\":");
+                inner.write_json(out);
+            }
+        }
+        out.push('}');
     }
 }
 

@@ -4,9 +4,10 @@ use serde::Serialize;
 
 use super::{Directory, Party, WorkflowDefinition};
 use crate::input::{check_text, FromJson, IntoOwned, MAX_WORKFLOWS};
+use crate::output::ToJson;
 
 /// "Workflow Owners": who owns a new case. Choosing the first owner is not a handoff.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 #[json(expected = "Workflow Owners settings")]
@@ -34,7 +35,7 @@ impl OwnerSettings {
 
 /// Everything an engine needs: SPEC §2 `EngineConfig`. Its workflows borrow from the text it
 /// was read from; an engine keeps an owned copy.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, FromJson, IntoOwned)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, FromJson, IntoOwned, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct EngineConfig<'a> {

@@ -1,9 +1,10 @@
 use serde::Serialize;
 
 use crate::input::{check_text, FromJson, MAX_LIST, MAX_PARTIES};
+use crate::output::ToJson;
 
 /// The firm's people, roles and teams.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Directory {
     #[json(max = MAX_PARTIES)]
@@ -14,7 +15,7 @@ pub struct Directory {
     pub teams: Vec<Team>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Member {
@@ -36,7 +37,7 @@ pub struct Member {
 }
 
 /// A role (Paralegal, Attorney) or, with the same shape, a team (Documents Team).
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[json(expected = "a role or team")]
 pub struct Role {

@@ -1,11 +1,12 @@
 use serde::Serialize;
 
 use crate::input::{check_text, FromJson};
+use crate::output::ToJson;
 
 /// A member, a role or a team: who can own a case, receive a handoff or be assigned a step.
 /// Its id is only bounded in length here: validation reports an id that is not one (a
 /// definition being edited), while a case's parties are checked strictly (`case::state`).
-#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, FromJson)]
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Party {
     pub kind: PartyKind,
@@ -26,7 +27,7 @@ impl Clone for Party {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, FromJson)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "lowercase")]
 pub enum PartyKind {

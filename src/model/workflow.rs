@@ -4,12 +4,13 @@ use std::borrow::Cow;
 
 use super::{Condition, Party};
 use crate::input::{check_text, At, FromJson, IntoOwned, MAX_STEPS};
+use crate::output::ToJson;
 
 /// One version of a workflow: its ordered steps. Its strings borrow from the JSON text it was
 /// read from (`'a`), so that validating an edit copies none of them; an engine keeps an owned
 /// copy (`into_owned`). (`Cow` rather than an alias of it: tsify declares it as `string`.)
 /// Ids are only bounded in length when read: validation names an id that is not one.
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson, IntoOwned)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, IntoOwned, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowDefinition<'a> {
@@ -31,7 +32,7 @@ fn at_least_one(version: &u32, at: &At) -> crate::Result<()> {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson, IntoOwned)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, IntoOwned, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Step<'a> {
@@ -61,7 +62,7 @@ pub struct Step<'a> {
 crate::input::owned!(Handoff);
 
 /// "Handoff the case to…": an ownership transfer that must be completed before the step proceeds.
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Handoff {

@@ -18,11 +18,12 @@ use crate::compiled::CompiledWorkflow;
 use crate::diagnostic::Severity;
 use crate::error::HandoffError;
 use crate::model::Party;
+use crate::output::ToJson;
 use crate::roster::Roster;
 
 /// The codes of stuck work: SPEC §10's table and `case-unfit` (§13). Stable: add codes, never
 /// rename one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "kebab-case")]
 pub enum StuckCode {
@@ -61,7 +62,7 @@ impl StuckCode {
 }
 
 /// SPEC §10 `StuckWork`: one finding about one open case.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct StuckWork {

@@ -22,11 +22,12 @@ use super::wire::{
 };
 use crate::case::{Actor, CaseState, Command, Ctx, StartCase};
 use crate::input::{id_problem, FromJson};
+use crate::output::ToJson;
 use crate::{Engine, ErrorCode, HandoffError, Outcome, Result};
 
 /// A mutation not yet confirmed, with who made it, for replaying it locally (the server decides
 /// as the authenticated member instead).
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[json(expected = "a pending mutation")]
 pub struct Pending {
     pub mutation: Mutation,
@@ -34,7 +35,7 @@ pub struct Pending {
 }
 
 /// A rejection as the client reports it: the server's verdict and the mutation it concerns.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct RejectedMutation {
@@ -81,7 +82,7 @@ struct Saved {
     reported: Vec<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToJson)]
 #[serde(rename_all = "camelCase")]
 struct SavedRef<'a> {
     client_id: &'a str,
@@ -92,7 +93,7 @@ struct SavedRef<'a> {
 }
 
 /// What a staged pull page will do to the cases the client keeps.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToJson)]
 pub struct Staged {
     /// The page's states to keep, by their place in its `cases`, in order.
     pub keep: Vec<usize>,
@@ -140,7 +141,7 @@ impl Replica {
             pending: &self.pending,
             reported: &self.reported,
         };
-        serde_json::to_string(&saved).unwrap_or_default()
+        crate::output::to_json(&saved)
     }
 
     /// Takes back mutation `id` when it is the last one queued (its queue could not be saved, so

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::case::{CaseState, Command, StartCase};
 use crate::input::{check_id, check_timestamp, At, FromJson, Reader};
+use crate::output::ToJson;
 
 /// The second release's wire version (SPEC §13): states and commands gained fields.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -55,6 +56,33 @@ impl Serialize for Mutation {
         }
         map.serialize_entry("at", &self.at)?;
         map.end()
+    }
+}
+
+impl ToJson for Mutation {
+    fn write_json(&self, out: &mut String) {
+        use crate::output::key;
+        let first = &mut true;
+        out.push('{');
+        key(out, first, "\"id\":");
+        self.id.write_json(out);
+        key(out, first, "\"caseId\":");
+        self.case_id.write_json(out);
+        match &self.body {
+            MutationBody::StartCase(input) => {
+                key(out, first, "\"kind\":\"startCase\"");
+                key(out, first, "\"input\":");
+                input.write_json(out);
+            }
+            MutationBody::Command(command) => {
+                key(out, first, "\"kind\":\"command\"");
+                key(out, first, "\"command\":");
+                command.write_json(out);
+            }
+        }
+        key(out, first, "\"at\":");
+        self.at.write_json(out);
+        out.push('}');
     }
 }
 
@@ -132,7 +160,7 @@ impl<'de> FromJson<'de> for PushItem<'de> {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct PushRequest {
@@ -141,14 +169,14 @@ pub struct PushRequest {
     pub mutations: Vec<Mutation>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[serde(rename_all = "camelCase")]
 pub struct PushResponse {
     pub last_mutation_id: u64,
     pub results: Vec<MutationResult>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, FromJson)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, FromJson, ToJson)]
 #[serde(rename_all = "lowercase")]
 pub enum MutationStatus {
     Applied,
@@ -156,7 +184,7 @@ pub enum MutationStatus {
     Duplicate,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[serde(rename_all = "camelCase")]
 pub struct MutationResult {
     pub id: u64,
@@ -169,7 +197,7 @@ pub struct MutationResult {
     pub message: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct PullRequest {
@@ -198,7 +226,7 @@ fn check_limit(limit: &u64, at: &At) -> crate::Result<()> {
     Ok(())
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[serde(rename_all = "camelCase")]
 pub struct PullResponse {
     pub cookie: String,
@@ -215,7 +243,7 @@ pub struct PullResponse {
 }
 
 /// A mutation the server refused: final, reported, never retried.
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 pub struct Rejection {
     pub id: u64,
     pub code: String,
@@ -223,12 +251,12 @@ pub struct Rejection {
 }
 
 /// `{ "error": { "code", "message" } }`.
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 pub struct ErrorBody {
     pub error: ErrorInfo,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, FromJson)]
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
 #[json(expected = "an error")]
 pub struct ErrorInfo {
     pub code: String,

@@ -13,9 +13,10 @@ use std::rc::Rc;
 
 use crate::graph::StepGraph;
 use crate::model::{Party, WorkflowDefinition};
+use crate::output::ToJson;
 
 /// Who owns the case while a step's work is done.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct TimelineEntry {

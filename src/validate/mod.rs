@@ -9,6 +9,7 @@ mod flow;
 mod rules;
 mod subject;
 
+use crate::output::ToJson;
 use serde::Serialize;
 
 pub use crate::diagnostic::{Diagnostic, RuleCode, Severity};
@@ -20,7 +21,7 @@ pub(crate) use flow::OwnerFlow;
 pub use flow::TimelineEntry;
 pub(crate) use subject::{Findings, Scope, Subject};
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct Validation {
     pub ok: bool,
@@ -30,7 +31,7 @@ pub struct Validation {
 
 /// A `validateConfig` finding: a diagnostic and the workflow it concerns (`None` for
 /// firm-wide findings).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigDiagnostic {
@@ -40,7 +41,7 @@ pub struct ConfigDiagnostic {
     pub workflow_version: Option<u32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 pub struct ConfigValidation {
     pub ok: bool,

@@ -1,6 +1,5 @@
 //! Crossing the boundary as JSON text, both ways.
 
-use serde::Serialize;
 use tsify::{Ts, Tsify};
 use wasm_bindgen::JsValue;
 
@@ -8,6 +7,7 @@ use super::crossing::{copy_long, json_text, long_length, parse_json, thrown};
 use super::error::to_js;
 use crate::case::Command;
 use crate::input::{from_json_at, At, FromJson};
+use crate::output::{to_json, ToJson};
 use crate::HandoffError;
 
 /// The JSON text of a JS value, or `invalid-input` if it has none (undefined, a function, a
@@ -95,13 +95,11 @@ fn at<T>(argument: Option<&str>, f: impl FnOnce(&At) -> T) -> T {
 }
 
 #[inline(never)]
-pub(crate) fn write<T: Serialize + Tsify>(value: &T) -> Result<Ts<T>, JsValue> {
+pub(crate) fn write<T: ToJson + Tsify>(value: &T) -> Result<Ts<T>, JsValue> {
     write_value(value).map(Ts::new_unchecked)
 }
 
 #[inline(never)]
-pub(crate) fn write_value<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| to_js(HandoffError::invalid_input("", format!("The result cannot be written: {e}."))))?;
-    parse_own(&text)
+pub(crate) fn write_value<T: ToJson>(value: &T) -> Result<JsValue, JsValue> {
+    parse_own(&to_json(value))
 }

@@ -23,9 +23,7 @@ pub fn register_error_class(class: Function) {
 pub(crate) fn to_js(error: HandoffError) -> JsValue {
     let code = JsValue::from_str(error.code.as_str());
     let message = JsValue::from_str(&error.message);
-    let details = serde_json::to_string(&error.details)
-        .ok()
-        .map(|text| super::crossing::parse_json(&text))
+    let details = Some(super::crossing::parse_json(&crate::output::to_json(&error.details)))
         .filter(|details| !details.is_undefined())
         .unwrap_or_else(|| Object::new().into());
     let class = ERROR_CLASS.with(|slot| slot.borrow().clone());

@@ -3,9 +3,10 @@
 //!
 //! Values cross as JSON text: `JSON.stringify` on the way in (so BigInts, cycles, symbols and
 //! absurd nesting fail in JS, where it can be caught), then the same `input::from_json` as the
-//! server, with its limits and paths; `JSON.parse` of serde_json's output on the way out (but
-//! for `validateWorkflow`'s result, which crosses packed: see `pack`). One serializer for every
-//! value: maps are plain objects, absent optionals are `null`.
+//! server, with its limits and paths; `JSON.parse` of `output::to_json`'s text on the way out
+//! (the same text serde_json writes for the server; but for `validateWorkflow`'s result, which
+//! crosses packed: see `pack`). One writer for every value: maps are plain objects, absent
+//! optionals are `null`.
 //! `Replica` (for the package's CaseStore) is exported too, undocumented.
 
 mod convert;
@@ -172,7 +173,7 @@ impl JsCaseHandle {
     pub fn execute(&mut self, command: &Ts<Command>, ctx: &Ts<Ctx>) -> Result<JsValue, JsValue> {
         let (command, ctx) = read_command_and_ctx(command, ctx)?;
         let events = self.engine.execute_kept(&mut self.case, &command, &ctx).map_err(error::to_js)?;
-        // As JSON, so that an event's serde declaration is all there is to its crossing: a
+        // As JSON, so that an event's declaration is all there is to its crossing: a
         // packing driven by the event types was faster here, but made the module larger than
         // the size budget of issue #14 allowed (docs/performance.md).
         convert::write_value(&events)

@@ -142,12 +142,12 @@ thread_local! {
 
 /// The lists of names, each as serde writes them.
 fn names() -> String {
-    fn push<T: serde::Serialize>(head: &mut String, values: &[T]) {
+    fn push<T: crate::output::ToJson>(head: &mut String, values: &[T]) {
         for (i, value) in values.iter().enumerate() {
             if i > 0 {
                 head.push(',');
             }
-            head.push_str(serde_json::to_string(value).unwrap_or_default().trim_matches('"'));
+            head.push_str(crate::output::to_json(value).trim_matches('"'));
         }
         head.push(SEP);
     }
