@@ -114,11 +114,13 @@ fn any_command() -> impl Strategy<Value = Value> {
         Just(json!({ "type": "claim" })),
         step.clone().prop_map(|s| json!({ "type": "completeStep", "stepId": s })),
         step.clone().prop_map(|s| json!({ "type": "skipStep", "stepId": s, "reason": "r" })),
-        (step, prop::option::of(party())).prop_map(|(s, to)| json!({ "type": "assignStep", "stepId": s, "to": to })),
+        (step.clone(), prop::option::of(party()))
+            .prop_map(|(s, to)| json!({ "type": "assignStep", "stepId": s, "to": to })),
         party().prop_map(|to| json!({ "type": "transferOwnership", "to": to, "reason": "r" })),
         (prop::sample::select(&["paralegal", "attorney"][..]), member)
             .prop_map(|(r, m)| json!({ "type": "setCaseRole", "roleId": r, "memberId": m })),
         clients().prop_map(|c| json!({ "type": "setClients", "clients": c, "reason": "r" })),
+        (step, party()).prop_map(|(s, to)| json!({ "type": "redirectHandoff", "stepId": s, "to": to, "reason": "r" })),
     ]
 }
 
@@ -165,6 +167,11 @@ fn fill(engine: &Engine, state: &CaseState, entry: &AllowedCommand, actor: &Acto
             reason: "because".into(),
         },
         CommandType::SetClients => Command::SetClients { clients: vec!["c2".into()], reason: "because".into() },
+        CommandType::RedirectHandoff => Command::RedirectHandoff {
+            step_id,
+            to: handoff_engine::model::Party::member(actor.member_id().unwrap()),
+            reason: "because".into(),
+        },
         CommandType::SetCaseRole => {
             let roster = engine.roster();
             let (role, member) = roster

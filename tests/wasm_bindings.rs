@@ -377,6 +377,10 @@ fn events_read_as_the_json_of_the_native_events() {
         ("client", r#"{"type":"completeStep","stepId":"questionnaire"}"#),
         ("dana", r#"{"type":"completeHandoff","stepId":"review-call","to":"paula"}"#),
         ("dana", r#"{"type":"revertHandoff","stepId":"review-call","reason":"Wrong paralegal"}"#),
+        (
+            "morgan",
+            r#"{"type":"redirectHandoff","stepId":"review-call","to":{"kind":"team","id":"documents"},"reason":"Pool"}"#,
+        ),
     ];
     for case in 0..40 {
         let input = format!(
@@ -411,6 +415,7 @@ fn events_read_as_the_json_of_the_native_events() {
                 "setCaseRole",
                 "transferOwnership",
                 "setClients",
+                "redirectHandoff",
             ];
             let (kind, step) = match allowed.get(next(allowed.len() + 1)) {
                 Some(entry) => {
@@ -440,6 +445,10 @@ fn events_read_as_the_json_of_the_native_events() {
                 ),
                 "claim" => r#"{"type":"claim"}"#.to_owned(),
                 "setClients" => format!(r#"{{"type":"setClients","clients":["smith","jones"],"reason":{reason}}}"#),
+                "redirectHandoff" => format!(
+                    r#"{{"type":"redirectHandoff","stepId":{step},"to":{},"reason":{reason}}}"#,
+                    parties[next(parties.len() - 1)]
+                ),
                 other => format!(r#"{{"type":"{other}","stepId":{step}}}"#),
             };
             tally[same_events(&native, &mut kept, &mut handle, &command, actor, &mut crossed)] += 1;
@@ -482,7 +491,7 @@ fn events_read_as_the_json_of_the_native_events() {
 }
 
 /// The number of `Change`'s variants.
-const VARIANTS: usize = 13;
+const VARIANTS: usize = 14;
 
 /// The place of an event's change among `Change`'s variants. A new variant fails to compile here;
 /// once it is listed, the walk above must make an event of it cross.
@@ -501,7 +510,8 @@ fn variant(change: &handoff_engine::case::Change) -> usize {
         Change::OwnershipTransferred { .. } => 9,
         Change::CaseRoleSet { .. } => 10,
         Change::ClientsSet { .. } => 11,
-        Change::CaseClosed => 12,
+        Change::HandoffRedirected { .. } => 12,
+        Change::CaseClosed => 13,
     }
 }
 

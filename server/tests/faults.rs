@@ -255,6 +255,11 @@ impl Client {
                 to: handoff_engine::model::Party::team("documents"),
                 reason: "rebalancing".into(),
             },
+            CommandType::RedirectHandoff => Command::RedirectHandoff {
+                step_id,
+                to: handoff_engine::model::Party::team("documents"),
+                reason: "the pool takes it".into(),
+            },
             CommandType::AssignStep | CommandType::SetCaseRole | CommandType::SetClients => return,
         };
         let _ = self.replica.dispatch(engine, case_id, command, &ctx);

@@ -75,6 +75,12 @@ pub(crate) fn allowed_commands(scene: Scene, state: &CaseState, actor: &Actor) -
         if ok(&transfer) {
             allowed.push(entry(CommandType::TransferOwnership, None, None));
         }
+        if let Some(pending) = &state.pending_handoff {
+            let step_id = pending.step_id.clone();
+            if ok(&Command::RedirectHandoff { step_id, to: Party::member(&me.id), reason: "-".into() }) {
+                allowed.push(entry(CommandType::RedirectHandoff, Some(&pending.step_id), None));
+            }
+        }
     }
     let any_role = scene.roster.directory().roles.iter().any(|role| {
         scene

@@ -154,6 +154,12 @@ pub enum Command {
         clients: Vec<String>,
         reason: String,
     },
+    /// The pending handoff of a step gets a new target (SPEC §10): admins only, with a reason.
+    RedirectHandoff {
+        step_id: String,
+        to: Party,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -167,7 +173,8 @@ impl Command {
             | Command::RevertHandoff { step_id, .. }
             | Command::CompleteStep { step_id }
             | Command::SkipStep { step_id, .. }
-            | Command::AssignStep { step_id, .. } => Some(step_id),
+            | Command::AssignStep { step_id, .. }
+            | Command::RedirectHandoff { step_id, .. } => Some(step_id),
             Command::Claim
             | Command::TransferOwnership { .. }
             | Command::SetCaseRole { .. }
@@ -203,7 +210,8 @@ struct RawCommand {
     clients: Option<Vec<String>>,
 }
 
-/// `to`: a member id (completeHandoff), a party (transferOwnership, assignStep), `null`, or absent.
+/// `to`: a member id (completeHandoff), a party (transferOwnership, assignStep,
+/// redirectHandoff), `null`, or absent.
 enum Target {
     Id(String),
     Party(Party),
@@ -236,12 +244,13 @@ pub enum CommandType {
     TransferOwnership,
     SetCaseRole,
     SetClients,
+    RedirectHandoff,
 }
 
 /// Each command type's name, the fields it may have besides `type`, and those of them it needs:
 /// one table, read once per command (a second match on the type's text would repeat every
 /// comparison), so that each field below is read in one place.
-const TYPES: [(&str, CommandType, &[&str], &[&str]); 9] = [
+const TYPES: [(&str, CommandType, &[&str], &[&str]); 10] = [
     ("completeHandoff", CommandType::CompleteHandoff, &["stepId", "to"], &["stepId"]),
     ("revertHandoff", CommandType::RevertHandoff, &["stepId", "reason"], &["stepId"]),
     ("claim", CommandType::Claim, &[], &[]),
@@ -251,6 +260,7 @@ const TYPES: [(&str, CommandType, &[&str], &[&str]); 9] = [
     ("transferOwnership", CommandType::TransferOwnership, &["to", "reason"], &["to", "reason"]),
     ("setCaseRole", CommandType::SetCaseRole, &["roleId", "memberId"], &["roleId", "memberId"]),
     ("setClients", CommandType::SetClients, &["clients", "reason"], &["clients", "reason"]),
+    ("redirectHandoff", CommandType::RedirectHandoff, &["stepId", "to", "reason"], &["stepId", "to", "reason"]),
 ];
 
 impl RawCommand {
@@ -332,6 +342,9 @@ impl RawCommand {
             CommandType::TransferOwnership => Command::TransferOwnership { to: party(to).ok_or_else(someone)?, reason },
             CommandType::SetCaseRole => Command::SetCaseRole { role_id, member_id },
             CommandType::SetClients => Command::SetClients { clients, reason },
+            CommandType::RedirectHandoff => {
+                Command::RedirectHandoff { step_id, to: party(to).ok_or_else(someone)?, reason }
+            }
         })
     }
 }

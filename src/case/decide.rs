@@ -92,12 +92,18 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
             if actor.member_id() != Some(last.by.as_str()) && !who.is_admin() || who.member().is_none() {
                 return Err(not_permitted("revert a handoff someone else made"));
             }
+            // Who received it is of the step's target, unless the handoff had been redirected
+            // (SPEC §10) before it completed: then it is requested of them again.
+            let received = &last.to;
+            let covered = *received == handoff.to
+                || received.kind == PartyKind::Member
+                    && scene.roster.member(&received.id).is_some_and(|m| belongs(m, &handoff.to));
             Ok(Change::HandoffReverted {
                 step_id: step_id.clone(),
                 from: state.owner.clone(),
                 to: last.from.clone(),
                 case_roles: last.case_roles_before.clone(),
-                target: handoff.to.clone(),
+                target: if covered { &handoff.to } else { received }.clone(),
                 required: handoff.required,
                 reason: reason.clone(),
             })
@@ -194,6 +200,23 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
                 return Err(not_permitted("change who this case is for"));
             }
             Ok(Change::ClientsSet { from: state.clients.clone(), to: clients.clone(), reason: reason.clone() })
+        }
+        Command::RedirectHandoff { step_id, to, reason } => {
+            let (_, step) = scene.step(step_id)?;
+            let pending = state.pending_handoff.as_ref().filter(|p| p.step_id == *step_id).ok_or_else(|| {
+                reject(ErrorCode::NoPendingHandoff, format!("Step {} has no handoff waiting.", step.name))
+                    .with_step(step_id)
+            })?;
+            if !who.is_admin() {
+                return Err(not_permitted("redirect a handoff (admins only)"));
+            }
+            check_party_eligible(scene, to)?;
+            Ok(Change::HandoffRedirected {
+                step_id: step_id.clone(),
+                from: pending.to.clone(),
+                to: to.clone(),
+                reason: reason.clone(),
+            })
         }
     }
 }

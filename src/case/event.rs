@@ -113,6 +113,13 @@ pub enum Change {
         to: Vec<String>,
         reason: String,
     },
+    /// The pending handoff of `step_id` goes to `to` instead of `from` (SPEC §10).
+    HandoffRedirected {
+        step_id: String,
+        from: Party,
+        to: Party,
+        reason: String,
+    },
     CaseClosed,
 }
 
@@ -126,7 +133,8 @@ impl Change {
             | Change::HandoffCompleted { step_id, .. }
             | Change::HandoffReverted { step_id, .. }
             | Change::StepCompleted { step_id }
-            | Change::StepAssigned { step_id, .. } => Some(step_id),
+            | Change::StepAssigned { step_id, .. }
+            | Change::HandoffRedirected { step_id, .. } => Some(step_id),
             _ => None,
         }
     }
@@ -205,6 +213,12 @@ impl CaseState {
                 self.case_roles.insert(role_id.clone(), member_id.clone());
             }
             Change::ClientsSet { to, .. } => self.clients.clone_from(to),
+            Change::HandoffRedirected { step_id, to, .. } => {
+                if let Some(pending) = self.pending_handoff.as_mut().filter(|p| p.step_id == *step_id) {
+                    pending.to.clone_from(to);
+                }
+                self.last_handoff = None;
+            }
             Change::CaseClosed => self.closed = true,
         }
     }
