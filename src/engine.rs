@@ -123,7 +123,7 @@ impl Engine {
                 format!("There is no workflow \"{}\".", input.workflow_id),
             )
         })?;
-        let scene = case::Scene { workflow, roster: &self.roster };
+        let scene = case::Scene { workflow, roster: &self.roster, workflows: &self.workflows };
         let (state, events) = case::start(scene, &self.config.owners, input, ctx)?;
         Ok(Outcome { state, events })
     }
@@ -208,7 +208,11 @@ impl Engine {
 
     /// The workflow a state belongs to, once the state is found to fit it.
     fn scene(&self, state: &CaseState) -> Result<case::Scene<'_>> {
-        self.fitting(state).map(|(workflow, _)| case::Scene { workflow, roster: &self.roster })
+        self.fitting(state).map(|(workflow, _)| case::Scene {
+            workflow,
+            roster: &self.roster,
+            workflows: &self.workflows,
+        })
     }
 
     /// The workflow `state` fits, and its index.
@@ -222,7 +226,9 @@ impl Engine {
 
     fn kept_scene(&self, case: &KeptCase) -> Result<case::Scene<'_>> {
         match self.workflows.get(case.workflow) {
-            Some(workflow) if case.engine == self.id => Ok(case::Scene { workflow, roster: &self.roster }),
+            Some(workflow) if case.engine == self.id => {
+                Ok(case::Scene { workflow, roster: &self.roster, workflows: &self.workflows })
+            }
             _ => Err(HandoffError::invalid_input("", "This case was kept by another engine.")),
         }
     }

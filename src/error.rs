@@ -23,6 +23,8 @@ pub enum ErrorCode {
     TargetIneligible,
     RevertNotAllowed,
     CaseClosed,
+    /// A `migrateCase` that cannot be made (SPEC §10): `details.problems` says every reason.
+    MigrationInvalid,
     /// Sync: a `startCase` mutation for a case id that already exists.
     CaseExists,
     /// Sync: a command mutation for a case the server does not have.
@@ -59,6 +61,7 @@ impl ErrorCode {
             ErrorCode::TargetIneligible => "target-ineligible",
             ErrorCode::RevertNotAllowed => "revert-not-allowed",
             ErrorCode::CaseClosed => "case-closed",
+            ErrorCode::MigrationInvalid => "migration-invalid",
             ErrorCode::CaseExists => "case-exists",
             ErrorCode::UnknownCase => "unknown-case",
             ErrorCode::Unauthenticated => "unauthenticated",
@@ -91,6 +94,21 @@ pub struct ErrorDetails {
     /// For `workflow-invalid`: the error diagnostics of the workflow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnostics: Option<Vec<Diagnostic>>,
+    /// For `migration-invalid`: every reason the migration cannot be made. (Boxed: every
+    /// `Result` of the crate carries this struct, and stays small.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Box<Vec<MigrationProblem>>>,
+}
+
+/// One reason a migration cannot be made.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationProblem {
+    /// The case's step (its id in the version it runs on) the problem is about; `null` for one
+    /// about the target version as a whole.
+    pub step_id: Option<String>,
+    pub message: String,
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error, Serialize)]

@@ -1,13 +1,14 @@
-//! Running cases through change (SPEC §10, §13): redirecting a pending handoff. One test per
-//! rule and per rejection, on the Example Law Firm.
+//! Running cases through change (SPEC §10, §13): redirecting a pending handoff, and migrating a
+//! case onto a later version of its workflow. One test per rule and per rejection, on the
+//! Example Law Firm.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
 use common::*;
-use handoff_engine::case::{CaseState, Command, LastHandoff};
+use handoff_engine::case::{CaseState, Command, LastHandoff, StepStatus};
 use handoff_engine::model::Party;
-use handoff_engine::{Engine, ErrorCode};
+use handoff_engine::{Engine, ErrorCode, HandoffError};
 use serde_json::{json, Value};
 
 /// Chapter 7 up to the paralegal handoff, owned by Dana.
@@ -199,4 +200,286 @@ fn admins_are_offered_a_redirect_while_a_handoff_is_pending() {
     let handed =
         run(&engine, &state, "dana", json!({ "type": "completeHandoff", "stepId": "review-call", "to": "paula" }));
     assert!(!offered(&handed.state, "morgan"), "nothing pending");
+}
+
+// --- migrateCase -----------------------------------------------------------------------------
+
+/// The example firm with chapter 7 in version 1 and `next` (JSON) as version 2.
+fn with_version_2(next: Value) -> Engine {
+    let mut config = config();
+    config.workflows.push(definition(next));
+    Engine::new(config)
+}
+
+/// Chapter 7 version 2: a means test after the credit report (the questionnaire now after it),
+/// the petition renamed, and the final review's handoff optional.
+fn chapter_7_v2() -> Value {
+    json!({ "id": "chapter-7", "name": "Chapter 7 case preparation", "version": 2, "steps": [
+        { "id": "documents", "name": "Initial document collection" },
+        { "id": "credit-report", "name": "Credit report review" },
+        { "id": "means-test", "name": "Means test", "assignee": { "kind": "member", "id": "avery" } },
+        { "id": "questionnaire", "name": "Client questionnaire", "clientFacing": true },
+        { "id": "review-call", "name": "Client review call", "handoff": { "to": { "kind": "role", "id": "paralegal" } } },
+        { "id": "petition-draft", "name": "Petition preparation" },
+        { "id": "final-review", "name": "Attorney final review",
+          "handoff": { "to": { "kind": "role", "id": "attorney" }, "required": false } }
+    ]})
+}
+
+fn migrate(to_version: u64, mapping: Value) -> Value {
+    json!({ "type": "migrateCase", "toVersion": to_version, "mapping": mapping, "reason": "Version 2 adds the means test" })
+}
+
+fn problems(error: &HandoffError) -> Vec<(Option<String>, String)> {
+    assert_code(error, ErrorCode::MigrationInvalid);
+    error.details.problems.clone().unwrap().into_iter().map(|p| (p.step_id, p.message)).collect()
+}
+
+#[test]
+fn a_migration_keeps_the_case_records_what_changed_and_replays() {
+    let engine = with_version_2(chapter_7_v2());
+    let events = engine_start_events(&firm());
+    let state = engine.replay(&events).unwrap();
+    let migrated = run(&engine, &state, "morgan", migrate(2, json!({ "petition": "petition-draft" })));
+    // The means test comes before the questionnaire, which the client has done: skipped.
+    assert_eq!(event_types(&migrated), ["caseMigrated", "stepSkipped"]);
+    let event = to_json(&migrated.events[0]);
+    assert_eq!((&event["fromVersion"], &event["toVersion"]), (&json!(1), &json!(2)));
+    assert_eq!(
+        (&event["mapping"], &event["dropped"], &event["added"]),
+        (&json!({ "petition": "petition-draft" }), &json!([]), &json!(["means-test"]))
+    );
+    assert_eq!(to_json(&migrated.events[1])["reason"], json!("added in version 2 after this point"));
+    let after = &migrated.state;
+    assert_eq!(after.workflow_version, 2);
+    assert_eq!(
+        (&after.owner, &after.case_roles, &after.facts, &after.clients),
+        (&state.owner, &state.case_roles, &state.facts, &state.clients)
+    );
+    assert_eq!(status(after, "petition-draft"), "pending");
+    assert_eq!(status(after, "means-test"), "skipped");
+    assert_eq!(status(after, "review-call"), "awaitingHandoff", "the same handoff stays pending");
+    assert_eq!(after.pending_handoff, state.pending_handoff);
+    assert!(!after.steps.contains_key("petition"));
+    assert!(engine.fits(after).is_ok());
+    assert_eq!(engine.replay(&[events, migrated.events.clone()].concat()).unwrap(), migrated.state);
+}
+
+#[test]
+fn an_added_step_is_triggered_when_all_it_comes_after_is_done_and_pending_otherwise() {
+    let engine = with_version_2(json!({ "id": "chapter-7", "name": "Chapter 7", "version": 2, "steps": [
+        { "id": "documents", "name": "Initial document collection" },
+        { "id": "welcome", "name": "Welcome letter", "after": ["documents"], "assignee": { "kind": "member", "id": "devon" } },
+        { "id": "credit-report", "name": "Credit report review", "after": ["documents"] },
+        { "id": "questionnaire", "name": "Client questionnaire", "clientFacing": true },
+        { "id": "summary", "name": "Summary", "after": ["questionnaire"] },
+        { "id": "review-call", "name": "Client review call", "after": ["summary"],
+          "handoff": { "to": { "kind": "role", "id": "paralegal" } } },
+        { "id": "petition", "name": "Petition preparation" },
+        { "id": "final-review", "name": "Attorney final review", "handoff": { "to": { "kind": "role", "id": "attorney" } } }
+    ]}));
+    let mut state = start(&firm(), "chapter-7");
+    state = run(&engine, &state, "dana", json!({ "type": "completeStep", "stepId": "documents" })).state;
+    let migrated = run(&engine, &state, "morgan", migrate(2, json!({})));
+    assert_eq!(event_types(&migrated), ["caseMigrated", "stepTriggered"]);
+    assert_eq!(to_json(&migrated.events[0])["mapping"], json!({}), "{{}} when none was given");
+    assert_eq!(to_json(&migrated.events[0])["added"], json!(["welcome", "summary"]));
+    assert_eq!(status(&migrated.state, "welcome"), "active");
+    assert_eq!(
+        to_json(&migrated.state.steps["welcome"].assignee),
+        json!({ "kind": "member", "id": "devon" }),
+        "its assignee in version 2"
+    );
+    assert_eq!(status(&migrated.state, "summary"), "pending");
+}
+
+#[test]
+fn a_pending_handoff_whose_step_changed_is_requested_again_or_ends() {
+    let v1 = firm();
+    let mut state = at_paralegal_handoff(&v1);
+    state =
+        run(&v1, &state, "dana", json!({ "type": "completeHandoff", "stepId": "review-call", "to": "paula" })).state;
+    state = run(&v1, &state, "paula", json!({ "type": "completeStep", "stepId": "review-call" })).state;
+    state = run(&v1, &state, "paula", json!({ "type": "completeStep", "stepId": "petition" })).state;
+    assert_eq!(status(&state, "final-review"), "awaitingHandoff");
+    // Optional now: requested again as an offer, and the step is active.
+    let engine = with_version_2(chapter_7_v2());
+    let migrated = run(&engine, &state, "morgan", migrate(2, json!({ "petition": "petition-draft" })));
+    assert_eq!(event_types(&migrated), ["caseMigrated", "handoffRequested", "stepSkipped"]);
+    assert_eq!(to_json(&migrated.events[1])["required"], json!(false));
+    assert_eq!(status(&migrated.state, "final-review"), "active");
+    assert!(!migrated.state.pending_handoff.as_ref().unwrap().required);
+    // No handoff at all now: the handoff ends, and the step is active.
+    let mut v2 = chapter_7_v2();
+    v2["steps"][6].as_object_mut().unwrap().remove("handoff");
+    let engine = with_version_2(v2);
+    let migrated = run(&engine, &state, "morgan", migrate(2, json!({ "petition": "petition-draft" })));
+    assert_eq!(event_types(&migrated), ["caseMigrated", "stepSkipped"]);
+    assert_eq!(status(&migrated.state, "final-review"), "active");
+    assert_eq!(migrated.state.pending_handoff, None);
+    assert_eq!(migrated.state.owner, state.owner, "a migration is not a handoff");
+}
+
+#[test]
+fn a_redirected_handoff_stays_redirected_when_its_step_keeps_its_handoff() {
+    let v1 = firm();
+    let state = at_paralegal_handoff(&v1);
+    let redirected = run(&v1, &state, "morgan", redirect("review-call", paula())).state;
+    let engine = with_version_2(chapter_7_v2());
+    let migrated = run(&engine, &redirected, "morgan", migrate(2, json!({ "petition": "petition-draft" })));
+    assert_eq!(migrated.state.pending_handoff, redirected.pending_handoff);
+}
+
+#[test]
+fn a_migration_leaves_nothing_to_revert() {
+    let v1 = firm();
+    let state = at_paralegal_handoff(&v1);
+    let handed =
+        run(&v1, &state, "dana", json!({ "type": "completeHandoff", "stepId": "review-call", "to": "paula" })).state;
+    assert!(handed.last_handoff.is_some());
+    let engine = with_version_2(chapter_7_v2());
+    let migrated = run(&engine, &handed, "morgan", migrate(2, json!({ "petition": "petition-draft" })));
+    assert_eq!(migrated.state.last_handoff, None);
+    let revert = json!({ "type": "revertHandoff", "stepId": "review-call" });
+    assert_code(&rejection(&engine, &migrated.state, &ctx("dana"), revert), ErrorCode::RevertNotAllowed);
+}
+
+#[test]
+fn a_step_under_way_must_have_a_step_in_the_target_version() {
+    let v1 = firm();
+    let state = at_paralegal_handoff(&v1);
+    let mut v2 = chapter_7_v2();
+    v2["steps"].as_array_mut().unwrap().remove(4);
+    let engine = with_version_2(v2);
+    let error = rejection(&engine, &state, &ctx("morgan"), migrate(2, json!({ "petition": "petition-draft" })));
+    let found = problems(&error);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0.as_deref(), Some("review-call"));
+    assert!(found[0].1.contains("Client review call is under way"), "{}", found[0].1);
+    assert!(
+        error.message.starts_with("Case case-1 cannot move to version 2 of Chapter 7 case preparation"),
+        "{}",
+        error.message
+    );
+    // Dropping steps that are done, or have not started, is fine: listed in `dropped`.
+    let mut v2 = chapter_7_v2();
+    v2["steps"].as_array_mut().unwrap().remove(5);
+    v2["steps"].as_array_mut().unwrap().remove(1);
+    let engine = with_version_2(v2);
+    let migrated = run(&engine, &state, "morgan", migrate(2, json!({})));
+    assert_eq!(to_json(&migrated.events[0])["dropped"], json!(["credit-report", "petition"]));
+}
+
+#[test]
+fn every_problem_with_a_mapping_is_listed_with_its_step() {
+    let engine = with_version_2(chapter_7_v2());
+    let state = at_paralegal_handoff(&firm());
+    let mapping = json!({ "zzz": "documents", "petition": "nowhere", "credit-report": "documents" });
+    let found = problems(&rejection(&engine, &state, &ctx("morgan"), migrate(2, mapping)));
+    let steps: Vec<Option<&str>> = found.iter().map(|(step, _)| step.as_deref()).collect();
+    assert_eq!(steps, [Some("zzz"), Some("credit-report"), Some("petition")], "{found:?}");
+    assert!(found[0].1.contains("\"zzz\", which is not a step of this case"), "{}", found[0].1);
+    assert!(found[1].1.contains("would become the same step as another"), "{}", found[1].1);
+    assert!(found[2].1.contains("mapped to a step that version lacks"), "{}", found[2].1);
+}
+
+#[test]
+fn a_step_that_is_not_done_cannot_come_before_one_that_has_started() {
+    // Version 2 puts the petition before the review call, whose handoff is pending.
+    let mut v2 = chapter_7_v2();
+    let steps = v2["steps"].as_array_mut().unwrap();
+    let petition = steps.remove(5);
+    steps.insert(4, petition);
+    let engine = with_version_2(v2);
+    let state = at_paralegal_handoff(&firm());
+    let found =
+        problems(&rejection(&engine, &state, &ctx("morgan"), migrate(2, json!({ "petition": "petition-draft" }))));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0.as_deref(), Some("petition"));
+    assert!(found[0].1.contains("a step that comes after it has started"), "{}", found[0].1);
+}
+
+#[test]
+fn an_assigned_step_cannot_become_one_the_client_does() {
+    let mut v2 = chapter_7_v2();
+    v2["steps"][5]["clientFacing"] = json!(true);
+    let engine = with_version_2(v2);
+    let mut state = at_paralegal_handoff(&firm());
+    let assign = json!({ "type": "assignStep", "stepId": "petition", "to": paula() });
+    state = run(&engine, &state, "dana", assign).state;
+    let found =
+        problems(&rejection(&engine, &state, &ctx("morgan"), migrate(2, json!({ "petition": "petition-draft" }))));
+    assert_eq!(found.iter().map(|p| p.0.as_deref()).collect::<Vec<_>>(), [Some("petition")]);
+}
+
+#[test]
+fn the_target_must_be_a_later_version_without_errors() {
+    let state = at_paralegal_handoff(&firm());
+    let mut broken = chapter_7_v2();
+    broken["steps"][2]["assignee"] = json!({ "kind": "member", "id": "ivan" });
+    let engine = with_version_2(broken);
+    let found = problems(&rejection(&engine, &state, &ctx("morgan"), migrate(2, json!({}))));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, None, "about the version as a whole");
+    assert!(found[0].1.contains("has errors"));
+    let engine = with_version_2(chapter_7_v2());
+    let found = problems(&rejection(&engine, &state, &ctx("morgan"), migrate(1, json!({}))));
+    assert_eq!((found.len(), found[0].0.as_deref()), (1, None));
+}
+
+#[test]
+fn migration_rejections_follow_the_spec_order() {
+    let engine = with_version_2(chapter_7_v2());
+    let state = at_paralegal_handoff(&firm());
+    // invalid-input, then case-closed, not-permitted, unknown-case-workflow, migration-invalid.
+    let error = Command::from_json(&migrate(2, json!({ "petition": "" })).to_string()).unwrap_err();
+    assert_eq!((error.code, error.details.path.as_deref()), (ErrorCode::InvalidInput, Some("mapping.petition")));
+    let error = Command::from_json(&json!({ "type": "migrateCase", "toVersion": 2 }).to_string()).unwrap_err();
+    assert_eq!(error.details.path.as_deref(), Some("reason"));
+    let error =
+        Command::from_json(&json!({ "type": "migrateCase", "toVersion": -1, "reason": "r" }).to_string()).unwrap_err();
+    assert_eq!(error.details.path.as_deref(), Some("toVersion"));
+    let mut closed = state.clone();
+    while !closed.closed {
+        let (step, _) = closed
+            .steps
+            .iter()
+            .find(|(_, s)| matches!(s.status, StepStatus::Active | StepStatus::AwaitingHandoff))
+            .unwrap();
+        let skip = json!({ "type": "skipStep", "stepId": step, "reason": "done" });
+        closed = run(&engine, &closed, "morgan", skip).state;
+    }
+    assert_code(&rejection(&engine, &closed, &ctx("dana"), migrate(9, json!({}))), ErrorCode::CaseClosed);
+    assert_code(&rejection(&engine, &state, &ctx("dana"), migrate(9, json!({}))), ErrorCode::NotPermitted);
+    assert_code(
+        &rejection(&engine, &state, &ctx("morgan"), migrate(9, json!({ "zzz": "a" }))),
+        ErrorCode::UnknownCaseWorkflow,
+    );
+    assert_code(
+        &rejection(&engine, &state, &ctx("morgan"), migrate(2, json!({ "zzz": "a" }))),
+        ErrorCode::MigrationInvalid,
+    );
+}
+
+#[test]
+fn check_is_the_dry_run_and_admins_are_offered_a_migration_while_a_later_version_exists() {
+    let engine = with_version_2(chapter_7_v2());
+    let state = at_paralegal_handoff(&firm());
+    let dry = engine.check(&state, &command(migrate(2, json!({ "petition": "petiton-draft" }))), &ctx("morgan"));
+    assert_eq!(problems(&dry.unwrap_err()).len(), 1, "a typo in the mapping");
+    assert_eq!(
+        engine.check(&state, &command(migrate(2, json!({ "petition": "petition-draft" }))), &ctx("morgan")),
+        Ok(())
+    );
+    let listed = |state: &CaseState, who: &str| {
+        engine
+            .allowed_commands(state, &ctx(who).actor)
+            .unwrap()
+            .iter()
+            .any(|a| to_json(&a.kind) == json!("migrateCase"))
+    };
+    assert!(listed(&state, "morgan"));
+    assert!(!listed(&state, "dana"));
+    let migrated = run(&engine, &state, "morgan", migrate(2, json!({ "petition": "petition-draft" }))).state;
+    assert!(!listed(&migrated, "morgan"), "on the latest version");
 }

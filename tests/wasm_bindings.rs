@@ -352,6 +352,12 @@ fn events_read_as_the_json_of_the_native_events() {
             member["roles"] = serde_json::Value::Array(held);
         }
     }
+    // Version 2 adds a closing letter: the first case starts on version 1 and migrates.
+    let first_version = handoff_engine::Engine::from_json(&config.to_string()).unwrap();
+    let mut next = config["workflows"][0].clone();
+    next["version"] = serde_json::json!(2);
+    next["steps"].as_array_mut().unwrap().push(serde_json::json!({ "id": "letter", "name": "Closing letter" }));
+    config["workflows"].as_array_mut().unwrap().push(next);
     let config = config.to_string();
     let js_engine = JsEngine::new(&js(&config)).unwrap();
     let native = handoff_engine::Engine::from_json(&config).unwrap();
@@ -381,6 +387,7 @@ fn events_read_as_the_json_of_the_native_events() {
             "morgan",
             r#"{"type":"redirectHandoff","stepId":"review-call","to":{"kind":"team","id":"documents"},"reason":"Pool"}"#,
         ),
+        ("morgan", r#"{"type":"migrateCase","toVersion":2,"reason":"The closing letter"}"#),
     ];
     for case in 0..40 {
         let input = format!(
@@ -388,7 +395,8 @@ fn events_read_as_the_json_of_the_native_events() {
             if case % 2 == 0 { r#"["smith"]"# } else { "[]" }
         );
         let start_ctx: handoff_engine::case::Ctx = handoff_engine::input::from_json(&ctx_of("dana")).unwrap();
-        let state = native.start_case(&handoff_engine::input::from_json(&input).unwrap(), &start_ctx).unwrap().state;
+        let starting = if case == 0 { &first_version } else { &native };
+        let state = starting.start_case(&handoff_engine::input::from_json(&input).unwrap(), &start_ctx).unwrap().state;
         let mut kept = native.keep(state.clone()).unwrap();
         let mut handle = js_engine.open_case(&ts(&js(&serde_json::to_string(&state).unwrap()))).unwrap();
         if case == 0 {
@@ -416,6 +424,7 @@ fn events_read_as_the_json_of_the_native_events() {
                 "transferOwnership",
                 "setClients",
                 "redirectHandoff",
+                "migrateCase",
             ];
             let (kind, step) = match allowed.get(next(allowed.len() + 1)) {
                 Some(entry) => {
@@ -449,6 +458,7 @@ fn events_read_as_the_json_of_the_native_events() {
                     r#"{{"type":"redirectHandoff","stepId":{step},"to":{},"reason":{reason}}}"#,
                     parties[next(parties.len() - 1)]
                 ),
+                "migrateCase" => format!(r#"{{"type":"migrateCase","toVersion":{},"reason":{reason}}}"#, next(3)),
                 other => format!(r#"{{"type":"{other}","stepId":{step}}}"#),
             };
             tally[same_events(&native, &mut kept, &mut handle, &command, actor, &mut crossed)] += 1;
@@ -491,7 +501,7 @@ fn events_read_as_the_json_of_the_native_events() {
 }
 
 /// The number of `Change`'s variants.
-const VARIANTS: usize = 14;
+const VARIANTS: usize = 15;
 
 /// The place of an event's change among `Change`'s variants. A new variant fails to compile here;
 /// once it is listed, the walk above must make an event of it cross.
@@ -511,7 +521,8 @@ fn variant(change: &handoff_engine::case::Change) -> usize {
         Change::CaseRoleSet { .. } => 10,
         Change::ClientsSet { .. } => 11,
         Change::HandoffRedirected { .. } => 12,
-        Change::CaseClosed => 13,
+        Change::CaseMigrated { .. } => 13,
+        Change::CaseClosed => 14,
     }
 }
 

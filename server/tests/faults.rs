@@ -237,7 +237,15 @@ impl Client {
         let allowed = engine.allowed_commands(state, &self.actor).unwrap();
         let useful: Vec<_> = allowed
             .iter()
-            .filter(|a| !matches!(a.kind, CommandType::AssignStep | CommandType::SetCaseRole | CommandType::SetClients))
+            .filter(|a| {
+                !matches!(
+                    a.kind,
+                    CommandType::AssignStep
+                        | CommandType::SetCaseRole
+                        | CommandType::SetClients
+                        | CommandType::MigrateCase
+                )
+            })
             .collect();
         let Some(entry) = (!useful.is_empty()).then(|| useful[rng.below(useful.len())]) else { return };
         let step_id = entry.step_id.clone().unwrap_or_default();
@@ -260,7 +268,9 @@ impl Client {
                 to: handoff_engine::model::Party::team("documents"),
                 reason: "the pool takes it".into(),
             },
-            CommandType::AssignStep | CommandType::SetCaseRole | CommandType::SetClients => return,
+            CommandType::AssignStep | CommandType::SetCaseRole | CommandType::SetClients | CommandType::MigrateCase => {
+                return
+            }
         };
         let _ = self.replica.dispatch(engine, case_id, command, &ctx);
     }

@@ -160,6 +160,16 @@ pub enum Command {
         to: Party,
         reason: String,
     },
+    /// The case moves onto another version of its workflow (SPEC §10): admins only, all or
+    /// nothing.
+    MigrateCase {
+        /// Any whole number: one that no version has is `unknown-case-workflow`.
+        to_version: u64,
+        /// Old step id to new step id; a step it does not name keeps its id.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        mapping: BTreeMap<String, String>,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -178,7 +188,8 @@ impl Command {
             Command::Claim
             | Command::TransferOwnership { .. }
             | Command::SetCaseRole { .. }
-            | Command::SetClients { .. } => None,
+            | Command::SetClients { .. }
+            | Command::MigrateCase { .. } => None,
         }
     }
 }
@@ -208,6 +219,10 @@ struct RawCommand {
     member_id: Option<String>,
     #[json(default)]
     clients: Option<Vec<String>>,
+    #[json(default)]
+    to_version: Option<u64>,
+    #[json(default)]
+    mapping: Option<BTreeMap<String, String>>,
 }
 
 /// `to`: a member id (completeHandoff), a party (transferOwnership, assignStep,
@@ -245,12 +260,13 @@ pub enum CommandType {
     SetCaseRole,
     SetClients,
     RedirectHandoff,
+    MigrateCase,
 }
 
 /// Each command type's name, the fields it may have besides `type`, and those of them it needs:
 /// one table, read once per command (a second match on the type's text would repeat every
 /// comparison), so that each field below is read in one place.
-const TYPES: [(&str, CommandType, &[&str], &[&str]); 10] = [
+const TYPES: [(&str, CommandType, &[&str], &[&str]); 11] = [
     ("completeHandoff", CommandType::CompleteHandoff, &["stepId", "to"], &["stepId"]),
     ("revertHandoff", CommandType::RevertHandoff, &["stepId", "reason"], &["stepId"]),
     ("claim", CommandType::Claim, &[], &[]),
@@ -261,12 +277,13 @@ const TYPES: [(&str, CommandType, &[&str], &[&str]); 10] = [
     ("setCaseRole", CommandType::SetCaseRole, &["roleId", "memberId"], &["roleId", "memberId"]),
     ("setClients", CommandType::SetClients, &["clients", "reason"], &["clients", "reason"]),
     ("redirectHandoff", CommandType::RedirectHandoff, &["stepId", "to", "reason"], &["stepId", "to", "reason"]),
+    ("migrateCase", CommandType::MigrateCase, &["toVersion", "mapping", "reason"], &["toVersion", "reason"]),
 ];
 
 impl RawCommand {
     /// The command of these fields, `at` being where the command stands in its document. The
     /// fields are checked in one order whatever the type (stepId, to, roleId, memberId, clients,
-    /// reason): the first bad or missing one is reported.
+    /// toVersion, mapping, reason): the first bad or missing one is reported.
     fn into_command(self, at: &At) -> Result<Command> {
         let kind = self.kind.as_str();
         let fail = |field: &str, message: String| HandoffError::invalid_input(at.key(field).path(), message);
@@ -280,6 +297,8 @@ impl RawCommand {
             ("roleId", self.role_id.is_some()),
             ("memberId", self.member_id.is_some()),
             ("clients", self.clients.is_some()),
+            ("toVersion", self.to_version.is_some()),
+            ("mapping", self.mapping.is_some()),
         ];
         if let Some((field, _)) = present.iter().find(|(field, here)| *here && !allowed.contains(field)) {
             return Err(fail(field, format!("A {kind} command has no field {field}.")));
@@ -315,6 +334,13 @@ impl RawCommand {
             Some(clients) => check_clients(&clients, &at.key("clients")).map(|()| clients),
             None => absent("clients").map(|()| Vec::new()),
         }?;
+        let to_version = match self.to_version {
+            Some(version) => version,
+            None => absent("toVersion").map(|()| 0)?,
+        };
+        let mapping = self.mapping.unwrap_or_default();
+        // Ids to ids, as a case's roles are, and as many.
+        check_roles(&mapping, &at.key("mapping"))?;
         let reason = match self.reason {
             Some(text) => check_reason(&text, &at.key("reason")).map(|()| text),
             None => absent("reason").map(|()| String::new()),
@@ -345,6 +371,7 @@ impl RawCommand {
             CommandType::RedirectHandoff => {
                 Command::RedirectHandoff { step_id, to: party(to).ok_or_else(someone)?, reason }
             }
+            CommandType::MigrateCase => Command::MigrateCase { to_version, mapping, reason },
         })
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::command::Actor;
-use super::state::{CaseState, LastHandoff, PendingHandoff, StepStatus};
+use super::state::{CaseState, LastHandoff, PendingHandoff, StepState, StepStatus};
 use crate::model::{Facts, Party};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,6 +120,21 @@ pub enum Change {
         to: Party,
         reason: String,
     },
+    /// The case moved onto version `to_version` (SPEC §10, §13). Steps keep their ids unless
+    /// `mapping` renames them; `dropped` (in id order) left with the old version; `added` (in
+    /// the new version's order) arrived pending, each with its assignee in the new version at
+    /// the same place of `assignees`. `handoff_ended`: the pending handoff's step has another
+    /// handoff now, or none, so the handoff ends (a step awaiting it becomes active); one of the
+    /// new version follows as `handoffRequested`. What the migration triggers follows too.
+    CaseMigrated {
+        from_version: u32,
+        to_version: u32,
+        mapping: BTreeMap<String, String>,
+        dropped: Vec<String>,
+        added: Vec<String>,
+        assignees: Vec<Option<Party>>,
+        handoff_ended: bool,
+    },
     CaseClosed,
 }
 
@@ -219,8 +234,48 @@ impl CaseState {
                 }
                 self.last_handoff = None;
             }
+            Change::CaseMigrated { to_version, mapping, dropped, added, assignees, handoff_ended, .. } => {
+                self.migrate(*to_version, mapping, dropped, added, assignees, *handoff_ended);
+            }
             Change::CaseClosed => self.closed = true,
         }
+    }
+
+    /// `caseMigrated`: the steps renamed, dropped and added; nothing left to revert.
+    fn migrate(
+        &mut self,
+        to_version: u32,
+        mapping: &BTreeMap<String, String>,
+        dropped: &[String],
+        added: &[String],
+        assignees: &[Option<Party>],
+        handoff_ended: bool,
+    ) {
+        let renamed = |id: &String| mapping.get(id).unwrap_or(id).clone();
+        self.workflow_version = to_version;
+        // Rebuilt rather than edited in place (removing from a map would link its rebalancing),
+        // by copies: a map taken apart would link its own iterator.
+        for (id, step) in &std::mem::take(&mut self.steps) {
+            if dropped.binary_search(id).is_ok() {
+                continue;
+            }
+            let mut step = step.clone();
+            // Only the pending handoff's step awaits one.
+            if handoff_ended && step.status == StepStatus::AwaitingHandoff {
+                step.status = StepStatus::Active;
+            }
+            self.steps.insert(renamed(id), step);
+        }
+        for (index, id) in added.iter().enumerate() {
+            let assignee = assignees.get(index).cloned().flatten();
+            self.steps.insert(id.clone(), StepState { status: StepStatus::Pending, assignee });
+        }
+        match &mut self.pending_handoff {
+            Some(_) if handoff_ended => self.pending_handoff = None,
+            Some(pending) => pending.step_id = renamed(&pending.step_id),
+            None => {}
+        }
+        self.last_handoff = None;
     }
 
     fn set_status(&mut self, step_id: &str, status: StepStatus) {

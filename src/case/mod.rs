@@ -8,6 +8,7 @@ mod command;
 mod decide;
 mod event;
 mod fit;
+mod migrate;
 mod state;
 
 pub use allowed::AllowedCommand;
