@@ -6,7 +6,9 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
-use crate::case::{self, Actor, AllowedCommand, CaseState, Change, Command, Ctx, Event, StartCase};
+use crate::case::{
+    self, Actor, AllowedCommand, CaseState, Change, Command, Ctx, Event, Reassignment, ReassignmentPlan, StartCase,
+};
 pub use crate::compiled::CompiledWorkflow;
 use crate::error::{ErrorCode, HandoffError, Result};
 use crate::graph::StepGraph;
@@ -177,6 +179,13 @@ impl Engine {
     pub fn allowed_commands(&self, state: &CaseState, actor: &Actor) -> Result<Vec<AllowedCommand>> {
         let scene = self.scene_as(state, actor)?;
         Ok(case::allowed_commands(scene, state, actor))
+    }
+
+    /// The commands that move to `request.to` what `request.from` holds in the open `cases`
+    /// (SPEC §10), each to be decided as an admin in the order given; `invalid-input` when `to`
+    /// is not an active member other than `from`.
+    pub fn plan_reassignment(&self, cases: &[CaseState], request: &Reassignment) -> Result<ReassignmentPlan> {
+        case::plan_reassignment(&self.roster, cases, request, |state| self.fits(state))
     }
 
     /// Rebuilds a case's state from its events, the first of which is `caseStarted`.

@@ -7,9 +7,13 @@ use serde::Serialize;
 use crate::diagnostic::Diagnostic;
 
 /// Stable error codes (SPEC §2–§4). Never rename one: callers match on the string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    tsify(hashmap_as_object, missing_as_null),
+    serde(rename_all = "kebab-case")
+)]
 pub enum ErrorCode {
     InvalidInput,
     UnknownCaseWorkflow,
@@ -71,6 +75,14 @@ impl ErrorCode {
             ErrorCode::UnsupportedSchemaVersion => "unsupported-schema-version",
             ErrorCode::StorageFull => "storage-full",
         }
+    }
+}
+
+/// Written as its `as_str` (the names tsify declares from the attribute above), so that the
+/// names are stated once in the module.
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -138,3 +150,78 @@ impl HandoffError {
 }
 
 pub type Result<T, E = HandoffError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode::{self, *};
+
+    /// Every code, by a match that fails to compile when one is added and not listed here.
+    fn every_code() -> Vec<ErrorCode> {
+        let all = [
+            InvalidInput,
+            UnknownCaseWorkflow,
+            WorkflowInvalid,
+            UnknownStep,
+            StepNotActive,
+            HandoffPending,
+            NoPendingHandoff,
+            NotPermitted,
+            TargetRequired,
+            TargetIneligible,
+            RevertNotAllowed,
+            CaseClosed,
+            MigrationInvalid,
+            CaseExists,
+            UnknownCase,
+            Unauthenticated,
+            InvalidRequest,
+            NetworkError,
+            ProtocolError,
+            UnsupportedSchemaVersion,
+            StorageFull,
+        ];
+        for code in all {
+            match code {
+                InvalidInput
+                | UnknownCaseWorkflow
+                | WorkflowInvalid
+                | UnknownStep
+                | StepNotActive
+                | HandoffPending
+                | NoPendingHandoff
+                | NotPermitted
+                | TargetRequired
+                | TargetIneligible
+                | RevertNotAllowed
+                | CaseClosed
+                | MigrationInvalid
+                | CaseExists
+                | UnknownCase
+                | Unauthenticated
+                | InvalidRequest
+                | NetworkError
+                | ProtocolError
+                | UnsupportedSchemaVersion
+                | StorageFull => {}
+            }
+        }
+        all.to_vec()
+    }
+
+    /// The TypeScript declaration names each code as its variant in kebab case (tsify, from the
+    /// serde attribute); the module writes `as_str`: the two must agree.
+    #[test]
+    fn each_code_is_written_as_its_variant_in_kebab_case() {
+        for code in every_code() {
+            let mut kebab = String::new();
+            for c in format!("{code:?}").chars() {
+                if c.is_uppercase() && !kebab.is_empty() {
+                    kebab.push('-');
+                }
+                kebab.extend(c.to_lowercase());
+            }
+            assert_eq!(code.as_str(), kebab);
+            assert_eq!(serde_json::to_value(code).ok(), Some(serde_json::Value::from(kebab)));
+        }
+    }
+}

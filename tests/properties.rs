@@ -727,3 +727,85 @@ proptest! {
         prop_assert!(state.closed, "{:?}", state.steps);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// Random cases and a random reassignment: the plan's commands pass as an admin's, each case's
+    /// in order, and once they are executed `from` holds nothing the plan covers, so that a second
+    /// plan moves nothing (and skips what the first skipped).
+    #[test]
+    fn a_reassignment_plan_passes_and_leaves_nothing_behind(
+        def in workflow(),
+        runs in prop::collection::vec(prop::collection::vec((any::<usize>(), any::<usize>()), 0..12), 1..4),
+        assign in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(&MEMBERS[..6])), 0..4),
+        pick in any::<prop::sample::Index>(),
+        to in prop::sample::select(&MEMBERS[..]),
+    ) {
+        let engine = firm_with(def);
+        let mut cases = Vec::new();
+        for (n, moves) in runs.iter().enumerate() {
+            let input = StartCase { case_id: format!("c{n}"), workflow_id: "w".into(), facts: Default::default(), case_roles: Default::default(), clients: Vec::new() };
+            let Ok(started) = engine.start_case(&input, &ctx("dana")) else { return Ok(()) };
+            let mut state = drive(&engine, started.state, &mut Vec::new(), moves);
+            // Steps given to people, so that there are assignments to move.
+            for (step, member) in &assign {
+                let step_id = state.steps.keys().nth(step.index(state.steps.len())).unwrap().clone();
+                let to = Some(handoff_engine::model::Party::member(*member));
+                if let Ok(outcome) = engine.execute(&state, &Command::AssignStep { step_id, to }, &ctx("morgan")) {
+                    state = outcome.state;
+                }
+            }
+            cases.push(state);
+        }
+        // Mostly someone who holds something.
+        let holders: Vec<String> = cases
+            .iter()
+            .flat_map(|c| {
+                let mut held = vec![c.owner.clone()];
+                held.extend(c.steps.values().filter_map(|s| s.assignee.clone()));
+                held.extend(c.pending_handoff.iter().map(|p| p.to.clone()));
+                held.extend(c.case_roles.values().map(handoff_engine::model::Party::member));
+                held
+            })
+            .filter(|p| p.kind == handoff_engine::model::PartyKind::Member)
+            .map(|p| p.id)
+            .chain(MEMBERS.iter().map(|m| m.to_string()))
+            .collect();
+        let from = holders[pick.index(holders.len())].as_str();
+        let request: handoff_engine::case::Reassignment =
+            from_json(&json!({ "from": from, "to": to, "reason": "Left the firm" }).to_string()).unwrap();
+        let plan = match engine.plan_reassignment(&cases, &request) {
+            Err(error) => {
+                let ineligible = from == to || engine.roster().active_member(to).is_none();
+                let unknown = engine.roster().member(from).is_none();
+                prop_assert_eq!(error.code, ErrorCode::InvalidInput);
+                prop_assert_eq!(error.details.path.as_deref(), Some(if unknown { "from" } else { "to" }));
+                prop_assert!(unknown || ineligible);
+                return Ok(());
+            }
+            Ok(plan) => plan,
+        };
+        let morgan = ctx("morgan");
+        for case in &mut cases {
+            let id = case.case_id.clone();
+            for planned in plan.commands.iter().filter(|p| p.case_id == id) {
+                prop_assert!(engine.check(case, &planned.command, &morgan).is_ok(), "{:?}: {:?}", planned, engine.check(case, &planned.command, &morgan));
+                *case = engine.execute(case, &planned.command, &morgan).unwrap().state;
+            }
+        }
+        let gone = handoff_engine::model::Party::member(from);
+        let receiver = engine.roster().member(to).unwrap();
+        for case in cases.iter().filter(|c| !c.closed) {
+            prop_assert!(case.owner != gone);
+            prop_assert!(case.steps.values().all(|s| s.status.is_done() || s.assignee.as_ref() != Some(&gone)));
+            prop_assert!(case.pending_handoff.as_ref().is_none_or(|p| p.to != gone));
+            for (role, holder) in &case.case_roles {
+                prop_assert!(holder != from || !receiver.roles.contains(role));
+            }
+        }
+        let again = engine.plan_reassignment(&cases, &request).unwrap();
+        prop_assert!(again.commands.is_empty(), "{:?}", again.commands);
+        prop_assert_eq!(again.skipped, plan.skipped);
+    }
+}

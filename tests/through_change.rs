@@ -1,12 +1,13 @@
-//! Running cases through change (SPEC §10, §13): redirecting a pending handoff, and migrating a
-//! case onto a later version of its workflow. One test per rule and per rejection, on the
-//! Example Law Firm.
+//! Running cases through change (SPEC §10, §13): redirecting a pending handoff, planning the
+//! reassignment of a person's work, and migrating a case onto a later version of its workflow.
+//! One test per rule and per rejection, on the Example Law Firm.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
 use common::*;
-use handoff_engine::case::{CaseState, Command, LastHandoff, StepStatus};
+use handoff_engine::case::{CaseState, Command, LastHandoff, Reassignment, StepStatus};
+use handoff_engine::input::from_json;
 use handoff_engine::model::Party;
 use handoff_engine::{Engine, ErrorCode, HandoffError};
 use serde_json::{json, Value};
@@ -200,6 +201,119 @@ fn admins_are_offered_a_redirect_while_a_handoff_is_pending() {
     let handed =
         run(&engine, &state, "dana", json!({ "type": "completeHandoff", "stepId": "review-call", "to": "paula" }));
     assert!(!offered(&handed.state, "morgan"), "nothing pending");
+}
+
+// --- planReassignment ------------------------------------------------------------------------
+
+/// A workflow whose handoff goes to Paula herself, and whose last step she does.
+fn paulas_workflow() -> Engine {
+    firm_with(json!({ "id": "intake", "name": "Intake", "version": 1, "steps": [
+        { "id": "a", "name": "Intake call" },
+        { "id": "b", "name": "Paralegal review", "handoff": { "to": { "kind": "member", "id": "paula" } } },
+        { "id": "c", "name": "Filing", "assignee": { "kind": "member", "id": "paula" } }
+    ]}))
+}
+
+fn reassignment(from: &str, to: &str) -> Reassignment {
+    from_json(&json!({ "from": from, "to": to, "reason": "Paula left the firm" }).to_string()).unwrap()
+}
+
+fn plan_json(engine: &Engine, cases: &[CaseState], from: &str, to: &str) -> Value {
+    to_json(&engine.plan_reassignment(cases, &reassignment(from, to)).unwrap())
+}
+
+#[test]
+fn a_plan_moves_ownership_case_roles_assignments_and_a_pending_handoff() {
+    let engine = paulas_workflow();
+    let input = handoff_engine::case::StartCase {
+        case_id: "k1".into(),
+        workflow_id: "intake".into(),
+        facts: Default::default(),
+        case_roles: [("paralegal".to_owned(), "paula".to_owned())].into(),
+        clients: Vec::new(),
+    };
+    let mut state = engine.start_case(&input, &ctx("dana")).unwrap().state;
+    state =
+        run(&engine, &state, "morgan", json!({ "type": "transferOwnership", "to": paula(), "reason": "hers" })).state;
+    state = run(&engine, &state, "paula", json!({ "type": "completeStep", "stepId": "a" })).state;
+    assert_eq!(to_json(&state.pending_handoff.as_ref().unwrap().to), paula());
+    let plan = plan_json(&engine, std::slice::from_ref(&state), "paula", "pete");
+    let pete = json!({ "kind": "member", "id": "pete" });
+    let reason = "Paula left the firm";
+    assert_eq!(
+        plan,
+        json!({
+            "commands": [
+                { "caseId": "k1", "command": { "type": "transferOwnership", "to": pete, "reason": reason } },
+                { "caseId": "k1", "command": { "type": "setCaseRole", "roleId": "paralegal", "memberId": "pete" } },
+                { "caseId": "k1", "command": { "type": "assignStep", "stepId": "c", "to": pete } },
+                { "caseId": "k1", "command": { "type": "redirectHandoff", "stepId": "b", "to": pete, "reason": reason } }
+            ],
+            "skipped": []
+        })
+    );
+}
+
+#[test]
+fn a_case_role_the_new_member_cannot_hold_is_skipped_and_nothing_else_is_planned_for_it() {
+    let engine = firm();
+    let input = handoff_engine::case::StartCase {
+        case_id: "k2".into(),
+        workflow_id: "chapter-7".into(),
+        facts: Default::default(),
+        case_roles: [("paralegal".to_owned(), "paula".to_owned())].into(),
+        clients: Vec::new(),
+    };
+    let state = engine.start_case(&input, &ctx("dana")).unwrap().state;
+    let plan = plan_json(&engine, &[state], "paula", "avery");
+    assert_eq!(plan["commands"], json!([]));
+    assert_eq!(plan["skipped"].as_array().unwrap().len(), 1);
+    let skipped = &plan["skipped"][0];
+    assert_eq!((&skipped["caseId"], &skipped["code"]), (&json!("k2"), &json!("target-ineligible")));
+    assert!(skipped["message"].as_str().unwrap().contains("Avery Stone does not hold the Paralegal role"), "{skipped}");
+}
+
+#[test]
+fn closed_cases_are_left_alone_and_a_case_that_does_not_fit_is_skipped() {
+    let engine = paulas_workflow();
+    let mut state = start(&engine, "intake");
+    state =
+        run(&engine, &state, "morgan", json!({ "type": "transferOwnership", "to": paula(), "reason": "hers" })).state;
+    let mut closed = state.clone();
+    for step in ["a", "b", "c"] {
+        let command = json!({ "type": "skipStep", "stepId": step, "reason": "done" });
+        closed = run(&engine, &closed, "morgan", command).state;
+    }
+    assert!(closed.closed);
+    let mut misfit = state.clone();
+    misfit.case_id = "broken".into();
+    misfit.owner = Party::member("nobody");
+    let plan = plan_json(&engine, &[closed, misfit, state], "paula", "pete");
+    let for_cases: Vec<&Value> = plan["commands"].as_array().unwrap().iter().map(|c| &c["caseId"]).collect();
+    assert_eq!(for_cases, [&json!("case-1"), &json!("case-1")], "the owner and step c, of the open case only");
+    assert_eq!(plan["skipped"][0]["caseId"], json!("broken"));
+    assert_eq!(plan["skipped"][0]["code"], json!("invalid-input"));
+}
+
+#[test]
+fn a_reassignment_goes_to_an_active_member_other_than_the_one_leaving() {
+    let engine = firm();
+    let state = start(&engine, "chapter-7");
+    for (from, to, path) in
+        [("paula", "paula", "to"), ("paula", "ivan", "to"), ("paula", "ghost", "to"), ("ghost", "pete", "from")]
+    {
+        let error = engine.plan_reassignment(std::slice::from_ref(&state), &reassignment(from, to)).unwrap_err();
+        assert_eq!((error.code, error.details.path.as_deref()), (ErrorCode::InvalidInput, Some(path)), "{from} → {to}");
+    }
+    for (bad, path) in [
+        (json!({ "from": "paula", "to": "pete" }), "reason"),
+        (json!({ "from": "paula", "to": "pete", "reason": "  " }), "reason"),
+        (json!({ "from": "", "to": "pete", "reason": "r" }), "from"),
+        (json!({ "from": "paula", "to": "pete", "reason": "r", "dryRun": true }), "dryRun"),
+    ] {
+        let error = from_json::<Reassignment>(&bad.to_string()).unwrap_err();
+        assert_eq!(error.details.path.as_deref(), Some(path), "{bad}");
+    }
 }
 
 // --- migrateCase -----------------------------------------------------------------------------
