@@ -108,6 +108,10 @@ fn junk_of_every_kind_is_invalid_input_and_the_instance_keeps_working() {
             "invalid-input",
         );
         assert_handoff_error(&engine.allowed_commands(&ts(&state), &ts(&value)).err().unwrap(), "invalid-input");
+        let request = js(r#"{"from":"paula","to":"pete","reason":"Paula left"}"#);
+        assert_handoff_error(&engine.plan_reassignment(&value, &ts(&request)).err().unwrap(), "invalid-input");
+        let cases = Array::of1(&state).into();
+        assert_handoff_error(&engine.plan_reassignment(&cases, &ts(&value)).err().unwrap(), "invalid-input");
         let verdict = engine.check(&ts(&state), &ts(&js(r#"{"type":"claim"}"#)), &ts(&value));
         assert_eq!(get(&verdict, "ok"), JsValue::FALSE, "{what}");
         assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("invalid-input"));
@@ -196,6 +200,53 @@ fn rejections_are_handoff_errors_with_their_code() {
         &ts(&ctx("dana")),
     );
     assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("not-permitted"));
+}
+
+/// `planReassignment` crosses as the JSON of the native plan; its bad input is `invalid-input`
+/// naming the argument and the field, or the field the plan refuses.
+#[wasm_bindgen_test]
+fn a_reassignment_plan_reads_as_the_native_one() {
+    let engine = engine();
+    let native = handoff_engine::Engine::from_json(FIRM).unwrap();
+    let input = js(r#"{"caseId":"c","workflowId":"chapter-7","caseRoles":{"paralegal":"paula"}}"#);
+    let state = get(&engine.start_case(&ts(&input), &ts(&ctx("dana"))).unwrap().js_value(), "state");
+    let cases: JsValue = Array::of1(&state).into();
+    for (from, to) in [("paula", "pete"), ("paula", "avery")] {
+        let request = format!(r#"{{"from":"{from}","to":"{to}","reason":"Paula left"}}"#);
+        let plan = engine.plan_reassignment(&cases, &ts(&js(&request))).unwrap().js_value();
+        let states: Vec<handoff_engine::case::CaseState> = handoff_engine::input::from_json(&text(&cases)).unwrap();
+        let expected = native.plan_reassignment(&states, &handoff_engine::input::from_json(&request).unwrap()).unwrap();
+        assert_eq!(text(&plan), text(&js(&serde_json::to_string(&expected).unwrap())));
+        assert_eq!(Array::from(&get(&plan, if to == "pete" { "commands" } else { "skipped" })).length(), 1);
+    }
+    let path = |error: JsValue| get(&get(&error, "details"), "path").as_string();
+    let request = js(r#"{"from":"paula","to":"ivan","reason":"Paula left"}"#);
+    let error = engine.plan_reassignment(&cases, &ts(&request)).err().unwrap();
+    assert_handoff_error(&error, "invalid-input");
+    assert_eq!(path(error).as_deref(), Some("to"));
+    let request = js(r#"{"from":"paula","to":"pete","reason":" "}"#);
+    assert_eq!(path(engine.plan_reassignment(&cases, &ts(&request)).err().unwrap()).as_deref(), Some("request.reason"));
+    let bad: JsValue = Array::of1(&js(r#"{"caseId":"c"}"#)).into();
+    let request = js(r#"{"from":"paula","to":"pete","reason":"Paula left"}"#);
+    let error = engine.plan_reassignment(&bad, &ts(&request)).err().unwrap();
+    assert!(path(error).is_some_and(|p| p.starts_with("cases[0].")));
+}
+
+/// `check` is the dry run of a migration: its verdict carries the error's details, so the
+/// problems a person reads before migrating.
+#[wasm_bindgen_test]
+fn a_checked_migration_reports_its_problems() {
+    let engine = engine();
+    let state = started(&engine);
+    let migrate = js(r#"{"type":"migrateCase","toVersion":1,"reason":"try"}"#);
+    let verdict = engine.check(&ts(&state), &ts(&migrate), &ts(&ctx("morgan")));
+    assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("migration-invalid"));
+    let problems = Array::from(&get(&get(&verdict, "details"), "problems"));
+    assert_eq!(problems.length(), 1);
+    assert!(get(&problems.get(0), "stepId").is_null(), "about the version as a whole");
+    let error = engine.execute(&ts(&state), &ts(&migrate), &ts(&ctx("morgan"))).err().unwrap();
+    assert_handoff_error(&error, "migration-invalid");
+    assert_eq!(text(&get(&error, "details")), text(&get(&verdict, "details")));
 }
 
 /// The typed readers recurse as they read (src/input/json.rs), so the deepest input the reader admits

@@ -17,7 +17,7 @@ mod replica;
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
-use crate::case::{Actor, CaseState, Command, Ctx, StartCase};
+use crate::case::{Actor, CaseState, Command, Ctx, Reassignment, ReassignmentPlan, StartCase};
 use crate::model::{EngineConfig, WorkflowDefinition};
 use crate::validate::{ConfigValidation, Validation};
 use crate::Outcome;
@@ -84,7 +84,9 @@ impl JsEngine {
     }
 
     /// Whether `execute` would accept the command. Never throws.
-    #[wasm_bindgen(unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string }")]
+    #[wasm_bindgen(
+        unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string; details: ErrorDetails }"
+    )]
     pub fn check(&self, state: &Ts<CaseState>, command: &Ts<Command>, ctx: &Ts<Ctx>) -> JsValue {
         let verdict = read_call(state, command, ctx)
             .and_then(|(state, command, ctx)| self.engine.check(&state, &command, &ctx).map_err(error::to_js));
@@ -98,6 +100,19 @@ impl JsEngine {
         let actor: Actor = read(&actor.js_value(), Some("actor"))?;
         let allowed = self.engine.allowed_commands(&state, &actor).map_err(error::to_js)?;
         convert::write_value(&allowed)
+    }
+
+    /// The commands that move what member `from` holds in the open cases given to member `to`
+    /// (SPEC §10), each for its case, and what cannot move; throws `HandoffError` on bad input.
+    #[wasm_bindgen(js_name = planReassignment)]
+    pub fn plan_reassignment(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CaseState[]")] cases: &JsValue,
+        request: &Ts<Reassignment>,
+    ) -> Result<Ts<ReassignmentPlan>, JsValue> {
+        let cases: Vec<CaseState> = read(cases, Some("cases"))?;
+        let request: Reassignment = read(&request.js_value(), Some("request"))?;
+        write(&self.engine.plan_reassignment(&cases, &request).map_err(error::to_js)?)
     }
 
     /// Keeps a case's state inside the engine, so that commands need not carry it across:
@@ -135,7 +150,9 @@ impl JsCaseHandle {
     }
 
     /// Whether `execute` would accept the command. Never throws.
-    #[wasm_bindgen(unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string }")]
+    #[wasm_bindgen(
+        unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string; details: ErrorDetails }"
+    )]
     pub fn check(&self, command: &Ts<Command>, ctx: &Ts<Ctx>) -> JsValue {
         let verdict = read_command_and_ctx(command, ctx)
             .and_then(|(command, ctx)| self.engine.check_kept(&self.case, &command, &ctx).map_err(error::to_js));

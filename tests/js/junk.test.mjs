@@ -47,6 +47,9 @@ test("every entry point refuses junk with HandoffError invalid-input", () => {
     assert.throws(() => engine.execute(value, { type: "claim" }, ctx("dana")), invalid, `execute state ${what}`);
     assert.throws(() => engine.execute(state, value, ctx("dana")), invalid, `execute command ${what}`);
     assert.throws(() => engine.allowedCommands(state, value), invalid, `allowedCommands ${what}`);
+    const request = { from: "paula", to: "pete", reason: "Paula left" };
+    assert.throws(() => engine.planReassignment(value, request), invalid, `planReassignment cases ${what}`);
+    assert.throws(() => engine.planReassignment([state], value), invalid, `planReassignment request ${what}`);
     const verdict = engine.check(state, value, ctx("dana"));
     assert.equal(verdict.ok, false, what);
     assert.equal(verdict.code, "invalid-input");
