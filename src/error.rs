@@ -106,10 +106,9 @@ pub struct ErrorDetails {
     /// For `workflow-invalid`: the error diagnostics of the workflow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnostics: Option<Vec<Diagnostic>>,
-    /// For `migration-invalid`: every reason the migration cannot be made. (Boxed: every
-    /// `Result` of the crate carries this struct, and stays small.)
+    /// For `migration-invalid`: every reason the migration cannot be made.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub problems: Option<Box<Vec<MigrationProblem>>>,
+    pub problems: Option<Vec<MigrationProblem>>,
 }
 
 /// One reason a migration cannot be made.

@@ -38,7 +38,7 @@ pub(super) fn vet(
         let message =
             format!("Case {} cannot move to version {to_version} of {name}: {}", state.case_id, first.message);
         let mut error = reject(ErrorCode::MigrationInvalid, message);
-        error.details.problems = Some(Box::new(problems));
+        error.details.problems = Some(problems);
         return Err(error);
     }
 
