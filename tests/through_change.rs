@@ -451,8 +451,14 @@ fn a_migration_leaves_nothing_to_revert() {
     let handed =
         run(&v1, &state, "dana", json!({ "type": "completeHandoff", "stepId": "review-call", "to": "paula" })).state;
     assert!(handed.last_handoff.is_some());
-    let engine = with_version_2(chapter_7_v2());
-    let migrated = run(&engine, &handed, "morgan", migrate(2, json!({ "petition": "petition-draft" })));
+    // Version 2 adds a step at the end, so that nothing else happens with the migration.
+    let mut v2: Value = serde_json::from_str(EXAMPLE_FIRM).unwrap();
+    let mut v2 = v2["workflows"][0].take();
+    v2["version"] = json!(2);
+    v2["steps"].as_array_mut().unwrap().push(json!({ "id": "letter", "name": "Closing letter" }));
+    let engine = with_version_2(v2);
+    let migrated = run(&engine, &handed, "morgan", migrate(2, json!({})));
+    assert_eq!(event_types(&migrated), ["caseMigrated"]);
     assert_eq!(migrated.state.last_handoff, None);
     let revert = json!({ "type": "revertHandoff", "stepId": "review-call" });
     assert_code(&rejection(&engine, &migrated.state, &ctx("dana"), revert), ErrorCode::RevertNotAllowed);
