@@ -1,6 +1,8 @@
 //! Properties over random workflows, random command sequences by random actors, and random
 //! or mutated input: nothing panics; replay reproduces the state; a state through JSON decides
-//! the same; `allowedCommands` and `check` agree both ways; `check` agrees with `execute`.
+//! the same; `allowedCommands` and `check` agree both ways; `check` agrees with `execute`. And
+//! through change (SPEC §10): a migration to a random next version is refused with its problems
+//! or fits that version; a reassignment plan passes and leaves nothing behind.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
