@@ -41,18 +41,23 @@ export type {
   Handoff,
   LastHandoff,
   Member,
+  MigrationProblem,
   Mutation,
   Outcome,
   OwnerSettings,
   Party,
   PartyKind,
   PendingHandoff,
+  PlannedCommand,
   PullRequest,
   PushRequest,
+  Reassignment,
+  ReassignmentPlan,
   RejectedMutation,
   Role,
   RuleCode,
   Severity,
+  SkippedReassignment,
   StartCase,
   Step,
   StepState,
@@ -80,7 +85,7 @@ export declare class HandoffError extends Error {
 }
 
 /** What `Engine.check` returns. */
-export type CheckResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
+export type CheckResult = { ok: true } | { ok: false; code: ErrorCode; message: string; details: ErrorDetails };
 
 /**
  * Sends one request of the sync protocol; resolves to the HTTP status and the parsed JSON body.

@@ -6,7 +6,9 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
-use crate::case::{self, Actor, AllowedCommand, CaseState, Change, Command, Ctx, Event, StartCase};
+use crate::case::{
+    self, Actor, AllowedCommand, CaseState, Change, Command, Ctx, Event, Reassignment, ReassignmentPlan, StartCase,
+};
 pub use crate::compiled::CompiledWorkflow;
 use crate::error::{ErrorCode, HandoffError, Result};
 use crate::graph::StepGraph;
@@ -139,7 +141,7 @@ impl Engine {
                 format!("There is no workflow \"{}\".", input.workflow_id),
             )
         })?;
-        let scene = case::Scene { workflow, roster: &self.roster };
+        let scene = case::Scene { workflow, roster: &self.roster, workflows: &self.workflows };
         let (state, events) = case::start(scene, &self.config.owners, input, ctx)?;
         Ok(Outcome { state, events })
     }
@@ -222,6 +224,13 @@ impl Engine {
         found
     }
 
+    /// The commands that move to `request.to` what `request.from` holds in the open `cases`
+    /// (SPEC §10), each to be decided as an admin in the order given; `invalid-input` when `to`
+    /// is not an active member other than `from`.
+    pub fn plan_reassignment(&self, cases: &[CaseState], request: &Reassignment) -> Result<ReassignmentPlan> {
+        case::plan_reassignment(&self.roster, cases, request, |state| self.fits(state))
+    }
+
     /// Rebuilds a case's state from its events, the first of which is `caseStarted`.
     pub fn replay(&self, events: &[Event]) -> Result<CaseState> {
         let Some(Event { change: Change::CaseStarted { case_id, workflow_id, workflow_version, owner, .. }, .. }) =
@@ -251,7 +260,11 @@ impl Engine {
 
     /// The workflow a state belongs to, once the state is found to fit it.
     fn scene(&self, state: &CaseState) -> Result<case::Scene<'_>> {
-        self.fitting(state).map(|(workflow, _)| case::Scene { workflow, roster: &self.roster })
+        self.fitting(state).map(|(workflow, _)| case::Scene {
+            workflow,
+            roster: &self.roster,
+            workflows: &self.workflows,
+        })
     }
 
     /// The workflow `state` fits, and its index.
@@ -265,7 +278,9 @@ impl Engine {
 
     fn kept_scene(&self, case: &KeptCase) -> Result<case::Scene<'_>> {
         match self.workflows.get(case.workflow) {
-            Some(workflow) if case.engine == self.id => Ok(case::Scene { workflow, roster: &self.roster }),
+            Some(workflow) if case.engine == self.id => {
+                Ok(case::Scene { workflow, roster: &self.roster, workflows: &self.workflows })
+            }
             _ => Err(HandoffError::invalid_input("", "This case was kept by another engine.")),
         }
     }

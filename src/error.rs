@@ -8,9 +8,13 @@ use crate::diagnostic::Diagnostic;
 use crate::output::ToJson;
 
 /// Stable error codes (SPEC §2–§4). Never rename one: callers match on the string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, ToJson)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    tsify(hashmap_as_object, missing_as_null),
+    serde(rename_all = "kebab-case")
+)]
 pub enum ErrorCode {
     InvalidInput,
     UnknownCaseWorkflow,
@@ -24,6 +28,8 @@ pub enum ErrorCode {
     TargetIneligible,
     RevertNotAllowed,
     CaseClosed,
+    /// A `migrateCase` that cannot be made (SPEC §10): `details.problems` says every reason.
+    MigrationInvalid,
     /// Sync: a `startCase` mutation for a case id that already exists.
     CaseExists,
     /// Sync: a command mutation for a case the server does not have.
@@ -60,6 +66,7 @@ impl ErrorCode {
             ErrorCode::TargetIneligible => "target-ineligible",
             ErrorCode::RevertNotAllowed => "revert-not-allowed",
             ErrorCode::CaseClosed => "case-closed",
+            ErrorCode::MigrationInvalid => "migration-invalid",
             ErrorCode::CaseExists => "case-exists",
             ErrorCode::UnknownCase => "unknown-case",
             ErrorCode::Unauthenticated => "unauthenticated",
@@ -69,6 +76,20 @@ impl ErrorCode {
             ErrorCode::UnsupportedSchemaVersion => "unsupported-schema-version",
             ErrorCode::StorageFull => "storage-full",
         }
+    }
+}
+
+/// Written as its `as_str` (the names tsify declares from the attribute above), so that the
+/// names are stated once in the module.
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl ToJson for ErrorCode {
+    fn write_json(&self, out: &mut String) {
+        crate::output::write_str(out, self.as_str());
     }
 }
 
@@ -92,6 +113,20 @@ pub struct ErrorDetails {
     /// For `workflow-invalid`: the error diagnostics of the workflow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnostics: Option<Vec<Diagnostic>>,
+    /// For `migration-invalid`: every reason the migration cannot be made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<MigrationProblem>>,
+}
+
+/// One reason a migration cannot be made.
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationProblem {
+    /// The case's step (its id in the version it runs on) the problem is about; `null` for one
+    /// about the target version as a whole.
+    pub step_id: Option<String>,
+    pub message: String,
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error, Serialize, ToJson)]
@@ -121,3 +156,78 @@ impl HandoffError {
 }
 
 pub type Result<T, E = HandoffError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode::{self, *};
+
+    /// Every code, by a match that fails to compile when one is added and not listed here.
+    fn every_code() -> Vec<ErrorCode> {
+        let all = [
+            InvalidInput,
+            UnknownCaseWorkflow,
+            WorkflowInvalid,
+            UnknownStep,
+            StepNotActive,
+            HandoffPending,
+            NoPendingHandoff,
+            NotPermitted,
+            TargetRequired,
+            TargetIneligible,
+            RevertNotAllowed,
+            CaseClosed,
+            MigrationInvalid,
+            CaseExists,
+            UnknownCase,
+            Unauthenticated,
+            InvalidRequest,
+            NetworkError,
+            ProtocolError,
+            UnsupportedSchemaVersion,
+            StorageFull,
+        ];
+        for code in all {
+            match code {
+                InvalidInput
+                | UnknownCaseWorkflow
+                | WorkflowInvalid
+                | UnknownStep
+                | StepNotActive
+                | HandoffPending
+                | NoPendingHandoff
+                | NotPermitted
+                | TargetRequired
+                | TargetIneligible
+                | RevertNotAllowed
+                | CaseClosed
+                | MigrationInvalid
+                | CaseExists
+                | UnknownCase
+                | Unauthenticated
+                | InvalidRequest
+                | NetworkError
+                | ProtocolError
+                | UnsupportedSchemaVersion
+                | StorageFull => {}
+            }
+        }
+        all.to_vec()
+    }
+
+    /// The TypeScript declaration names each code as its variant in kebab case (tsify, from the
+    /// serde attribute); the module writes `as_str`: the two must agree.
+    #[test]
+    fn each_code_is_written_as_its_variant_in_kebab_case() {
+        for code in every_code() {
+            let mut kebab = String::new();
+            for c in format!("{code:?}").chars() {
+                if c.is_uppercase() && !kebab.is_empty() {
+                    kebab.push('-');
+                }
+                kebab.extend(c.to_lowercase());
+            }
+            assert_eq!(code.as_str(), kebab);
+            assert_eq!(serde_json::to_value(code).ok(), Some(serde_json::Value::from(kebab)));
+        }
+    }
+}

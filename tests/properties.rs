@@ -1,15 +1,17 @@
 //! Properties over random workflows, random command sequences by random actors, and random
 //! or mutated input: nothing panics; replay reproduces the state; a state through JSON decides
-//! the same; `allowedCommands` and `check` agree both ways; `check` agrees with `execute`.
+//! the same; `allowedCommands` and `check` agree both ways; `check` agrees with `execute`. And
+//! through change (SPEC §10): a migration to a random next version is refused with its problems
+//! or fits that version; a reassignment plan passes and leaves nothing behind.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
 use common::*;
-use handoff_engine::case::{Actor, AllowedCommand, CaseState, Command, CommandType, Ctx, Event, StartCase};
+use handoff_engine::case::{Actor, AllowedCommand, CaseState, Command, CommandType, Ctx, Event, StartCase, StepStatus};
 use handoff_engine::input::from_json;
 use handoff_engine::model::{EngineConfig, WorkflowDefinition};
-use handoff_engine::Engine;
+use handoff_engine::{Engine, ErrorCode};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -114,11 +116,15 @@ fn any_command() -> impl Strategy<Value = Value> {
         Just(json!({ "type": "claim" })),
         step.clone().prop_map(|s| json!({ "type": "completeStep", "stepId": s })),
         step.clone().prop_map(|s| json!({ "type": "skipStep", "stepId": s, "reason": "r" })),
-        (step, prop::option::of(party())).prop_map(|(s, to)| json!({ "type": "assignStep", "stepId": s, "to": to })),
+        (step.clone(), prop::option::of(party()))
+            .prop_map(|(s, to)| json!({ "type": "assignStep", "stepId": s, "to": to })),
         party().prop_map(|to| json!({ "type": "transferOwnership", "to": to, "reason": "r" })),
         (prop::sample::select(&["paralegal", "attorney"][..]), member)
             .prop_map(|(r, m)| json!({ "type": "setCaseRole", "roleId": r, "memberId": m })),
         clients().prop_map(|c| json!({ "type": "setClients", "clients": c, "reason": "r" })),
+        (step.clone(), party())
+            .prop_map(|(s, to)| json!({ "type": "redirectHandoff", "stepId": s, "to": to, "reason": "r" })),
+        (0..3u32).prop_map(|v| json!({ "type": "migrateCase", "toVersion": v, "reason": "r" })),
     ]
 }
 
@@ -187,6 +193,19 @@ fn fill(engine: &Engine, state: &CaseState, entry: &AllowedCommand, actor: &Acto
             reason: "because".into(),
         },
         CommandType::SetClients => Command::SetClients { clients: vec!["c2".into()], reason: "because".into() },
+        CommandType::RedirectHandoff => Command::RedirectHandoff {
+            step_id,
+            to: handoff_engine::model::Party::member(actor.member_id().unwrap()),
+            reason: "because".into(),
+        },
+        CommandType::MigrateCase => {
+            let to_version = engine.latest_workflow(&state.workflow_id).unwrap().def.version;
+            Command::MigrateCase {
+                to_version: to_version.into(),
+                mapping: Default::default(),
+                reason: "because".into(),
+            }
+        }
         CommandType::SetCaseRole => {
             let roster = engine.roster();
             let (role, member) = roster
@@ -747,5 +766,330 @@ proptest! {
         let check = check_config_change(&engine, change, &[state], &[]);
         let refused = check.blocking().iter().any(|d| d.diagnostic.code == handoff_engine::RuleCode::PartyInUse && d.diagnostic.path == format!("directory.{list}"));
         prop_assert!(refused, "removing {:?} {} was not refused as party-in-use: {:#?}", kind, id, check.blocking());
+    }
+}
+
+/// What becomes of a step in the next version.
+#[derive(Clone, Copy, Debug)]
+enum Fate {
+    Kept,
+    Renamed,
+    Removed,
+}
+
+/// A mapping entry that is wrong on purpose, sometimes.
+#[derive(Clone, Copy, Debug)]
+enum Bogus {
+    None,
+    UnknownOld,
+    UnknownNew,
+    TwoOntoOne,
+}
+
+/// A workflow, and a next version of it with the mapping that goes with it: each step kept,
+/// renamed (and mapped) or removed, new steps put in, handoffs changed, `after` lists following
+/// the renames and losing the removed steps; now and then a mapping entry that is wrong.
+fn two_versions() -> impl Strategy<Value = (Value, Value, Value)> {
+    workflow()
+        .prop_flat_map(|def| {
+            let count = def["steps"].as_array().map_or(0, Vec::len);
+            let fate = prop_oneof![5 => Just(Fate::Kept), 2 => Just(Fate::Renamed), 2 => Just(Fate::Removed)];
+            let handoff = prop::option::weighted(0.15, prop::option::of((party(), prop::bool::weighted(0.8))));
+            let added =
+                prop::collection::vec((0..count + 1, any::<bool>(), prop::option::weighted(0.15, party())), 0..3);
+            let bogus = prop_oneof![
+                17 => Just(Bogus::None),
+                1 => Just(Bogus::UnknownOld),
+                1 => Just(Bogus::UnknownNew),
+                1 => Just(Bogus::TwoOntoOne),
+            ];
+            let swap = prop::option::weighted(0.3, (0..count + 3, 0..count + 3));
+            (Just(def), prop::collection::vec((fate, handoff), count), added, bogus, swap)
+        })
+        .prop_map(|(def, fates, added, bogus, swap)| {
+            let old: Vec<Value> = def["steps"].as_array().cloned().unwrap_or_default();
+            let mut mapping = serde_json::Map::new();
+            let new_id = |i: usize, fate: Fate| match fate {
+                Fate::Kept => Some(format!("s{i}")),
+                Fate::Renamed => Some(format!("r{i}")),
+                Fate::Removed => None,
+            };
+            let ids: Vec<Option<String>> = fates.iter().enumerate().map(|(i, (fate, _))| new_id(i, *fate)).collect();
+            let mut steps = Vec::new();
+            for (i, (step, (fate, handoff))) in old.iter().zip(&fates).enumerate() {
+                for (n, (_, after_previous, handoff)) in added.iter().enumerate().filter(|(_, (at, ..))| *at == i) {
+                    let mut new = json!({ "id": format!("n{n}"), "name": format!("New {n}") });
+                    if !after_previous {
+                        new["after"] = json!([]);
+                    }
+                    if let Some(to) = handoff {
+                        new["handoff"] = json!({ "to": to });
+                    }
+                    steps.push(new);
+                }
+                let Some(id) = &ids[i] else { continue };
+                if matches!(fate, Fate::Renamed) {
+                    mapping.insert(format!("s{i}"), json!(id));
+                }
+                let mut step = step.clone();
+                step["id"] = json!(id);
+                if let Some(after) = step.get("after").and_then(Value::as_array).cloned() {
+                    let after: Vec<Value> = after
+                        .iter()
+                        .filter_map(|a| a.as_str()?.strip_prefix('s')?.parse::<usize>().ok())
+                        .filter_map(|a| ids.get(a).cloned().flatten())
+                        .map(Value::from)
+                        .collect();
+                    step["after"] = json!(after);
+                }
+                match handoff {
+                    Some(Some((to, required))) if step.get("clientFacing").is_none() => {
+                        step["handoff"] = json!({ "to": to, "required": required })
+                    }
+                    Some(_) => {
+                        step.as_object_mut().unwrap().remove("handoff");
+                    }
+                    None => {}
+                }
+                steps.push(step);
+            }
+            for (n, (at, after_previous, handoff)) in added.iter().enumerate().filter(|(_, (at, ..))| *at >= old.len())
+            {
+                let _ = at;
+                let mut new = json!({ "id": format!("n{n}"), "name": format!("New {n}") });
+                if !after_previous {
+                    new["after"] = json!([]);
+                }
+                if let Some(to) = handoff {
+                    new["handoff"] = json!({ "to": to });
+                }
+                steps.push(new);
+            }
+            // Two steps change places (the steps they come after by default change with them).
+            if let Some((a, b)) = swap.filter(|&(a, b)| a < steps.len() && b < steps.len()) {
+                steps.swap(a, b);
+            }
+            let kept: Vec<String> = ids.iter().flatten().cloned().collect();
+            match bogus {
+                Bogus::None => {}
+                Bogus::UnknownOld => {
+                    mapping.insert("zz".into(), json!(kept.first().cloned().unwrap_or_else(|| "n0".into())));
+                }
+                Bogus::UnknownNew => {
+                    mapping.insert("s0".into(), json!("zz"));
+                }
+                Bogus::TwoOntoOne if kept.len() >= 2 => {
+                    let onto = kept[1].clone();
+                    let from = (0..old.len()).find(|&i| ids[i].as_deref() == Some(kept[0].as_str())).unwrap();
+                    mapping.insert(format!("s{from}"), json!(onto));
+                }
+                Bogus::TwoOntoOne => {}
+            }
+            let next = json!({ "id": "w", "name": "Random", "version": 2, "steps": steps });
+            (def, next, Value::Object(mapping))
+        })
+}
+
+/// Drives a case with allowed commands only, as in `random_cases_hold_every_invariant`.
+fn drive(engine: &Engine, mut state: CaseState, log: &mut Vec<Event>, moves: &[(usize, usize)]) -> CaseState {
+    for (i, &(a, n)) in moves.iter().enumerate() {
+        let able: Vec<(Actor, Vec<AllowedCommand>)> = everyone()
+            .map(|who| (who.clone(), engine.allowed_commands(&state, &who).unwrap()))
+            .filter(|(_, allowed)| !allowed.is_empty())
+            .collect();
+        if able.is_empty() {
+            break;
+        }
+        let (actor, allowed) = &able[a % able.len()];
+        let command = fill(engine, &state, &allowed[n % allowed.len()], actor);
+        let ctx = Ctx { actor: actor.clone(), at: format!("2026-11-25T09:{:02}:00Z", i % 60).into() };
+        let outcome = engine.execute(&state, &command, &ctx).unwrap();
+        log.extend(outcome.events);
+        state = outcome.state;
+    }
+    state
+}
+
+proptest! {
+    // Six times as many: most random cases close first, or cannot start (their workflow has
+    // errors), and a run should see every kind of migration.
+    #![proptest_config(ProptestConfig { cases: 6 * cases(), ..ProptestConfig::default() })]
+
+    /// Random workflows, random running cases, a random next version: a migration is either
+    /// rejected with its problems or yields a state that fits the next version, replays from
+    /// its events, keeps the owner, case roles, facts and clients, and runs to its close.
+    #[test]
+    fn migrations_are_rejected_with_problems_or_fit_the_next_version(
+        (def, next, mapping) in two_versions(),
+        facts in facts(),
+        clients in clients(),
+        moves in prop::collection::vec((any::<usize>(), any::<usize>()), 0..12),
+    ) {
+        let before = firm_with(def.clone());
+        let mut config = handoff_engine::input::from_json::<EngineConfig>(EXAMPLE_FIRM).unwrap().into_owned();
+        config.workflows = vec![definition(def), definition(next)];
+        let engine = Engine::new(config);
+        let input = json!({ "caseId": "c", "workflowId": "w", "facts": facts, "clients": clients });
+        let Ok(started) = before.start_case(&from_json(&input.to_string()).unwrap(), &ctx("dana")) else { return Ok(()) };
+        let mut log = started.events;
+        let state = drive(&before, started.state, &mut log, &moves);
+        prop_assert!(engine.fits(&state).is_ok(), "the same version in both engines");
+
+        let migrate = json!({ "type": "migrateCase", "toVersion": 2, "mapping": mapping, "reason": "v2" });
+        let command = Command::from_json(&migrate.to_string()).unwrap();
+        let morgan = ctx("morgan");
+        let result = engine.execute(&state, &command, &morgan);
+        // The dry run says the same; the kept case decides the same.
+        prop_assert_eq!(engine.check(&state, &command, &morgan).err(), result.as_ref().err().cloned());
+        let mut kept = engine.keep(state.clone()).unwrap();
+        prop_assert_eq!(engine.execute_kept(&mut kept, &command, &morgan).ok(), result.as_ref().ok().map(|o| o.events.clone()));
+
+        let v1 = before.latest_workflow("w").unwrap();
+        let v2 = engine.workflow("w", 2).unwrap();
+        let renamed = |id: &str| mapping.get(id).and_then(Value::as_str).unwrap_or(id).to_owned();
+        // A step under way that the next version lacks cannot be left behind.
+        let stranded = v1.def.steps.iter().find(|s| {
+            let status = state.steps[s.id.as_ref()].status;
+            status != StepStatus::Pending && !status.is_done() && v2.step(&renamed(&s.id)).is_none()
+        });
+        let outcome = match result {
+            Err(error) if state.closed => {
+                prop_assert_eq!(error.code, ErrorCode::CaseClosed);
+                return Ok(());
+            }
+            Err(error) => {
+                prop_assert_eq!(error.code, ErrorCode::MigrationInvalid, "{}", error.message);
+                let problems = error.details.problems.clone().unwrap();
+                prop_assert!(!problems.is_empty());
+                prop_assert!(problems.iter().all(|p| !p.message.is_empty()));
+                if !v2.validation.ok {
+                    prop_assert!(problems.iter().any(|p| p.step_id.is_none()), "{:?}", problems);
+                } else if let Some(step) = stranded {
+                    prop_assert!(problems.iter().any(|p| p.step_id.as_deref() == Some(step.id.as_ref())), "{:?}", problems);
+                }
+                return Ok(());
+            }
+            Ok(outcome) => outcome,
+        };
+        prop_assert!(stranded.is_none() && v2.validation.ok);
+        let migrated = &outcome.state;
+        prop_assert!(engine.fits(migrated).is_ok(), "{:?}", engine.fits(migrated));
+        prop_assert_eq!(migrated.workflow_version, 2);
+        prop_assert_eq!(
+            (&migrated.owner, &migrated.case_roles, &migrated.facts, &migrated.clients),
+            (&state.owner, &state.case_roles, &state.facts, &state.clients)
+        );
+        prop_assert!(migrated.last_handoff.is_none());
+        let first = to_json(&outcome.events[0]);
+        prop_assert_eq!((&first["type"], &first["fromVersion"], &first["toVersion"]), (&json!("caseMigrated"), &json!(1), &json!(2)));
+        prop_assert_eq!(&first["mapping"], &mapping);
+        // A step that had started keeps its status (a handoff that ended leaves it active) and
+        // its assignee.
+        for step in &v1.def.steps {
+            let old = &state.steps[step.id.as_ref()];
+            let Some(new) = migrated.steps.get(&renamed(&step.id)) else {
+                prop_assert!(first["dropped"].as_array().unwrap().contains(&json!(step.id)));
+                continue;
+            };
+            prop_assert_eq!(&new.assignee, &old.assignee);
+            if old.status != StepStatus::Pending {
+                let ended = old.status == StepStatus::AwaitingHandoff && new.status == StepStatus::Active;
+                prop_assert!(new.status == old.status || ended, "{}: {:?} became {:?}", step.id, old.status, new.status);
+            }
+        }
+        log.extend(outcome.events.clone());
+        prop_assert_eq!(&engine.replay(&log).unwrap(), migrated);
+        let events_json: Vec<Event> = serde_json::from_str(&serde_json::to_string(&log).unwrap()).unwrap();
+        prop_assert_eq!(&events_json, &log);
+        // An admin can take it to its close: every step started can be skipped.
+        let mut state = outcome.state;
+        for _ in 0..=2 * v2.def.steps.len() {
+            let Some((step_id, _)) = state.steps.iter().find(|(_, s)| matches!(s.status, StepStatus::Active | StepStatus::AwaitingHandoff)) else { break };
+            let skip = Command::SkipStep { step_id: step_id.clone(), reason: "done".into() };
+            state = engine.execute(&state, &skip, &morgan).unwrap().state;
+        }
+        prop_assert!(state.closed, "{:?}", state.steps);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// Random cases and a random reassignment: the plan's commands pass as an admin's, each case's
+    /// in order, and once they are executed `from` holds nothing the plan covers, so that a second
+    /// plan moves nothing (and skips what the first skipped).
+    #[test]
+    fn a_reassignment_plan_passes_and_leaves_nothing_behind(
+        def in workflow(),
+        runs in prop::collection::vec(prop::collection::vec((any::<usize>(), any::<usize>()), 0..12), 1..4),
+        assign in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(&MEMBERS[..6])), 0..4),
+        pick in any::<prop::sample::Index>(),
+        to in prop::sample::select(&MEMBERS[..]),
+    ) {
+        let engine = firm_with(def);
+        let mut cases = Vec::new();
+        for (n, moves) in runs.iter().enumerate() {
+            let input = StartCase { case_id: format!("c{n}"), workflow_id: "w".into(), facts: Default::default(), case_roles: Default::default(), clients: Vec::new() };
+            let Ok(started) = engine.start_case(&input, &ctx("dana")) else { return Ok(()) };
+            let mut state = drive(&engine, started.state, &mut Vec::new(), moves);
+            // Steps given to people, so that there are assignments to move.
+            for (step, member) in &assign {
+                let step_id = state.steps.keys().nth(step.index(state.steps.len())).unwrap().clone();
+                let to = Some(handoff_engine::model::Party::member(*member));
+                if let Ok(outcome) = engine.execute(&state, &Command::AssignStep { step_id, to }, &ctx("morgan")) {
+                    state = outcome.state;
+                }
+            }
+            cases.push(state);
+        }
+        // Mostly someone who holds something.
+        let holders: Vec<String> = cases
+            .iter()
+            .flat_map(|c| {
+                let mut held = vec![c.owner.clone()];
+                held.extend(c.steps.values().filter_map(|s| s.assignee.clone()));
+                held.extend(c.pending_handoff.iter().map(|p| p.to.clone()));
+                held.extend(c.case_roles.values().map(handoff_engine::model::Party::member));
+                held
+            })
+            .filter(|p| p.kind == handoff_engine::model::PartyKind::Member)
+            .map(|p| p.id)
+            .chain(MEMBERS.iter().map(|m| m.to_string()))
+            .collect();
+        let from = holders[pick.index(holders.len())].as_str();
+        let request: handoff_engine::case::Reassignment =
+            from_json(&json!({ "from": from, "to": to, "reason": "Left the firm" }).to_string()).unwrap();
+        let plan = match engine.plan_reassignment(&cases, &request) {
+            Err(error) => {
+                let ineligible = from == to || engine.roster().active_member(to).is_none();
+                let unknown = engine.roster().member(from).is_none();
+                prop_assert_eq!(error.code, ErrorCode::InvalidInput);
+                prop_assert_eq!(error.details.path.as_deref(), Some(if unknown { "from" } else { "to" }));
+                prop_assert!(unknown || ineligible);
+                return Ok(());
+            }
+            Ok(plan) => plan,
+        };
+        let morgan = ctx("morgan");
+        for case in &mut cases {
+            let id = case.case_id.clone();
+            for planned in plan.commands.iter().filter(|p| p.case_id == id) {
+                prop_assert!(engine.check(case, &planned.command, &morgan).is_ok(), "{:?}: {:?}", planned, engine.check(case, &planned.command, &morgan));
+                *case = engine.execute(case, &planned.command, &morgan).unwrap().state;
+            }
+        }
+        let gone = handoff_engine::model::Party::member(from);
+        let receiver = engine.roster().member(to).unwrap();
+        for case in cases.iter().filter(|c| !c.closed) {
+            prop_assert!(case.owner != gone);
+            prop_assert!(case.steps.values().all(|s| s.status.is_done() || s.assignee.as_ref() != Some(&gone)));
+            prop_assert!(case.pending_handoff.as_ref().is_none_or(|p| p.to != gone));
+            for (role, holder) in &case.case_roles {
+                prop_assert!(holder != from || !receiver.roles.contains(role));
+            }
+        }
+        let again = engine.plan_reassignment(&cases, &request).unwrap();
+        prop_assert!(again.commands.is_empty(), "{:?}", again.commands);
+        prop_assert_eq!(again.skipped, plan.skipped);
     }
 }

@@ -122,6 +122,10 @@ fn junk_of_every_kind_is_invalid_input_and_the_instance_keeps_working() {
         if !value.is_undefined() {
             assert_handoff_error(&engine.check_config_change(&change, &cases, &value).err().unwrap(), "invalid-input");
         }
+        let request = js(r#"{"from":"paula","to":"pete","reason":"Paula left"}"#);
+        assert_handoff_error(&engine.plan_reassignment(&value, &ts(&request)).err().unwrap(), "invalid-input");
+        let cases = Array::of1(&state).into();
+        assert_handoff_error(&engine.plan_reassignment(&cases, &ts(&value)).err().unwrap(), "invalid-input");
         let verdict = engine.check(&ts(&state), &ts(&js(r#"{"type":"claim"}"#)), &ts(&value));
         assert_eq!(get(&verdict, "ok"), JsValue::FALSE, "{what}");
         assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("invalid-input"));
@@ -301,6 +305,53 @@ fn a_config_change_is_checked_as_the_native_check_does() {
     assert_eq!(get(&get(&error, "details"), "path").as_string().as_deref(), Some("retired[0].kind"));
 }
 
+/// `planReassignment` crosses as the JSON of the native plan; its bad input is `invalid-input`
+/// naming the argument and the field, or the field the plan refuses.
+#[wasm_bindgen_test]
+fn a_reassignment_plan_reads_as_the_native_one() {
+    let engine = engine();
+    let native = handoff_engine::Engine::from_json(FIRM).unwrap();
+    let input = js(r#"{"caseId":"c","workflowId":"chapter-7","caseRoles":{"paralegal":"paula"}}"#);
+    let state = get(&engine.start_case(&ts(&input), &ts(&ctx("dana"))).unwrap().js_value(), "state");
+    let cases: JsValue = Array::of1(&state).into();
+    for (from, to) in [("paula", "pete"), ("paula", "avery")] {
+        let request = format!(r#"{{"from":"{from}","to":"{to}","reason":"Paula left"}}"#);
+        let plan = engine.plan_reassignment(&cases, &ts(&js(&request))).unwrap().js_value();
+        let states: Vec<handoff_engine::case::CaseState> = handoff_engine::input::from_json(&text(&cases)).unwrap();
+        let expected = native.plan_reassignment(&states, &handoff_engine::input::from_json(&request).unwrap()).unwrap();
+        assert_eq!(text(&plan), text(&js(&serde_json::to_string(&expected).unwrap())));
+        assert_eq!(Array::from(&get(&plan, if to == "pete" { "commands" } else { "skipped" })).length(), 1);
+    }
+    let path = |error: JsValue| get(&get(&error, "details"), "path").as_string();
+    let request = js(r#"{"from":"paula","to":"ivan","reason":"Paula left"}"#);
+    let error = engine.plan_reassignment(&cases, &ts(&request)).err().unwrap();
+    assert_handoff_error(&error, "invalid-input");
+    assert_eq!(path(error).as_deref(), Some("to"));
+    let request = js(r#"{"from":"paula","to":"pete","reason":" "}"#);
+    assert_eq!(path(engine.plan_reassignment(&cases, &ts(&request)).err().unwrap()).as_deref(), Some("request.reason"));
+    let bad: JsValue = Array::of1(&js(r#"{"caseId":"c"}"#)).into();
+    let request = js(r#"{"from":"paula","to":"pete","reason":"Paula left"}"#);
+    let error = engine.plan_reassignment(&bad, &ts(&request)).err().unwrap();
+    assert!(path(error).is_some_and(|p| p.starts_with("cases[0].")));
+}
+
+/// `check` is the dry run of a migration: its verdict carries the error's details, so the
+/// problems a person reads before migrating.
+#[wasm_bindgen_test]
+fn a_checked_migration_reports_its_problems() {
+    let engine = engine();
+    let state = started(&engine);
+    let migrate = js(r#"{"type":"migrateCase","toVersion":1,"reason":"try"}"#);
+    let verdict = engine.check(&ts(&state), &ts(&migrate), &ts(&ctx("morgan")));
+    assert_eq!(get(&verdict, "code").as_string().as_deref(), Some("migration-invalid"));
+    let problems = Array::from(&get(&get(&verdict, "details"), "problems"));
+    assert_eq!(problems.length(), 1);
+    assert!(get(&problems.get(0), "stepId").is_null(), "about the version as a whole");
+    let error = engine.execute(&ts(&state), &ts(&migrate), &ts(&ctx("morgan"))).err().unwrap();
+    assert_handoff_error(&error, "migration-invalid");
+    assert_eq!(text(&get(&error, "details")), text(&get(&verdict, "details")));
+}
+
 /// The typed readers recurse as they read (src/input/json.rs), so the deepest input the reader admits
 /// (128 levels) must fit WebAssembly's stack; deeper input is refused where it crosses the limit.
 #[wasm_bindgen_test]
@@ -455,6 +506,12 @@ fn events_read_as_the_json_of_the_native_events() {
             member["roles"] = serde_json::Value::Array(held);
         }
     }
+    // Version 2 adds a closing letter: the first case starts on version 1 and migrates.
+    let first_version = handoff_engine::Engine::from_json(&config.to_string()).unwrap();
+    let mut next = config["workflows"][0].clone();
+    next["version"] = serde_json::json!(2);
+    next["steps"].as_array_mut().unwrap().push(serde_json::json!({ "id": "letter", "name": "Closing letter" }));
+    config["workflows"].as_array_mut().unwrap().push(next);
     let config = config.to_string();
     let js_engine = JsEngine::new(&js(&config)).unwrap();
     let native = handoff_engine::Engine::from_json(&config).unwrap();
@@ -480,6 +537,11 @@ fn events_read_as_the_json_of_the_native_events() {
         ("client", r#"{"type":"completeStep","stepId":"questionnaire"}"#),
         ("dana", r#"{"type":"completeHandoff","stepId":"review-call","to":"paula"}"#),
         ("dana", r#"{"type":"revertHandoff","stepId":"review-call","reason":"Wrong paralegal"}"#),
+        (
+            "morgan",
+            r#"{"type":"redirectHandoff","stepId":"review-call","to":{"kind":"team","id":"documents"},"reason":"Pool"}"#,
+        ),
+        ("morgan", r#"{"type":"migrateCase","toVersion":2,"reason":"The closing letter"}"#),
     ];
     for case in 0..40 {
         let input = format!(
@@ -487,7 +549,8 @@ fn events_read_as_the_json_of_the_native_events() {
             if case % 2 == 0 { r#"["smith"]"# } else { "[]" }
         );
         let start_ctx: handoff_engine::case::Ctx = handoff_engine::input::from_json(&ctx_of("dana")).unwrap();
-        let state = native.start_case(&handoff_engine::input::from_json(&input).unwrap(), &start_ctx).unwrap().state;
+        let starting = if case == 0 { &first_version } else { &native };
+        let state = starting.start_case(&handoff_engine::input::from_json(&input).unwrap(), &start_ctx).unwrap().state;
         let mut kept = native.keep(state.clone()).unwrap();
         let mut handle = js_engine.open_case(&ts(&js(&serde_json::to_string(&state).unwrap()))).unwrap();
         if case == 0 {
@@ -514,6 +577,8 @@ fn events_read_as_the_json_of_the_native_events() {
                 "setCaseRole",
                 "transferOwnership",
                 "setClients",
+                "redirectHandoff",
+                "migrateCase",
             ];
             let (kind, step) = match allowed.get(next(allowed.len() + 1)) {
                 Some(entry) => {
@@ -543,6 +608,11 @@ fn events_read_as_the_json_of_the_native_events() {
                 ),
                 "claim" => r#"{"type":"claim"}"#.to_owned(),
                 "setClients" => format!(r#"{{"type":"setClients","clients":["smith","jones"],"reason":{reason}}}"#),
+                "redirectHandoff" => format!(
+                    r#"{{"type":"redirectHandoff","stepId":{step},"to":{},"reason":{reason}}}"#,
+                    parties[next(parties.len() - 1)]
+                ),
+                "migrateCase" => format!(r#"{{"type":"migrateCase","toVersion":{},"reason":{reason}}}"#, next(3)),
                 other => format!(r#"{{"type":"{other}","stepId":{step}}}"#),
             };
             tally[same_events(&native, &mut kept, &mut handle, &command, actor, &mut crossed)] += 1;
@@ -585,7 +655,7 @@ fn events_read_as_the_json_of_the_native_events() {
 }
 
 /// The number of `Change`'s variants.
-const VARIANTS: usize = 13;
+const VARIANTS: usize = 15;
 
 /// The place of an event's change among `Change`'s variants. A new variant fails to compile here;
 /// once it is listed, the walk above must make an event of it cross.
@@ -604,7 +674,9 @@ fn variant(change: &handoff_engine::case::Change) -> usize {
         Change::OwnershipTransferred { .. } => 9,
         Change::CaseRoleSet { .. } => 10,
         Change::ClientsSet { .. } => 11,
-        Change::CaseClosed => 12,
+        Change::HandoffRedirected { .. } => 12,
+        Change::CaseMigrated { .. } => 13,
+        Change::CaseClosed => 14,
     }
 }
 

@@ -237,7 +237,15 @@ impl Client {
         let allowed = engine.allowed_commands(state, &self.actor).unwrap();
         let useful: Vec<_> = allowed
             .iter()
-            .filter(|a| !matches!(a.kind, CommandType::AssignStep | CommandType::SetCaseRole | CommandType::SetClients))
+            .filter(|a| {
+                !matches!(
+                    a.kind,
+                    CommandType::AssignStep
+                        | CommandType::SetCaseRole
+                        | CommandType::SetClients
+                        | CommandType::MigrateCase
+                )
+            })
             .collect();
         let Some(entry) = (!useful.is_empty()).then(|| useful[rng.below(useful.len())]) else { return };
         let step_id = entry.step_id.clone().unwrap_or_default();
@@ -255,7 +263,14 @@ impl Client {
                 to: handoff_engine::model::Party::team("documents"),
                 reason: "rebalancing".into(),
             },
-            CommandType::AssignStep | CommandType::SetCaseRole | CommandType::SetClients => return,
+            CommandType::RedirectHandoff => Command::RedirectHandoff {
+                step_id,
+                to: handoff_engine::model::Party::team("documents"),
+                reason: "the pool takes it".into(),
+            },
+            CommandType::AssignStep | CommandType::SetCaseRole | CommandType::SetClients | CommandType::MigrateCase => {
+                return
+            }
         };
         let _ = self.replica.dispatch(engine, case_id, command, &ctx);
     }

@@ -8,6 +8,7 @@ use super::access::Who;
 use super::command::{Actor, Command, CommandType};
 use super::decide::{vet, Scene};
 use super::state::CaseState;
+use crate::error::ErrorCode;
 use crate::model::Party;
 use crate::output::ToJson;
 
@@ -76,6 +77,12 @@ pub(crate) fn allowed_commands(scene: Scene, state: &CaseState, actor: &Actor) -
         if ok(&transfer) {
             allowed.push(entry(CommandType::TransferOwnership, None, None));
         }
+        if let Some(pending) = &state.pending_handoff {
+            let step_id = pending.step_id.clone();
+            if ok(&Command::RedirectHandoff { step_id, to: Party::member(&me.id), reason: "-".into() }) {
+                allowed.push(entry(CommandType::RedirectHandoff, Some(&pending.step_id), None));
+            }
+        }
     }
     let any_role = scene.roster.directory().roles.iter().any(|role| {
         scene
@@ -89,6 +96,20 @@ pub(crate) fn allowed_commands(scene: Scene, state: &CaseState, actor: &Actor) -
     }
     if ok(&Command::SetClients { clients: Vec::new(), reason: "-".into() }) {
         allowed.push(entry(CommandType::SetClients, None, None));
+    }
+    // Listed when a later version exists and an admin may migrate the case; whether a migration
+    // to a given version, with a given mapping, can be made is `check`'s to say.
+    let latest = scene.latest();
+    if latest > state.workflow_version {
+        let migrate =
+            Command::MigrateCase { to_version: latest.into(), mapping: Default::default(), reason: "-".into() };
+        let may = match vet(scene, state, &migrate, actor) {
+            Ok(_) => true,
+            Err(error) => error.code == ErrorCode::MigrationInvalid,
+        };
+        if may {
+            allowed.push(entry(CommandType::MigrateCase, None, None));
+        }
     }
     allowed
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::state::{check_clients, check_facts, check_party, check_roles};
 use crate::error::{HandoffError, Result};
-use crate::input::{check_id, check_text, check_timestamp, from_json, At, FromJson, Kind, Reader};
+use crate::input::{check_id, check_reason, check_timestamp, from_json, At, FromJson, Kind, Reader};
 use crate::model::{Facts, Party};
 use crate::output::ToJson;
 
@@ -155,6 +155,22 @@ pub enum Command {
         clients: Vec<String>,
         reason: String,
     },
+    /// The pending handoff of a step gets a new target (SPEC §10): admins only, with a reason.
+    RedirectHandoff {
+        step_id: String,
+        to: Party,
+        reason: String,
+    },
+    /// The case moves onto another version of its workflow (SPEC §10): admins only, all or
+    /// nothing.
+    MigrateCase {
+        /// Any whole number: one that no version has is `unknown-case-workflow`.
+        to_version: u64,
+        /// Old step id to new step id; a step it does not name keeps its id.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        mapping: BTreeMap<String, String>,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -168,11 +184,13 @@ impl Command {
             | Command::RevertHandoff { step_id, .. }
             | Command::CompleteStep { step_id }
             | Command::SkipStep { step_id, .. }
-            | Command::AssignStep { step_id, .. } => Some(step_id),
+            | Command::AssignStep { step_id, .. }
+            | Command::RedirectHandoff { step_id, .. } => Some(step_id),
             Command::Claim
             | Command::TransferOwnership { .. }
             | Command::SetCaseRole { .. }
-            | Command::SetClients { .. } => None,
+            | Command::SetClients { .. }
+            | Command::MigrateCase { .. } => None,
         }
     }
 }
@@ -202,9 +220,14 @@ struct RawCommand {
     member_id: Option<String>,
     #[json(default)]
     clients: Option<Vec<String>>,
+    #[json(default)]
+    to_version: Option<u64>,
+    #[json(default)]
+    mapping: Option<BTreeMap<String, String>>,
 }
 
-/// `to`: a member id (completeHandoff), a party (transferOwnership, assignStep), `null`, or absent.
+/// `to`: a member id (completeHandoff), a party (transferOwnership, assignStep,
+/// redirectHandoff), `null`, or absent.
 enum Target {
     Id(String),
     Party(Party),
@@ -237,28 +260,35 @@ pub enum CommandType {
     TransferOwnership,
     SetCaseRole,
     SetClients,
+    RedirectHandoff,
+    MigrateCase,
 }
 
-/// Each command type's name and the fields it may have besides `type`: one table, read once per
-/// command (a second match on the type's text would repeat every comparison).
-const TYPES: [(&str, CommandType, &[&str]); 9] = [
-    ("completeHandoff", CommandType::CompleteHandoff, &["stepId", "to"]),
-    ("revertHandoff", CommandType::RevertHandoff, &["stepId", "reason"]),
-    ("claim", CommandType::Claim, &[]),
-    ("completeStep", CommandType::CompleteStep, &["stepId"]),
-    ("skipStep", CommandType::SkipStep, &["stepId", "reason"]),
-    ("assignStep", CommandType::AssignStep, &["stepId", "to"]),
-    ("transferOwnership", CommandType::TransferOwnership, &["to", "reason"]),
-    ("setCaseRole", CommandType::SetCaseRole, &["roleId", "memberId"]),
-    ("setClients", CommandType::SetClients, &["clients", "reason"]),
+/// Each command type's name, the fields it may have besides `type`, and those of them it needs:
+/// one table, read once per command (a second match on the type's text would repeat every
+/// comparison), so that each field below is read in one place.
+const TYPES: [(&str, CommandType, &[&str], &[&str]); 11] = [
+    ("completeHandoff", CommandType::CompleteHandoff, &["stepId", "to"], &["stepId"]),
+    ("revertHandoff", CommandType::RevertHandoff, &["stepId", "reason"], &["stepId"]),
+    ("claim", CommandType::Claim, &[], &[]),
+    ("completeStep", CommandType::CompleteStep, &["stepId"], &["stepId"]),
+    ("skipStep", CommandType::SkipStep, &["stepId", "reason"], &["stepId", "reason"]),
+    ("assignStep", CommandType::AssignStep, &["stepId", "to"], &["stepId", "to"]),
+    ("transferOwnership", CommandType::TransferOwnership, &["to", "reason"], &["to", "reason"]),
+    ("setCaseRole", CommandType::SetCaseRole, &["roleId", "memberId"], &["roleId", "memberId"]),
+    ("setClients", CommandType::SetClients, &["clients", "reason"], &["clients", "reason"]),
+    ("redirectHandoff", CommandType::RedirectHandoff, &["stepId", "to", "reason"], &["stepId", "to", "reason"]),
+    ("migrateCase", CommandType::MigrateCase, &["toVersion", "mapping", "reason"], &["toVersion", "reason"]),
 ];
 
 impl RawCommand {
-    /// The command of these fields, `at` being where the command stands in its document.
+    /// The command of these fields, `at` being where the command stands in its document. The
+    /// fields are checked in one order whatever the type (stepId, to, roleId, memberId, clients,
+    /// toVersion, mapping, reason): the first bad or missing one is reported.
     fn into_command(self, at: &At) -> Result<Command> {
         let kind = self.kind.as_str();
         let fail = |field: &str, message: String| HandoffError::invalid_input(at.key(field).path(), message);
-        let Some(&(_, command_type, allowed)) = TYPES.iter().find(|(name, ..)| *name == kind) else {
+        let Some(&(_, command_type, allowed, needed)) = TYPES.iter().find(|(name, ..)| *name == kind) else {
             return Err(fail("type", format!("\"{kind}\" is not a command type.")));
         };
         let present = [
@@ -268,78 +298,81 @@ impl RawCommand {
             ("roleId", self.role_id.is_some()),
             ("memberId", self.member_id.is_some()),
             ("clients", self.clients.is_some()),
+            ("toVersion", self.to_version.is_some()),
+            ("mapping", self.mapping.is_some()),
         ];
         if let Some((field, _)) = present.iter().find(|(field, here)| *here && !allowed.contains(field)) {
             return Err(fail(field, format!("A {kind} command has no field {field}.")));
         }
-        let missing = |field: &str| fail(field, format!("A {kind} command needs {field}."));
-        let id = |value: Option<String>, field: &str| -> Result<String> {
-            let value = value.ok_or_else(|| missing(field))?;
-            check_id(&value, &at.key(field))?;
-            Ok(value)
+        // An absent field: its default, unless the command needs it.
+        let absent = |field: &str| match needed.contains(&field) {
+            true => Err(fail(field, format!("A {kind} command needs {field}."))),
+            false => Ok(()),
         };
-        let reason = |value: Option<String>, required: bool| -> Result<Option<String>> {
-            match value {
-                Some(text) if text.trim().is_empty() => Err(fail("reason", "A reason must say something.".to_owned())),
-                Some(text) => check_text(&text, &at.key("reason")).map(|()| Some(text)),
-                None if required => Err(missing("reason")),
-                None => Ok(None),
-            }
+        let id = |value: Option<String>, field: &str| match value {
+            Some(value) => check_id(&value, &at.key(field)).map(|()| value),
+            None => absent(field).map(|()| String::new()),
         };
-        let party = |target: Target| -> Result<Option<Party>> {
-            match target {
-                Target::Party(party) => check_party(&party, &at.key("to")).map(|()| Some(party)),
-                Target::Null => Ok(None),
-                Target::Absent => Err(missing("to")),
-                Target::Id(_) => Err(fail(
-                    "to",
-                    format!("In a {kind} command, to is a party: {{ \"kind\": \"member\", \"id\": \"…\" }}."),
-                )),
-            }
+        let step_id = id(self.step_id, "stepId")?;
+        let handoff = command_type == CommandType::CompleteHandoff;
+        let to = match self.to {
+            Target::Absent => absent("to").map(|()| Target::Absent),
+            Target::Id(member) if handoff => check_id(&member, &at.key("to")).map(|()| Target::Id(member)),
+            Target::Party(party) if !handoff => check_party(&party, &at.key("to")).map(|()| Target::Party(party)),
+            Target::Null => Ok(Target::Null),
+            Target::Id(_) => Err(fail(
+                "to",
+                format!("In a {kind} command, to is a party: {{ \"kind\": \"member\", \"id\": \"…\" }}."),
+            )),
+            Target::Party(_) => Err(fail(
+                "to",
+                "In a completeHandoff command, to is the id of the member who becomes owner.".to_owned(),
+            )),
+        }?;
+        let role_id = id(self.role_id, "roleId")?;
+        let member_id = id(self.member_id, "memberId")?;
+        let clients = match self.clients {
+            Some(clients) => check_clients(&clients, &at.key("clients")).map(|()| clients),
+            None => absent("clients").map(|()| Vec::new()),
+        }?;
+        let to_version = match self.to_version {
+            Some(version) => version,
+            None => absent("toVersion").map(|()| 0)?,
         };
+        let mapping = self.mapping.unwrap_or_default();
+        // Ids to ids, as a case's roles are, and as many.
+        check_roles(&mapping, &at.key("mapping"))?;
+        let reason = match self.reason {
+            Some(text) => check_reason(&text, &at.key("reason")).map(|()| text),
+            None => absent("reason").map(|()| String::new()),
+        }?;
+        let party = |to: Target| match to {
+            Target::Party(party) => Some(party),
+            _ => None,
+        };
+        let someone = || fail("to", format!("In a {kind} command, to names who receives it."));
         Ok(match command_type {
             CommandType::CompleteHandoff => Command::CompleteHandoff {
-                step_id: id(self.step_id, "stepId")?,
-                to: match self.to {
-                    Target::Absent | Target::Null => None,
-                    Target::Id(member) => {
-                        check_id(&member, &at.key("to"))?;
-                        Some(member)
-                    }
-                    Target::Party(_) => {
-                        return Err(fail(
-                            "to",
-                            "In a completeHandoff command, to is the id of the member who becomes owner.".to_owned(),
-                        ))
-                    }
+                step_id,
+                to: match to {
+                    Target::Id(member) => Some(member),
+                    _ => None,
                 },
             },
             CommandType::RevertHandoff => {
-                Command::RevertHandoff { step_id: id(self.step_id, "stepId")?, reason: reason(self.reason, false)? }
+                Command::RevertHandoff { step_id, reason: Some(reason).filter(|r| !r.is_empty()) }
             }
             CommandType::Claim => Command::Claim,
-            CommandType::CompleteStep => Command::CompleteStep { step_id: id(self.step_id, "stepId")? },
-            CommandType::SkipStep => Command::SkipStep {
-                step_id: id(self.step_id, "stepId")?,
-                reason: reason(self.reason, true)?.unwrap_or_default(),
-            },
-            CommandType::AssignStep => {
-                let step_id = id(self.step_id, "stepId")?;
-                Command::AssignStep { step_id, to: party(self.to)? }
+            CommandType::CompleteStep => Command::CompleteStep { step_id },
+            CommandType::SkipStep => Command::SkipStep { step_id, reason },
+            CommandType::AssignStep => Command::AssignStep { step_id, to: party(to) },
+            CommandType::TransferOwnership => Command::TransferOwnership { to: party(to).ok_or_else(someone)?, reason },
+            CommandType::SetCaseRole => Command::SetCaseRole { role_id, member_id },
+            CommandType::SetClients => Command::SetClients { clients, reason },
+            CommandType::RedirectHandoff => {
+                Command::RedirectHandoff { step_id, to: party(to).ok_or_else(someone)?, reason }
             }
-            CommandType::TransferOwnership => {
-                let to = party(self.to)?.ok_or_else(|| fail("to", "Ownership must go to someone.".to_owned()))?;
-                Command::TransferOwnership { to, reason: reason(self.reason, true)?.unwrap_or_default() }
-            }
-            CommandType::SetClients => {
-                let Some(clients) = self.clients else { return Err(missing("clients")) };
-                check_clients(&clients, &at.key("clients"))?;
-                Command::SetClients { clients, reason: reason(self.reason, true)?.unwrap_or_default() }
-            }
-            CommandType::SetCaseRole => Command::SetCaseRole {
-                role_id: id(self.role_id, "roleId")?,
-                member_id: id(self.member_id, "memberId")?,
-            },
+            CommandType::MigrateCase => Command::MigrateCase { to_version, mapping, reason },
         })
     }
 }

@@ -15,7 +15,7 @@ use crate::error::{ErrorCode, HandoffError, Result};
 use crate::model::{OwnerSettings, Party, PartyKind, Step};
 use crate::roster::{belongs, Roster};
 
-fn reject(code: ErrorCode, message: impl Into<String>) -> HandoffError {
+pub(super) fn reject(code: ErrorCode, message: impl Into<String>) -> HandoffError {
     HandoffError::new(code, message)
 }
 
@@ -24,9 +24,24 @@ fn reject(code: ErrorCode, message: impl Into<String>) -> HandoffError {
 pub(crate) struct Scene<'a> {
     pub workflow: &'a CompiledWorkflow,
     pub roster: &'a Roster,
+    /// Every workflow of the configuration, where a migration finds its target version.
+    pub workflows: &'a [CompiledWorkflow],
 }
 
 impl<'a> Scene<'a> {
+    /// Version `version` of the case's workflow (the first, should the configuration define
+    /// it twice).
+    pub fn version(&self, version: u64) -> Option<&'a CompiledWorkflow> {
+        let id = &self.workflow.def.id;
+        self.workflows.iter().find(|w| w.def.id == *id && u64::from(w.def.version) == version)
+    }
+
+    /// The highest version of the case's workflow.
+    pub fn latest(&self) -> u32 {
+        let id = &self.workflow.def.id;
+        self.workflows.iter().filter(|w| w.def.id == *id).map(|w| w.def.version).max().unwrap_or(0)
+    }
+
     fn step(&self, step_id: &str) -> Result<(usize, &'a Step<'static>)> {
         self.workflow.step(step_id).ok_or_else(|| {
             reject(ErrorCode::UnknownStep, format!("Workflow {} has no step \"{step_id}\".", self.workflow.def.name))
@@ -42,8 +57,15 @@ impl<'a> Scene<'a> {
 /// Checks `command` against `state` and returns the change it makes. Never panics, never
 /// copies the state: `check` and `allowedCommands` call it freely.
 pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Actor) -> Result<Change> {
-    // Every command records at most one event per step and two more (its own, caseClosed).
-    let room = 2 * scene.workflow.def.steps.len() as u64 + 2;
+    // Every command records at most two events per step and two more (its own, caseClosed); a
+    // migration, counted in its target's steps, one more (a handoff requested again).
+    let steps = match command {
+        Command::MigrateCase { to_version, .. } => {
+            scene.version(*to_version).map_or(0, |w| w.def.steps.len()).max(scene.workflow.def.steps.len()) + 1
+        }
+        _ => scene.workflow.def.steps.len(),
+    };
+    let room = 2 * steps as u64 + 2;
     if state.version > MAX_VERSION.saturating_sub(room) {
         return Err(HandoffError::invalid_input(
             "version",
@@ -92,12 +114,18 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
             if actor.member_id() != Some(last.by.as_str()) && !who.is_admin() || who.member().is_none() {
                 return Err(not_permitted("revert a handoff someone else made"));
             }
+            // Who received it is of the step's target, unless the handoff had been redirected
+            // (SPEC §10) before it completed: then it is requested of them again.
+            let received = &last.to;
+            let covered = *received == handoff.to
+                || received.kind == PartyKind::Member
+                    && scene.roster.member(&received.id).is_some_and(|m| belongs(m, &handoff.to));
             Ok(Change::HandoffReverted {
                 step_id: step_id.clone(),
                 from: state.owner.clone(),
                 to: last.from.clone(),
                 case_roles: last.case_roles_before.clone(),
-                target: handoff.to.clone(),
+                target: if covered { &handoff.to } else { received }.clone(),
                 required: handoff.required,
                 reason: reason.clone(),
             })
@@ -195,6 +223,29 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
             }
             Ok(Change::ClientsSet { from: state.clients.clone(), to: clients.clone(), reason: reason.clone() })
         }
+        Command::RedirectHandoff { step_id, to, reason } => {
+            let (_, step) = scene.step(step_id)?;
+            let pending = state.pending_handoff.as_ref().filter(|p| p.step_id == *step_id).ok_or_else(|| {
+                reject(ErrorCode::NoPendingHandoff, format!("Step {} has no handoff waiting.", step.name))
+                    .with_step(step_id)
+            })?;
+            if !who.is_admin() {
+                return Err(not_permitted("redirect a handoff (admins only)"));
+            }
+            check_party_eligible(scene, to)?;
+            Ok(Change::HandoffRedirected {
+                step_id: step_id.clone(),
+                from: pending.to.clone(),
+                to: to.clone(),
+                reason: reason.clone(),
+            })
+        }
+        Command::MigrateCase { to_version, mapping, .. } => {
+            if !who.is_admin() {
+                return Err(not_permitted("migrate a case (admins only)"));
+            }
+            super::migrate::vet(scene, state, *to_version, mapping)
+        }
     }
 }
 
@@ -270,14 +321,14 @@ fn resolve_target(
 }
 
 /// Records events: each is applied as it is produced, so what follows sees its effect.
-struct Recorder<'a> {
-    state: &'a mut CaseState,
+pub(super) struct Recorder<'a> {
+    pub state: &'a mut CaseState,
     events: Vec<Event>,
     ctx: &'a Ctx,
 }
 
 impl Recorder<'_> {
-    fn emit(&mut self, change: Change) {
+    pub fn emit(&mut self, change: Change) {
         let event = Event {
             seq: self.state.version.saturating_add(1),
             at: self.ctx.at.clone(),
@@ -313,6 +364,10 @@ fn record(scene: Scene, state: &mut CaseState, change: Change, ctx: &Ctx) -> Vec
     // Most commands record one event; room for four (what a first push makes) would be a
     // chunk from the allocator's slower large bins in WebAssembly.
     let mut recorder = Recorder { state, events: Vec::with_capacity(1), ctx };
+    if let Change::CaseMigrated { .. } = change {
+        super::migrate::record(&mut recorder, scene, change);
+        return recorder.events;
+    }
     recorder.emit(change);
     if let Some((index, _)) = finished {
         trigger(&mut recorder, scene.workflow, scene.workflow.graph.succs_of(index));
@@ -394,7 +449,7 @@ fn is_ready(state: &CaseState, workflow: &CompiledWorkflow, step: usize) -> bool
 
 /// Triggers every step among `candidates` (and, through skipped steps, beyond) whose
 /// predecessors are all done, in topological order; closes the case when nothing is left.
-fn trigger(recorder: &mut Recorder, workflow: &CompiledWorkflow, candidates: &[usize]) {
+pub(super) fn trigger(recorder: &mut Recorder, workflow: &CompiledWorkflow, candidates: &[usize]) {
     let rank = |step: usize| workflow.graph.rank_of(step).unwrap_or(usize::MAX);
     let mut ready: BinaryHeap<Reverse<(usize, usize)>> =
         candidates.iter().filter(|&&s| is_ready(recorder.state, workflow, s)).map(|&s| Reverse((rank(s), s))).collect();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::command::Actor;
-use super::state::{CaseState, LastHandoff, PendingHandoff, StepStatus};
+use super::state::{CaseState, LastHandoff, PendingHandoff, StepState, StepStatus};
 use crate::model::{Facts, Party};
 use crate::output::ToJson;
 
@@ -114,6 +114,28 @@ pub enum Change {
         to: Vec<String>,
         reason: String,
     },
+    /// The pending handoff of `step_id` goes to `to` instead of `from` (SPEC §10).
+    HandoffRedirected {
+        step_id: String,
+        from: Party,
+        to: Party,
+        reason: String,
+    },
+    /// The case moved onto version `to_version` (SPEC §10, §13). Steps keep their ids unless
+    /// `mapping` renames them; `dropped` (in id order) left with the old version; `added` (in
+    /// the new version's order) arrived pending, each with its assignee in the new version at
+    /// the same place of `assignees`. `handoff_ended`: the pending handoff's step has another
+    /// handoff now, or none, so the handoff ends (a step awaiting it becomes active); one of the
+    /// new version follows as `handoffRequested`. What the migration triggers follows too.
+    CaseMigrated {
+        from_version: u32,
+        to_version: u32,
+        mapping: BTreeMap<String, String>,
+        dropped: Vec<String>,
+        added: Vec<String>,
+        assignees: Vec<Option<Party>>,
+        handoff_ended: bool,
+    },
     CaseClosed,
 }
 
@@ -127,7 +149,8 @@ impl Change {
             | Change::HandoffCompleted { step_id, .. }
             | Change::HandoffReverted { step_id, .. }
             | Change::StepCompleted { step_id }
-            | Change::StepAssigned { step_id, .. } => Some(step_id),
+            | Change::StepAssigned { step_id, .. }
+            | Change::HandoffRedirected { step_id, .. } => Some(step_id),
             _ => None,
         }
     }
@@ -206,8 +229,54 @@ impl CaseState {
                 self.case_roles.insert(role_id.clone(), member_id.clone());
             }
             Change::ClientsSet { to, .. } => self.clients.clone_from(to),
+            Change::HandoffRedirected { step_id, to, .. } => {
+                if let Some(pending) = self.pending_handoff.as_mut().filter(|p| p.step_id == *step_id) {
+                    pending.to.clone_from(to);
+                }
+                self.last_handoff = None;
+            }
+            Change::CaseMigrated { to_version, mapping, dropped, added, assignees, handoff_ended, .. } => {
+                self.migrate(*to_version, mapping, dropped, added, assignees, *handoff_ended);
+            }
             Change::CaseClosed => self.closed = true,
         }
+    }
+
+    /// `caseMigrated`: the steps renamed, dropped and added; nothing left to revert.
+    fn migrate(
+        &mut self,
+        to_version: u32,
+        mapping: &BTreeMap<String, String>,
+        dropped: &[String],
+        added: &[String],
+        assignees: &[Option<Party>],
+        handoff_ended: bool,
+    ) {
+        let renamed = |id: &String| mapping.get(id).unwrap_or(id).clone();
+        self.workflow_version = to_version;
+        // Rebuilt rather than edited in place (removing from a map would link its rebalancing),
+        // by copies: a map taken apart would link its own iterator.
+        for (id, step) in &std::mem::take(&mut self.steps) {
+            if dropped.binary_search(id).is_ok() {
+                continue;
+            }
+            let mut step = step.clone();
+            // Only the pending handoff's step awaits one.
+            if handoff_ended && step.status == StepStatus::AwaitingHandoff {
+                step.status = StepStatus::Active;
+            }
+            self.steps.insert(renamed(id), step);
+        }
+        for (index, id) in added.iter().enumerate() {
+            let assignee = assignees.get(index).cloned().flatten();
+            self.steps.insert(id.clone(), StepState { status: StepStatus::Pending, assignee });
+        }
+        match &mut self.pending_handoff {
+            Some(_) if handoff_ended => self.pending_handoff = None,
+            Some(pending) => pending.step_id = renamed(&pending.step_id),
+            None => {}
+        }
+        self.last_handoff = None;
     }
 
     fn set_status(&mut self, step_id: &str, status: StepStatus) {

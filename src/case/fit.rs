@@ -102,11 +102,13 @@ pub(crate) fn check_fit<'s>(
         let handoff =
             workflow.step(&pending.step_id).and_then(|(_, s)| s.handoff.as_ref().filter(|_| !s.client_facing));
         let status = state.status(&pending.step_id);
-        let fits = handoff.is_some_and(|h| h.to == pending.to && h.required == pending.required)
+        // Its target may differ from the step's: a redirect gives it another.
+        let fits = handoff.is_some_and(|h| h.required == pending.required)
             && matches!(status, Some(StepStatus::AwaitingHandoff | StepStatus::Active));
         if !fits {
             return Err(misfit("pendingHandoff", "pendingHandoff does not match a step awaiting that handoff."));
         }
+        known(&pending.to, &|| "pendingHandoff.to".to_owned())?;
     }
     if let Some(last) = &state.last_handoff {
         let has_handoff = workflow.step(&last.step_id).is_some_and(|(_, s)| s.handoff.is_some());

@@ -8,13 +8,17 @@ mod command;
 mod decide;
 mod event;
 mod fit;
+mod migrate;
+mod reassign;
 mod state;
 
 pub use allowed::AllowedCommand;
 pub use command::{Actor, Command, CommandType, Ctx, StartCase};
 pub use event::{CaseRoleChange, Change, Event};
+pub use reassign::{PlannedCommand, Reassignment, ReassignmentPlan, SkippedReassignment};
 pub use state::{shut_out, CaseState, LastHandoff, PendingHandoff, StepState, StepStatus, MAX_VERSION};
 
 pub(crate) use allowed::allowed_commands;
 pub(crate) use decide::{decide, decide_in_place, start, vet, Scene};
 pub(crate) use fit::check_fit;
+pub(crate) use reassign::plan as plan_reassignment;

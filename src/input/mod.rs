@@ -193,6 +193,14 @@ pub fn check_text(text: &str, at: &At) -> Result<()> {
     Ok(())
 }
 
+/// Checks a reason given for a change: not blank, and not too long.
+pub fn check_reason(text: &str, at: &At) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(HandoffError::invalid_input(at.path(), "A reason must say something."));
+    }
+    check_text(text, at)
+}
+
 /// Checks the number of entries of a list or map.
 pub fn check_count(count: usize, max: usize, at: &At) -> Result<()> {
     if count > max {

@@ -40,7 +40,7 @@ pub(crate) fn to_js(error: HandoffError) -> JsValue {
     fallback.into()
 }
 
-/// `{ ok: true }` or `{ ok: false, code, message }` for `check`.
+/// `{ ok: true }` or `{ ok: false, code, message, details }` for `check`.
 pub(crate) fn verdict(result: Result<(), JsValue>) -> JsValue {
     let verdict = Object::new();
     let set = |key: &str, value: &JsValue| {
@@ -52,6 +52,7 @@ pub(crate) fn verdict(result: Result<(), JsValue>) -> JsValue {
             set("ok", &JsValue::FALSE);
             set("code", &Reflect::get(&error, &"code".into()).unwrap_or(JsValue::from_str("invalid-input")));
             set("message", &Reflect::get(&error, &"message".into()).unwrap_or(JsValue::from_str("")));
+            set("details", &Reflect::get(&error, &"details".into()).unwrap_or_else(|_| Object::new().into()));
         }
     }
     verdict.into()

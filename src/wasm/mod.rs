@@ -18,7 +18,7 @@ mod replica;
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
-use crate::case::{Actor, CaseState, Command, Ctx, StartCase};
+use crate::case::{Actor, CaseState, Command, Ctx, Reassignment, ReassignmentPlan, StartCase};
 use crate::change::{ConfigChange, ConfigChangeResult};
 use crate::model::{EngineConfig, Party, WorkflowDefinition};
 use crate::validate::{ConfigValidation, Validation};
@@ -89,7 +89,9 @@ impl JsEngine {
     }
 
     /// Whether `execute` would accept the command. Never throws.
-    #[wasm_bindgen(unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string }")]
+    #[wasm_bindgen(
+        unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string; details: ErrorDetails }"
+    )]
     pub fn check(&self, state: &Ts<CaseState>, command: &Ts<Command>, ctx: &Ts<Ctx>) -> JsValue {
         let verdict = read_call(state, command, ctx)
             .and_then(|(state, command, ctx)| self.engine.check(&state, &command, &ctx).map_err(error::to_js));
@@ -145,6 +147,19 @@ impl JsEngine {
         write(&check.into_result(false, version).0)
     }
 
+    /// The commands that move what member `from` holds in the open cases given to member `to`
+    /// (SPEC §10), each for its case, and what cannot move; throws `HandoffError` on bad input.
+    #[wasm_bindgen(js_name = planReassignment)]
+    pub fn plan_reassignment(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CaseState[]")] cases: &JsValue,
+        request: &Ts<Reassignment>,
+    ) -> Result<Ts<ReassignmentPlan>, JsValue> {
+        let cases: Vec<CaseState> = read(cases, Some("cases"))?;
+        let request: Reassignment = read(&request.js_value(), Some("request"))?;
+        write(&self.engine.plan_reassignment(&cases, &request).map_err(error::to_js)?)
+    }
+
     /// Keeps a case's state inside the engine, so that commands need not carry it across:
     /// throws `HandoffError` when the state does not fit this engine's workflows.
     #[wasm_bindgen(js_name = openCase)]
@@ -180,7 +195,9 @@ impl JsCaseHandle {
     }
 
     /// Whether `execute` would accept the command. Never throws.
-    #[wasm_bindgen(unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string }")]
+    #[wasm_bindgen(
+        unchecked_return_type = "{ ok: true } | { ok: false; code: ErrorCode; message: string; details: ErrorDetails }"
+    )]
     pub fn check(&self, command: &Ts<Command>, ctx: &Ts<Ctx>) -> JsValue {
         let verdict = read_command_and_ctx(command, ctx)
             .and_then(|(command, ctx)| self.engine.check_kept(&self.case, &command, &ctx).map_err(error::to_js));

@@ -112,6 +112,7 @@ test("every rejection code", () => {
     ["target-required", () => engine.execute(state, { type: "completeHandoff", stepId: "review-call" }, ctx("dana"))],
     ["target-ineligible", () => engine.execute(state, { type: "completeHandoff", stepId: "review-call", to: "ivan" }, ctx("dana"))],
     ["revert-not-allowed", () => engine.execute(state, { type: "revertHandoff", stepId: "review-call" }, ctx("dana"))],
+    ["migration-invalid", () => engine.execute(state, { type: "migrateCase", toVersion: 1, reason: "r" }, ctx("morgan"))],
   ];
   for (const [code, fn] of cases) rejects(fn, code);
   // check() reports the same codes without throwing.

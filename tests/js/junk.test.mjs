@@ -54,6 +54,9 @@ test("every entry point refuses junk with HandoffError invalid-input", () => {
     if (value !== undefined) {
       assert.throws(() => engine.checkConfigChange({ baseConfigVersion: 1 }, [state], value), invalid, `checkConfigChange retired ${what}`);
     }
+    const request = { from: "paula", to: "pete", reason: "Paula left" };
+    assert.throws(() => engine.planReassignment(value, request), invalid, `planReassignment cases ${what}`);
+    assert.throws(() => engine.planReassignment([state], value), invalid, `planReassignment request ${what}`);
     const verdict = engine.check(state, value, ctx("dana"));
     assert.equal(verdict.ok, false, what);
     assert.equal(verdict.code, "invalid-input");

@@ -22,6 +22,10 @@ import {
   type EngineConfig,
   type ErrorCode,
   type Event,
+  type MigrationProblem,
+  type Reassignment,
+  type ReassignmentPlan,
+  type SkippedReassignment,
   type Outcome,
   type Party,
   type StuckCode,
@@ -189,3 +193,22 @@ const status: CaseState["steps"][string]["status"] = "done";
 // @ts-expect-error: a party has a kind
 const nobody: Party = { id: "dana" };
 console.log(unknown, status, nobody);
+
+// Running cases through change (SPEC §10): a redirect, a reassignment plan, a migration's dry run.
+const redirect: Command = { type: "redirectHandoff", stepId: "review", to: { kind: "member", id: "dana" }, reason: "Away" };
+const migrate: Command = { type: "migrateCase", toVersion: 2, mapping: { review: "call" }, reason: "Version 2" };
+const request: Reassignment = { from: "dana", to: "devon", reason: "Dana left the firm" };
+const plan: ReassignmentPlan = engine.planReassignment([next], request);
+for (const { caseId, command } of plan.commands) console.log(caseId, engine.check(next, command, ctx).ok);
+const skipped: SkippedReassignment[] = plan.skipped;
+const dryRun: CheckResult = engine.check(next, migrate, ctx);
+if (!dryRun.ok) {
+  const problems: MigrationProblem[] = dryRun.details.problems ?? [];
+  const where: (string | null)[] = problems.map((p) => p.stepId);
+  console.log(where, redirect, skipped.map((s) => s.code));
+}
+// @ts-expect-error: a migration needs a reason
+const unexplainedMigration: Command = { type: "migrateCase", toVersion: 2 };
+// @ts-expect-error: a redirect goes to a party, not a member id
+const byId: Command = { type: "redirectHandoff", stepId: "review", to: "dana", reason: "Away" };
+console.log(unexplainedMigration, byId);
