@@ -19,4 +19,5 @@ for name in vite-ts nextjs webpack node-service; do
   var=HANDOFF_EXAMPLE_$(echo "$name" | tr 'a-z-' 'A-Z_')
   export "$var=$dir"
 done
-node --test --test-concurrency=1 --test-reporter=spec tests/examples/examples.test.mjs
+# Arguments are passed on to node --test, e.g. --test-name-pattern=Vite.
+node --test --test-concurrency=1 --test-reporter=spec "$@" tests/examples/examples.test.mjs

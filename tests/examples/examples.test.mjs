@@ -17,6 +17,8 @@ const dirOf = (name) => {
   return dir;
 };
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NO_COLOR: "1", FORCE_COLOR: "0" };
+// A `node --test` started from this one would otherwise report to it and exit 0 whatever failed.
+delete env.NODE_TEST_CONTEXT;
 const children = new Set();
 let browser;
 
@@ -96,7 +98,9 @@ async function openPage(url, check) {
   page.on("response", (response) => response.status() >= 400 && problems.push(`HTTP ${response.status()}: ${response.url()}`));
   try {
     await page.goto(url);
-    await check(page);
+    await check(page).catch((error) => {
+      throw new Error(`${url}: ${error.message}\n${problems.join("\n")}`);
+    });
     assert.deepEqual(problems, [], `${url}:\n${problems.join("\n")}`);
   } finally {
     await page.close();
@@ -199,9 +203,9 @@ test("a bundled Node service (esbuild and webpack target node) that imports only
   const dir = dirOf("node-service");
   console.log((await run(dir, "npm", ["run", "build"])).split("\n").filter((line) => line.startsWith("asset")).join("\n"));
   for (const bundle of ["dist/esbuild/server.mjs", "dist/webpack/server.mjs"]) {
-    const server = await start(dir, process.execPath, [bundle], /listening on (\S+)/, { PORT: "0" });
+    const server = await start(dir, process.execPath, [bundle], /^listening on (http:\/\/[\d.:]+)$/m, { PORT: "0" });
     try {
-      const base = server.output().match(/listening on (\S+)/)[1];
+      const base = server.output().match(/^listening on (http:\/\/[\d.:]+)$/m)[1];
       assert.deepEqual(await (await fetch(`${base}/health`)).json(), { ok: true }, bundle);
       const started = await fetch(`${base}/decide`, { method: "POST", body: JSON.stringify({ command: { caseId: "c-1", workflowId: "chapter-7" }, actor: { kind: "member", id: "dana" } }) });
       const { state } = await started.json();
