@@ -1,24 +1,27 @@
 // Types of the handoff-engine package. The data types are generated from the Rust types
-// (tsify); only the entry points below are written by hand.
+// (tsify); only the entry points below are written by hand, and a few types that TypeScript can
+// say more precisely than the Rust type does (`AllowedCommand`, `RejectedMutation`). Nothing here
+// needs the DOM lib: a Node project on `lib: ["es2022"]` compiles against it.
 import type {
+  Actor,
+  CaseHandle as KeptCase,
   CaseState,
   Command,
+  CommandType,
   Ctx,
-  Engine,
+  EngineConfig,
   ErrorCode,
   ErrorDetails,
   Outcome,
   PullRequest,
   PushRequest,
-  RejectedMutation,
+  RejectedMutation as WireRejectedMutation,
   StartCase,
 } from "./wasm/handoff_engine.js";
+import { Engine as WasmEngine } from "./wasm/handoff_engine.js";
 
-export { Engine } from "./wasm/handoff_engine.js";
 export type {
-  CaseHandle,
   Actor,
-  AllowedCommand,
   CaseRoleChange,
   CaseState,
   Change,
@@ -53,7 +56,6 @@ export type {
   PushRequest,
   Reassignment,
   ReassignmentPlan,
-  RejectedMutation,
   Role,
   RuleCode,
   Severity,
@@ -70,11 +72,74 @@ export type {
   WorkflowDefinition,
 } from "./wasm/handoff_engine.js";
 
-/** What `init` accepts: where to load the `.wasm` from, its bytes, or a compiled module. */
-export type InitInput = URL | string | Request | Response | BufferSource | WebAssembly.Module;
+/**
+ * A global's instance type when the project's libs declare it (the DOM lib, @types/node), else
+ * `never`: so that `InitInput` names `URL`, `Response`, `WebAssembly.Module` where they exist
+ * and a project without them still compiles.
+ */
+type Global<Name extends string> = typeof globalThis extends { [K in Name]: { prototype: infer T } } ? T : never;
+type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer T } } } ? T : never;
 
-/** Loads the WebAssembly module; idempotent. Needed in browsers, harmless in Node. */
+/** What `init` accepts: where to load the `.wasm` from (a URL, its text, a `Request`), a
+ * `Response`, its bytes, or a compiled `WebAssembly.Module`. */
+export type InitInput =
+  | string
+  | Global<"URL">
+  | Global<"Request">
+  | Global<"Response">
+  | ArrayBuffer
+  | ArrayBufferView
+  | WasmModule;
+
+/** Loads the WebAssembly module; idempotent. Needed in browsers, harmless in Node. What turns out
+ * not to be WebAssembly (a dev server's HTML page, a 404) is a `HandoffError` with code
+ * `"wasm-load-failed"` whose message names the URL and the likely fix. */
 export declare function init(input?: InitInput | Promise<InitInput>): Promise<void>;
+
+/**
+ * Returns `config` as given, typed: a configuration written in TypeScript is checked where it is
+ * written (a typo in a `kind` is an error there, not at `new Engine`), and keeps its literal types.
+ */
+export declare function defineConfig<const C extends EngineConfig>(config: C): C;
+
+/**
+ * An entry of `allowedCommands`: what an actor may do now, one variant per command type, so that
+ * a `switch` on `type` narrows it. Each carries what the command needs from the case (`stepId`)
+ * and, for a handoff or a claim, who may become owner (`candidates`); complete it into a
+ * `Command` with what the person chooses (`CommandOf`).
+ */
+export type AllowedCommand =
+  | { type: "completeHandoff"; stepId: string; candidates: string[] }
+  | { type: "revertHandoff"; stepId: string }
+  | { type: "claim"; candidates: string[] }
+  | { type: "completeStep"; stepId: string }
+  | { type: "skipStep"; stepId: string }
+  | { type: "assignStep"; stepId: string }
+  | { type: "transferOwnership" }
+  | { type: "setCaseRole" }
+  | { type: "setClients" }
+  | { type: "redirectHandoff"; stepId: string }
+  | { type: "migrateCase" };
+
+/** The command of one type: `CommandOf<"skipStep">` is `{ type: "skipStep"; stepId; reason }`. */
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+
+/** A compiled configuration: validates workflow edits and runs cases. */
+export declare class Engine extends WasmEngine {
+  allowedCommands(state: CaseState, actor: Actor): AllowedCommand[];
+  openCase(state: CaseState): CaseHandle;
+}
+
+/** A case whose state the engine keeps (`engine.openCase(state)`). */
+export interface CaseHandle extends Omit<KeptCase, "allowedCommands"> {
+  /** What `actor` may do now. */
+  allowedCommands(actor: Actor): AllowedCommand[];
+}
+
+/** A rejection by the server, as `onRejected` reports it: final, never retried. */
+export interface RejectedMutation extends Omit<WireRejectedMutation, "code"> {
+  code: ErrorCode;
+}
 
 /** Every error the engine throws. */
 export declare class HandoffError extends Error {

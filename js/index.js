@@ -1,16 +1,19 @@
 // Entry for browsers and bundlers. The wasm file sits next to the glue and is fetched from
-// `new URL(..., import.meta.url)`, which bundlers such as Vite understand.
+// `new URL(..., import.meta.url)`, which bundlers such as Vite and webpack understand: they emit
+// the file and rewrite the URL.
 import initWasm, { Engine, __registerErrorClass } from "./wasm/handoff_engine.js";
-import { HandoffError } from "./error.js";
+import { HandoffError, badModule, notWasm } from "./error.js";
 
 let ready;
 
 /**
  * Loads the WebAssembly module. Idempotent: every call returns the same promise (a failed
  * load may be retried). `input` may be a URL, bytes, a Response or a `WebAssembly.Module`.
+ * Anything that turns out not to be WebAssembly is a HandoffError("wasm-load-failed") that says
+ * what was fetched.
  */
 export function init(input) {
-  ready ??= initWasm(input === undefined ? undefined : { module_or_path: input }).then(
+  ready ??= load(input).then(
     () => __registerErrorClass(HandoffError),
     (error) => {
       ready = undefined;
@@ -18,6 +21,32 @@ export function init(input) {
     },
   );
   return ready;
+}
+
+async function load(input) {
+  let source = (await input) ?? new URL("./wasm/handoff_engine_bg.wasm", import.meta.url);
+  // Fetched here rather than by the glue, so that a page that is not the module (a dev server's
+  // HTML fallback, a 404) is reported with its URL; the glue still compiles the Response as it
+  // streams. The same request as the glue's, so a `<link rel="preload">` of it is reused.
+  if (typeof source === "string" || source instanceof URL || (typeof Request === "function" && source instanceof Request)) {
+    source = await fetch(source);
+  }
+  const isResponse = typeof Response === "function" && source instanceof Response;
+  if (isResponse && (!source.ok || source.headers.get("content-type")?.startsWith("text/html"))) {
+    throw notWasm(source.url, source);
+  }
+  try {
+    await initWasm({ module_or_path: source });
+  } catch (error) {
+    if (!(error instanceof WebAssembly.CompileError || error instanceof WebAssembly.LinkError || error instanceof TypeError)) throw error;
+    throw isResponse ? notWasm(source.url, source, error) : badModule(error);
+  }
+}
+
+/** Returns the configuration as given: typed, so that a config written in TypeScript is checked
+ * where it is written and keeps its literal types. */
+export function defineConfig(config) {
+  return config;
 }
 
 export { Engine, HandoffError };

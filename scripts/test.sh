@@ -32,6 +32,8 @@ echo "== bindings in headless Chromium (wasm-bindgen-test)"
 WASM_BINDGEN_USE_BROWSER=1 cargo test --target wasm32-unknown-unknown --test wasm_bindings
 echo "== the packed package in a fresh project"
 bash scripts/test-package.sh
+echo "== the examples against the packed package: Vite (dev and build), Next.js, webpack, a bundled Node service, the React hooks"
+bash scripts/test-examples.sh
 echo "== the demo and CaseStore in headless Chromium against the real server (playwright-core)"
 cargo build -p handoff-server --quiet
 node --test --test-reporter=spec tests/browser/*.test.mjs

@@ -49,6 +49,10 @@ pub enum ErrorCode {
     /// Raised by the package's CaseStore: the pending queue could not be saved (SPEC §14), so
     /// the mutation was not accepted.
     StorageFull,
+    /// Raised by the package's `init()` and its Node entry: what was loaded is not the engine's
+    /// WebAssembly (a bundler's HTML fallback page, a missing file); the message names where it
+    /// looked and the likely fix.
+    WasmLoadFailed,
 }
 
 impl ErrorCode {
@@ -75,6 +79,7 @@ impl ErrorCode {
             ErrorCode::ProtocolError => "protocol-error",
             ErrorCode::UnsupportedSchemaVersion => "unsupported-schema-version",
             ErrorCode::StorageFull => "storage-full",
+            ErrorCode::WasmLoadFailed => "wasm-load-failed",
         }
     }
 }

@@ -11,7 +11,10 @@ import {
   type StorageError,
   type SyncError,
   type Transport,
+  defineConfig,
   type AllowedCommand,
+  type CommandOf,
+  type CommandType,
   type CaseHandle,
   type CaseState,
   type CheckResult,
@@ -34,6 +37,8 @@ import {
   type Validation,
   type WorkflowDefinition,
 } from "handoff-engine";
+import exampleFirm from "handoff-engine/example-firm";
+import { useCase, useCaseStore, useValidation, type CaseStoreView } from "handoff-engine/react";
 
 await init();
 
@@ -121,7 +126,56 @@ console.log(happened.length, kept.version, keptVerdict.ok, keptButtons.length);
 // @ts-expect-error: the state is read-only; commands change it
 handle.state = kept;
 handle.free();
-const candidates: string[] = buttons.flatMap((b) => b.candidates ?? []);
+const candidates: string[] = buttons.flatMap((b) => ("candidates" in b ? b.candidates : []));
+
+// An allowed command narrows on `type`, and completes into a Command with what the person chose.
+function commandFor(allowed: AllowedCommand, who: string): Command | null {
+  switch (allowed.type) {
+    case "completeHandoff": {
+      const to: string | undefined = allowed.candidates.includes(who) ? who : undefined;
+      const complete: CommandOf<"completeHandoff"> = { type: allowed.type, stepId: allowed.stepId, to };
+      return complete;
+    }
+    case "skipStep":
+      return { type: allowed.type, stepId: allowed.stepId, reason: "Client already sent them" };
+    case "completeStep":
+    case "revertHandoff":
+      return { type: allowed.type, stepId: allowed.stepId };
+    case "claim":
+      return { type: "claim" };
+    default:
+      return null;
+  }
+}
+console.log(buttons.map((b) => commandFor(b, "dana")));
+function noStep(allowed: AllowedCommand): string {
+  if (allowed.type === "claim") {
+    // @ts-expect-error: a claim concerns no step
+    return allowed.stepId;
+  }
+  return allowed.type;
+}
+// @ts-expect-error: skipping a step needs a reason the entry cannot know
+const unreasoned: CommandOf<"skipStep"> = { type: "skipStep", stepId: "documents" };
+console.log(noStep, unreasoned);
+
+// A configuration written in TypeScript is checked where it is written, literal types kept.
+const firmConfig = defineConfig({
+  directory: { members: [{ id: "dana", name: "Dana Whitfield", teams: ["documents"] }], roles: [], teams: [{ id: "documents", name: "Documents Team" }] },
+  owners: { default: { kind: "team", id: "documents" } },
+  workflows: [{ id: "chapter-7", name: "Chapter 7", version: 1, steps: [{ id: "documents", name: "Document collection" }] }],
+});
+const teamKind: "team" = firmConfig.owners.default.kind;
+new Engine(firmConfig);
+defineConfig({
+  directory: { members: [], roles: [], teams: [] },
+  // @ts-expect-error: "tem" is not a party kind
+  owners: { default: { kind: "tem", id: "documents" } },
+  workflows: [],
+});
+// The example configuration ships typed: no cast.
+const example: EngineConfig = exampleFirm;
+console.log(teamKind, new Engine(example).validateConfig().ok);
 
 try {
   engine.execute(next, { type: "skipStep", stepId: "documents", reason: "Client already sent them" }, ctx);
@@ -149,6 +203,12 @@ const store = new CaseStore(engine, { baseUrl: "/sync", headers: { Authorization
 store.dispatch("c-1", { type: "claim" }, ctx);
 const unsubscribe: () => void = store.subscribe((status: SyncStatus) => console.log(status.pendingCount, status.online));
 store.onRejected((rejection: RejectedMutation) => console.log(rejection.code, rejection.caseId, rejection.mutation.id));
+store.onRejected(({ code }) => {
+  const known: ErrorCode = code;
+  // @ts-expect-error: a rejection's code is one of the ErrorCodes
+  const typo: typeof code = "not-permited";
+  console.log(known, typo);
+});
 const synced: Promise<SyncResult> = store.sync();
 const seen: CaseState | null = store.get("c-1");
 console.log(unsubscribe, synced, seen, store.list().length, store.pendingCount);
@@ -212,3 +272,25 @@ const unexplainedMigration: Command = { type: "migrateCase", toVersion: 2 };
 // @ts-expect-error: a redirect goes to a party, not a member id
 const byId: Command = { type: "redirectHandoff", stepId: "review", to: "dana", reason: "Away" };
 console.log(unexplainedMigration, byId);
+// The React hooks (handoff-engine/react) are typed without React's types.
+function board(): string {
+  const view: CaseStoreView = useCaseStore(store);
+  const pending: number = view.pendingCount;
+  const version: number | null = view.configVersion;
+  const one: CaseState | null = useCase(store, "c-1");
+  const edit = useValidation(null, def);
+  const checked = useValidation(engine, JSON.stringify(def));
+  if (checked.error) {
+    const code: ErrorCode = checked.error.code;
+    return code;
+  }
+  // @ts-expect-error: the cases are read-only here; dispatch changes them
+  view.cases = [];
+  return `${pending} ${version} ${one?.caseId} ${edit.validation?.ok} ${checked.validation?.ok}`;
+}
+console.log(board);
+
+// Every command type has its entry in AllowedCommand (one left out is an error here).
+type WithoutEntry = Exclude<CommandType, AllowedCommand["type"]>;
+const everyTypeHasAnEntry: [WithoutEntry] extends [never] ? true : WithoutEntry = true;
+console.log(everyTypeHasAnEntry);
