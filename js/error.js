@@ -41,6 +41,14 @@ export function badModule(cause) {
   );
 }
 
+/** The browser entry: an Engine made before `init()` has loaded the module. */
+export function notLoaded() {
+  return new HandoffError(
+    "wasm-load-failed",
+    "The engine's WebAssembly is not loaded yet: await init() before new Engine(…) (the Node entry loads it on import).",
+  );
+}
+
 /** Node: the `.wasm` is not at `where`. */
 export function missingFile(where, cause) {
   return new HandoffError(

@@ -1,10 +1,11 @@
 // Entry for browsers and bundlers. The wasm file sits next to the glue and is fetched from
 // `new URL(..., import.meta.url)`, which bundlers such as Vite and webpack understand: they emit
 // the file and rewrite the URL.
-import initWasm, { Engine, __registerErrorClass } from "./wasm/handoff_engine.js";
-import { HandoffError, badModule, notWasm } from "./error.js";
+import initWasm, { Engine as WasmEngine, __registerErrorClass } from "./wasm/handoff_engine.js";
+import { HandoffError, badModule, notLoaded, notWasm } from "./error.js";
 
 let ready;
+let loaded = false;
 
 /**
  * Loads the WebAssembly module. Idempotent: every call returns the same promise (a failed
@@ -14,7 +15,10 @@ let ready;
  */
 export function init(input) {
   ready ??= load(input).then(
-    () => __registerErrorClass(HandoffError),
+    () => {
+      __registerErrorClass(HandoffError);
+      loaded = true;
+    },
     (error) => {
       ready = undefined;
       throw error;
@@ -49,5 +53,15 @@ export function defineConfig(config) {
   return config;
 }
 
-export { Engine, HandoffError };
+/** The glue's Engine, which says what to do when it is made before `init()` has loaded the
+ * module (the glue alone fails with "Cannot read properties of undefined"). A proxy rather than a
+ * subclass, so that the engines CaseStore makes from the glue are `instanceof Engine` too. */
+export const Engine = new Proxy(WasmEngine, {
+  construct(target, args, newTarget) {
+    if (!loaded) throw notLoaded();
+    return Reflect.construct(target, args, newTarget);
+  },
+});
+
+export { HandoffError };
 export { CaseStore } from "./case-store.js";

@@ -55,3 +55,16 @@ test("init() given a 404, or bytes that are not WebAssembly, says so", async () 
   await init(readFileSync(`${dir}pkg/wasm/handoff_engine_bg.wasm`));
 });
 
+
+test("an Engine made before init() says to await init(), and works once it has", async () => {
+  const { Engine, init } = await browserEntry();
+  const config = readFileSync(new URL("./example-firm.json", import.meta.url), "utf8");
+  assert.throws(() => new Engine(config), expectLoadFailure(/not loaded yet: await init\(\) before new Engine/));
+  await init(readFileSync(`${dir}pkg/wasm/handoff_engine_bg.wasm`));
+  const engine = new Engine(config);
+  assert.ok(engine instanceof Engine);
+  // The engines the store makes from the glue are Engines too.
+  const { Engine: glueEngine } = await import(`${pathToFileURL(`${dir}pkg/wasm/handoff_engine.js`)}`);
+  assert.ok(new glueEngine(config) instanceof Engine);
+  assert.equal(engine.validateConfig().ok, true);
+});
