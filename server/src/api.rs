@@ -263,20 +263,20 @@ async fn change(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok(change) => change,
         Err(message) => return ApiError::invalid_request(message).into_response(),
     };
-    let answered = tokio::spawn(async move {
+    let answered = tokio::spawn(crate::store::counting(async move {
         let decide =
             |current: &crate::store::Published, open: &[handoff_engine::case::CaseState], history: &[String]| {
                 crate::change::decide(&change, current, open, history)
             };
         app.store.change_config(&by, change.change_id.as_deref(), &decide).await
-    })
+    }))
     .await;
     match answered {
-        Ok(Ok((status, body))) => {
+        Ok((Ok((status, body)), read)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+            with_reads((status, [(header::CONTENT_TYPE, "application/json")], body).into_response(), read)
         }
-        Ok(Err(error)) => ApiError::from(error).into_response(),
+        Ok((Err(error), read)) => with_reads(ApiError::from(error).into_response(), read),
         Err(error) => ApiError::internal(error.to_string()).into_response(),
     }
 }
