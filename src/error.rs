@@ -190,6 +190,7 @@ mod tests {
             ProtocolError,
             UnsupportedSchemaVersion,
             StorageFull,
+            WasmLoadFailed,
         ];
         for code in all {
             match code {
@@ -213,7 +214,8 @@ mod tests {
                 | NetworkError
                 | ProtocolError
                 | UnsupportedSchemaVersion
-                | StorageFull => {}
+                | StorageFull
+                | WasmLoadFailed => {}
             }
         }
         all.to_vec()
