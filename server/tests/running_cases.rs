@@ -67,7 +67,22 @@ fn cores_answer(server: &Server) -> Value {
 }
 
 fn change(server: &Server, body: Value) -> (u16, Value) {
-    post(server, "/sync/config/change", Some("morgan-token"), &body.to_string())
+    let (status, answer, _) = counted_change(server, body);
+    (status, answer)
+}
+
+/// A configuration change by the admin: the status, the body and how many case states it read.
+fn counted_change(server: &Server, body: Value) -> (u16, Value, Option<u64>) {
+    let mut response = agent()
+        .post(&server.url("/sync/config/change"))
+        .header("Authorization", "Bearer morgan-token")
+        .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .unwrap();
+    let read = states_read(&response);
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)), read)
 }
 
 /// The example firm's directory with `member` deactivated.
@@ -113,6 +128,25 @@ fn stuck_work_follows_a_deactivation_and_the_commands_that_fix_it_and_is_the_cor
         let assign = json!({ "type": "assignStep", "stepId": "petition", "to": member("dana") });
         let (_, body) = push(&server, "morgan-token", "morgan-1", json!([command(1, "k2", assign)]));
         assert_eq!(statuses(&body), ["applied"], "{body}");
+        // kc, Dana's too, closed: every step skipped by the admin.
+        let (_, body) = push(
+            &server,
+            "dana-token",
+            "dana-1",
+            json!([start_case(45, "kc"), command(46, "kc", json!({ "type": "claim" }))]),
+        );
+        assert_eq!(statuses(&body), ["applied", "applied"], "{body}");
+        let steps = ["documents", "credit-report", "questionnaire", "review-call", "petition", "final-review"];
+        let skips: Vec<Value> = steps
+            .iter()
+            .enumerate()
+            .map(|(k, step)| {
+                command(2 + k as u64, "kc", json!({ "type": "skipStep", "stepId": step, "reason": "Withdrawn" }))
+            })
+            .collect();
+        let (_, body) = push(&server, "morgan-token", "morgan-1", Value::Array(skips));
+        assert!(statuses(&body).iter().all(|s| s == "applied"), "{body}");
+        assert_eq!(case(&pull(&server, "morgan-token", "morgan-view", None).1, "kc")["closed"], true);
 
         let (status, before, read) = stuck(&server, "paula-token");
         assert_eq!((status, &before["configVersion"]), (200, &json!(1)), "{before}");
@@ -120,9 +154,12 @@ fn stuck_work_follows_a_deactivation_and_the_commands_that_fix_it_and_is_the_cor
         assert_eq!(read, Some(0));
 
         // Dana leaves, through the configuration as an admin changes it.
-        let (status, changed) =
-            change(&server, json!({ "baseConfigVersion": 1, "directory": without("dana"), "reason": "Dana left" }));
+        let (status, changed, read) = counted_change(
+            &server,
+            json!({ "baseConfigVersion": 1, "directory": without("dana"), "reason": "Dana left" }),
+        );
         assert_eq!(status, 200, "{changed}");
+        assert_eq!(read, Some(43), "the change reads the open cases only, through the index: not kc");
         let (status, after, read) = stuck(&server, "paula-token");
         assert_eq!(status, 200);
         assert_eq!(after["configVersion"], 2);
@@ -130,15 +167,16 @@ fn stuck_work_follows_a_deactivation_and_the_commands_that_fix_it_and_is_the_cor
         assert_eq!(codes_of(&after, "k1"), ["owner-inactive"], "{after}");
         assert_eq!(codes_of(&after, "k2"), ["assignee-inactive"], "{after}");
         assert!(codes_of(&after, "k3").is_empty(), "{after}");
+        assert!(codes_of(&after, "kc").is_empty(), "a closed case is never stuck: {after}");
         assert!(after["stuck"][0]["message"].as_str().unwrap().contains("Dana Whitfield"), "named by name: {after}");
         assert_eq!(after["stuck"], cores_answer(&server), "exactly the core's answer over every open case");
         assert_eq!(after["stuck"], changed["stuck"], "what the change said it would leave");
         let (pulled, read) = counted_pull(&server, "paula-token", "paula-count");
-        assert_eq!((pulled["cases"].as_array().unwrap().len(), read), (43, Some(43)), "a whole pull reads each case");
+        assert_eq!((pulled["cases"].as_array().unwrap().len(), read), (44, Some(44)), "a whole pull reads each case");
 
         // A command that fixes it: the owner is Paula now, and k1 is no longer stuck.
         let transfer = json!({ "type": "transferOwnership", "to": member("paula"), "reason": "Dana left" });
-        let (_, body) = push(&server, "morgan-token", "morgan-1", json!([command(2, "k1", transfer)]));
+        let (_, body) = push(&server, "morgan-token", "morgan-1", json!([command(8, "k1", transfer)]));
         assert_eq!(statuses(&body), ["applied"], "{body}");
         let (_, fixed, read) = stuck(&server, "avery-token");
         assert!(codes_of(&fixed, "k1").is_empty(), "{fixed}");

@@ -1,5 +1,7 @@
 //! Storage for the sync protocol, written once for both backends (`db`): clients and their
-//! `lastMutationId`, case states, the event log, rejections, and which clients each case is for.
+//! `lastMutationId`, case states, the event log, rejections, and which clients each case is for;
+//! the stored configuration (`config`), the index of open cases that every case write keeps in
+//! step (`index`: stuck work, members, versions), and the admins' bulk commands (`bulk`).
 //!
 //! - **A push** handles each mutation in its own write transaction, which locks the client's row
 //!   and then the case's before anything is decided: a retry racing its original (on this
