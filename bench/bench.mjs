@@ -8,6 +8,7 @@ import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
+import { running } from "./running.mjs";
 import { scale } from "./scale.mjs";
 import * as workload from "./workload.mjs";
 
@@ -34,9 +35,10 @@ const budget = (what, ok, figure) => budgets.push([what, ok, figure]);
 const failures = [];
 const ms = (x) => (x < 1 ? `${(x * 1000).toFixed(0)} µs` : `${x.toFixed(2)} ms`);
 
-// `BENCH_ONLY=scale` runs only the store at a firm's size (section 6), for working on it.
+// `BENCH_ONLY=scale` runs only the store at a firm's size (section 6), `BENCH_ONLY=stuck` only
+// running cases through change (section 7), for working on one.
 const only = process.env.BENCH_ONLY;
-if (only !== undefined && only !== "scale") throw new Error(`BENCH_ONLY=${only}: the one section it can name is "scale"`);
+if (only !== undefined && only !== "scale" && only !== "stuck") throw new Error(`BENCH_ONLY=${only}: the sections it can name are "scale" and "stuck"`);
 
 if (only === undefined) {
   // 1. Size.
@@ -250,7 +252,10 @@ if (only === undefined) {
 }
 
 // 6. The store at a firm's size, in Chromium against the server (bench/scale.mjs says how).
-await scale({ repo, row, budget });
+if (only === undefined || only === "scale") await scale({ repo, row, budget });
+
+// 7. Running cases through change: stuck work and migration at a firm's size (bench/running.mjs).
+if (only === undefined || only === "stuck") await running({ repo, row, budget });
 
 console.log("| what | figure |\n|---|---|");
 for (const [what, figure] of rows) console.log(`| ${what} | ${figure} |`);

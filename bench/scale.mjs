@@ -35,9 +35,10 @@ const time = (x) => (x < 1 ? us(x) : x < 1000 ? `${x.toFixed(x < 10 ? 1 : 0)} ms
 const count = (n) => n.toLocaleString("en-US");
 const caseId = (index) => `case-${String(index).padStart(6, "0")}`;
 
-/** Starts the server on `db`; resolves to `{ base, stop }`, `stop` resolving once it exited. */
-async function startServer(repo, db) {
-  const server = spawn(join(repo, "target/release/handoff-server"), ["--db", db, "--addr", "127.0.0.1:0"], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] });
+/** Starts the server on `db` (with `env` added to this process's environment); resolves to
+ * `{ base, stop }`, `stop` resolving once it exited. */
+export async function startServer(repo, db, env = {}) {
+  const server = spawn(join(repo, "target/release/handoff-server"), ["--db", db, "--addr", "127.0.0.1:0"], { cwd: repo, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise((resolve) => server.on("exit", resolve));
   const base = await new Promise((resolve, reject) => {
     createInterface({ input: server.stdout }).on("line", (l) => l.startsWith("listening on ") && resolve(l.slice(13)));
@@ -55,7 +56,7 @@ async function startServer(repo, db) {
 
 /** The seeded file of `cases` cases, and whether it was seeded now (the cache had none for this
  * engine, schema and tool). */
-function seeded(repo, template, cases) {
+export function seeded(repo, template, cases) {
   const cache = join(repo, "target/bench-seed");
   const seed = join(repo, "target/release/examples/seed");
   const run = spawnSync(seed, ["--template", template, "--cache", cache, "--cases", String(cases)], { encoding: "utf8" });

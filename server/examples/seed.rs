@@ -12,7 +12,8 @@
 //! its last change, `last_at` its last event's time, `seq` its place in the order cases were
 //! first stored, 1 to N), its client in `case_clients`, and the change counter in `meta` at the
 //! last change. The event log (`events`) is left empty: pulls never read it, and a push reads a
-//! case's `last_at`, which every row has.
+//! case's `last_at`, which every row has. The index of open cases is left to the server, which
+//! builds it when it first starts on the file (`meta.case_index` 0).
 //!
 //! Cases are numbered by when they were started; the last tenth, the most recent, are open (a
 //! firm's open cases are its recent ones), each stopped somewhere in the sequence. Changes are
@@ -36,7 +37,7 @@ use handoff_engine::Engine;
 
 const EXAMPLE_FIRM: &str = include_str!("../../config/example-firm.json");
 /// Changes whenever what this tool writes does, so that an older cached file is not reused.
-const SEED_VERSION: u32 = 1;
+const SEED_VERSION: u32 = 2;
 /// One case in this many is open.
 const OPEN_EVERY: usize = 10;
 /// Who runs each command of a case's life after `startCase` (by Dana), in order; the last one
@@ -186,6 +187,10 @@ fn seed(commands: &Commands, template: &Path, file: &Path, total: usize) {
     }
     let counted = filled.execute("UPDATE meta SET value = ?1 WHERE key = 'change'", [change]).unwrap();
     assert_eq!(counted, 1, "the template has no change counter");
+    // The index of open cases (stuck work, members, versions) is the engine's to fill: the server
+    // builds it at its first start on this file, as for a database from before it.
+    let unindexed = filled.execute("UPDATE meta SET value = 0 WHERE key = 'case_index'", []).unwrap();
+    assert_eq!(unindexed, 1, "the template has no case index");
     filled.commit().unwrap();
     db.pragma_update(None, "journal_mode", "WAL").unwrap();
     db.close().map_err(|(_, e)| e).unwrap();

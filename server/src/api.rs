@@ -112,6 +112,9 @@ pub fn router(app: Arc<App>, www: PathBuf, pkg: PathBuf) -> Router {
         .route("/config/history", get(history))
         .route("/config/{version}", get(config_version))
         .route("/cases/{case_id}/events", get(case_events))
+        .route("/stuck", get(stuck))
+        .route("/reassign", post(reassign))
+        .route("/migrate", post(migrate))
         .with_state(app);
     Router::new()
         .nest("/sync", sync)
@@ -138,19 +141,18 @@ fn authenticate(app: &App, request: &Request) -> Result<Actor, ApiError> {
     Ok(actor)
 }
 
-/// The request's actor if it is an active admin of the configuration in use (SPEC §9).
-fn admin(app: &App, request: &Request) -> Result<String, ApiError> {
+/// The request's actor if it is an active admin of the configuration in use (SPEC §9, §10);
+/// anyone else is told that only an admin may do `what`.
+fn admin(app: &App, request: &Request, what: &str) -> Result<String, ApiError> {
     let actor = authenticate(app, request)?;
     let current = app.store.current();
     match actor.member_id().and_then(|id| current.engine.roster().active_member(id)) {
         Some(member) if member.admin => Ok(member.id.to_string()),
-        _ => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not-permitted",
-            "Only an admin may read or change the configuration.",
-        )),
+        _ => Err(ApiError::new(StatusCode::FORBIDDEN, "not-permitted", format!("Only an admin may {what}."))),
     }
 }
+
+const CONFIGURATION: &str = "read or change the configuration";
 
 /// The body as text, at most [`MAX_BODY_BYTES`].
 async fn text(request: Request) -> Result<String, ApiError> {
@@ -169,11 +171,27 @@ where
     T: serde::Serialize + Send + 'static,
     F: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
 {
-    match tokio::spawn(work).await {
-        Ok(Ok(value)) => json(&value),
-        Ok(Err(error)) => error.into_response(),
+    match tokio::spawn(crate::store::counting(work)).await {
+        Ok((Ok(value), read)) => with_reads(json(&value), read),
+        Ok((Err(error), read)) => with_reads(error.into_response(), read),
         Err(error) => ApiError::internal(error.to_string()).into_response(),
     }
+}
+
+/// Whether responses say how many case states the store read for them
+/// (`HANDOFF_COUNT_READS=1`, for the tests and the bench). Off by default: told that, a client
+/// could learn whether a case it named exists.
+static COUNT_READS: std::sync::LazyLock<bool> =
+    std::sync::LazyLock::new(|| std::env::var_os("HANDOFF_COUNT_READS").is_some_and(|value| value == "1"));
+
+/// The header that says how many case states a response's store operation read.
+pub const STATES_READ_HEADER: &str = "handoff-states-read";
+
+fn with_reads(mut response: Response, read: u64) -> Response {
+    if *COUNT_READS {
+        response.headers_mut().insert(STATES_READ_HEADER, HeaderValue::from(read));
+    }
+    response
 }
 
 /// The request's actor and its body, or the answer that refuses it.
@@ -233,7 +251,7 @@ async fn config(State(app): State<Arc<App>>, request: Request) -> Response {
 /// `POST /config/change` (admins; SPEC §9): the change decided inside its transaction (see
 /// `change::decide`), answered with the status the decision says.
 async fn change(State(app): State<Arc<App>>, request: Request) -> Response {
-    let by = match admin(&app, &request) {
+    let by = match admin(&app, &request, CONFIGURATION) {
         Ok(by) => by,
         Err(error) => return error.into_response(),
     };
@@ -245,27 +263,27 @@ async fn change(State(app): State<Arc<App>>, request: Request) -> Response {
         Ok(change) => change,
         Err(message) => return ApiError::invalid_request(message).into_response(),
     };
-    let answered = tokio::spawn(async move {
+    let answered = tokio::spawn(crate::store::counting(async move {
         let decide =
             |current: &crate::store::Published, open: &[handoff_engine::case::CaseState], history: &[String]| {
                 crate::change::decide(&change, current, open, history)
             };
         app.store.change_config(&by, change.change_id.as_deref(), &decide).await
-    })
+    }))
     .await;
     match answered {
-        Ok(Ok((status, body))) => {
+        Ok((Ok((status, body)), read)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+            with_reads((status, [(header::CONTENT_TYPE, "application/json")], body).into_response(), read)
         }
-        Ok(Err(error)) => ApiError::from(error).into_response(),
+        Ok((Err(error), read)) => with_reads(ApiError::from(error).into_response(), read),
         Err(error) => ApiError::internal(error.to_string()).into_response(),
     }
 }
 
 /// `GET /config/history` (admins): every accepted change, the seed first (SPEC §9, §13).
 async fn history(State(app): State<Arc<App>>, request: Request) -> Response {
-    if let Err(error) = admin(&app, &request) {
+    if let Err(error) = admin(&app, &request, CONFIGURATION) {
         return error.into_response();
     }
     respond(async move {
@@ -298,7 +316,7 @@ async fn config_version(
     axum::extract::Path(version): axum::extract::Path<String>,
     request: Request,
 ) -> Response {
-    if let Err(error) = admin(&app, &request) {
+    if let Err(error) = admin(&app, &request, CONFIGURATION) {
         return error.into_response();
     }
     let Some(number) = version.parse::<u64>().ok().filter(|n| *n >= 1 && version == n.to_string()) else {
@@ -339,6 +357,84 @@ async fn case_events(
         let current = app.store.current();
         let shown = handoff_engine::sync::audit_trail(&current.engine, &actor, &state, events).ok_or_else(unknown)?;
         Ok(serde_json::json!({ "caseId": case_id, "events": shown }))
+    })
+    .await
+}
+
+/// `GET /stuck` (members; SPEC §10): the stuck work of every open case, from the index the
+/// store keeps in step with every case write and configuration change, never by reading the
+/// cases. A client gets `403` whatever cases exist: the answer names other people's cases.
+async fn stuck(State(app): State<Arc<App>>, request: Request) -> Response {
+    match authenticate(&app, &request) {
+        Ok(actor) if actor.member_id().is_some() => {}
+        Ok(_) => {
+            return ApiError::new(StatusCode::FORBIDDEN, "not-permitted", "Only members may read the stuck work.")
+                .into_response()
+        }
+        Err(error) => return error.into_response(),
+    }
+    respond(async move {
+        let (version, stuck) = app.store.stuck().await?;
+        Ok(serde_json::json!({ "configVersion": version, "stuck": stuck }))
+    })
+    .await
+}
+
+/// The admin and the body of a bulk request, read as `T`: a malformed one is `400
+/// invalid-request` naming the field.
+async fn admin_request<T>(app: &App, request: Request, what: &str) -> Result<(String, T), ApiError>
+where
+    T: for<'de> handoff_engine::input::FromJson<'de>,
+{
+    let by = admin(app, &request, what)?;
+    let text = text(request).await?;
+    let read =
+        handoff_engine::input::from_json::<T>(&text).map_err(|error| ApiError::invalid_request(error.message))?;
+    Ok((by, read))
+}
+
+/// `POST /reassign` (admins; SPEC §10, §13): the core's plan for the open cases that name
+/// `from`, each command decided as the admin and the applied ones stored together.
+async fn reassign(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (by, reassign) =
+        match admin_request::<handoff_engine::sync::ReassignRequest>(&app, request, "reassign work").await {
+            Ok(read) => read,
+            Err(error) => return error.into_response(),
+        };
+    // `to` must be an active member other than `from`: the planner says so before anything is read.
+    if let Err(error) = app.store.current().engine.plan_reassignment(&[], &reassign.reassignment()) {
+        return ApiError::invalid_request(error.message).into_response();
+    }
+    respond(async move { Ok(app.store.reassign(&by, &reassign).await?) }).await
+}
+
+/// `POST /migrate` (admins; SPEC §10): `migrateCase` on every open case of the workflow's
+/// `fromVersion`, each decided and stored on its own.
+async fn migrate(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (by, migrate) =
+        match admin_request::<handoff_engine::sync::MigrateRequest>(&app, request, "migrate cases").await {
+            Ok(read) => read,
+            Err(error) => return error.into_response(),
+        };
+    if app.store.current().engine.latest_workflow(&migrate.workflow_id).is_none() {
+        let message =
+            format!("workflowId names \"{}\", which is no workflow of the configuration.", migrate.workflow_id);
+        return ApiError::invalid_request(message).into_response();
+    }
+    // The command as the core reads any migrateCase, so that its mapping is checked alike.
+    let command = serde_json::json!({
+        "type": "migrateCase",
+        "toVersion": migrate.to_version,
+        "mapping": migrate.mapping.clone().unwrap_or_default(),
+        "reason": migrate.reason,
+    });
+    let command = match handoff_engine::case::Command::from_json(&command.to_string()) {
+        Ok(command) => command,
+        Err(error) => return ApiError::invalid_request(error.message).into_response(),
+    };
+    respond(async move {
+        let results = app.store.migrate(&by, &migrate, &command).await?;
+        Ok(serde_json::json!({ "results": results }))
     })
     .await
 }

@@ -80,6 +80,7 @@ pub fn decide(
         .collect();
     let version = NewVersion {
         text: body(candidate.config())?,
+        stuck: result.stuck.clone(),
         reason: change.reason.clone(),
         published: body(&published)?,
         directory: change.directory.is_some(),

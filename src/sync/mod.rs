@@ -14,7 +14,7 @@ pub use rules::{
     pull_scope, read_cookie, Admit, Arrival, ClientRecord, Decided, Page, PullFrom, PullScope, Refusal, StoredCase,
 };
 pub use wire::{
-    ErrorBody, ErrorInfo, Mutation, MutationBody, MutationResult, MutationStatus, PullRequest, PullResponse,
-    PushEnvelope, PushItem, PushRequest, PushResponse, Rejection, MAX_MUTATIONS_PER_PUSH, MAX_PULL_LIMIT,
-    SCHEMA_VERSION,
+    ErrorBody, ErrorInfo, MigrateRequest, Mutation, MutationBody, MutationResult, MutationStatus, PullRequest,
+    PullResponse, PushEnvelope, PushItem, PushRequest, PushResponse, ReassignRequest, Rejection,
+    MAX_MUTATIONS_PER_PUSH, MAX_PULL_LIMIT, MAX_REASSIGN_CASE_IDS, SCHEMA_VERSION,
 };

@@ -4,7 +4,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::case::{CaseState, Command, StartCase};
-use crate::input::{check_id, check_timestamp, At, FromJson, Reader};
+use crate::input::{check_id, check_reason, check_timestamp, At, FromJson, Reader};
 use crate::output::ToJson;
 
 /// The second release's wire version (SPEC §13): states and commands gained fields.
@@ -267,4 +267,53 @@ impl ErrorBody {
     pub fn new(code: &str, message: impl Into<String>) -> Self {
         ErrorBody { error: ErrorInfo { code: code.to_owned(), message: message.into() } }
     }
+}
+
+/// Cases one `POST /reassign` may name in `caseIds`.
+pub const MAX_REASSIGN_CASE_IDS: usize = 1_000;
+
+/// `POST /reassign`'s body (SPEC §10, §13): move what member `from` holds in the open cases (or
+/// in those of `caseIds`) to member `to`; `dryRun` answers what would happen and changes nothing.
+/// `from`, `to` and `reason` are `planReassignment`'s.
+#[derive(Clone, Debug, PartialEq, FromJson)]
+#[json(rename_all = "camelCase", expected = "a reassignment { from, to, reason, dryRun?, caseIds? }")]
+pub struct ReassignRequest {
+    #[json(check = check_id)]
+    pub from: String,
+    #[json(check = check_id)]
+    pub to: String,
+    #[json(check = check_reason)]
+    pub reason: String,
+    #[json(default)]
+    pub dry_run: bool,
+    #[json(default, max = MAX_REASSIGN_CASE_IDS, each = check_id)]
+    pub case_ids: Option<Vec<String>>,
+}
+
+impl ReassignRequest {
+    /// What the core plans from.
+    pub fn reassignment(&self) -> crate::case::Reassignment {
+        crate::case::Reassignment { from: self.from.clone(), to: self.to.clone(), reason: self.reason.clone() }
+    }
+}
+
+/// `POST /migrate`'s body (SPEC §10): every open case of `workflowId` on `fromVersion` migrated
+/// with `{ type: "migrateCase", toVersion, mapping, reason }`; `dryRun` answers what would
+/// happen and changes nothing.
+#[derive(Clone, Debug, PartialEq, FromJson)]
+#[json(
+    rename_all = "camelCase",
+    expected = "a migration { workflowId, fromVersion, toVersion, mapping?, reason, dryRun? }"
+)]
+pub struct MigrateRequest {
+    #[json(check = check_id)]
+    pub workflow_id: String,
+    pub from_version: u32,
+    pub to_version: u32,
+    #[json(default)]
+    pub mapping: Option<std::collections::BTreeMap<String, String>>,
+    #[json(check = check_reason)]
+    pub reason: String,
+    #[json(default)]
+    pub dry_run: bool,
 }

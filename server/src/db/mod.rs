@@ -330,6 +330,21 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
          CREATE TABLE config_changes (
              change_id TEXT PRIMARY KEY, by_member TEXT NOT NULL, status BIGINT NOT NULL, answer TEXT NOT NULL);",
     ),
+    (
+        // The index of open cases (SPEC §10; `store::index`): each open case's workflow version
+        // and stuck work (the stuck ones on a partial index), and the members each names. The
+        // server fills it from the cases at its next start (`case_index` 0 until then): its
+        // contents are the engine's to find, not SQL's.
+        5,
+        "CREATE TABLE open_cases (
+             case_id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version BIGINT NOT NULL, stuck TEXT);
+         CREATE INDEX open_cases_by_version ON open_cases (workflow_id, workflow_version, case_id);
+         CREATE INDEX open_cases_stuck ON open_cases (case_id) WHERE stuck IS NOT NULL;
+         CREATE TABLE case_members (
+             member_id TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (member_id, case_id));
+         CREATE INDEX case_members_by_case ON case_members (case_id);
+         INSERT INTO meta (key, value) VALUES ('case_index', 0);",
+    ),
 ];
 
 /// Brings the schema to the latest version: in one write transaction holding the migration lock,

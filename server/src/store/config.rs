@@ -14,10 +14,9 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use handoff_engine::case::CaseState;
-use handoff_engine::input::from_json;
 use handoff_engine::Engine;
 
-use super::{answer, count, int, query, roll_back, single, storage, StoreError};
+use super::{answer, count, int, query, read_state, roll_back, single, storage, StoreError};
 use crate::db::{Conn, Statement};
 
 /// One version of the configuration, compiled.
@@ -76,9 +75,11 @@ pub struct Recorded {
     pub owners: bool,
 }
 
-/// A change to store: the new configuration's text and what the history says of it.
+/// A change to store: the new configuration's text, what the history says of it, and the open
+/// cases' stuck work under it (the index keeps it, `store::index`).
 pub struct NewVersion {
     pub text: String,
+    pub stuck: Vec<handoff_engine::stuck::StuckWork>,
     pub reason: Option<String>,
     pub published: String,
     pub directory: bool,
@@ -101,7 +102,7 @@ pub struct Decision {
 
 pub(super) const CONFIG_IN_USE: &str = "SELECT version FROM config_current WHERE id = 1 FOR SHARE";
 pub(super) const CONFIG_CURRENT: &str = "SELECT version FROM config_current WHERE id = 1";
-const LOCK_CONFIG: &str = "SELECT version FROM config_current WHERE id = 1 FOR UPDATE";
+pub(super) const LOCK_CONFIG: &str = "SELECT version FROM config_current WHERE id = 1 FOR UPDATE";
 const CONFIG_TEXT: &str = "SELECT config FROM configs WHERE version = $1";
 const INSERT_CONFIG: &str = "INSERT INTO configs
      (version, config, at, by_member, reason, published, directory_changed, owners_changed)
@@ -111,7 +112,9 @@ const SET_CURRENT: &str =
 const HISTORY: &str = "SELECT version, at, by_member, reason, published, directory_changed, owners_changed
      FROM configs ORDER BY version";
 const ALL_CONFIGS: &str = "SELECT config FROM configs ORDER BY version";
-const OPEN_CASES: &str = "SELECT state FROM cases";
+/// The states of the open cases in the order of their ids (through the index: closed ones are
+/// not read), so that a change answers its stuck work in the order `/stuck` does.
+const OPEN_CASES: &str = "SELECT state FROM cases WHERE case_id IN (SELECT case_id FROM open_cases) ORDER BY case_id";
 const CHANGE_ANSWER: &str = "SELECT by_member, status, answer FROM config_changes WHERE change_id = $1";
 const INSERT_CHANGE: &str = "INSERT INTO config_changes (change_id, by_member, status, answer) VALUES ($1, $2, $3, $4)";
 
@@ -269,7 +272,7 @@ pub(super) async fn change_on<C: Conn>(
         let current = published(conn, configs, version).await?;
         let mut open = Vec::new();
         for row in query(conn, OPEN_CASES, &[]).await? {
-            let state = from_json::<CaseState>(row.text(0)?).map_err(storage)?;
+            let state = read_state(row.text(0)?)?;
             if !state.closed {
                 open.push(state);
             }
@@ -278,8 +281,14 @@ pub(super) async fn change_on<C: Conn>(
         let decision = decide(&current, &open, &history)?;
         let mut statements = Vec::new();
         let mut stored = None;
+        let restuck = match &decision.version {
+            Some(new) => super::index::restuck(&query(conn, super::index::STUCK_ROWS, &[]).await?, &new.stuck)?,
+            None => Vec::new(),
+        };
         if let Some(new) = &decision.version {
             let next = version + 1;
+            // The open cases whose stuck work the change alters, rewritten with it.
+            statements.extend(super::index::restuck_statements(&restuck));
             statements.push(Statement::new(
                 INSERT_CONFIG,
                 [

@@ -1,5 +1,7 @@
 //! Storage for the sync protocol, written once for both backends (`db`): clients and their
-//! `lastMutationId`, case states, the event log, rejections, and which clients each case is for.
+//! `lastMutationId`, case states, the event log, rejections, and which clients each case is for;
+//! the stored configuration (`config`), the index of open cases that every case write keeps in
+//! step (`index`: stuck work, members, versions), and the admins' bulk commands (`bulk`).
 //!
 //! - **A push** handles each mutation in its own write transaction, which locks the client's row
 //!   and then the case's before anything is decided: a retry racing its original (on this
@@ -29,8 +31,11 @@ use handoff_engine::sync::{
 };
 use handoff_engine::time::Instant;
 
+mod bulk;
 mod config;
+mod index;
 
+pub use bulk::{MigrateResult, ReassignAnswer};
 pub use config::{Decision, NewVersion, Published, Recorded};
 
 use config::Configs;
@@ -80,6 +85,29 @@ impl fmt::Display for StoreError {
 
 fn storage(error: impl fmt::Display) -> StoreError {
     StoreError::Storage(error.to_string())
+}
+
+tokio::task_local! {
+    /// How many case states the store has read in the task counted by [`counting`].
+    static STATES_READ: std::cell::Cell<u64>;
+}
+
+/// `work`'s output, and how many case states the store read from the database for it (every
+/// state goes through [`read_state`]). SQLite's calls block inside the task's own poll, so they
+/// are counted too.
+pub async fn counting<T>(work: impl Future<Output = T>) -> (T, u64) {
+    STATES_READ
+        .scope(std::cell::Cell::new(0), async move {
+            let output = work.await;
+            (output, STATES_READ.with(std::cell::Cell::get))
+        })
+        .await
+}
+
+/// A case's state from its stored text, counted (see [`counting`]).
+fn read_state(text: &str) -> Result<CaseState, StoreError> {
+    let _ = STATES_READ.try_with(|read| read.set(read.get() + 1));
+    from_json::<CaseState>(text).map_err(storage)
 }
 
 /// How many times a write transaction that lost a race is run in all.
@@ -144,11 +172,80 @@ impl Store {
             match store.load(seed, &at).await {
                 Ok((published, seeded)) => {
                     store.configs.install(std::sync::Arc::new(published));
+                    store.build_index().await.map_err(|error| error.to_string())?;
                     return Ok((store, seeded));
                 }
                 Err(StoreError::Raced(_)) if attempt < ATTEMPTS => attempt += 1,
                 Err(error) => return Err(error.to_string()),
             }
+        }
+    }
+
+    /// Indexes the open cases of a database that has no index yet (`index::build_on`).
+    async fn build_index(&self) -> Result<(), StoreError> {
+        let mut attempt = 1;
+        loop {
+            match on_conn!(self, writer, |conn| index::build_on(conn, &self.configs)) {
+                Ok(0) => return Ok(()),
+                Ok(indexed) => {
+                    println!("indexed the {indexed} open cases (stuck work, members, versions)");
+                    return Ok(());
+                }
+                Err(StoreError::Raced(_)) if attempt < ATTEMPTS => attempt += 1,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// The stuck work of every open case, from the index (SPEC §10), and the `configVersion`
+    /// it was found under.
+    pub async fn stuck(&self) -> Result<(u64, Vec<serde_json::Value>), StoreError> {
+        on_conn!(self, reader, |conn| index::stuck_on(conn))
+    }
+
+    /// `POST /reassign` by admin `by` (see `bulk::reassign_on`), run again when it lost a race.
+    pub async fn reassign(
+        &self,
+        by: &str,
+        request: &handoff_engine::sync::ReassignRequest,
+    ) -> Result<ReassignAnswer, StoreError> {
+        let mut attempt = 1;
+        loop {
+            match on_conn!(self, writer, |conn| bulk::reassign_on(conn, &self.configs, by, request)) {
+                Err(StoreError::Raced(_)) if attempt < ATTEMPTS => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    /// `POST /migrate` by admin `by` (see `bulk::migrate_batch_on`): the open cases of the
+    /// version in batches, each in its own transaction (run again when it lost a race).
+    pub async fn migrate(
+        &self,
+        by: &str,
+        request: &handoff_engine::sync::MigrateRequest,
+        command: &handoff_engine::case::Command,
+    ) -> Result<Vec<MigrateResult>, StoreError> {
+        let mut results = Vec::new();
+        let mut after = String::new();
+        loop {
+            let mut attempt = 1;
+            let batch = loop {
+                match on_conn!(self, writer, |conn| bulk::migrate_batch_on(
+                    conn,
+                    &self.configs,
+                    by,
+                    request,
+                    command,
+                    &after
+                )) {
+                    Err(StoreError::Raced(_)) if attempt < ATTEMPTS => attempt += 1,
+                    other => break other?,
+                }
+            };
+            let Some(last) = batch.last_case else { return Ok(results) };
+            after = last;
+            results.extend(batch.results);
         }
     }
 
@@ -446,15 +543,19 @@ async fn decide_and_store<C: Conn>(
     let published = config::published(conn, configs, config::version_in(answer(answered, CONFIG_VERSION)?)?).await?;
     let engine = &*published.engine;
     check_actor(engine, actor)?;
+    let mut before = None;
     let decided = match mutation {
         Ok(mutation) => {
-            let case = stored_case(conn, &mutation.case_id, answer(answered, LOCKED_CASE)?).await?;
-            decide_pushed(engine, mutation, case.as_ref(), actor, now()).map(|decided| (decided, case.is_some()))
+            let case = stored_case(conn, answer(answered, LOCKED_CASE)?).await?;
+            let decided =
+                decide_pushed(engine, mutation, case.as_ref(), actor, now()).map(|decided| (decided, case.is_some()));
+            before = case.map(|case| case.state);
+            decided
         }
         Err(malformed) => Err(malformed),
     };
     let texts = match &decided {
-        Ok((decided, _)) => Texts::of(decided)?,
+        Ok((decided, _)) => Texts::of(decided, engine, before.as_ref())?,
         Err(rejection) => Texts { message: retention::stored_message(&rejection.message), ..Texts::default() },
     };
     let id = int(item.id)?;
@@ -490,30 +591,34 @@ async fn decide_and_store<C: Conn>(
 }
 
 /// The texts a mutation stores, made before the statements that borrow them: an applied one's
-/// state and events as JSON, a rejected one's message as kept (`retention`).
+/// state and events as JSON and the case's index entry, a rejected one's message as kept
+/// (`retention`).
 #[derive(Default)]
 struct Texts {
     state: String,
     events: Vec<String>,
     message: String,
+    index: Option<index::Entry>,
 }
 
 impl Texts {
-    fn of(decided: &Decided) -> Result<Texts, StoreError> {
+    /// The texts of `decided`, by `engine`, of the case whose state was `before`.
+    fn of(decided: &Decided, engine: &handoff_engine::Engine, before: Option<&CaseState>) -> Result<Texts, StoreError> {
         let state = serde_json::to_string(&decided.outcome.state).map_err(storage)?;
         let events =
             decided.outcome.events.iter().map(serde_json::to_string).collect::<Result<_, _>>().map_err(storage)?;
-        Ok(Texts { state, events, message: String::new() })
+        let index = Some(index::Entry::of(engine, &decided.outcome.state, before)?);
+        Ok(Texts { state, events, message: String::new(), index })
     }
 }
 
-/// The case a mutation names, from the row its first pipeline locked, if the server has it.
-async fn stored_case<C: Conn>(conn: &mut C, case_id: &str, rows: &[Row]) -> Result<Option<StoredCase>, StoreError> {
+/// The case of a locked row `(state, last_at)`, the first of `rows`, if there is one.
+async fn stored_case<C: Conn>(conn: &mut C, rows: &[Row]) -> Result<Option<StoredCase>, StoreError> {
     let Some(row) = rows.first() else { return Ok(None) };
-    let state = from_json::<CaseState>(row.text(0)?).map_err(storage)?;
+    let state = read_state(row.text(0)?)?;
     let last_at = match row.opt_text(1)? {
         Some(at) => Instant::parse(at),
-        None => latest_event_time(conn, case_id).await?,
+        None => latest_event_time(conn, &state.case_id).await?,
     };
     Ok(Some(StoredCase { state, last_at }))
 }
@@ -531,7 +636,8 @@ async fn latest_event_time<C: Conn>(conn: &mut C, case_id: &str) -> Result<Optio
 }
 
 /// The statements that store what an applied mutation did: the case's new state and last event
-/// time, its events, and which clients the case is for when the mutation set them. A new case
+/// time, its events, which clients the case is for when the mutation set them, and the case's
+/// index entry (`index`). A new case
 /// is inserted, never upserted: of two processes starting one case, the second fails on the key
 /// and runs again, finding the case there.
 fn applied<'a>(
@@ -578,6 +684,7 @@ fn applied<'a>(
             statements.push(Statement::new(INSERT_CASE_CLIENT, [client.into(), case_id.into()]));
         }
     }
+    statements.extend(texts.index.iter().flat_map(index::Entry::statements));
     Ok(statements)
 }
 
@@ -657,7 +764,7 @@ async fn pull_on<C: Conn>(
     read_cookie(cookie_given, horizon)?;
     let last_mutation_id = claim(answer(&answered, CLIENT)?, actor)?.unwrap_or(0);
     let config_version = config::version_in(answer(&answered, PULLED_CONFIG)?)?;
-    let state = |row: &Row| from_json::<CaseState>(row.text(0)?).map_err(storage);
+    let state = |row: &Row| read_state(row.text(0)?);
     let mut cases = Vec::new();
     let mut more = false;
     let mut last = None;
@@ -724,7 +831,7 @@ async fn case_events_on<C: Conn>(conn: &mut C, case_id: &str) -> Result<Option<(
         }
     };
     let Some(row) = answer(&answered, 1)?.first() else { return Ok(None) };
-    let state = from_json::<CaseState>(row.text(0)?).map_err(storage)?;
+    let state = read_state(row.text(0)?)?;
     let events = answer(&answered, 2)?
         .iter()
         .map(|row| serde_json::from_str::<Event>(row.text(0)?).map_err(storage))

@@ -340,10 +340,16 @@ impl Server {
 
     /// Starts the server with extra arguments; `Err` holds what it printed if it did not start.
     pub fn start_with(db: &impl AsRef<OsStr>, extra: &[&str]) -> Result<Server, String> {
+        Server::start_with_env(db, extra, &[])
+    }
+
+    /// Starts the server with extra arguments and environment variables.
+    pub fn start_with_env(db: &impl AsRef<OsStr>, extra: &[&str], env: &[(&str, &str)]) -> Result<Server, String> {
         let db = db.as_ref().to_str().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_handoff-server"))
             .args(["--db", db, "--addr", "127.0.0.1:0", "--www", "../www", "--pkg", "../pkg"])
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
