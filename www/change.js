@@ -195,7 +195,8 @@ export function createChange(app) {
   // ---- reassigning a person's work ----------------------------------------------------------
 
   function chooseFrom(id) {
-    Object.assign(view.reassign, { from: id, reason: `${partyName({ kind: "member", id })} left`, plan: null, error: null, applied: false, outcome: [] });
+    const reason = id ? `${partyName({ kind: "member", id })} left` : "";
+    Object.assign(view.reassign, { from: id, to: view.reassign.to === id ? "" : view.reassign.to, reason, plan: null, error: null, applied: false, outcome: [] });
     renderReassign();
     $("reassign").scrollIntoView({ block: "nearest" });
   }
