@@ -133,9 +133,10 @@ export function createChange(app) {
   }
 
   function redirectChooser(finding) {
-    const to = el("select", { "data-testid": "redirect-to", "aria-label": "New target of the handoff" }, targetOptions());
+    const to = el("select", { "data-testid": "redirect-to", "aria-label": "New target of the handoff" }, el("option", { value: "" }, "Choose…"), targetOptions());
     const reason = el("input", { "data-testid": "redirect-reason", size: 24, "aria-label": "Reason", value: `${partyName(finding.party)} cannot take it` });
     const send = () => {
+      if (!to.value) return app.notify("Choose whom the handoff goes to instead.", "info");
       view.redirectOutcome = dispatchAll([{ caseId: finding.caseId, command: { type: "redirectHandoff", stepId: finding.stepId, to: app.partyOf(to.value), reason: reason.value.trim() } }], rerenderStuck);
       view.redirecting = null;
       rerenderStuck();
