@@ -1,7 +1,9 @@
 // The demo: a workflow editor that validates every edit, the ownership timeline as a picture,
-// and a case board synced with the server through CaseStore. It uses only the package's public
-// API. Every name and message is rendered as text (textContent), never as HTML.
+// a case board synced with the server through CaseStore, the Directory, and the stuck work of
+// running cases (change.js). It uses only the package's public API. Every name and message is
+// rendered as text (textContent), never as HTML.
 import { init, Engine, CaseStore, HandoffError } from "/pkg/index.js";
+import { createChange } from "/change.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -94,8 +96,24 @@ function draftChange() {
   return { baseConfigVersion: state.configVersion, publish: [state.draft.workflow], ...(ownersChanged ? { owners: state.draft.owners } : {}), reason: "Published from the editor" };
 }
 
-const isAdmin = (who) => who?.actor.kind === "member" && state.config.directory.members.some((m) => m.id === who.actor.id && m.admin && m.active !== false);
+const isAdmin = (who) => who?.actor.kind === "member" && liveConfig().directory.members.some((m) => m.id === who.actor.id && m.admin && m.active !== false);
 const openCases = () => (state.store ? state.store.list().filter((c) => !c.closed) : []);
+
+/** The newest configuration the page knows: the board's, once the store has followed one newer
+ * than the editor's base, else the editor's. */
+function liveConfig() {
+  return state.boardConfig && state.boardVersion > state.configVersion ? state.boardConfig : state.config;
+}
+
+const liveVersion = () => Math.max(state.configVersion, state.boardVersion ?? 0);
+
+/** The workflow version a case runs on, from whichever configuration has it. */
+function workflowOf(caseState) {
+  const find = (config) => config?.workflows.find((w) => w.id === caseState?.workflowId && w.version === caseState?.workflowVersion);
+  return find(liveConfig()) ?? find(state.config) ?? find(state.boardConfig);
+}
+
+const stepName = (caseState, id) => workflowOf(caseState)?.steps.find((s) => s.id === id)?.name ?? id;
 
 function renderPublish() {
   if (!state.who) return;
@@ -103,8 +121,7 @@ function renderPublish() {
   const newer = state.store?.configVersion > state.configVersion;
   $("publish-base").textContent = `A draft of version ${workflow.version}, from the published configuration ${state.configVersion}.`;
   const open = openCases();
-  $("versions").replaceChildren(...state.config.workflows.filter((w) => w.id === WORKFLOW_ID).map((w) =>
-    el("li", { "data-version": w.version }, `Version ${w.version}: ${open.filter((c) => c.workflowVersion === w.version).length} open cases`)));
+  $("versions").replaceChildren(...change.versionItems(liveConfig().workflows.filter((w) => w.id === WORKFLOW_ID)));
   const button = $("publish");
   if (newer) {
     button.disabled = true;
@@ -376,6 +393,8 @@ function describeEvent(event, stepName) {
     handoffReverted: () => `${who} took back the handoff of ${step}: ${partyName(event.to)} owns the case again.`,
     ownershipClaimed: () => `${who} claimed the case from ${partyName(event.from)}.`,
     ownershipTransferred: () => `${who} transferred the case to ${partyName(event.to)}: ${event.reason}.`,
+    handoffRedirected: () => `${who} redirected the handoff of ${step} from ${partyName(event.from)} to ${partyName(event.to)}: ${event.reason}.`,
+    caseMigrated: () => `${who} moved the case from version ${event.fromVersion} to version ${event.toVersion}.`,
     stepAssigned: () => `${who} assigned ${step} to ${event.to ? partyName(event.to) : "the owner"}.`,
     caseRoleSet: () => `${who} made ${partyName({ kind: "member", id: event.memberId })} the case's ${event.roleId}.`,
     caseClosed: () => "The case is closed.",
@@ -418,7 +437,7 @@ function renderBoard() {
     $("case").replaceChildren(el("p", { class: "hint" }, text));
     return;
   }
-  const workflow = (state.boardConfig ?? state.config).workflows.find((w) => w.id === current.workflowId && w.version === current.workflowVersion);
+  const workflow = workflowOf(current);
   const stepName = (id) => workflow?.steps.find((s) => s.id === id)?.name ?? id;
   const allowed = state.store.engine.allowedCommands(current, state.who.actor);
   const can = (type, stepId) => allowed.find((a) => a.type === type && (stepId === undefined || a.stepId === stepId));
@@ -430,7 +449,8 @@ function renderBoard() {
     const chooser = el("select", { "data-testid": "handoff-to" }, (handoff?.candidates ?? []).map((id) => el("option", { value: id }, partyName({ kind: "member", id }))));
     parts.push(el("div", { class: "banner info", "data-testid": "handoff-banner" },
       `Handoff the case to ${partyName(current.pendingHandoff.to)}… (${stepName(current.pendingHandoff.stepId)}) `,
-      handoff ? [chooser, " ", el("button", { type: "button", class: "primary", onclick: () => act({ type: "completeHandoff", stepId: current.pendingHandoff.stepId, ...(chooser.value ? { to: chooser.value } : {}) }) }, "Hand off")] : "— only the owner or an admin can complete it."));
+      handoff ? [chooser, " ", el("button", { type: "button", class: "primary", onclick: () => act({ type: "completeHandoff", stepId: current.pendingHandoff.stepId, ...(chooser.value ? { to: chooser.value } : {}) }) }, "Hand off")] : "— only the owner or an admin can complete it.",
+      can("redirectHandoff", current.pendingHandoff.stepId) && change.redirectControls(current)));
   }
   parts.push(el("table", {},
     el("tr", {}, el("th", {}, "Step"), el("th", {}, "Status"), el("th", {}, "Assigned to"), el("th", {}, "")),
@@ -505,8 +525,12 @@ function signIn(token) {
       followBoard(status.configVersion);
       requestAnimationFrame(renderBoard);
       requestAnimationFrame(renderPublish);
+      change.onStatus(status);
     }),
-    state.store.onRejected((r) => notify(`The server refused your change to case ${r.caseId}: ${r.message}`)),
+    state.store.onRejected((r) => {
+      notify(`The server refused your change to case ${r.caseId}: ${r.message}`);
+      change.onRejected(r);
+    }),
   ];
   showStatus({ pendingCount: state.store.pendingCount, online: true, storageError: state.store.storageError });
   renderPublish();
@@ -514,9 +538,24 @@ function signIn(token) {
   state.found = null;
   state.trails.clear();
   state.trailVersions.clear();
+  change.reset();
   state.store.startAutoSync({ intervalMs: 1_000 });
   renderBoard();
 }
+
+/** Shows a case on the board. */
+function showCase(caseId) {
+  state.selected = caseId;
+  selectTab("board");
+  renderBoard();
+}
+
+function selectTab(name) {
+  for (const button of document.querySelectorAll("nav button")) button.classList.toggle("active", button.dataset.tab === name);
+  for (const tab of document.querySelectorAll(".tab")) tab.hidden = tab.id !== name;
+}
+
+const change = createChange({ state, el, $, partyName, partyOf, notify, ctx, act, isAdmin, openCases, liveConfig, liveVersion, stepName, showCase });
 
 /** The client the demo's client-token signs in as (config/demo-tokens.json). */
 const PORTAL_CLIENT = { id: "smith", name: "Sam Smith" };
@@ -550,12 +589,7 @@ async function main() {
     while (w.steps.some((s) => s.id === `step-${n}`)) n += 1;
     w.steps.push({ id: `step-${n}`, name: "New step" });
   }));
-  for (const button of document.querySelectorAll("nav button")) {
-    button.addEventListener("click", () => {
-      for (const other of document.querySelectorAll("nav button")) other.classList.toggle("active", other === button);
-      for (const tab of document.querySelectorAll(".tab")) tab.hidden = tab.id !== button.dataset.tab;
-    });
-  }
+  for (const button of document.querySelectorAll("nav button")) button.addEventListener("click", () => selectTab(button.dataset.tab));
   $("start-case").addEventListener("click", () => {
     const caseId = $("new-case-id").value.trim() || `case-${Date.now().toString(36)}`;
     try {
