@@ -4,6 +4,11 @@
 
 /// Appends `n` in decimal to `out`.
 pub(crate) fn push(out: &mut String, n: usize) {
+    push_u64(out, n as u64);
+}
+
+/// Appends `n` in decimal to `out` (WebAssembly has 64-bit arithmetic: one routine for both).
+pub(crate) fn push_u64(out: &mut String, n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut rest = n;
@@ -28,6 +33,11 @@ mod tests {
             let mut out = String::from("x");
             super::push(&mut out, n);
             assert_eq!(out, format!("x{n}"));
+        }
+        for n in [0, 4_294_967_296, (1 << 53) - 1, u64::MAX] {
+            let mut out = String::new();
+            super::push_u64(&mut out, n);
+            assert_eq!(out, n.to_string());
         }
     }
 }

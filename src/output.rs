@@ -118,48 +118,29 @@ impl ToJson for bool {
 
 impl ToJson for u64 {
     fn write_json(&self, out: &mut String) {
-        write_u64(out, *self);
+        crate::digits::push_u64(out, *self);
     }
-}
-
-/// `n` in decimal (WebAssembly has 64-bit arithmetic: no need to split it).
-#[inline(never)]
-fn write_u64(out: &mut String, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        if let Some(digit) = digits.get_mut(at) {
-            *digit = b'0' + (rest % 10) as u8;
-        }
-        rest /= 10;
-        if rest == 0 || at == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default());
 }
 
 impl ToJson for u32 {
     fn write_json(&self, out: &mut String) {
-        write_u64(out, u64::from(*self));
+        crate::digits::push_u64(out, u64::from(*self));
     }
 }
 
 impl ToJson for usize {
     fn write_json(&self, out: &mut String) {
-        write_u64(out, *self as u64);
+        crate::digits::push_u64(out, *self as u64);
     }
 }
 
 impl ToJson for serde_json::Number {
     fn write_json(&self, out: &mut String) {
         if let Some(whole) = self.as_u64() {
-            write_u64(out, whole);
+            crate::digits::push_u64(out, whole);
         } else if let Some(negative) = self.as_i64() {
             out.push('-');
-            write_u64(out, negative.unsigned_abs());
+            crate::digits::push_u64(out, negative.unsigned_abs());
         } else {
             crate::host::write_float(out, self.as_f64().unwrap_or_default());
         }
