@@ -29,22 +29,34 @@ export function init(input) {
 
 async function load(input) {
   let source = (await input) ?? new URL("./wasm/handoff_engine_bg.wasm", import.meta.url);
+  let response = typeof Response === "function" && source instanceof Response ? source : undefined;
+  let fetching = false;
+  if (response) checkResponse(response);
   // Fetched here rather than by the glue, so that a page that is not the module (a dev server's
   // HTML fallback, a 404) is reported with its URL; the glue still compiles the Response as it
-  // streams. The same request as the glue's, so a `<link rel="preload">` of it is reused.
+  // streams. The same request as the glue's, so a `<link rel="preload">` of it is reused, and
+  // handed over unawaited, as the glue's own, so that the glue sets up its imports meanwhile.
   if (typeof source === "string" || source instanceof URL || (typeof Request === "function" && source instanceof Request)) {
-    source = await fetch(source);
-  }
-  const isResponse = typeof Response === "function" && source instanceof Response;
-  if (isResponse && (!source.ok || source.headers.get("content-type")?.startsWith("text/html"))) {
-    throw notWasm(source.url, source);
+    fetching = true;
+    source = fetch(source).then((fetched) => {
+      response = fetched;
+      checkResponse(fetched);
+      return fetched;
+    });
   }
   try {
     await initWasm({ module_or_path: source });
   } catch (error) {
+    // Ours (checkResponse), or the request itself failing (no response to name): as they are.
+    if (error instanceof HandoffError || (fetching && response === undefined)) throw error;
     if (!(error instanceof WebAssembly.CompileError || error instanceof WebAssembly.LinkError || error instanceof TypeError)) throw error;
-    throw isResponse ? notWasm(source.url, source, error) : badModule(error);
+    throw response ? notWasm(response.url, response, error) : badModule(error);
   }
+}
+
+/** A response that cannot be the module: not found, or a page. */
+function checkResponse(response) {
+  if (!response.ok || response.headers.get("content-type")?.startsWith("text/html")) throw notWasm(response.url, response);
 }
 
 /** Returns the configuration as given: typed, so that a config written in TypeScript is checked
