@@ -529,22 +529,29 @@ fn few_moves() -> impl Strategy<Value = Vec<Move>> {
     prop::collection::vec(one, 0..10)
 }
 
+/// The command one of the actors able to act would send: the `a`-th of them (modulo), its
+/// `n`-th allowed entry, filled in; `None` when nobody may act.
+fn pick_allowed(engine: &Engine, state: &CaseState, a: usize, n: usize) -> Option<(Actor, Command)> {
+    let able: Vec<(Actor, Vec<AllowedCommand>)> = everyone()
+        .map(|who| (who.clone(), engine.allowed_commands(state, &who).unwrap()))
+        .filter(|(_, allowed)| !allowed.is_empty())
+        .collect();
+    if able.is_empty() {
+        return None;
+    }
+    let (actor, allowed) = &able[a % able.len()];
+    Some((actor.clone(), fill(engine, state, &allowed[n % allowed.len()], actor)))
+}
+
 /// `moves` played on `state` under `engine`: an allowed command of one of the actors able to
 /// act, or any command; what is accepted is applied.
 fn advance(engine: &Engine, mut state: CaseState, moves: &[Move]) -> CaseState {
     for (i, step) in moves.iter().enumerate() {
         let (actor, command) = match step {
-            Move::Allowed(a, n) => {
-                let able: Vec<(Actor, Vec<AllowedCommand>)> = everyone()
-                    .map(|who| (who.clone(), engine.allowed_commands(&state, &who).unwrap()))
-                    .filter(|(_, allowed)| !allowed.is_empty())
-                    .collect();
-                if able.is_empty() {
-                    continue;
-                }
-                let (actor, allowed) = &able[a % able.len()];
-                (actor.clone(), fill(engine, &state, &allowed[n % allowed.len()], actor))
-            }
+            Move::Allowed(a, n) => match pick_allowed(engine, &state, *a, *n) {
+                Some(picked) => picked,
+                None => continue,
+            },
             Move::Any(actor, value) => match Command::from_json(&value.to_string()) {
                 Ok(command) => (actor.clone(), command),
                 Err(_) => continue,
@@ -893,16 +900,8 @@ fn two_versions() -> impl Strategy<Value = (Value, Value, Value)> {
 /// Drives a case with allowed commands only, as in `random_cases_hold_every_invariant`.
 fn drive(engine: &Engine, mut state: CaseState, log: &mut Vec<Event>, moves: &[(usize, usize)]) -> CaseState {
     for (i, &(a, n)) in moves.iter().enumerate() {
-        let able: Vec<(Actor, Vec<AllowedCommand>)> = everyone()
-            .map(|who| (who.clone(), engine.allowed_commands(&state, &who).unwrap()))
-            .filter(|(_, allowed)| !allowed.is_empty())
-            .collect();
-        if able.is_empty() {
-            break;
-        }
-        let (actor, allowed) = &able[a % able.len()];
-        let command = fill(engine, &state, &allowed[n % allowed.len()], actor);
-        let ctx = Ctx { actor: actor.clone(), at: format!("2026-11-25T09:{:02}:00Z", i % 60).into() };
+        let Some((actor, command)) = pick_allowed(engine, &state, a, n) else { break };
+        let ctx = Ctx { actor, at: format!("2026-11-25T09:{:02}:00Z", i % 60).into() };
         let outcome = engine.execute(&state, &command, &ctx).unwrap();
         log.extend(outcome.events);
         state = outcome.state;
