@@ -115,12 +115,15 @@ export function unpackValidation(text) {
     const n$possibleOwners = same ? 0 : h.charCodeAt(1) - BASE;
     const $handoff = h.charCodeAt(same ? 1 : 2) === 49;
     const $clientFacing = h.charCodeAt(same ? 2 : 3) === 49;
-    const $stepId = h.slice(same ? 3 : 4);
+    const has$due = h.charCodeAt(same ? 3 : 4) === 49;
+    const $stepId = h.slice(same ? 4 : 5);
     const $owner = same ? copy(before.owner) : party();
     const $possibleOwners = same ? before.possibleOwners.map(copy) : new Array(n$possibleOwners);
     if (!same) for (let j = 0; j < n$possibleOwners; j++) $possibleOwners[j] = party();
     const $worker = same ? copy(before.worker) : party();
-    before = $timeline[i] = { stepId: $stepId, owner: $owner, possibleOwners: $possibleOwners, handoff: $handoff, clientFacing: $clientFacing, worker: $worker };
+    const $due = has$due ? next() : null;
+    const $escalatesTo = party();
+    before = $timeline[i] = { stepId: $stepId, owner: $owner, possibleOwners: $possibleOwners, handoff: $handoff, clientFacing: $clientFacing, worker: $worker, due: $due, escalatesTo: $escalatesTo };
   }
   return { ok: $ok, diagnostics: $diagnostics, timeline: $timeline };
 }

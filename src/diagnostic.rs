@@ -41,12 +41,17 @@ pub enum RuleCode {
     NoAdmin,
     /// SPEC §9: the change adds a member, role or team with the id of one removed earlier.
     IdRetired,
+    /// SPEC §11: a step's `due` or a handoff's `escalate.after` is not a duration of days,
+    /// hours and minutes, or is zero or longer than 3,650 days.
+    InvalidDuration,
+    /// SPEC §11: a handoff escalates to its own target.
+    RedundantEscalation,
 }
 
 impl RuleCode {
     /// Every code, in declaration order (the package's packed validation result names codes by
     /// their place here; one left out would only make its results cross as JSON).
-    pub const ALL: [RuleCode; 24] = [
+    pub const ALL: [RuleCode; 26] = [
         RuleCode::EmptyWorkflow,
         RuleCode::InvalidId,
         RuleCode::DuplicateStepId,
@@ -71,6 +76,8 @@ impl RuleCode {
         RuleCode::PartyInUse,
         RuleCode::NoAdmin,
         RuleCode::IdRetired,
+        RuleCode::InvalidDuration,
+        RuleCode::RedundantEscalation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -99,13 +106,18 @@ impl RuleCode {
             RuleCode::PartyInUse => "party-in-use",
             RuleCode::NoAdmin => "no-admin",
             RuleCode::IdRetired => "id-retired",
+            RuleCode::InvalidDuration => "invalid-duration",
+            RuleCode::RedundantEscalation => "redundant-escalation",
         }
     }
 
     /// The severity a finding of this rule has, unless the rule says otherwise.
     pub fn severity(self) -> Severity {
         match self {
-            RuleCode::RedundantHandoff | RuleCode::HandoffAtStart | RuleCode::UnknownWorkflow => Severity::Warning,
+            RuleCode::RedundantHandoff
+            | RuleCode::HandoffAtStart
+            | RuleCode::UnknownWorkflow
+            | RuleCode::RedundantEscalation => Severity::Warning,
             RuleCode::AmbiguousOwner | RuleCode::AssigneeNotOwner => Severity::Info,
             _ => Severity::Error,
         }

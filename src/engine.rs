@@ -197,6 +197,20 @@ impl Engine {
         Ok(case::allowed_commands(scene, state, actor))
     }
 
+    /// Every deadline of `state` at `at` (SPEC §11, §13), sorted by time then step id: the
+    /// due time of each step not yet done that has one, and the pending handoff's escalation.
+    /// `invalid-input` when `at` is not a timestamp with a time zone.
+    pub fn deadlines(&self, state: &CaseState, at: &str) -> Result<Vec<case::Deadline>> {
+        crate::input::check_timestamp(at, &crate::input::At::ROOT.key("at"))?;
+        Ok(case::deadlines(state, at))
+    }
+
+    /// The earliest time at which a tick would do something to `state`, or `None` (for a
+    /// closed case, or one with nothing ahead).
+    pub fn next_deadline(&self, state: &CaseState) -> Option<String> {
+        case::next_deadline(state)
+    }
+
     /// The stuck work of `cases` under this engine's configuration (SPEC §10): every finding
     /// about each open case, in the order given; closed cases are never stuck. Never fails: a
     /// state that does not fit its workflow version is a `case-unfit` finding, and the others

@@ -73,6 +73,77 @@ impl Instant {
     }
 }
 
+impl Instant {
+    /// `self` plus `seconds` (a duration's), `None` past the years an instant can be written in.
+    pub fn plus(self, seconds: i64) -> Option<Instant> {
+        let seconds = self.seconds.checked_add(seconds).filter(|s| *s < MAX_SECONDS)?;
+        Some(Instant { seconds, nanos: self.nanos })
+    }
+}
+
+/// Whether timestamp `a` is later than `b`; `false` when either is not one.
+pub fn is_after(a: &str, b: &str) -> bool {
+    matches!((Instant::parse(a), Instant::parse(b)), (Some(a), Some(b)) if a > b)
+}
+
+/// Whether the deadline `at` has passed at `now`: a deadline at exactly `now` has (SPEC §13).
+/// `false` when either is not a timestamp.
+pub fn has_passed(at: &str, now: &str) -> bool {
+    matches!((Instant::parse(at), Instant::parse(now)), (Some(at), Some(now)) if at <= now)
+}
+
+/// `at` plus the duration `duration` as UTC text; `None` when either does not read.
+pub fn later_by(at: &str, duration: &str) -> Option<String> {
+    Some(Instant::parse(at)?.plus(self::duration(duration)?)?.utc_text())
+}
+
+/// 10000-01-01T00:00:00Z: the first instant with a five-digit year, which no timestamp has.
+const MAX_SECONDS: i64 = 253_402_300_800;
+
+/// The most a duration may be: 3,650 days (SPEC §13).
+pub const MAX_DURATION_DAYS: i64 = 3650;
+
+/// Reads a duration of SPEC §11 and §13 as seconds: `P`, then optionally `nD`, then optionally
+/// `T` and `nH` and/or `nM`; upper case, whole numbers, not zero, at most 3,650 days. `P1D` is
+/// exactly 24 hours: instants are UTC and there are no calendars, so a duration adds the same
+/// across a month's end as anywhere. `None` for anything else ("P1M", "PT0H", "P1DT", "2 days").
+pub fn duration(text: &str) -> Option<i64> {
+    let mut rest = text.strip_prefix('P')?.as_bytes();
+    let mut seconds = 0_i64;
+    let mut in_time = false;
+    // The units allowed next, in order: a unit may come only after the ones before it.
+    let mut units: &[(u8, i64)] = &[(b'D', 86_400)];
+    while let Some((&first, after)) = rest.split_first() {
+        if first == b'T' && !in_time {
+            in_time = true;
+            units = &[(b'H', 3600), (b'M', 60)];
+            rest = after;
+            // `T` needs a part after it.
+            if rest.is_empty() {
+                return None;
+            }
+            continue;
+        }
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        // A number this long is past the limit whatever its unit.
+        if digits == 0 || digits > 7 {
+            return None;
+        }
+        let (number, tail) = rest.split_at(digits);
+        let value = number.iter().fold(0_i64, |n, b| n * 10 + i64::from(b - b'0'));
+        let (&unit, tail) = tail.split_first()?;
+        let place = units.iter().position(|(u, _)| *u == unit)?;
+        let (_, size) = units.get(place)?;
+        seconds += value * size;
+        units = units.get(place + 1..)?;
+        rest = tail;
+        if !in_time && units.is_empty() && !rest.is_empty() && rest.first() != Some(&b'T') {
+            return None;
+        }
+    }
+    (seconds > 0 && seconds <= MAX_DURATION_DAYS * 86_400).then_some(seconds)
+}
+
 /// Reads `bytes` against `pattern`, where each run of `0`s is a number that goes into the next
 /// of `fields` and every other byte must be there as it is (`T` also as `t`).
 fn read(bytes: &[u8], pattern: &[u8], fields: &mut [i64]) -> Option<()> {
@@ -178,6 +249,62 @@ mod tests {
         ] {
             assert_eq!(Instant::parse(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn durations_are_days_hours_and_minutes() {
+        assert_eq!(duration("P2D"), Some(2 * 86_400));
+        assert_eq!(duration("PT4H"), Some(4 * 3600));
+        assert_eq!(duration("P1DT12H"), Some(86_400 + 12 * 3600));
+        assert_eq!(duration("PT90M"), Some(90 * 60));
+        assert_eq!(duration("PT1H30M"), Some(5400));
+        assert_eq!(duration("P0DT1M"), Some(60));
+        assert_eq!(duration("P3650D"), Some(3650 * 86_400));
+        assert_eq!(duration("PT87600H"), Some(3650 * 86_400));
+        for text in [
+            "P1M",
+            "P1Y",
+            "PT0H",
+            "P0D",
+            "P",
+            "PT",
+            "P1DT",
+            "P1W",
+            "PT30S",
+            "P1.5D",
+            "p1d",
+            "P1d",
+            "2 days",
+            "",
+            "P3651D",
+            "PT87601H",
+            "P1D1D",
+            "PT1M1H",
+            "PT1H1H",
+            "P1DT1D",
+            "PT1HT1M",
+            "PD",
+            "P-1D",
+            "P+1D",
+            "1D",
+            "P99999999D",
+            "P1DX",
+            "P1D ",
+            " P1D",
+            "PTH",
+        ] {
+            assert_eq!(duration(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn durations_add_exactly() {
+        let start = Instant::parse("2026-01-31T10:00:00Z").unwrap();
+        // No calendars: a day is 24 hours across a month's end and a leap day alike.
+        assert_eq!(start.plus(duration("P1D").unwrap()).unwrap().utc_text(), "2026-02-01T10:00:00Z");
+        let leap = Instant::parse("2028-02-28T23:30:00.5+00:00").unwrap();
+        assert_eq!(leap.plus(duration("PT1H").unwrap()).unwrap().utc_text(), "2028-02-29T00:30:00.500Z");
+        assert_eq!(Instant::parse("9999-12-31T00:00:00Z").unwrap().plus(86_400), None);
     }
 
     #[test]

@@ -53,7 +53,13 @@ fn a_chapter_7_case_runs_through_both_handoffs_to_closing() {
     assert_eq!(status(&state, "review-call"), "awaitingHandoff");
     assert_eq!(
         to_json(&state.pending_handoff),
-        json!({ "stepId": "review-call", "to": { "kind": "role", "id": "paralegal" }, "required": true })
+        json!({
+            "stepId": "review-call",
+            "to": { "kind": "role", "id": "paralegal" },
+            "required": true,
+            "requestedAt": "2026-11-25T09:00:00Z",
+            "escalatesAt": null
+        })
     );
 
     // The handoff must be completed before the step proceeds, and to a particular paralegal.

@@ -58,12 +58,16 @@ fn workflow() -> impl Strategy<Value = Value> {
             prop::option::weighted(0.2, prop::collection::vec(0..count + 1, 0..3)),
             prop::option::weighted(0.25, condition()),
             prop::bool::weighted(0.05),
+            // A deadline in minutes (the moves below are a minute apart), now and then one
+            // that does not read; an escalation after minutes, to anyone.
+            prop::option::weighted(0.3, prop::sample::select(&["PT1M", "PT5M", "PT20M", "P1D", "PT0M", "P1W"][..])),
+            prop::option::weighted(0.3, (prop::sample::select(&["PT2M", "PT10M", "PT90M"][..]), party())),
         );
         prop::collection::vec(step, count).prop_map(move |steps| {
             let steps: Vec<Value> = steps
                 .into_iter()
                 .enumerate()
-                .map(|(i, (client, assignee, handoff, after, when, wild))| {
+                .map(|(i, (client, assignee, handoff, after, when, wild, due, escalate))| {
                     let mut step = json!({ "id": format!("s{i}"), "name": format!("Step {i}") });
                     if client && i % 3 == 2 {
                         step["clientFacing"] = json!(true);
@@ -73,6 +77,12 @@ fn workflow() -> impl Strategy<Value = Value> {
                     }
                     if let Some((to, required)) = handoff {
                         step["handoff"] = json!({ "to": to, "required": required });
+                        if let Some((after, to)) = escalate {
+                            step["handoff"]["escalate"] = json!({ "after": after, "to": to });
+                        }
+                    }
+                    if let Some(due) = due {
+                        step["due"] = json!(due);
                     }
                     if let Some(after) = after {
                         let ids: Vec<String> =
@@ -125,6 +135,12 @@ fn any_command() -> impl Strategy<Value = Value> {
         (step.clone(), party())
             .prop_map(|(s, to)| json!({ "type": "redirectHandoff", "stepId": s, "to": to, "reason": "r" })),
         (0..3u32).prop_map(|v| json!({ "type": "migrateCase", "toVersion": v, "reason": "r" })),
+        Just(json!({ "type": "tick" })),
+        (
+            step.clone(),
+            prop::sample::select(&["2026-11-26T09:00:00Z", "2026-11-26T10:30:00+01:00", "2026-11-27T00:00:00Z"][..])
+        )
+            .prop_map(|(s, at)| json!({ "type": "extendDeadline", "stepId": s, "dueAt": at, "reason": "r" })),
     ]
 }
 
@@ -198,6 +214,12 @@ fn fill(engine: &Engine, state: &CaseState, entry: &AllowedCommand, actor: &Acto
             to: handoff_engine::model::Party::member(actor.member_id().unwrap()),
             reason: "because".into(),
         },
+        CommandType::Tick => Command::Tick,
+        CommandType::ExtendDeadline => {
+            let due_at = state.steps.get(&step_id).and_then(|s| s.due_at.as_deref()).unwrap();
+            let later = handoff_engine::time::later_by(due_at, "PT1H").unwrap();
+            Command::ExtendDeadline { step_id, due_at: later, reason: "because".into() }
+        }
         CommandType::MigrateCase => {
             let to_version = engine.latest_workflow(&state.workflow_id).unwrap().def.version;
             Command::MigrateCase {
@@ -316,7 +338,14 @@ proptest! {
             prop_assert_eq!(in_place.err(), result.as_ref().err().cloned());
             match (checked, result) {
                 (Ok(()), Ok(outcome)) => {
-                    prop_assert_eq!(outcome.events.first().map(|e| e.seq), Some(state.version + 1));
+                    match outcome.events.first() {
+                        Some(first) => prop_assert_eq!(first.seq, state.version + 1),
+                        // Only a tick with nothing due records nothing, and changes nothing.
+                        None => {
+                            prop_assert_eq!(&command, &Command::Tick);
+                            prop_assert_eq!(&outcome.state, &state);
+                        }
+                    }
                     log.extend(outcome.events);
                     state = outcome.state;
                 }

@@ -49,7 +49,13 @@ fn an_admin_redirects_a_pending_handoff_and_it_completes_to_the_new_target() {
     );
     assert_eq!(
         to_json(&redirected.state.pending_handoff),
-        json!({ "stepId": "review-call", "to": paula(), "required": true })
+        json!({
+            "stepId": "review-call",
+            "to": paula(),
+            "required": true,
+            "requestedAt": "2026-11-25T09:00:00Z",
+            "escalatesAt": null
+        })
     );
     assert_eq!(status(&redirected.state, "review-call"), "awaitingHandoff", "still awaiting it");
     assert_eq!(redirected.state.owner, state.owner, "a redirect is not a handoff");

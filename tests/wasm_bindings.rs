@@ -403,8 +403,21 @@ fn packed_validation_reads_as_the_json_of_the_native_result() {
                 if i > 0 && next(3) == 0 {
                     step += &format!(r#","after":["s{}","s{}"]"#, next(i), next(count));
                 }
-                match next(6) {
+                if next(4) == 0 {
+                    step += &format!(
+                        r#","due":{}"#,
+                        json(["P2D", "PT90M", "P1M", "x\u{1}y", names[next(names.len())]][next(5)])
+                    );
+                }
+                match next(7) {
                     0 => step += &format!(r#","handoff":{{"to":{},"required":{}}}"#, parties[next(7)], next(2) == 0),
+                    6 => {
+                        step += &format!(
+                            r#","handoff":{{"to":{},"escalate":{{"after":"PT4H","to":{}}}}}"#,
+                            parties[next(7)],
+                            parties[next(7)]
+                        )
+                    }
                     1 => step += &format!(r#","assignee":{}"#, parties[next(7)]),
                     2 => step += r#","clientFacing":true"#,
                     3 => step += r#","when":{"fact":"chapter","equals":7}"#,
@@ -506,6 +519,11 @@ fn events_read_as_the_json_of_the_native_events() {
             member["roles"] = serde_json::Value::Array(held);
         }
     }
+    // Deadlines (SPEC §11): the documents are due a minute after the case starts, and the
+    // review call's handoff escalates to Paula a minute after it is requested.
+    let steps = config["workflows"][0]["steps"].as_array_mut().unwrap();
+    steps[0]["due"] = serde_json::json!("PT1M");
+    steps[3]["handoff"]["escalate"] = serde_json::json!({ "after": "PT1M", "to": { "kind": "member", "id": "paula" } });
     // Version 2 adds a closing letter: the first case starts on version 1 and migrates.
     let first_version = handoff_engine::Engine::from_json(&config.to_string()).unwrap();
     let mut next = config["workflows"][0].clone();
@@ -531,10 +549,18 @@ fn events_read_as_the_json_of_the_native_events() {
     let mut crossed = [false; VARIANTS];
     // The first case begins with a handoff taken back while the odd roles are held, so that a
     // `handoffReverted` carries them in its `caseRoles`.
+    // Before that, the clock finds the documents overdue, an admin extends their deadline, and
+    // the review call's handoff escalates.
     let script = [
+        ("clock", r#"{"type":"tick"}"#),
+        (
+            "morgan",
+            r#"{"type":"extendDeadline","stepId":"documents","dueAt":"2027-01-01T00:00:00Z","reason":"Late bank"}"#,
+        ),
         ("dana", r#"{"type":"completeStep","stepId":"documents"}"#),
         ("dana", r#"{"type":"completeStep","stepId":"credit-report"}"#),
         ("client", r#"{"type":"completeStep","stepId":"questionnaire"}"#),
+        ("clock", r#"{"type":"tick"}"#),
         ("dana", r#"{"type":"completeHandoff","stepId":"review-call","to":"paula"}"#),
         ("dana", r#"{"type":"revertHandoff","stepId":"review-call","reason":"Wrong paralegal"}"#),
         (
@@ -613,6 +639,11 @@ fn events_read_as_the_json_of_the_native_events() {
                     parties[next(parties.len() - 1)]
                 ),
                 "migrateCase" => format!(r#"{{"type":"migrateCase","toVersion":{},"reason":{reason}}}"#, next(3)),
+                "tick" => r#"{"type":"tick"}"#.to_owned(),
+                "extendDeadline" => format!(
+                    r#"{{"type":"extendDeadline","stepId":{step},"dueAt":"2027-0{}-01T00:00:00+02:00","reason":{reason}}}"#,
+                    1 + next(9)
+                ),
                 other => format!(r#"{{"type":"{other}","stepId":{step}}}"#),
             };
             tally[same_events(&native, &mut kept, &mut handle, &command, actor, &mut crossed)] += 1;
@@ -655,7 +686,7 @@ fn events_read_as_the_json_of_the_native_events() {
 }
 
 /// The number of `Change`'s variants.
-const VARIANTS: usize = 15;
+const VARIANTS: usize = 18;
 
 /// The place of an event's change among `Change`'s variants. A new variant fails to compile here;
 /// once it is listed, the walk above must make an event of it cross.
@@ -677,6 +708,9 @@ fn variant(change: &handoff_engine::case::Change) -> usize {
         Change::HandoffRedirected { .. } => 12,
         Change::CaseMigrated { .. } => 13,
         Change::CaseClosed => 14,
+        Change::HandoffEscalated { .. } => 15,
+        Change::StepOverdue { .. } => 16,
+        Change::DeadlineExtended { .. } => 17,
     }
 }
 
@@ -684,6 +718,7 @@ fn ctx_of(actor: &str) -> String {
     match actor {
         "client" => r#"{"actor":{"kind":"client"},"at":"2026-11-25T09:00:00Z"}"#.to_owned(),
         "smith" => r#"{"actor":{"kind":"client","id":"smith"},"at":"2026-11-25T09:00:00Z"}"#.to_owned(),
+        "clock" => r#"{"actor":{"kind":"system"},"at":"2026-11-26T09:00:00Z"}"#.to_owned(),
         member => format!(r#"{{"actor":{{"kind":"member","id":"{member}"}},"at":"2026-11-25T09:00:00.5+01:00"}}"#),
     }
 }

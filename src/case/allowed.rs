@@ -68,9 +68,19 @@ pub(crate) fn allowed_commands(scene: Scene, state: &CaseState, actor: &Actor) -
         if ok(&Command::SkipStep { step_id: step_id.clone(), reason: "-".into() }) {
             allowed.push(entry(CommandType::SkipStep, Some(&step.id), None));
         }
-        if !step.client_facing && ok(&Command::AssignStep { step_id, to: None }) {
+        if !step.client_facing && ok(&Command::AssignStep { step_id: step_id.clone(), to: None }) {
             allowed.push(entry(CommandType::AssignStep, Some(&step.id), None));
         }
+        // Any later time would do: the latest a timestamp can say.
+        let due_at = "9999-12-31T23:59:59Z".to_owned();
+        if ok(&Command::ExtendDeadline { step_id, due_at, reason: "-".into() }) {
+            allowed.push(entry(CommandType::ExtendDeadline, Some(&step.id), None));
+        }
+    }
+    // For the system and admins on every open case, as `check` accepts it: what a tick does
+    // depends on its time (nothing, if nothing is due).
+    if ok(&Command::Tick) {
+        allowed.push(entry(CommandType::Tick, None, None));
     }
     if let Some(me) = Who::of(actor, scene.roster).member() {
         let transfer = Command::TransferOwnership { to: Party::member(&me.id), reason: "-".into() };

@@ -171,6 +171,15 @@ pub enum Command {
         mapping: BTreeMap<String, String>,
         reason: String,
     },
+    /// The clock's command (SPEC §11), for the system actor and admins: at `ctx.at`, every
+    /// deadline that has passed is acted on.
+    Tick,
+    /// The step is due later (SPEC §13): the owner or an admin, with a reason.
+    ExtendDeadline {
+        step_id: String,
+        due_at: String,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -185,8 +194,10 @@ impl Command {
             | Command::CompleteStep { step_id }
             | Command::SkipStep { step_id, .. }
             | Command::AssignStep { step_id, .. }
-            | Command::RedirectHandoff { step_id, .. } => Some(step_id),
+            | Command::RedirectHandoff { step_id, .. }
+            | Command::ExtendDeadline { step_id, .. } => Some(step_id),
             Command::Claim
+            | Command::Tick
             | Command::TransferOwnership { .. }
             | Command::SetCaseRole { .. }
             | Command::SetClients { .. }
@@ -224,6 +235,8 @@ struct RawCommand {
     to_version: Option<u64>,
     #[json(default)]
     mapping: Option<BTreeMap<String, String>>,
+    #[json(default, check = check_timestamp)]
+    due_at: Option<String>,
 }
 
 /// `to`: a member id (completeHandoff), a party (transferOwnership, assignStep,
@@ -262,12 +275,14 @@ pub enum CommandType {
     SetClients,
     RedirectHandoff,
     MigrateCase,
+    Tick,
+    ExtendDeadline,
 }
 
 /// Each command type's name, the fields it may have besides `type`, and those of them it needs:
 /// one table, read once per command (a second match on the type's text would repeat every
 /// comparison), so that each field below is read in one place.
-const TYPES: [(&str, CommandType, &[&str], &[&str]); 11] = [
+const TYPES: [(&str, CommandType, &[&str], &[&str]); 13] = [
     ("completeHandoff", CommandType::CompleteHandoff, &["stepId", "to"], &["stepId"]),
     ("revertHandoff", CommandType::RevertHandoff, &["stepId", "reason"], &["stepId"]),
     ("claim", CommandType::Claim, &[], &[]),
@@ -279,12 +294,14 @@ const TYPES: [(&str, CommandType, &[&str], &[&str]); 11] = [
     ("setClients", CommandType::SetClients, &["clients", "reason"], &["clients", "reason"]),
     ("redirectHandoff", CommandType::RedirectHandoff, &["stepId", "to", "reason"], &["stepId", "to", "reason"]),
     ("migrateCase", CommandType::MigrateCase, &["toVersion", "mapping", "reason"], &["toVersion", "reason"]),
+    ("tick", CommandType::Tick, &[], &[]),
+    ("extendDeadline", CommandType::ExtendDeadline, &["stepId", "dueAt", "reason"], &["stepId", "dueAt", "reason"]),
 ];
 
 impl RawCommand {
     /// The command of these fields, `at` being where the command stands in its document. The
     /// fields are checked in one order whatever the type (stepId, to, roleId, memberId, clients,
-    /// toVersion, mapping, reason): the first bad or missing one is reported.
+    /// toVersion, mapping, dueAt, reason): the first bad or missing one is reported.
     fn into_command(self, at: &At) -> Result<Command> {
         let kind = self.kind.as_str();
         let fail = |field: &str, message: String| HandoffError::invalid_input(at.key(field).path(), message);
@@ -300,6 +317,7 @@ impl RawCommand {
             ("clients", self.clients.is_some()),
             ("toVersion", self.to_version.is_some()),
             ("mapping", self.mapping.is_some()),
+            ("dueAt", self.due_at.is_some()),
         ];
         if let Some((field, _)) = present.iter().find(|(field, here)| *here && !allowed.contains(field)) {
             return Err(fail(field, format!("A {kind} command has no field {field}.")));
@@ -342,6 +360,10 @@ impl RawCommand {
         let mapping = self.mapping.unwrap_or_default();
         // Ids to ids, as a case's roles are, and as many.
         check_roles(&mapping, &at.key("mapping"))?;
+        let due_at = match self.due_at {
+            Some(due_at) => due_at,
+            None => absent("dueAt").map(|()| String::new())?,
+        };
         let reason = match self.reason {
             Some(text) => check_reason(&text, &at.key("reason")).map(|()| text),
             None => absent("reason").map(|()| String::new()),
@@ -373,6 +395,8 @@ impl RawCommand {
                 Command::RedirectHandoff { step_id, to: party(to).ok_or_else(someone)?, reason }
             }
             CommandType::MigrateCase => Command::MigrateCase { to_version, mapping, reason },
+            CommandType::Tick => Command::Tick,
+            CommandType::ExtendDeadline => Command::ExtendDeadline { step_id, due_at, reason },
         })
     }
 }

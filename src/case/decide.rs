@@ -12,8 +12,9 @@ use super::event::{CaseRoleChange, Change, Event};
 use super::state::{CaseState, StepStatus, MAX_VERSION};
 use crate::compiled::CompiledWorkflow;
 use crate::error::{ErrorCode, HandoffError, Result};
-use crate::model::{OwnerSettings, Party, PartyKind, Step};
+use crate::model::{Handoff, OwnerSettings, Party, PartyKind, Step};
 use crate::roster::{belongs, Roster};
+use crate::time::{later_by, Instant};
 
 pub(super) fn reject(code: ErrorCode, message: impl Into<String>) -> HandoffError {
     HandoffError::new(code, message)
@@ -56,7 +57,8 @@ impl<'a> Scene<'a> {
 
 /// Checks `command` against `state` and returns the change it makes. Never panics, never
 /// copies the state: `check` and `allowedCommands` call it freely.
-pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Actor) -> Result<Change> {
+/// A tick is vetted as `None`: what it does is found from the time, when it is recorded.
+pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Actor) -> Result<Option<Change>> {
     // Every command records at most two events per step and two more (its own, caseClosed); a
     // migration, counted in its target's steps, one more (a handoff requested again).
     let steps = match command {
@@ -81,7 +83,7 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
     let who = Who::of(actor, scene.roster);
     let not_permitted =
         |what: &str| reject(ErrorCode::NotPermitted, format!("{} may not {what}.", describe_actor(actor, scene)));
-    match command {
+    let change = match command {
         Command::CompleteHandoff { step_id, to } => {
             let (_, step) = scene.step(step_id)?;
             let pending = state.pending_handoff.as_ref().filter(|p| p.step_id == *step_id).ok_or_else(|| {
@@ -128,6 +130,8 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
                 target: if covered { &handoff.to } else { received }.clone(),
                 required: handoff.required,
                 reason: reason.clone(),
+                // When it escalates again is the recording's to say: it knows the time.
+                escalates_at: None,
             })
         }
         Command::Claim => {
@@ -246,7 +250,39 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
             }
             super::migrate::vet(scene, state, *to_version, mapping)
         }
-    }
+        Command::Tick => {
+            if !matches!(who, Who::System) && !who.is_admin() {
+                return Err(not_permitted("tick a case (the system and admins only)"));
+            }
+            return Ok(None);
+        }
+        Command::ExtendDeadline { step_id, due_at, reason } => {
+            let (_, step) = scene.step(step_id)?;
+            let Some(current) = state.steps.get(step_id).filter(|s| !s.status.is_done()) else {
+                return Err(not_active(step, step_id));
+            };
+            if !who.manages(state) {
+                return Err(not_permitted("extend this case's deadlines"));
+            }
+            let Some(from) = &current.due_at else {
+                let message = format!("Step {} has no deadline to extend.", step.name);
+                return Err(HandoffError::invalid_input("stepId", message).with_step(step_id));
+            };
+            let to = Instant::parse(due_at).filter(|to| Instant::parse(from).is_some_and(|from| *to > from));
+            let Some(to) = to else {
+                let message =
+                    format!("The new deadline of step {} must be later than its current one, {from}.", step.name);
+                return Err(HandoffError::invalid_input("dueAt", message).with_step(step_id));
+            };
+            Ok(Change::DeadlineExtended {
+                step_id: step_id.clone(),
+                from: from.clone(),
+                to: to.utc_text(),
+                reason: reason.clone(),
+            })
+        }
+    };
+    change.map(Some)
 }
 
 fn not_active(step: &Step, step_id: &str) -> HandoffError {
@@ -324,7 +360,7 @@ fn resolve_target(
 pub(super) struct Recorder<'a> {
     pub state: &'a mut CaseState,
     events: Vec<Event>,
-    ctx: &'a Ctx,
+    pub ctx: &'a Ctx,
 }
 
 impl Recorder<'_> {
@@ -338,6 +374,27 @@ impl Recorder<'_> {
         self.state.apply(&event);
         self.events.push(event);
     }
+}
+
+impl Recorder<'_> {
+    /// `handoffRequested` for `step`'s handoff, if it has one (none on a client-facing step),
+    /// escalating `escalate.after` from now.
+    pub fn request(&mut self, step: &Step) {
+        if let Some(handoff) = step.handoff.as_ref().filter(|_| !step.client_facing) {
+            let escalates_at = escalates_at(handoff, &self.ctx.at);
+            self.emit(Change::HandoffRequested {
+                step_id: step.id.to_string(),
+                to: handoff.to.clone(),
+                required: handoff.required,
+                escalates_at,
+            });
+        }
+    }
+}
+
+/// When a handoff requested at `at` escalates, if it does.
+fn escalates_at(handoff: &Handoff, at: &str) -> Option<String> {
+    handoff.escalate.as_ref().and_then(|escalation| later_by(at, &escalation.after))
 }
 
 /// Decides `command`: the state after it and the events it produced.
@@ -355,18 +412,31 @@ pub(crate) fn decide_in_place(scene: Scene, state: &mut CaseState, command: &Com
     Ok(record(scene, state, change, ctx))
 }
 
-/// Emits a vetted change and what it triggers.
-fn record(scene: Scene, state: &mut CaseState, change: Change, ctx: &Ctx) -> Vec<Event> {
+/// Emits a vetted change and what it triggers (a tick: what has fallen due).
+fn record(scene: Scene, state: &mut CaseState, change: Option<Change>, ctx: &Ctx) -> Vec<Event> {
+    // Most commands record one event; room for four (what a first push makes) would be a
+    // chunk from the allocator's slower large bins in WebAssembly.
+    let mut recorder = Recorder { state, events: Vec::with_capacity(1), ctx };
+    let Some(mut change) = change else {
+        super::deadline::tick(&mut recorder, scene);
+        return recorder.events;
+    };
     let finished = match &change {
         Change::StepCompleted { step_id } | Change::StepSkipped { step_id, .. } => scene.workflow.step(step_id),
         _ => None,
     };
-    // Most commands record one event; room for four (what a first push makes) would be a
-    // chunk from the allocator's slower large bins in WebAssembly.
-    let mut recorder = Recorder { state, events: Vec::with_capacity(1), ctx };
-    if let Change::CaseMigrated { .. } = change {
-        super::migrate::record(&mut recorder, scene, change);
-        return recorder.events;
+    match &mut change {
+        Change::CaseMigrated { .. } => {
+            super::migrate::record(&mut recorder, scene, change);
+            return recorder.events;
+        }
+        Change::HandoffReverted { step_id, escalates_at, .. } => {
+            let handoff = scene.workflow.step(step_id).and_then(|(_, step)| step.handoff.as_ref());
+            *escalates_at = handoff.and_then(|handoff| self::escalates_at(handoff, &ctx.at));
+        }
+        // Late work is late (SPEC §13): overdue as it completes, if no tick said so before.
+        Change::StepCompleted { step_id } => super::deadline::late(&mut recorder, step_id),
+        _ => {}
     }
     recorder.emit(change);
     if let Some((index, _)) = finished {
@@ -467,14 +537,9 @@ pub(super) fn trigger(recorder: &mut Recorder, workflow: &CompiledWorkflow, cand
             }
             continue;
         }
-        recorder.emit(Change::StepTriggered { step_id: step.id.to_string() });
-        if let Some(handoff) = step.handoff.as_ref().filter(|_| !step.client_facing) {
-            recorder.emit(Change::HandoffRequested {
-                step_id: step.id.to_string(),
-                to: handoff.to.clone(),
-                required: handoff.required,
-            });
-        }
+        let due_at = step.due.as_ref().and_then(|due| later_by(&recorder.ctx.at, due));
+        recorder.emit(Change::StepTriggered { step_id: step.id.to_string(), due_at });
+        recorder.request(step);
     }
     if !recorder.state.closed && recorder.state.steps.values().all(|s| s.status.is_done()) {
         recorder.emit(Change::CaseClosed);

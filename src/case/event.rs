@@ -52,18 +52,24 @@ pub enum Change {
         #[serde(default)]
         clients: Vec<String>,
     },
+    /// `due_at`: when the step's work is due, for a step with a `due` (SPEC §11).
     StepTriggered {
         step_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due_at: Option<String>,
     },
     /// `reason` is `None` when the step's `when` condition was false.
     StepSkipped {
         step_id: String,
         reason: Option<String>,
     },
+    /// `escalates_at`: when it escalates, for a handoff with `escalate` (SPEC §11).
     HandoffRequested {
         step_id: String,
         to: Party,
         required: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        escalates_at: Option<String>,
     },
     /// Ownership passes from `from` to `to`; `target` is the step's handoff target (a role or
     /// team target resolves to `to`).
@@ -83,6 +89,9 @@ pub enum Change {
         target: Party,
         required: bool,
         reason: Option<String>,
+        /// The handoff is requested again: when it escalates, if its step's handoff does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        escalates_at: Option<String>,
     },
     OwnershipClaimed {
         from: Party,
@@ -136,6 +145,25 @@ pub enum Change {
         assignees: Vec<Option<Party>>,
         handoff_ended: bool,
     },
+    /// Nobody took the pending handoff of `step_id` in time: it goes to its escalation target
+    /// `to` instead of `from` (SPEC §11), requested afresh and escalating no further.
+    HandoffEscalated {
+        step_id: String,
+        from: Party,
+        to: Party,
+    },
+    /// The step's `due_at` passed before it was done: by a tick, or as it was completed late.
+    StepOverdue {
+        step_id: String,
+        due_at: String,
+    },
+    /// The step is due later (SPEC §13): at `to` instead of `from`.
+    DeadlineExtended {
+        step_id: String,
+        from: String,
+        to: String,
+        reason: String,
+    },
     CaseClosed,
 }
 
@@ -143,14 +171,17 @@ impl Change {
     /// The step the change is about, if it is about one.
     pub fn step_id(&self) -> Option<&str> {
         match self {
-            Change::StepTriggered { step_id }
+            Change::StepTriggered { step_id, .. }
             | Change::StepSkipped { step_id, .. }
             | Change::HandoffRequested { step_id, .. }
             | Change::HandoffCompleted { step_id, .. }
             | Change::HandoffReverted { step_id, .. }
             | Change::StepCompleted { step_id }
             | Change::StepAssigned { step_id, .. }
-            | Change::HandoffRedirected { step_id, .. } => Some(step_id),
+            | Change::HandoffRedirected { step_id, .. }
+            | Change::HandoffEscalated { step_id, .. }
+            | Change::StepOverdue { step_id, .. }
+            | Change::DeadlineExtended { step_id, .. } => Some(step_id),
             _ => None,
         }
     }
@@ -171,13 +202,17 @@ impl CaseState {
                 self.case_roles.clone_from(case_roles);
                 self.facts.clone_from(facts);
             }
-            Change::StepTriggered { step_id } => self.set_status(step_id, StepStatus::Active),
-            Change::HandoffRequested { step_id, to, required } => {
+            Change::StepTriggered { step_id, due_at } => {
+                if let Some(step) = self.steps.get_mut(step_id) {
+                    step.status = StepStatus::Active;
+                    step.due_at.clone_from(due_at);
+                }
+            }
+            Change::HandoffRequested { step_id, to, required, escalates_at } => {
                 if *required {
                     self.set_status(step_id, StepStatus::AwaitingHandoff);
                 }
-                self.pending_handoff =
-                    Some(PendingHandoff { step_id: step_id.clone(), to: to.clone(), required: *required });
+                self.request(step_id, to, *required, &event.at, escalates_at);
             }
             Change::HandoffCompleted { step_id, from, to, case_role, .. } => {
                 let case_roles_before = self.case_roles.clone();
@@ -197,11 +232,10 @@ impl CaseState {
                     self.set_status(step_id, StepStatus::Active);
                 }
             }
-            Change::HandoffReverted { step_id, to, case_roles, target, required, .. } => {
+            Change::HandoffReverted { step_id, to, case_roles, target, required, escalates_at, .. } => {
                 self.owner.clone_from(to);
                 self.case_roles.clone_from(case_roles);
-                self.pending_handoff =
-                    Some(PendingHandoff { step_id: step_id.clone(), to: target.clone(), required: *required });
+                self.request(step_id, target, *required, &event.at, escalates_at);
                 if *required {
                     self.set_status(step_id, StepStatus::AwaitingHandoff);
                 }
@@ -229,11 +263,26 @@ impl CaseState {
                 self.case_roles.insert(role_id.clone(), member_id.clone());
             }
             Change::ClientsSet { to, .. } => self.clients.clone_from(to),
-            Change::HandoffRedirected { step_id, to, .. } => {
+            // A redirect and an escalation alike: requested afresh, escalating no further.
+            Change::HandoffRedirected { step_id, to, .. } | Change::HandoffEscalated { step_id, to, .. } => {
                 if let Some(pending) = self.pending_handoff.as_mut().filter(|p| p.step_id == *step_id) {
                     pending.to.clone_from(to);
+                    pending.requested_at = event.at.to_string();
+                    pending.escalates_at = None;
                 }
                 self.last_handoff = None;
+            }
+            Change::StepOverdue { step_id, .. } => {
+                if let Some(step) = self.steps.get_mut(step_id) {
+                    step.overdue = true;
+                }
+            }
+            Change::DeadlineExtended { step_id, to, .. } => {
+                if let Some(step) = self.steps.get_mut(step_id) {
+                    // Overdue no longer when the new time is still ahead.
+                    step.overdue &= !crate::time::is_after(to, &event.at);
+                    step.due_at = Some(to.clone());
+                }
             }
             Change::CaseMigrated { to_version, mapping, dropped, added, assignees, handoff_ended, .. } => {
                 self.migrate(*to_version, mapping, dropped, added, assignees, *handoff_ended);
@@ -269,7 +318,7 @@ impl CaseState {
         }
         for (index, id) in added.iter().enumerate() {
             let assignee = assignees.get(index).cloned().flatten();
-            self.steps.insert(id.clone(), StepState { status: StepStatus::Pending, assignee });
+            self.steps.insert(id.clone(), StepState::pending(assignee));
         }
         match &mut self.pending_handoff {
             Some(_) if handoff_ended => self.pending_handoff = None,
@@ -277,6 +326,16 @@ impl CaseState {
             None => {}
         }
         self.last_handoff = None;
+    }
+
+    fn request(&mut self, step_id: &str, to: &Party, required: bool, at: &str, escalates_at: &Option<String>) {
+        self.pending_handoff = Some(PendingHandoff {
+            step_id: step_id.to_owned(),
+            to: to.clone(),
+            required,
+            requested_at: at.to_owned(),
+            escalates_at: escalates_at.clone(),
+        });
     }
 
     fn set_status(&mut self, step_id: &str, status: StepStatus) {

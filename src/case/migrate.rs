@@ -157,14 +157,10 @@ pub(super) fn record(recorder: &mut Recorder, scene: Scene, change: Change) {
     let to_version = *to_version;
     let (source, later) = meet(scene.workflow, target, recorder.state, mapping, &mut Vec::new());
     let pending = recorder.state.pending_handoff.as_ref().filter(|_| *handoff_ended);
-    let again = pending.and_then(|pending| {
-        let (_, step) = target.step(mapping.get(&pending.step_id).unwrap_or(&pending.step_id))?;
-        let (to, required) = handoff(step)?;
-        Some(Change::HandoffRequested { step_id: step.id.to_string(), to: to.clone(), required })
-    });
+    let again = pending.and_then(|pending| target.step(mapping.get(&pending.step_id).unwrap_or(&pending.step_id)));
     recorder.emit(change);
-    if let Some(requested) = again {
-        recorder.emit(requested);
+    if let Some((_, step)) = again {
+        recorder.request(step);
     }
     for ((step, old), after) in target.def.steps.iter().zip(&source).zip(&later) {
         if old.is_none() && after.is_some() {

@@ -5,6 +5,7 @@
 mod access;
 mod allowed;
 mod command;
+mod deadline;
 mod decide;
 mod event;
 mod fit;
@@ -14,6 +15,7 @@ mod state;
 
 pub use allowed::AllowedCommand;
 pub use command::{Actor, Command, CommandType, Ctx, StartCase};
+pub use deadline::{deadlines, next_deadline, Deadline, DeadlineKind};
 pub use event::{CaseRoleChange, Change, Event};
 pub use reassign::{PlannedCommand, Reassignment, ReassignmentPlan, SkippedReassignment};
 pub use state::{shut_out, CaseState, LastHandoff, PendingHandoff, StepState, StepStatus, MAX_VERSION};

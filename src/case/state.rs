@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::input::{check_count, check_id, At, FromJson, MAX_LIST, MAX_STEPS};
+use crate::input::{check_count, check_id, check_timestamp, At, FromJson, MAX_LIST, MAX_STEPS};
 use crate::model::{check_fact_value, Facts, Party, PartyKind, WorkflowDefinition};
 use crate::output::ToJson;
 
@@ -55,6 +55,13 @@ pub struct StepState {
     /// Who does the step's work; `None` means the case owner. Not ownership.
     #[json(default, check = check_party)]
     pub assignee: Option<Party>,
+    /// When the step's work is due: its trigger time plus the step's `due` (SPEC §11), kept
+    /// after it is done; `None` for a step without one or not yet triggered.
+    #[json(default, check = check_timestamp)]
+    pub due_at: Option<String>,
+    /// The step's `dueAt` passed before it was done (a tick, or its late completion, said so).
+    #[json(default)]
+    pub overdue: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, FromJson, ToJson)]
@@ -66,6 +73,13 @@ pub enum StepStatus {
     Active,
     Completed,
     Skipped,
+}
+
+impl StepState {
+    /// A step not yet triggered, with its assignee.
+    pub fn pending(assignee: Option<Party>) -> Self {
+        StepState { status: StepStatus::Pending, assignee, due_at: None, overdue: false }
+    }
 }
 
 impl StepStatus {
@@ -84,6 +98,14 @@ pub struct PendingHandoff {
     #[json(check = check_party)]
     pub to: Party,
     pub required: bool,
+    /// When it was requested of `to` (SPEC §11): the time of its `handoffRequested`, or of
+    /// the escalation, redirect or revert that last gave it a target. A state stored before
+    /// the second release has none: it reads as `""`, and its handoff never escalates.
+    #[json(default, check = check_requested_at)]
+    pub requested_at: String,
+    /// When it escalates, if its step's handoff escalates and it has not escalated yet.
+    #[json(default, check = check_timestamp)]
+    pub escalates_at: Option<String>,
 }
 
 /// What a revert restores.
@@ -124,7 +146,7 @@ impl CaseState {
         };
         for step in &def.steps {
             let assignee = if step.client_facing { None } else { step.assignee.clone() };
-            state.steps.insert(step.id.to_string(), StepState { status: StepStatus::Pending, assignee });
+            state.steps.insert(step.id.to_string(), StepState::pending(assignee));
         }
         state
     }
@@ -203,6 +225,13 @@ pub(crate) fn check_facts(facts: &Facts, at: &At) -> crate::Result<()> {
         check_fact_value(value, &at.key(name))?;
     }
     Ok(())
+}
+
+fn check_requested_at(text: &str, at: &At) -> crate::Result<()> {
+    match text {
+        "" => Ok(()),
+        text => check_timestamp(text, at),
+    }
 }
 
 fn check_version(version: &u64, at: &At) -> crate::Result<()> {

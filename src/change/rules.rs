@@ -126,7 +126,8 @@ pub fn parties_in_use(s: &Subject, out: &mut Vec<ConfigDiagnostic>) {
     for (def, _) in workflows.iter().zip(&in_use).filter(|(_, &used)| used) {
         let which = if latest(def) { "its latest version" } else { "a version open cases run on" };
         for step in &def.steps {
-            for party in step.handoff.iter().map(|h| &h.to).chain(&step.assignee) {
+            let escalation = step.handoff.iter().filter_map(|h| h.escalate.as_ref()).map(|e| &e.to);
+            for party in step.handoff.iter().map(|h| &h.to).chain(escalation).chain(&step.assignee) {
                 report(party.kind, &party.id, &|them| {
                     format!(
                         "workflow {} version {}, {which}, names {them} at step {}",

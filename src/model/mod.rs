@@ -13,4 +13,4 @@ pub use condition::{node_path, Condition, FactValue, Facts, Node};
 pub use config::{EngineConfig, OwnerSettings};
 pub use directory::{Directory, Member, Role, Team};
 pub use party::{Party, PartyKind};
-pub use workflow::{Handoff, Step, WorkflowDefinition};
+pub use workflow::{Escalation, Handoff, Step, WorkflowDefinition};

@@ -57,6 +57,12 @@ pub struct Step<'a> {
     #[serde(default)]
     #[json(check = Condition::check_limits)]
     pub when: Option<Condition>,
+    /// The step's work is due this long after it triggers (SPEC §11): a duration of days,
+    /// hours and minutes, checked by validation (`invalid-duration`), not when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[json(check = check_text)]
+    pub due: Option<Cow<'a, str>>,
 }
 
 crate::input::owned!(Handoff);
@@ -70,4 +76,20 @@ pub struct Handoff {
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     #[json(default = true)]
     pub required: bool,
+    /// Unclaimed this long, the handoff goes to `escalate.to` instead (SPEC §11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[json(default)]
+    pub escalate: Option<Escalation>,
+}
+
+/// `handoff.escalate`: after how long unclaimed, and to whom.
+#[derive(Clone, Debug, PartialEq, Serialize, FromJson, ToJson)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
+#[serde(rename_all = "camelCase")]
+pub struct Escalation {
+    /// A duration, checked by validation (`invalid-duration`).
+    #[json(check = check_text)]
+    pub after: String,
+    pub to: Party,
 }

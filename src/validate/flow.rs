@@ -28,6 +28,10 @@ pub struct TimelineEntry {
     pub client_facing: bool,
     /// Who does the work: the assignee, else the owner; `None` on client-facing steps.
     pub worker: Option<Party>,
+    /// The step's `due` (SPEC §11), as written.
+    pub due: Option<String>,
+    /// Who the step's handoff escalates to, if it escalates.
+    pub escalates_to: Option<Party>,
 }
 
 type OwnerSet = Rc<Vec<u32>>;
@@ -172,6 +176,8 @@ impl OwnerFlow {
                 handoff: definition.handoff.is_some(),
                 client_facing: definition.client_facing,
                 worker,
+                due: definition.due.as_deref(),
+                escalates_to: definition.handoff.as_ref().and_then(|h| h.escalate.as_ref()).map(|e| &e.to),
             })
         })
     }
@@ -190,6 +196,8 @@ pub(crate) struct EntryRef<'a> {
     pub handoff: bool,
     pub client_facing: bool,
     pub worker: Option<&'a Party>,
+    pub due: Option<&'a str>,
+    pub escalates_to: Option<&'a Party>,
 }
 
 impl<'a> EntryRef<'a> {
@@ -207,6 +215,8 @@ impl<'a> EntryRef<'a> {
             handoff: self.handoff,
             client_facing: self.client_facing,
             worker: self.worker.cloned(),
+            due: self.due.map(str::to_owned),
+            escalates_to: self.escalates_to.cloned(),
         }
     }
 

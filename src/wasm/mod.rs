@@ -107,6 +107,27 @@ impl JsEngine {
         convert::write_value(&allowed)
     }
 
+    /// Every deadline of `state` at `at` (an ISO-8601 timestamp), sorted by time then step id,
+    /// each with whether it has passed: for showing due dates, overdue badges and escalations
+    /// (SPEC §11). Throws `HandoffError` on bad input.
+    #[wasm_bindgen(unchecked_return_type = "Deadline[]")]
+    pub fn deadlines(
+        &self,
+        state: &Ts<CaseState>,
+        #[wasm_bindgen(unchecked_param_type = "string")] at: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let state: CaseState = read(&state.js_value(), Some("state"))?;
+        let at = at.as_string().unwrap_or_default();
+        convert::write_value(&self.engine.deadlines(&state, &at).map_err(error::to_js)?)
+    }
+
+    /// The earliest time at which a tick would do something to `state`, or `null`.
+    #[wasm_bindgen(js_name = nextDeadline)]
+    pub fn next_deadline(&self, state: &Ts<CaseState>) -> Result<Option<String>, JsValue> {
+        let state: CaseState = read(&state.js_value(), Some("state"))?;
+        Ok(self.engine.next_deadline(&state))
+    }
+
     /// The stuck work of `cases` under this configuration (SPEC §10): a finding for whatever in an
     /// open case waits on someone who cannot act, and `case-unfit` for a state that does not fit
     /// its workflow version (the others are still examined). Throws only for a value that is

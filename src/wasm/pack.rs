@@ -48,6 +48,8 @@ pub(crate) enum Codec {
     Text,
     /// A string, or no key at all (serde's `skip_serializing_if`).
     Optional,
+    /// A string or null.
+    Nullable,
     /// `{ kind, id }` (its kind one of `Names::Kinds`), or null.
     Party,
     /// A list of parties.
@@ -105,6 +107,8 @@ static ENTRY: Record = Record {
         ("handoff", Codec::Flag),
         ("clientFacing", Codec::Flag),
         ("worker", Codec::Party),
+        ("due", Codec::Nullable),
+        ("escalatesTo", Codec::Party),
     ],
     repeated: &["owner", "possibleOwners", "worker"],
 };
@@ -203,6 +207,7 @@ fn packed<'a, 'b>(
         }
         w.flag("handoff", entry.handoff);
         w.flag("clientFacing", entry.client_facing);
+        w.flag("due", entry.due.is_some()); // whether it is there
         w.head_text("stepId", entry.step_id);
         if !same {
             w.party("owner", entry.owner)?;
@@ -210,6 +215,10 @@ fn packed<'a, 'b>(
                 w.party("possibleOwners", Some(party))?;
             }
             w.party("worker", entry.worker)?;
+        }
+        w.optional("due", entry.due);
+        w.party("escalatesTo", entry.escalates_to)?;
+        if !same {
             previous = Some(entry);
         }
         w.end();
@@ -450,7 +459,7 @@ fn body(record: &Record, js: &mut String, indent: &str, store: &str) {
             (Part::Head, Some(Codec::Flag)) => {
                 line(js, format!("const ${key} = h.charCodeAt({}) === 49;", head(repeated)))
             }
-            (Part::Head, Some(Codec::Optional)) => {
+            (Part::Head, Some(Codec::Optional | Codec::Nullable)) => {
                 line(js, format!("const has${key} = h.charCodeAt({}) === 49;", head(repeated)));
             }
             (Part::Head, Some(Codec::Variant(names))) => {
@@ -464,6 +473,7 @@ fn body(record: &Record, js: &mut String, indent: &str, store: &str) {
             (Part::HeadText, _) => line(js, format!("const ${key} = h.slice({});", head(false))),
             (Part::Body, Some(Codec::Text)) => line(js, format!("const ${key} = next();")),
             (Part::Body, Some(Codec::Optional)) => line(js, format!("const ${key} = has${key} ? next() : undefined;")),
+            (Part::Body, Some(Codec::Nullable)) => line(js, format!("const ${key} = has${key} ? next() : null;")),
             (Part::Body, Some(Codec::Party)) => {
                 let read = if repeated { format!("same ? copy(before.{key}) : party()") } else { "party()".into() };
                 line(js, format!("const ${key} = {read};"));

@@ -20,6 +20,7 @@ pub(super) fn run_all(subject: &Subject, out: &mut Findings) {
     conditions::invalid_conditions(subject, out);
     parties::owner_setting(subject, out);
     parties::handoff_targets(subject, out);
+    parties::durations(subject, out);
     parties::assignees(subject, out);
     parties::handoffs_on_client_steps(subject, out);
     parties::assignees_on_client_steps(subject, out);

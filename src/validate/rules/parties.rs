@@ -46,34 +46,69 @@ pub fn owner_setting(s: &Subject, out: &mut Findings) {
     }
 }
 
-/// `unknown-party`, `inactive-member` and `unstaffed-target` for handoff targets.
+/// `unknown-party`, `inactive-member` and `unstaffed-target` for handoff targets and their
+/// escalation targets (SPEC §11), and `redundant-escalation`.
 pub fn handoff_targets(s: &Subject, out: &mut Findings) {
     for (index, step) in s.def.steps.iter().enumerate() {
         let Some(handoff) = &step.handoff else { continue };
-        // Names and paths are written only for a finding: most steps have none.
-        let who = || s.roster.describe(&handoff.to);
-        let path = || step_path(index, ".handoff.to");
-        match problem(s, &handoff.to) {
-            Some(Problem::Unknown) => {
-                let message = format!("Step {} hands the case to {}, which is not in the directory.", step.name, who());
-                out.add(RuleCode::UnknownParty, s, Some(index), path(), message);
-            }
-            Some(Problem::Inactive) => {
-                let message = format!("Handoff to {}, who is deactivated, on step {}.", who(), step.name);
-                out.add(RuleCode::InactiveMember, s, Some(index), path(), message);
-            }
-            None if handoff.to.kind != PartyKind::Member && !s.roster.is_staffed(&handoff.to) => {
-                let severity = if handoff.required { Severity::Error } else { Severity::Warning };
-                let relation =
-                    if handoff.to.kind == PartyKind::Role { "holds that role" } else { "belongs to that team" };
-                let message = format!(
-                    "Handoff to {} on step {} has nobody to receive it: no active member {relation}.",
-                    who(),
-                    step.name
-                );
-                out.add_with(RuleCode::UnstaffedTarget, severity, s, Some(index), path(), message);
-            }
-            None => {}
+        target(s, out, index, &handoff.to, handoff.required, false);
+        let Some(escalation) = &handoff.escalate else { continue };
+        target(s, out, index, &escalation.to, handoff.required, true);
+        if escalation.to == handoff.to {
+            let message = format!(
+                "The handoff on step {} escalates to {}, its own target: the escalation changes nothing.",
+                step.name,
+                s.roster.describe(&handoff.to)
+            );
+            out.add(RuleCode::RedundantEscalation, s, Some(index), step_path(index, ".handoff.escalate.to"), message);
+        }
+    }
+}
+
+/// The party rules for the handoff target (or escalation target) `party` of step `index`.
+fn target(s: &Subject, out: &mut Findings, index: usize, party: &Party, required: bool, escalation: bool) {
+    let name = s.step_name(index);
+    // Names and paths are written only for a finding: most steps have none.
+    let who = || s.roster.describe(party);
+    let path = || step_path(index, if escalation { ".handoff.escalate.to" } else { ".handoff.to" });
+    let what = if escalation { "Escalation" } else { "Handoff" };
+    match problem(s, party) {
+        Some(Problem::Unknown) => {
+            let verb = if escalation { "escalates its handoff" } else { "hands the case" };
+            let message = format!("Step {name} {verb} to {}, which is not in the directory.", who());
+            out.add(RuleCode::UnknownParty, s, Some(index), path(), message);
+        }
+        Some(Problem::Inactive) => {
+            let message = format!("{what} to {}, who is deactivated, on step {name}.", who());
+            out.add(RuleCode::InactiveMember, s, Some(index), path(), message);
+        }
+        None if party.kind != PartyKind::Member && !s.roster.is_staffed(party) => {
+            let severity = if required { Severity::Error } else { Severity::Warning };
+            let relation = if party.kind == PartyKind::Role { "holds that role" } else { "belongs to that team" };
+            let message =
+                format!("{what} to {} on step {name} has nobody to receive it: no active member {relation}.", who());
+            out.add_with(RuleCode::UnstaffedTarget, severity, s, Some(index), path(), message);
+        }
+        None => {}
+    }
+}
+
+/// `invalid-duration`: a step's `due` or a handoff's `escalate.after` that is not a duration of
+/// days, hours and minutes (SPEC §11, §13).
+pub fn durations(s: &Subject, out: &mut Findings) {
+    for (index, step) in s.def.steps.iter().enumerate() {
+        let escalation = step.handoff.as_ref().and_then(|handoff| handoff.escalate.as_ref());
+        let durations = [
+            (step.due.as_deref(), ".due", "is due"),
+            (escalation.map(|e| e.after.as_str()), ".handoff.escalate.after", "escalates its handoff"),
+        ];
+        for (text, rest, what) in durations {
+            let Some(text) = text.filter(|text| crate::time::duration(text).is_none()) else { continue };
+            let message = format!(
+                "Step {} {what} after \"{text}\", which is not a duration: write days, hours and minutes, like P2D, PT4H or P1DT12H (more than zero, at most 3650 days).",
+                step.name
+            );
+            out.add(RuleCode::InvalidDuration, s, Some(index), step_path(index, rest), message);
         }
     }
 }
