@@ -33,11 +33,14 @@ export type {
   ConfigDiagnostic,
   ConfigValidation,
   Ctx,
+  Deadline,
+  DeadlineKind,
   Diagnostic,
   Directory,
   EngineConfig,
   ErrorCode,
   ErrorDetails,
+  Escalation,
   Event,
   FactValue,
   Facts,
@@ -119,7 +122,9 @@ export type AllowedCommand =
   | { type: "setCaseRole" }
   | { type: "setClients" }
   | { type: "redirectHandoff"; stepId: string }
-  | { type: "migrateCase" };
+  | { type: "migrateCase" }
+  | { type: "tick" }
+  | { type: "extendDeadline"; stepId: string };
 
 /** The command of one type: `CommandOf<"skipStep">` is `{ type: "skipStep"; stepId; reason }`. */
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
