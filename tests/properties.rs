@@ -1129,3 +1129,72 @@ proptest! {
         prop_assert_eq!(again.skipped, plan.skipped);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// SPEC §11: ticking at t1 ≤ t2 ≤ … ≤ tn leaves the same steps overdue and the same handoff
+    /// targets as one tick at tn (their times may differ); no deadline is acted on twice, and
+    /// nothing becomes overdue or escalates before its time.
+    #[test]
+    fn many_ticks_do_what_one_tick_at_the_last_time_does(
+        def in workflow(),
+        facts in facts(),
+        moves in few_moves(),
+        mut offsets in prop::collection::vec(0i64..3 * 24 * 60, 1..8),
+    ) {
+        use handoff_engine::case::{deadlines, next_deadline, Change};
+        use handoff_engine::time::Instant;
+        let engine = firm_with(def);
+        let Some(state) = start_on(&engine, "c".into(), &facts) else { return Ok(()) };
+        let state = advance(&engine, state, &moves);
+        if state.closed {
+            return Ok(());
+        }
+        // Minutes after the last move's time (the moves are at 10:00 to 10:59).
+        offsets.sort_unstable();
+        let base = Instant::parse("2026-11-26T11:00:00Z").unwrap();
+        let time = |minutes: i64| base.plus(minutes * 60).unwrap().utc_text();
+        let tick = |state: &CaseState, at: String| {
+            engine.execute(state, &Command::Tick, &Ctx { actor: Actor::System, at: at.into() }).unwrap()
+        };
+        let mut many = state.clone();
+        let mut events = Vec::new();
+        for &minutes in &offsets {
+            let at = time(minutes);
+            // What is due before this tick: nothing it does may be earlier than its time.
+            let due = deadlines(&many, &at);
+            let outcome = tick(&many, at.clone());
+            for event in &outcome.events {
+                let step = event.change.step_id().unwrap_or_default();
+                let kind = match &event.change {
+                    Change::StepOverdue { .. } => handoff_engine::case::DeadlineKind::Due,
+                    Change::HandoffEscalated { .. } => handoff_engine::case::DeadlineKind::Escalation,
+                    other => return Err(TestCaseError::fail(format!("a tick made {other:?}"))),
+                };
+                let deadline = due.iter().find(|d| d.step_id == step && d.kind == kind);
+                prop_assert!(deadline.is_some_and(|d| d.passed), "{:?} at {} before its time: {:?}", event, at, due);
+            }
+            events.extend(outcome.events);
+            many = outcome.state;
+            // Nothing is left for a tick at the same time to do.
+            prop_assert!(tick(&many, at.clone()).events.is_empty());
+            prop_assert!(next_deadline(&many).is_none_or(|next| Instant::parse(&next).unwrap() > Instant::parse(&at).unwrap()));
+        }
+        let once = tick(&state, time(*offsets.last().unwrap())).state;
+        let overdue = |s: &CaseState| s.steps.iter().filter(|(_, step)| step.overdue).map(|(id, _)| id.clone()).collect::<Vec<_>>();
+        prop_assert_eq!(overdue(&many), overdue(&once));
+        prop_assert_eq!(many.pending_handoff.as_ref().map(|p| &p.to), once.pending_handoff.as_ref().map(|p| &p.to));
+        prop_assert_eq!(many.pending_handoff.as_ref().map(|p| &p.escalates_at), once.pending_handoff.as_ref().map(|p| &p.escalates_at));
+        // Each deadline acted on once.
+        let mut acted: Vec<(String, String)> = events
+            .iter()
+            .map(|e| (to_json(e)["type"].as_str().unwrap().to_owned(), e.change.step_id().unwrap_or_default().to_owned()))
+            .collect();
+        let count = acted.len();
+        acted.sort();
+        acted.dedup();
+        prop_assert_eq!(acted.len(), count, "an event twice: {:?}", events);
+        prop_assert!(engine.fits(&many).is_ok());
+    }
+}
