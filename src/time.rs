@@ -63,10 +63,24 @@ impl Instant {
         let days = self.seconds.div_euclid(86_400);
         let of_day = self.seconds.rem_euclid(86_400);
         let (year, month, day) = civil_from_days(days);
-        let mut text =
-            format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", of_day / 3600, of_day % 3600 / 60, of_day % 60);
-        if self.nanos >= 1_000_000 {
-            text.push_str(&format!(".{:03}", self.nanos / 1_000_000));
+        // Field by field rather than through `format!`, whose padding the module need not link.
+        let mut text = String::with_capacity(24);
+        let millis = i64::from(self.nanos / 1_000_000);
+        let fields = [
+            (year, 4),
+            (month, 2),
+            (day, 2),
+            (of_day / 3600, 2),
+            (of_day % 3600 / 60, 2),
+            (of_day % 60, 2),
+            (millis, 3),
+        ];
+        let count = if millis > 0 { 7 } else { 6 };
+        for (index, (value, width)) in fields.into_iter().take(count).enumerate() {
+            if let Some(separator) = b"--T::.".get(index.wrapping_sub(1)) {
+                text.push(char::from(*separator));
+            }
+            push_fixed(&mut text, value, width);
         }
         text.push('Z');
         text
@@ -79,6 +93,17 @@ impl Instant {
         let seconds = self.seconds.checked_add(seconds).filter(|s| *s < MAX_SECONDS)?;
         Some(Instant { seconds, nanos: self.nanos })
     }
+}
+
+/// Appends the last `width` decimal digits of `value` (not negative), with leading zeros.
+fn push_fixed(out: &mut String, value: i64, width: usize) {
+    let mut rest = value.rem_euclid(10_i64.pow(width as u32));
+    let mut digits = [b'0'; 4];
+    for digit in digits.iter_mut().take(width).rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out.push_str(std::str::from_utf8(digits.get(..width).unwrap_or_default()).unwrap_or_default());
 }
 
 /// Whether timestamp `a` is later than `b`; `false` when either is not one.

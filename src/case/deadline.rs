@@ -42,7 +42,11 @@ pub fn deadlines(state: &CaseState, at: &str) -> Vec<Deadline> {
         // A state's times are checked when it is read: one that is not a time sorts first.
         let instant = Instant::parse(time).unwrap_or(Instant { seconds: i64::MIN, nanos: 0 });
         let passed = has_passed(time, at);
-        list.push((instant, Deadline { step_id: step_id.to_owned(), kind, at: time.to_owned(), passed }));
+        // Put in its place as it comes (a case has few deadlines): a sort would link its own
+        // copy of the sorting code into the module.
+        let key = (instant, step_id, kind);
+        let place = list.iter().position(|(i, d)| (*i, d.step_id.as_str(), d.kind) > key).unwrap_or(list.len());
+        list.insert(place, (instant, Deadline { step_id: step_id.to_owned(), kind, at: time.to_owned(), passed }));
     };
     for (step_id, step) in &state.steps {
         if let Some(due_at) = step.due_at.as_ref().filter(|_| !step.status.is_done()) {
@@ -54,7 +58,6 @@ pub fn deadlines(state: &CaseState, at: &str) -> Vec<Deadline> {
             push(&pending.step_id, DeadlineKind::Escalation, escalates_at);
         }
     }
-    list.sort_by(|(a, x), (b, y)| (a, &x.step_id, x.kind).cmp(&(b, &y.step_id, y.kind)));
     list.into_iter().map(|(_, deadline)| deadline).collect()
 }
 
