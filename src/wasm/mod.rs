@@ -122,10 +122,10 @@ impl JsEngine {
     }
 
     /// The earliest time at which a tick would do something to `state`, or `null`.
-    #[wasm_bindgen(js_name = nextDeadline)]
-    pub fn next_deadline(&self, state: &Ts<CaseState>) -> Result<Option<String>, JsValue> {
+    #[wasm_bindgen(js_name = nextDeadline, unchecked_return_type = "string | null")]
+    pub fn next_deadline(&self, state: &Ts<CaseState>) -> Result<JsValue, JsValue> {
         let state: CaseState = read(&state.js_value(), Some("state"))?;
-        Ok(self.engine.next_deadline(&state))
+        Ok(self.engine.next_deadline(&state).map_or(JsValue::NULL, |at| JsValue::from_str(&at)))
     }
 
     /// The stuck work of `cases` under this configuration (SPEC §10): a finding for whatever in an

@@ -30,7 +30,13 @@ test("a Chapter 7 case runs through both handoffs, a revert, a claim and a trans
     "handoffRequested",
   ]);
   assert.equal(state.steps["review-call"].status, "awaitingHandoff");
-  assert.deepEqual(state.pendingHandoff, { stepId: "review-call", to: { kind: "role", id: "paralegal" }, required: true });
+  assert.deepEqual(state.pendingHandoff, {
+    stepId: "review-call",
+    to: { kind: "role", id: "paralegal" },
+    required: true,
+    requestedAt: "2026-11-25T09:00:00Z",
+    escalatesAt: null,
+  });
 
   // The buttons Dana sees: the handoff, with the paralegals she may choose from.
   const allowed = engine.allowedCommands(state, { kind: "member", id: "dana" });

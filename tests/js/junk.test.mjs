@@ -57,6 +57,9 @@ test("every entry point refuses junk with HandoffError invalid-input", () => {
     const request = { from: "paula", to: "pete", reason: "Paula left" };
     assert.throws(() => engine.planReassignment(value, request), invalid, `planReassignment cases ${what}`);
     assert.throws(() => engine.planReassignment([state], value), invalid, `planReassignment request ${what}`);
+    assert.throws(() => engine.deadlines(value, "2026-11-25T09:00:00Z"), invalid, `deadlines state ${what}`);
+    assert.throws(() => engine.deadlines(state, value), invalid, `deadlines at ${what}`);
+    assert.throws(() => engine.nextDeadline(value), invalid, `nextDeadline ${what}`);
     const verdict = engine.check(state, value, ctx("dana"));
     assert.equal(verdict.ok, false, what);
     assert.equal(verdict.code, "invalid-input");

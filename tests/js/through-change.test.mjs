@@ -37,7 +37,7 @@ test("an admin redirects a pending handoff; the owner may not", () => {
     events.map(({ type, stepId, from, to, reason }) => ({ type, stepId, from, to, reason })),
     [{ type: "handoffRedirected", stepId: "review-call", from: { kind: "role", id: "paralegal" }, to: pete, reason: "Paula is away" }],
   );
-  assert.deepEqual(redirected.pendingHandoff, { stepId: "review-call", to: pete, required: true });
+  assert.deepEqual(redirected.pendingHandoff, { stepId: "review-call", to: pete, required: true, requestedAt: "2026-11-25T09:00:00Z", escalatesAt: null });
 });
 
 test("a reassignment plan, executed as an admin, leaves the person holding nothing", () => {

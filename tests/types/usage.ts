@@ -18,6 +18,8 @@ import {
   type CaseHandle,
   type CaseState,
   type CheckResult,
+  type Deadline,
+  type DeadlineKind,
   type ConfigChange,
   type ConfigChangeResult,
   type Command,
@@ -272,6 +274,26 @@ const unexplainedMigration: Command = { type: "migrateCase", toVersion: 2 };
 // @ts-expect-error: a redirect goes to a party, not a member id
 const byId: Command = { type: "redirectHandoff", stepId: "review", to: "dana", reason: "Away" };
 console.log(unexplainedMigration, byId);
+// Deadlines (SPEC §11): what the board shows, and the commands that act on them.
+const dueSteps: Deadline[] = engine.deadlines(next, new Date().toISOString());
+const kinds: DeadlineKind[] = dueSteps.filter((d) => d.passed).map((d) => d.kind);
+const upcoming: string | null = engine.nextDeadline(next);
+const dueAt: string | null = next.steps["review"]?.dueAt ?? null;
+const escalatesAt: string | null | undefined = next.pendingHandoff?.escalatesAt;
+const extendDeadline: Command = { type: "extendDeadline", stepId: "review", dueAt: "2026-12-01T10:00:00Z", reason: "Client away" };
+const tick: Command = { type: "tick" };
+const escalating: WorkflowDefinition = {
+  id: "w",
+  name: "W",
+  version: 1,
+  steps: [{ id: "a", name: "A", due: "P2D", handoff: { to: { kind: "role", id: "paralegal" }, escalate: { after: "PT4H", to: { kind: "member", id: "morgan" } } } }],
+};
+console.log(kinds, upcoming, dueAt, escalatesAt, extendDeadline, tick, escalating);
+// @ts-expect-error: a deadline is extended with a reason
+const unexplainedExtension: Command = { type: "extendDeadline", stepId: "review", dueAt: "2026-12-01T10:00:00Z" };
+// @ts-expect-error: not a kind of deadline
+const notAKind: DeadlineKind = "overdue";
+console.log(unexplainedExtension, notAKind);
 // The React hooks (handoff-engine/react) are typed without React's types.
 function board(): string {
   const view: CaseStoreView = useCaseStore(store);
