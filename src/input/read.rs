@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use super::json::{Kind, Reader};
 use super::path::At;
-use crate::error::{HandoffError, Result};
+use super::Result;
+use crate::error::HandoffError;
 
 /// A type read from JSON text. `'de` is the text's lifetime: a type may borrow from it (a
 /// workflow definition's step ids and names are read without a copy).
@@ -31,41 +32,47 @@ fn kind(found: Kind) -> &'static str {
     }
 }
 
-fn fail(at: &At, reason: String) -> HandoffError {
+fn fail(at: &At, reason: String) -> Box<HandoffError> {
     let path = at.path();
     let message = if path.is_empty() {
         format!("Invalid input: {reason}.")
     } else {
         format!("Invalid input at {path}: {reason}.")
     };
-    HandoffError::invalid_input(path, message)
+    Box::new(HandoffError::invalid_input(path, message))
 }
 
 #[cold]
-pub fn expected(at: &At, what: &str, found: Kind) -> HandoffError {
+pub fn expected(at: &At, what: &str, found: Kind) -> Box<HandoffError> {
     fail(at, format!("invalid type: {}, expected {what}", kind(found)))
 }
 
 #[cold]
-pub fn invalid(at: &At, reason: impl Into<String>) -> HandoffError {
+pub fn invalid(at: &At, reason: impl Into<String>) -> Box<HandoffError> {
     fail(at, reason.into())
 }
 
 /// `at` is the unknown field itself.
 #[cold]
-pub fn unknown_field(at: &At, name: &str, fields: &[&str]) -> HandoffError {
+pub fn unknown_field(at: &At, name: &str, fields: &[&str]) -> Box<HandoffError> {
     fail(at, format!("unknown field `{name}`, expected one of {}", fields.join(", ")))
 }
 
 /// `at` is the object that lacks the field.
 #[cold]
-pub fn missing_field(at: &At, name: &str) -> HandoffError {
+pub fn missing_field(at: &At, name: &str) -> Box<HandoffError> {
     fail(&at.key(name), format!("missing field `{name}`"))
 }
 
 #[cold]
-pub fn duplicate_field(at: &At, name: &str) -> HandoffError {
+pub fn duplicate_field(at: &At, name: &str) -> Box<HandoffError> {
     fail(at, format!("duplicate field `{name}`"))
+}
+
+/// A check's result as a reader returns it: one copy of the boxing for every derived check.
+#[inline(never)]
+pub fn checked(result: crate::Result<()>) -> Result<()> {
+    result.map_err(Box::new)
 }
 
 /// Reads a field's value (the next value of `reader`) into `slot`: `duplicate-field` when the
