@@ -218,9 +218,22 @@ pub fn read<'de, T>(
     typed: impl FnOnce(&mut Reader<'de>) -> super::Result<T>,
 ) -> super::Result<T> {
     let mut reader = Reader::new(text);
-    let value = typed(&mut reader);
-    let value = value.and_then(|value| reader.end().map(|()| value).map_err(|e| unplaced(&e)));
-    value.map_err(|error| check(text, at).err().unwrap_or(error))
+    let error = match typed(&mut reader) {
+        Ok(value) => match reader.end() {
+            Ok(()) => return Ok(value),
+            Err(e) => unplaced(&e),
+        },
+        Err(error) => error,
+    };
+    Err(placed(text, at, error))
+}
+
+/// The error `read` reports once reading failed: a syntax error anywhere in the text, else
+/// `error`. Apart from `read`, so that each type's copy of `read` holds none of it.
+#[cold]
+#[inline(never)]
+fn placed(text: &str, at: &At, error: Box<crate::error::HandoffError>) -> Box<crate::error::HandoffError> {
+    check(text, at).err().unwrap_or(error)
 }
 
 /// The first syntax error in `text`, if it is not one JSON value, with the path of the value

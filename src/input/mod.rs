@@ -63,9 +63,16 @@ pub fn from_json<'de, T: FromJson<'de>>(text: &'de str) -> crate::Result<T> {
 /// in the paths of its errors: `command.stepId`).
 pub fn from_json_at<'de, T: FromJson<'de>>(text: &'de str, at: &At) -> crate::Result<T> {
     if text.len() > MAX_INPUT_BYTES {
-        return Err(at.error(&format!("is {} bytes; at most {MAX_INPUT_BYTES} are accepted", text.len())));
+        return Err(too_large(text.len(), at));
     }
     json::read(text, at, |reader| T::read(reader, at)).map_err(|error| *error)
+}
+
+/// Apart from `from_json_at`, so that each type's copy of it holds only the test.
+#[cold]
+#[inline(never)]
+fn too_large(length: usize, at: &At) -> HandoffError {
+    at.error(&format!("is {length} bytes; at most {MAX_INPUT_BYTES} are accepted"))
 }
 
 impl At<'_> {

@@ -76,7 +76,8 @@ pub fn checked(result: crate::Result<()>) -> Result<()> {
 }
 
 /// Reads a field's value (the next value of `reader`) into `slot`: `duplicate-field` when the
-/// object had this field already.
+/// object had this field already. Out of line: one copy for each type of field, not each field.
+#[inline(never)]
 pub fn field<'de, T: FromJson<'de>>(slot: &mut Option<T>, reader: &mut Reader<'de>, at: &At, name: &str) -> Result<()> {
     if slot.is_some() {
         return Err(duplicate_field(at, name));
