@@ -197,6 +197,19 @@ impl<'de> Reader<'de> {
     }
 }
 
+/// What `array` calls for each item (given its index) and `object` for each field (given its
+/// name). A trait of one method rather than `dyn FnMut`, whose table also holds a by-value
+/// `call_once`: a second copy of every reader's closure in the module.
+pub trait Visit<'de, K> {
+    fn visit(&mut self, reader: &mut Reader<'de>, key: K) -> super::Result<()>;
+}
+
+impl<'de, K, F: FnMut(&mut Reader<'de>, K) -> super::Result<()>> Visit<'de, K> for F {
+    fn visit(&mut self, reader: &mut Reader<'de>, key: K) -> super::Result<()> {
+        self(reader, key)
+    }
+}
+
 /// What the next value is, told by its first byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -317,8 +330,13 @@ impl<'de> Reader<'de> {
     }
 
     /// An array (the next value; its kind was asked): `item` reads each item, given its index.
-    /// `dyn`, so that one copy of the loop serves every type (a generic loop is copied per type).
-    pub fn array(&mut self, item: &mut dyn FnMut(&mut Self, usize) -> super::Result<()>) -> super::Result<()> {
+    /// The loop takes it as `dyn`, so that one copy of the loop serves every type (a generic
+    /// loop is copied per type).
+    pub fn array(&mut self, mut item: impl FnMut(&mut Self, usize) -> super::Result<()>) -> super::Result<()> {
+        self.items(&mut item)
+    }
+
+    fn items(&mut self, item: &mut dyn Visit<'de, usize>) -> super::Result<()> {
         let fail = |e: Error| unplaced(&e);
         self.enter().map_err(fail)?;
         let mut index = 0;
@@ -326,15 +344,19 @@ impl<'de> Reader<'de> {
             if index > 0 {
                 self.expect(b',', "`,` or `]`").map_err(fail)?;
             }
-            item(self, index)?;
+            item.visit(self, index)?;
             index += 1;
         }
         self.leave(b']', "`]`").map_err(fail)
     }
 
     /// An object (the next value; its kind was asked): `field` reads each field's value, given
-    /// its name, in document order. `dyn` for the same reason as `array`.
-    pub fn object(&mut self, field: &mut dyn FnMut(&mut Self, &str) -> super::Result<()>) -> super::Result<()> {
+    /// its name, in document order. The loop takes it as `dyn`, as `array`'s does.
+    pub fn object(&mut self, mut field: impl FnMut(&mut Self, &str) -> super::Result<()>) -> super::Result<()> {
+        self.fields(&mut field)
+    }
+
+    fn fields(&mut self, field: &mut dyn for<'k> Visit<'de, &'k str>) -> super::Result<()> {
         let fail = |e: Error| unplaced(&e);
         self.enter().map_err(fail)?;
         let mut first = true;
@@ -348,7 +370,7 @@ impl<'de> Reader<'de> {
             }
             let name = self.string().map_err(fail)?;
             self.expect(b':', "`:`").map_err(fail)?;
-            field(self, &name)?;
+            field.visit(self, &name)?;
         }
         self.leave(b'}', "`}`").map_err(fail)
     }
@@ -491,8 +513,8 @@ impl<'de> Reader<'de> {
             Kind::Bool => self.boolean().map(drop),
             Kind::Number => self.number().map(drop),
             Kind::String => self.text().map(drop),
-            Kind::Array => self.array(&mut |reader, _| reader.skip()),
-            Kind::Object => self.object(&mut |reader, _| reader.skip()),
+            Kind::Array => self.array(|reader, _| reader.skip()),
+            Kind::Object => self.object(|reader, _| reader.skip()),
         }
     }
 }
@@ -572,13 +594,12 @@ mod tests {
             Kind::String => Value::String(reader.text()?.into_owned()),
             Kind::Array => {
                 let mut items = Vec::new();
-                reader.array(&mut |reader, _| value(reader).map(|item| items.push(item)))?;
+                reader.array(|reader, _| value(reader).map(|item| items.push(item)))?;
                 Value::Array(items)
             }
             Kind::Object => {
                 let mut fields = serde_json::Map::new();
-                reader
-                    .object(&mut |reader, name| value(reader).map(|item| drop(fields.insert(name.to_owned(), item))))?;
+                reader.object(|reader, name| value(reader).map(|item| drop(fields.insert(name.to_owned(), item))))?;
                 Value::Object(fields)
             }
         })
@@ -670,7 +691,7 @@ mod tests {
     fn a_syntax_error_later_wins_over_a_wrong_type_earlier() {
         let strings = |reader: &mut Reader| {
             let mut items = Vec::new();
-            reader.array(&mut |reader, _| match reader.kind()? {
+            reader.array(|reader, _| match reader.kind()? {
                 Kind::String => reader.text().map(|text| items.push(text.into_owned())),
                 _ => Err(Box::new(crate::error::HandoffError::invalid_input("[0]", "not a string"))),
             })?;

@@ -91,10 +91,10 @@ pub fn object<'de>(
     reader: &mut Reader<'de>,
     at: &At,
     what: &str,
-    mut field: impl FnMut(&mut Reader<'de>, &str) -> Result<()>,
+    field: impl FnMut(&mut Reader<'de>, &str) -> Result<()>,
 ) -> Result<()> {
     match reader.kind()? {
-        Kind::Object => reader.object(&mut field),
+        Kind::Object => reader.object(field),
         found => Err(expected(at, what, found)),
     }
 }
@@ -184,7 +184,7 @@ impl<'de, T: FromJson<'de>> FromJson<'de> for Vec<T> {
             return Err(expected(at, "an array", found));
         }
         let mut values = Vec::new();
-        reader.array(&mut |reader, index| T::read(reader, &at.index(index)).map(|value| values.push(value)))?;
+        reader.array(|reader, index| T::read(reader, &at.index(index)).map(|value| values.push(value)))?;
         Ok(values)
     }
 }
