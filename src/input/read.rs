@@ -164,10 +164,20 @@ impl<'de> FromJson<'de> for u32 {
 
 impl<'de, T: FromJson<'de>> FromJson<'de> for Option<T> {
     fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
-        match reader.kind()? {
-            Kind::Null => reader.null().map(|()| None),
-            _ => T::read(reader, at).map(Some),
+        match null(reader)? {
+            true => Ok(None),
+            false => T::read(reader, at).map(Some),
         }
+    }
+}
+
+/// Whether the next value is `null`, then read: the part of every `Option`'s reader that is
+/// the same whatever the type, kept in one copy.
+#[inline(never)]
+fn null(reader: &mut Reader<'_>) -> Result<bool> {
+    match reader.kind()? {
+        Kind::Null => reader.null().map(|()| true),
+        _ => Ok(false),
     }
 }
 
@@ -179,10 +189,7 @@ impl<'de, T: FromJson<'de>> FromJson<'de> for Box<T> {
 
 impl<'de, T: FromJson<'de>> FromJson<'de> for Vec<T> {
     fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
-        let found = reader.kind()?;
-        if found != Kind::Array {
-            return Err(expected(at, "an array", found));
-        }
+        array(reader, at)?;
         let mut values = Vec::new();
         reader.array(|reader, index| T::read(reader, &at.index(index)).map(|value| values.push(value)))?;
         Ok(values)
@@ -200,6 +207,15 @@ impl<'de, T: FromJson<'de>> FromJson<'de> for BTreeMap<String, T> {
             Ok(())
         })?;
         Ok(map)
+    }
+}
+
+/// That the next value is an array, for every `Vec`'s reader (in one copy).
+#[inline(never)]
+fn array(reader: &mut Reader<'_>, at: &At) -> Result<()> {
+    match reader.kind()? {
+        Kind::Array => Ok(()),
+        found => Err(expected(at, "an array", found)),
     }
 }
 
