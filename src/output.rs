@@ -29,11 +29,18 @@ pub fn to_json<T: ToJson + ?Sized>(value: &T) -> String {
     out
 }
 
+/// `out.push(c)`, out of line: inlined, every `{`, `}` and `,` of every writer is a check of the
+/// capacity and a call to grow it.
+#[inline(never)]
+pub fn push(out: &mut String, c: char) {
+    out.push(c);
+}
+
 /// A member's key, already written as `"name":`, after a comma unless it is the first.
 #[inline(never)]
 pub fn key(out: &mut String, first: &mut bool, key: &str) {
     if !*first {
-        out.push(',');
+        push(out, ',');
     }
     *first = false;
     out.push_str(key);
@@ -76,14 +83,14 @@ pub fn write_str(out: &mut String, text: &str) {
 
 /// A list of values.
 fn write_list<T: ToJson>(out: &mut String, values: &[T]) {
-    out.push('[');
+    push(out, '[');
     for (i, value) in values.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            push(out, ',');
         }
         value.write_json(out);
     }
-    out.push(']');
+    push(out, ']');
 }
 
 impl ToJson for str {
@@ -139,7 +146,7 @@ impl ToJson for serde_json::Number {
         if let Some(whole) = self.as_u64() {
             crate::digits::push_u64(out, whole);
         } else if let Some(negative) = self.as_i64() {
-            out.push('-');
+            push(out, '-');
             crate::digits::push_u64(out, negative.unsigned_abs());
         } else {
             crate::host::write_float(out, self.as_f64().unwrap_or_default());
@@ -182,16 +189,16 @@ impl<T: ToJson> ToJson for [T] {
 
 impl<K: AsRef<str>, V: ToJson> ToJson for BTreeMap<K, V> {
     fn write_json(&self, out: &mut String) {
-        out.push('{');
+        push(out, '{');
         for (i, (key, value)) in self.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                push(out, ',');
             }
             write_str(out, key.as_ref());
-            out.push(':');
+            push(out, ':');
             value.write_json(out);
         }
-        out.push('}');
+        push(out, '}');
     }
 }
 

@@ -108,7 +108,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             fn read(
                 reader: &mut crate::input::Reader<#lifetime>,
                 at: &crate::input::At,
-            ) -> crate::Result<Self> {
+            ) -> crate::input::Result<Self> {
                 #body
             }
         }
@@ -227,16 +227,20 @@ impl Field {
     fn checks(&self) -> Tokens {
         let mut checks = Tokens::new();
         if let Some(max) = &self.max {
-            checks.extend(quote!(crate::input::check_count(crate::input::Entries::count(value), #max, &here)?;));
+            checks.extend(quote!(crate::input::checked(crate::input::check_count(crate::input::Entries::count(value), #max, &here))?;));
         }
         if let Some(keys) = &self.keys {
-            checks.extend(quote!(crate::input::Keys::keys(value, &here, |key, at| #keys(key, at))?;));
+            checks.extend(
+                quote!(crate::input::checked(crate::input::Keys::keys(value, &here, |key, at| #keys(key, at)))?;),
+            );
         }
         if let Some(each) = &self.each {
-            checks.extend(quote!(crate::input::Entries::each(value, &here, |item, at| #each(item, at))?;));
+            checks.extend(
+                quote!(crate::input::checked(crate::input::Entries::each(value, &here, |item, at| #each(item, at)))?;),
+            );
         }
         if let Some(check) = &self.check {
-            checks.extend(quote!(#check(value, &here)?;));
+            checks.extend(quote!(crate::input::checked(#check(value, &here))?;));
         }
         checks
     }

@@ -51,9 +51,9 @@ pub fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         impl #impl_generics crate::output::ToJson for #ty #ty_generics #where_clause {
             fn write_json(&self, out: &mut String) {
                 let mut first = true;
-                out.push('{');
+                crate::output::push(out, '{');
                 crate::output::Members::write_members(self, out, &mut first);
-                out.push('}');
+                crate::output::push(out, '}');
             }
         }
 

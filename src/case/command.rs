@@ -44,7 +44,7 @@ struct RawActor {
 }
 
 impl<'de> FromJson<'de> for Actor {
-    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> crate::input::Result<Self> {
         let raw = RawActor::read(reader, at)?;
         match (raw.kind.as_str(), raw.id) {
             ("member", Some(id)) => Ok(Actor::Member { id: id.into() }),
@@ -208,8 +208,8 @@ impl Command {
 
 /// A command nested in another value (a sync mutation): its paths start at the command.
 impl<'de> FromJson<'de> for Command {
-    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
-        RawCommand::read(reader, at)?.into_command(at)
+    fn read(reader: &mut Reader<'de>, at: &At) -> crate::input::Result<Self> {
+        Ok(RawCommand::read(reader, at)?.into_command(at)?)
     }
 }
 
@@ -249,7 +249,7 @@ enum Target {
 }
 
 impl<'de> FromJson<'de> for Target {
-    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> crate::input::Result<Self> {
         match reader.kind()? {
             Kind::String => reader.text().map(|id| Target::Id(id.into_owned())),
             Kind::Null => reader.null().map(|()| Target::Null),

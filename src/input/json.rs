@@ -197,6 +197,19 @@ impl<'de> Reader<'de> {
     }
 }
 
+/// What `array` calls for each item (given its index) and `object` for each field (given its
+/// name). A trait of one method rather than `dyn FnMut`, whose table also holds a by-value
+/// `call_once`: a second copy of every reader's closure in the module.
+pub trait Visit<'de, K> {
+    fn visit(&mut self, reader: &mut Reader<'de>, key: K) -> super::Result<()>;
+}
+
+impl<'de, K, F: FnMut(&mut Reader<'de>, K) -> super::Result<()>> Visit<'de, K> for F {
+    fn visit(&mut self, reader: &mut Reader<'de>, key: K) -> super::Result<()> {
+        self(reader, key)
+    }
+}
+
 /// What the next value is, told by its first byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -215,17 +228,30 @@ pub enum Kind {
 pub fn read<'de, T>(
     text: &'de str,
     at: &At,
-    typed: impl FnOnce(&mut Reader<'de>) -> crate::error::Result<T>,
-) -> crate::error::Result<T> {
+    typed: impl FnOnce(&mut Reader<'de>) -> super::Result<T>,
+) -> super::Result<T> {
     let mut reader = Reader::new(text);
-    let value = typed(&mut reader);
-    let value = value.and_then(|value| reader.end().map(|()| value).map_err(|e| unplaced(&e)));
-    value.map_err(|error| check(text, at).err().unwrap_or(error))
+    let error = match typed(&mut reader) {
+        Ok(value) => match reader.end() {
+            Ok(()) => return Ok(value),
+            Err(e) => unplaced(&e),
+        },
+        Err(error) => error,
+    };
+    Err(placed(text, at, error))
+}
+
+/// The error `read` reports once reading failed: a syntax error anywhere in the text, else
+/// `error`. Apart from `read`, so that each type's copy of `read` holds none of it.
+#[cold]
+#[inline(never)]
+fn placed(text: &str, at: &At, error: Box<crate::error::HandoffError>) -> Box<crate::error::HandoffError> {
+    check(text, at).err().unwrap_or(error)
 }
 
 /// The first syntax error in `text`, if it is not one JSON value, with the path of the value
 /// it is in; `at` is where the text's value stands.
-fn check(text: &str, at: &At) -> crate::error::Result<()> {
+fn check(text: &str, at: &At) -> super::Result<()> {
     let mut reader = Reader::new(text);
     reader.walk(at)?;
     reader.end().map_err(|e| syntax(at, &e))
@@ -234,7 +260,7 @@ fn check(text: &str, at: &At) -> crate::error::Result<()> {
 /// A syntax error as the `invalid-input` error callers see, `at` the value it is in.
 #[cold]
 #[inline(never)]
-fn syntax(at: &At, error: &Error) -> crate::error::HandoffError {
+fn syntax(at: &At, error: &Error) -> Box<crate::error::HandoffError> {
     let reason = error.message.strip_suffix('.').unwrap_or(&error.message);
     let path = at.path();
     let message = if reason.starts_with("recursion limit exceeded") {
@@ -244,20 +270,20 @@ fn syntax(at: &At, error: &Error) -> crate::error::HandoffError {
     } else {
         format!("Invalid input at {path}: {reason}.")
     };
-    crate::error::HandoffError::invalid_input(path, message)
+    Box::new(crate::error::HandoffError::invalid_input(path, message))
 }
 
 /// A syntax error met by a typed reader, which knows where it wanted a value but not where in
 /// the text's structure the error is: `read` replaces it with the one `check` finds, placed.
 #[cold]
 #[inline(never)]
-fn unplaced(error: &Error) -> crate::error::HandoffError {
+fn unplaced(error: &Error) -> Box<crate::error::HandoffError> {
     syntax(&At::ROOT, error)
 }
 
 impl<'de> Reader<'de> {
     /// The kind of the next value, which stays unread; a syntax error when none starts here.
-    pub fn kind(&mut self) -> crate::error::Result<Kind> {
+    pub fn kind(&mut self) -> super::Result<Kind> {
         Ok(match self.peek() {
             Some(b'n') => Kind::Null,
             Some(b't' | b'f') => Kind::Bool,
@@ -272,23 +298,23 @@ impl<'de> Reader<'de> {
 
     #[cold]
     #[inline(never)]
-    fn fail(&self, message: &str) -> crate::error::HandoffError {
+    fn fail(&self, message: &str) -> Box<crate::error::HandoffError> {
         unplaced(&self.error(message))
     }
 
     /// `null`.
-    pub fn null(&mut self) -> crate::error::Result<()> {
+    pub fn null(&mut self) -> super::Result<()> {
         self.word("null").map_err(|e| unplaced(&e))
     }
 
     /// `true` or `false`.
-    pub fn boolean(&mut self) -> crate::error::Result<bool> {
+    pub fn boolean(&mut self) -> super::Result<bool> {
         let flag = self.peek() == Some(b't');
         self.word(if flag { "true" } else { "false" }).map(|()| flag).map_err(|e| unplaced(&e))
     }
 
     /// A number, kept exact when it is an integer.
-    pub fn number(&mut self) -> crate::error::Result<serde_json::Number> {
+    pub fn number(&mut self) -> super::Result<serde_json::Number> {
         self.parse_number()
             .and_then(|number| match number {
                 Number::Unsigned(n) => Ok(n.into()),
@@ -299,16 +325,18 @@ impl<'de> Reader<'de> {
     }
 
     /// A string, borrowed from the text when it has no escapes.
-    pub fn text(&mut self) -> crate::error::Result<Cow<'de, str>> {
+    pub fn text(&mut self) -> super::Result<Cow<'de, str>> {
         self.string().map_err(|e| unplaced(&e))
     }
 
     /// An array (the next value; its kind was asked): `item` reads each item, given its index.
-    /// `dyn`, so that one copy of the loop serves every type (a generic loop is copied per type).
-    pub fn array(
-        &mut self,
-        item: &mut dyn FnMut(&mut Self, usize) -> crate::error::Result<()>,
-    ) -> crate::error::Result<()> {
+    /// The loop takes it as `dyn`, so that one copy of the loop serves every type (a generic
+    /// loop is copied per type).
+    pub fn array(&mut self, mut item: impl FnMut(&mut Self, usize) -> super::Result<()>) -> super::Result<()> {
+        self.items(&mut item)
+    }
+
+    fn items(&mut self, item: &mut dyn Visit<'de, usize>) -> super::Result<()> {
         let fail = |e: Error| unplaced(&e);
         self.enter().map_err(fail)?;
         let mut index = 0;
@@ -316,18 +344,19 @@ impl<'de> Reader<'de> {
             if index > 0 {
                 self.expect(b',', "`,` or `]`").map_err(fail)?;
             }
-            item(self, index)?;
+            item.visit(self, index)?;
             index += 1;
         }
         self.leave(b']', "`]`").map_err(fail)
     }
 
     /// An object (the next value; its kind was asked): `field` reads each field's value, given
-    /// its name, in document order. `dyn` for the same reason as `array`.
-    pub fn object(
-        &mut self,
-        field: &mut dyn FnMut(&mut Self, &str) -> crate::error::Result<()>,
-    ) -> crate::error::Result<()> {
+    /// its name, in document order. The loop takes it as `dyn`, as `array`'s does.
+    pub fn object(&mut self, mut field: impl FnMut(&mut Self, &str) -> super::Result<()>) -> super::Result<()> {
+        self.fields(&mut field)
+    }
+
+    fn fields(&mut self, field: &mut dyn for<'k> Visit<'de, &'k str>) -> super::Result<()> {
         let fail = |e: Error| unplaced(&e);
         self.enter().map_err(fail)?;
         let mut first = true;
@@ -341,7 +370,7 @@ impl<'de> Reader<'de> {
             }
             let name = self.string().map_err(fail)?;
             self.expect(b':', "`:`").map_err(fail)?;
-            field(self, &name)?;
+            field.visit(self, &name)?;
         }
         self.leave(b'}', "`}`").map_err(fail)
     }
@@ -350,7 +379,7 @@ impl<'de> Reader<'de> {
     /// to be read on its own (a push's mutations, where a bad one is that mutation's rejection,
     /// not the request's). Strings are checked for their shape only, so that a lone surrogate
     /// is left for the item's own reader to refuse.
-    pub fn raw(&mut self) -> crate::error::Result<&'de str> {
+    pub fn raw(&mut self) -> super::Result<&'de str> {
         let kind = self.kind()?;
         let start = self.at;
         match kind {
@@ -379,8 +408,8 @@ impl<'de> Reader<'de> {
     /// `object`, on every input's path, stays without a branch for it.
     pub fn loose_object(
         &mut self,
-        field: &mut dyn FnMut(&mut Self, &'de str) -> crate::error::Result<()>,
-    ) -> crate::error::Result<()> {
+        field: &mut dyn FnMut(&mut Self, &'de str) -> super::Result<()>,
+    ) -> super::Result<()> {
         let fail = |e: Error| unplaced(&e);
         if self.kind()? != Kind::Object {
             return Err(self.fail("expected an object"));
@@ -435,7 +464,7 @@ impl<'de> Reader<'de> {
     /// One value of any kind, only checked, `at` being where it stands: what `check` walks, so
     /// that a syntax error is named with the path of the value it is in (after a key, that
     /// key's value; between two items, the one before).
-    fn walk(&mut self, at: &At) -> crate::error::Result<()> {
+    fn walk(&mut self, at: &At) -> super::Result<()> {
         let fail = |e: Error| syntax(at, &e);
         match self.peek() {
             Some(b'n') => self.word("null").map_err(fail),
@@ -478,14 +507,14 @@ impl<'de> Reader<'de> {
     }
 
     /// One value of any kind, only checked.
-    fn skip(&mut self) -> crate::error::Result<()> {
+    fn skip(&mut self) -> super::Result<()> {
         match self.kind()? {
             Kind::Null => self.null(),
             Kind::Bool => self.boolean().map(drop),
             Kind::Number => self.number().map(drop),
             Kind::String => self.text().map(drop),
-            Kind::Array => self.array(&mut |reader, _| reader.skip()),
-            Kind::Object => self.object(&mut |reader, _| reader.skip()),
+            Kind::Array => self.array(|reader, _| reader.skip()),
+            Kind::Object => self.object(|reader, _| reader.skip()),
         }
     }
 }
@@ -557,7 +586,7 @@ mod tests {
     use serde_json::Value;
 
     /// Any value, as a typed reader that accepts everything would read it.
-    fn value(reader: &mut Reader) -> crate::error::Result<Value> {
+    fn value(reader: &mut Reader) -> crate::input::Result<Value> {
         Ok(match reader.kind()? {
             Kind::Null => reader.null().map(|()| Value::Null)?,
             Kind::Bool => Value::Bool(reader.boolean()?),
@@ -565,13 +594,12 @@ mod tests {
             Kind::String => Value::String(reader.text()?.into_owned()),
             Kind::Array => {
                 let mut items = Vec::new();
-                reader.array(&mut |reader, _| value(reader).map(|item| items.push(item)))?;
+                reader.array(|reader, _| value(reader).map(|item| items.push(item)))?;
                 Value::Array(items)
             }
             Kind::Object => {
                 let mut fields = serde_json::Map::new();
-                reader
-                    .object(&mut |reader, name| value(reader).map(|item| drop(fields.insert(name.to_owned(), item))))?;
+                reader.object(|reader, name| value(reader).map(|item| drop(fields.insert(name.to_owned(), item))))?;
                 Value::Object(fields)
             }
         })
@@ -663,9 +691,9 @@ mod tests {
     fn a_syntax_error_later_wins_over_a_wrong_type_earlier() {
         let strings = |reader: &mut Reader| {
             let mut items = Vec::new();
-            reader.array(&mut |reader, _| match reader.kind()? {
+            reader.array(|reader, _| match reader.kind()? {
                 Kind::String => reader.text().map(|text| items.push(text.into_owned())),
-                _ => Err(crate::error::HandoffError::invalid_input("[0]", "not a string")),
+                _ => Err(Box::new(crate::error::HandoffError::invalid_input("[0]", "not a string"))),
             })?;
             Ok(items)
         };

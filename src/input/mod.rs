@@ -20,11 +20,19 @@ pub use json::{Kind, Reader};
 pub use path::{join_path, At};
 
 pub(crate) use read::deserialize_with_reader;
-pub use read::{duplicate_field, expected, field, invalid, missing_field, object, unknown_field, variant, FromJson};
+pub use read::{
+    checked, duplicate_field, expected, field, invalid, missing_field, object, unknown_field, variant, FromJson,
+};
 
 use std::collections::BTreeMap;
 
-use crate::error::{HandoffError, Result};
+use crate::error::HandoffError;
+
+/// What the readers return: a failure is the `invalid-input` error, boxed, so that a reader's
+/// result is no larger than its value and passing a failure up copies a pointer (the error is
+/// 64 bytes, copied at every `?` of every field when it is not boxed). Callers of `from_json`
+/// get the error itself.
+pub type Result<T> = std::result::Result<T, Box<HandoffError>>;
 
 /// Input text larger than this is refused before parsing.
 pub const MAX_INPUT_BYTES: usize = 32 * 1024 * 1024;
@@ -47,17 +55,24 @@ pub const MAX_LIST: usize = 1_000;
 
 /// Parses JSON text into `T`, its limits checked as it is read; the error names the first bad
 /// field.
-pub fn from_json<'de, T: FromJson<'de>>(text: &'de str) -> Result<T> {
+pub fn from_json<'de, T: FromJson<'de>>(text: &'de str) -> crate::Result<T> {
     from_json_at(text, &At::ROOT)
 }
 
 /// `from_json` for a value that stands at `at` (an argument of a call that takes several, named
 /// in the paths of its errors: `command.stepId`).
-pub fn from_json_at<'de, T: FromJson<'de>>(text: &'de str, at: &At) -> Result<T> {
+pub fn from_json_at<'de, T: FromJson<'de>>(text: &'de str, at: &At) -> crate::Result<T> {
     if text.len() > MAX_INPUT_BYTES {
-        return Err(at.error(&format!("is {} bytes; at most {MAX_INPUT_BYTES} are accepted", text.len())));
+        return Err(too_large(text.len(), at));
     }
-    json::read(text, at, |reader| T::read(reader, at))
+    json::read(text, at, |reader| T::read(reader, at)).map_err(|error| *error)
+}
+
+/// Apart from `from_json_at`, so that each type's copy of it holds only the test.
+#[cold]
+#[inline(never)]
+fn too_large(length: usize, at: &At) -> HandoffError {
+    at.error(&format!("is {length} bytes; at most {MAX_INPUT_BYTES} are accepted"))
 }
 
 impl At<'_> {
@@ -118,12 +133,12 @@ owned!(bool, u32, u64, String, std::sync::Arc<str>);
 pub trait Entries {
     type Item;
     fn count(&self) -> usize;
-    fn each(&self, at: &At, check: impl FnMut(&Self::Item, &At) -> Result<()>) -> Result<()>;
+    fn each(&self, at: &At, check: impl FnMut(&Self::Item, &At) -> crate::Result<()>) -> crate::Result<()>;
 }
 
 /// A map's keys, each checked at the map's own path (a key has no path of its own).
 pub trait Keys {
-    fn keys(&self, at: &At, check: impl FnMut(&str, &At) -> Result<()>) -> Result<()>;
+    fn keys(&self, at: &At, check: impl FnMut(&str, &At) -> crate::Result<()>) -> crate::Result<()>;
 }
 
 impl<T> Entries for Vec<T> {
@@ -131,7 +146,7 @@ impl<T> Entries for Vec<T> {
     fn count(&self) -> usize {
         self.len()
     }
-    fn each(&self, at: &At, mut check: impl FnMut(&T, &At) -> Result<()>) -> Result<()> {
+    fn each(&self, at: &At, mut check: impl FnMut(&T, &At) -> crate::Result<()>) -> crate::Result<()> {
         self.iter().enumerate().try_for_each(|(index, item)| check(item, &at.index(index)))
     }
 }
@@ -142,7 +157,7 @@ impl<E: Entries> Entries for Option<E> {
     fn count(&self) -> usize {
         self.as_ref().map_or(0, Entries::count)
     }
-    fn each(&self, at: &At, check: impl FnMut(&E::Item, &At) -> Result<()>) -> Result<()> {
+    fn each(&self, at: &At, check: impl FnMut(&E::Item, &At) -> crate::Result<()>) -> crate::Result<()> {
         self.as_ref().map_or(Ok(()), |entries| entries.each(at, check))
     }
 }
@@ -152,13 +167,13 @@ impl<T> Entries for BTreeMap<String, T> {
     fn count(&self) -> usize {
         self.len()
     }
-    fn each(&self, at: &At, mut check: impl FnMut(&T, &At) -> Result<()>) -> Result<()> {
+    fn each(&self, at: &At, mut check: impl FnMut(&T, &At) -> crate::Result<()>) -> crate::Result<()> {
         self.iter().try_for_each(|(key, item)| check(item, &at.key(key)))
     }
 }
 
 impl<T> Keys for BTreeMap<String, T> {
-    fn keys(&self, at: &At, mut check: impl FnMut(&str, &At) -> Result<()>) -> Result<()> {
+    fn keys(&self, at: &At, mut check: impl FnMut(&str, &At) -> crate::Result<()>) -> crate::Result<()> {
         self.keys().try_for_each(|key| check(key, at))
     }
 }
@@ -177,7 +192,7 @@ pub fn id_problem(id: &str) -> Option<&'static str> {
 }
 
 /// Checks an id strictly: for commands, context, case input and case state.
-pub fn check_id(id: &str, at: &At) -> Result<()> {
+pub fn check_id(id: &str, at: &At) -> crate::Result<()> {
     match id_problem(id) {
         Some(problem) => Err(at.error(&format!("is an id that {problem}"))),
         None => Ok(()),
@@ -185,7 +200,7 @@ pub fn check_id(id: &str, at: &At) -> Result<()> {
 }
 
 /// Checks the length of a free text (a name or a reason).
-pub fn check_text(text: &str, at: &At) -> Result<()> {
+pub fn check_text(text: &str, at: &At) -> crate::Result<()> {
     // No more bytes than the limit means no more characters: most texts stop here.
     if text.len() > MAX_TEXT_CHARS && text.chars().nth(MAX_TEXT_CHARS).is_some() {
         return Err(at.error(&format!("is longer than {MAX_TEXT_CHARS} characters")));
@@ -194,7 +209,7 @@ pub fn check_text(text: &str, at: &At) -> Result<()> {
 }
 
 /// Checks a reason given for a change: not blank, and not too long.
-pub fn check_reason(text: &str, at: &At) -> Result<()> {
+pub fn check_reason(text: &str, at: &At) -> crate::Result<()> {
     if text.trim().is_empty() {
         return Err(HandoffError::invalid_input(at.path(), "A reason must say something."));
     }
@@ -202,7 +217,7 @@ pub fn check_reason(text: &str, at: &At) -> Result<()> {
 }
 
 /// Checks the number of entries of a list or map.
-pub fn check_count(count: usize, max: usize, at: &At) -> Result<()> {
+pub fn check_count(count: usize, max: usize, at: &At) -> crate::Result<()> {
     if count > max {
         return Err(at.error(&format!("has {count} entries; at most {max} are accepted")));
     }
@@ -211,7 +226,7 @@ pub fn check_count(count: usize, max: usize, at: &At) -> Result<()> {
 
 /// Checks an ISO-8601 timestamp such as `2026-11-25T09:30:00Z` or `2026-11-25T09:30:00.123+01:00`:
 /// a real instant (no month 13, no February 30, no offset of +23:99).
-pub fn check_timestamp(timestamp: &str, at: &At) -> Result<()> {
+pub fn check_timestamp(timestamp: &str, at: &At) -> crate::Result<()> {
     match crate::time::Instant::parse(timestamp) {
         Some(_) => Ok(()),
         None => Err(at.error("must be an ISO-8601 timestamp with a time zone, like 2026-11-25T09:30:00Z")),

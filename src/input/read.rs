@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use super::json::{Kind, Reader};
 use super::path::At;
-use crate::error::{HandoffError, Result};
+use super::Result;
+use crate::error::HandoffError;
 
 /// A type read from JSON text. `'de` is the text's lifetime: a type may borrow from it (a
 /// workflow definition's step ids and names are read without a copy).
@@ -31,45 +32,52 @@ fn kind(found: Kind) -> &'static str {
     }
 }
 
-fn fail(at: &At, reason: String) -> HandoffError {
+fn fail(at: &At, reason: String) -> Box<HandoffError> {
     let path = at.path();
     let message = if path.is_empty() {
         format!("Invalid input: {reason}.")
     } else {
         format!("Invalid input at {path}: {reason}.")
     };
-    HandoffError::invalid_input(path, message)
+    Box::new(HandoffError::invalid_input(path, message))
 }
 
 #[cold]
-pub fn expected(at: &At, what: &str, found: Kind) -> HandoffError {
+pub fn expected(at: &At, what: &str, found: Kind) -> Box<HandoffError> {
     fail(at, format!("invalid type: {}, expected {what}", kind(found)))
 }
 
 #[cold]
-pub fn invalid(at: &At, reason: impl Into<String>) -> HandoffError {
+pub fn invalid(at: &At, reason: impl Into<String>) -> Box<HandoffError> {
     fail(at, reason.into())
 }
 
 /// `at` is the unknown field itself.
 #[cold]
-pub fn unknown_field(at: &At, name: &str, fields: &[&str]) -> HandoffError {
+pub fn unknown_field(at: &At, name: &str, fields: &[&str]) -> Box<HandoffError> {
     fail(at, format!("unknown field `{name}`, expected one of {}", fields.join(", ")))
 }
 
 /// `at` is the object that lacks the field.
 #[cold]
-pub fn missing_field(at: &At, name: &str) -> HandoffError {
+pub fn missing_field(at: &At, name: &str) -> Box<HandoffError> {
     fail(&at.key(name), format!("missing field `{name}`"))
 }
 
 #[cold]
-pub fn duplicate_field(at: &At, name: &str) -> HandoffError {
+pub fn duplicate_field(at: &At, name: &str) -> Box<HandoffError> {
     fail(at, format!("duplicate field `{name}`"))
 }
 
+/// A check's result as a reader returns it: one copy of the boxing for every derived check.
+#[inline(never)]
+pub fn checked(result: crate::Result<()>) -> Result<()> {
+    result.map_err(Box::new)
+}
+
 /// Reads a field's value (the next value of `reader`) into `slot`: `duplicate-field` when the
-/// object had this field already.
+/// object had this field already. Out of line: one copy for each type of field, not each field.
+#[inline(never)]
 pub fn field<'de, T: FromJson<'de>>(slot: &mut Option<T>, reader: &mut Reader<'de>, at: &At, name: &str) -> Result<()> {
     if slot.is_some() {
         return Err(duplicate_field(at, name));
@@ -83,10 +91,10 @@ pub fn object<'de>(
     reader: &mut Reader<'de>,
     at: &At,
     what: &str,
-    mut field: impl FnMut(&mut Reader<'de>, &str) -> Result<()>,
+    field: impl FnMut(&mut Reader<'de>, &str) -> Result<()>,
 ) -> Result<()> {
     match reader.kind()? {
-        Kind::Object => reader.object(&mut field),
+        Kind::Object => reader.object(field),
         found => Err(expected(at, what, found)),
     }
 }
@@ -156,10 +164,20 @@ impl<'de> FromJson<'de> for u32 {
 
 impl<'de, T: FromJson<'de>> FromJson<'de> for Option<T> {
     fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
-        match reader.kind()? {
-            Kind::Null => reader.null().map(|()| None),
-            _ => T::read(reader, at).map(Some),
+        match null(reader)? {
+            true => Ok(None),
+            false => T::read(reader, at).map(Some),
         }
+    }
+}
+
+/// Whether the next value is `null`, then read: the part of every `Option`'s reader that is
+/// the same whatever the type, kept in one copy.
+#[inline(never)]
+fn null(reader: &mut Reader<'_>) -> Result<bool> {
+    match reader.kind()? {
+        Kind::Null => reader.null().map(|()| true),
+        _ => Ok(false),
     }
 }
 
@@ -171,12 +189,9 @@ impl<'de, T: FromJson<'de>> FromJson<'de> for Box<T> {
 
 impl<'de, T: FromJson<'de>> FromJson<'de> for Vec<T> {
     fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
-        let found = reader.kind()?;
-        if found != Kind::Array {
-            return Err(expected(at, "an array", found));
-        }
+        array(reader, at)?;
         let mut values = Vec::new();
-        reader.array(&mut |reader, index| T::read(reader, &at.index(index)).map(|value| values.push(value)))?;
+        reader.array(|reader, index| T::read(reader, &at.index(index)).map(|value| values.push(value)))?;
         Ok(values)
     }
 }
@@ -192,6 +207,15 @@ impl<'de, T: FromJson<'de>> FromJson<'de> for BTreeMap<String, T> {
             Ok(())
         })?;
         Ok(map)
+    }
+}
+
+/// That the next value is an array, for every `Vec`'s reader (in one copy).
+#[inline(never)]
+fn array(reader: &mut Reader<'_>, at: &At) -> Result<()> {
+    match reader.kind()? {
+        Kind::Array => Ok(()),
+        found => Err(expected(at, "an array", found)),
     }
 }
 

@@ -309,7 +309,7 @@ impl ToJson for Condition {
 }
 
 impl<'de> FromJson<'de> for FactValue {
-    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> crate::input::Result<Self> {
         match reader.kind()? {
             Kind::String => reader.text().map(|text| FactValue::Text(text.into_owned())),
             Kind::Number => reader.number().map(FactValue::Number),
@@ -320,7 +320,7 @@ impl<'de> FromJson<'de> for FactValue {
 }
 
 impl<'de> FromJson<'de> for Facts {
-    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> crate::input::Result<Self> {
         BTreeMap::read(reader, at).map(Facts)
     }
 }
@@ -328,7 +328,7 @@ impl<'de> FromJson<'de> for Facts {
 /// Exactly one of the five shapes; a wrong or extra key is named. Fields are read in document
 /// order, each by what its key says it holds; which shape they make is checked at the end.
 impl<'de> FromJson<'de> for Condition {
-    fn read(reader: &mut Reader<'de>, at: &At) -> Result<Self> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> crate::input::Result<Self> {
         const KEYS: &[&str] = &["fact", "equals", "in", "all", "any", "not"];
         let (mut fact, mut equals, mut values, mut all, mut any, mut not) = (None, None, None, None, None, None);
         crate::input::object(reader, at, "a condition", |reader, name| {

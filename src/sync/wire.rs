@@ -102,7 +102,7 @@ struct RawMutation {
 }
 
 impl<'de> FromJson<'de> for Mutation {
-    fn read(reader: &mut Reader<'de>, at: &At) -> crate::Result<Self> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> crate::input::Result<Self> {
         let raw = RawMutation::read(reader, at)?;
         let body = match (raw.kind.as_str(), raw.input, raw.command) {
             ("startCase", Some(input), None) => MutationBody::StartCase(input),
@@ -141,7 +141,7 @@ pub struct PushItem<'a> {
 }
 
 impl<'de> FromJson<'de> for PushItem<'de> {
-    fn read(reader: &mut Reader<'de>, at: &At) -> crate::Result<Self> {
+    fn read(reader: &mut Reader<'de>, at: &At) -> crate::input::Result<Self> {
         let text = reader.raw()?;
         // Field names are compared as written: a lone surrogate in one is the mutation's
         // problem, found when it is read, not the envelope's.
@@ -154,7 +154,7 @@ impl<'de> FromJson<'de> for PushItem<'de> {
             id.ok_or_else(|| crate::input::missing_field(at, "id"))
         })?;
         if id == 0 {
-            return Err(at.key("id").error("must be 1 or more: mutations count 1, 2, 3 …"));
+            return Err(Box::new(at.key("id").error("must be 1 or more: mutations count 1, 2, 3 …")));
         }
         Ok(PushItem { id, text })
     }

@@ -87,11 +87,17 @@ pub(crate) fn read_command(value: &JsValue) -> Result<Command, JsValue> {
 
 /// `f` at where argument `argument` stands: the root of a call that takes one value, else the
 /// argument's name, which starts the paths of its errors (`command.stepId`).
+/// One call of `f` whichever it is, so that `f` is not copied into two branches.
 fn at<T>(argument: Option<&str>, f: impl FnOnce(&At) -> T) -> T {
-    match argument {
-        Some(name) => f(&At::ROOT.key(name)),
-        None => f(&At::ROOT),
-    }
+    let named;
+    let at = match argument {
+        Some(name) => {
+            named = At::ROOT.key(name);
+            &named
+        }
+        None => &At::ROOT,
+    };
+    f(at)
 }
 
 #[inline(never)]
