@@ -34,48 +34,46 @@ pub enum DeadlineKind {
 }
 
 /// Every deadline of `state` at `at`, sorted by time, then step id (a step's due time before
-/// its escalation): the due time of each step not yet done that has one (overdue ones too), and
-/// the pending handoff's escalation if it has one.
+/// its escalation at the same instant): the due time of each step not yet done that has one
+/// (overdue ones too), and the pending handoff's escalation if it has one.
 pub fn deadlines(state: &CaseState, at: &str) -> Vec<Deadline> {
-    let mut list: Vec<(Instant, Deadline)> = Vec::new();
-    let mut push = |step_id: &str, kind, time: &str| {
-        // A state's times are checked when it is read: one that is not a time sorts first.
-        let instant = Instant::parse(time).unwrap_or(Instant { seconds: i64::MIN, nanos: 0 });
-        let passed = has_passed(time, at);
-        // Put in its place as it comes (a case has few deadlines): a sort would link its own
-        // copy of the sorting code into the module.
-        let key = (instant, step_id, kind);
-        let place = list.iter().position(|(i, d)| (*i, d.step_id.as_str(), d.kind) > key).unwrap_or(list.len());
-        list.insert(place, (instant, Deadline { step_id: step_id.to_owned(), kind, at: time.to_owned(), passed }));
-    };
-    for (step_id, step) in &state.steps {
-        if let Some(due_at) = step.due_at.as_ref().filter(|_| !step.status.is_done()) {
-            push(step_id, DeadlineKind::Due, due_at);
-        }
-    }
-    if let Some(pending) = &state.pending_handoff {
-        if let Some(escalates_at) = &pending.escalates_at {
-            push(&pending.step_id, DeadlineKind::Escalation, escalates_at);
-        }
-    }
-    list.into_iter().map(|(_, deadline)| deadline).collect()
+    let passed = |time: &str| has_passed(time, at);
+    each(state)
+        .into_iter()
+        .map(|d| Deadline { step_id: d.1.to_owned(), kind: d.2, at: d.3.to_owned(), passed: passed(d.3) })
+        .collect()
 }
 
 /// The earliest time at which a tick would do something to `state`, or `None`: the earliest
-/// `dueAt` of a step not yet done nor overdue, or the pending handoff's `escalatesAt`. `None`
-/// for a closed case, which is never ticked.
+/// deadline not yet acted on (a step's due time is acted on once, when it becomes overdue; an
+/// escalation's is gone once it escalates). `None` for a closed case, which is never ticked.
 pub fn next_deadline(state: &CaseState) -> Option<String> {
-    if state.closed {
-        return None;
+    let first = each(state).into_iter().find(|d| !d.4)?;
+    (!state.closed).then(|| first.3.to_owned())
+}
+
+/// A deadline as the state holds it: its instant, step, kind, time and whether it was acted on.
+type Entry<'s> = (Instant, &'s str, DeadlineKind, &'s str, bool);
+
+/// The deadlines of `state` in [`deadlines`]' order: one walk for the list, the next deadline
+/// and the tick.
+fn each(state: &CaseState) -> Vec<Entry<'_>> {
+    let steps = state.steps.iter().filter(|(_, step)| !step.status.is_done());
+    let due =
+        steps.filter_map(|(id, step)| Some((id.as_str(), DeadlineKind::Due, step.due_at.as_deref()?, step.overdue)));
+    let pending = state.pending_handoff.as_ref();
+    let escalation =
+        pending.and_then(|p| Some((p.step_id.as_str(), DeadlineKind::Escalation, p.escalates_at.as_deref()?, false)));
+    let mut list: Vec<Entry> = Vec::new();
+    for (step_id, kind, time, acted) in due.chain(escalation) {
+        // A state's times are checked when it is read: one that is not a time sorts first.
+        let instant = Instant::parse(time).unwrap_or(Instant { seconds: i64::MIN, nanos: 0 });
+        // Put in its place as it comes (a case has few deadlines): a sort would link its own
+        // copy of the sorting code into the module.
+        let place = list.iter().position(|e| (e.0, e.1, e.2) > (instant, step_id, kind)).unwrap_or(list.len());
+        list.insert(place, (instant, step_id, kind, time, acted));
     }
-    let steps = state.steps.values().filter(|step| !step.status.is_done() && !step.overdue);
-    let escalation = state.pending_handoff.as_ref().and_then(|pending| pending.escalates_at.as_ref());
-    steps
-        .filter_map(|step| step.due_at.as_ref())
-        .chain(escalation)
-        .filter_map(|time| Some((Instant::parse(time)?, time)))
-        .min_by_key(|(instant, _)| *instant)
-        .map(|(_, time)| time.clone())
+    list
 }
 
 /// A tick at the recorder's time: every deadline passed and not yet acted on, in the order of
