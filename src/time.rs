@@ -63,27 +63,35 @@ impl Instant {
         let days = self.seconds.div_euclid(86_400);
         let of_day = self.seconds.rem_euclid(86_400);
         let (year, month, day) = civil_from_days(days);
-        // Field by field rather than through `format!`, whose padding the module need not link.
-        let mut text = String::with_capacity(24);
+        // Into a fixed pattern rather than through `format!`, whose padding the module need not
+        // link: each field's value, the place after its last digit, and its width.
         let millis = i64::from(self.nanos / 1_000_000);
+        let mut text = *b"0000-00-00T00:00:00.000Z";
+        let (hour, minute, second) = (of_day / 3600, of_day % 3600 / 60, of_day % 60);
         let fields = [
-            (year, 4),
-            (month, 2),
-            (day, 2),
-            (of_day / 3600, 2),
-            (of_day % 3600 / 60, 2),
-            (of_day % 60, 2),
-            (millis, 3),
+            (year, 4, 4),
+            (month, 7, 2),
+            (day, 10, 2),
+            (hour, 13, 2),
+            (minute, 16, 2),
+            (second, 19, 2),
+            (millis, 23, 3),
         ];
-        let count = if millis > 0 { 7 } else { 6 };
-        for (index, (value, width)) in fields.into_iter().take(count).enumerate() {
-            if let Some(separator) = b"--T::.".get(index.wrapping_sub(1)) {
-                text.push(char::from(*separator));
+        for (value, end, width) in fields {
+            let mut rest = value.rem_euclid(10_000);
+            for place in (end - width..end).rev() {
+                if let Some(byte) = text.get_mut(place) {
+                    *byte = b'0' + (rest % 10) as u8;
+                }
+                rest /= 10;
             }
-            push_fixed(&mut text, value, width);
         }
-        text.push('Z');
-        text
+        let mut out = std::str::from_utf8(&text).unwrap_or_default().to_owned();
+        if millis == 0 {
+            out.truncate(19);
+            out.push('Z');
+        }
+        out
     }
 }
 
@@ -93,17 +101,6 @@ impl Instant {
         let seconds = self.seconds.checked_add(seconds).filter(|s| *s < MAX_SECONDS)?;
         Some(Instant { seconds, nanos: self.nanos })
     }
-}
-
-/// Appends the last `width` decimal digits of `value` (not negative), with leading zeros.
-fn push_fixed(out: &mut String, value: i64, width: usize) {
-    let mut rest = value.rem_euclid(10_i64.pow(width as u32));
-    let mut digits = [b'0'; 4];
-    for digit in digits.iter_mut().take(width).rev() {
-        *digit = b'0' + (rest % 10) as u8;
-        rest /= 10;
-    }
-    out.push_str(std::str::from_utf8(digits.get(..width).unwrap_or_default()).unwrap_or_default());
 }
 
 /// Whether timestamp `a` is later than `b`; `false` when either is not one.
