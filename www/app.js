@@ -1,9 +1,10 @@
 // The demo: a workflow editor that validates every edit, the ownership timeline as a picture,
-// a case board synced with the server through CaseStore, the Directory, and the stuck work of
-// running cases (change.js). It uses only the package's public API. Every name and message is
+// a case board synced with the server through CaseStore, the Directory, the stuck work of
+// running cases (change.js), and deadlines and escalation (deadlines.js). It uses only the package's public API. Every name and message is
 // rendered as text (textContent), never as HTML.
 import { init, Engine, CaseStore, HandoffError } from "/pkg/index.js";
 import { createChange } from "/change.js";
+import { createDeadlines } from "/deadlines.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -16,7 +17,7 @@ function el(tag, attributes = {}, ...children) {
     else if (value === true) node.setAttribute(name, "");
     else if (value !== false && value !== undefined && value !== null) node.setAttribute(name, value);
   }
-  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  node.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   return node;
 }
 
@@ -65,8 +66,20 @@ function validate() {
   return state.draftEngine.validateWorkflow(state.draft.workflow);
 }
 
-function diagnosticsList(diagnostics) {
-  return el("ul", { class: "diagnostics" }, diagnostics.map((d) => el("li", { class: d.severity, "data-code": d.code }, el("span", { class: "code" }, d.code), d.message)));
+function diagnosticsList(diagnostics, attributes = {}) {
+  return el("ul", { class: "diagnostics", ...attributes }, diagnostics.map((d) => el("li", { class: d.severity, "data-code": d.code }, el("span", { class: "code" }, d.code), d.message)));
+}
+
+/** The paths of a step's fields that show their own diagnostics beside them (deadlines.js). */
+const fieldPaths = (index) => [`steps[${index}].due`, `steps[${index}].handoff.escalate`];
+
+/** A step's diagnostics shown at `at`: those whose path starts with it, or, for the card's own
+ * list (`at` empty), those no field shows. */
+function diagnosticsAt(diagnostics, at, index) {
+  const mine = at
+    ? diagnostics.filter((d) => d.path.startsWith(at))
+    : diagnostics.filter((d) => !fieldPaths(index).some((path) => d.path.startsWith(path)));
+  return diagnosticsList(mine, { "data-at": at });
 }
 
 // ---- publishing ---------------------------------------------------------------------------
@@ -239,15 +252,19 @@ async function publish() {
   }
 }
 
-function renderEditor() {
-  const { workflow, owners } = state.draft;
-  const validation = validate();
-  $("workflow-title").textContent = `${workflow.name} (version ${workflow.version})`;
+function renderSummary(validation) {
   const errors = validation.diagnostics.filter((d) => d.severity === "error").length;
   const warnings = validation.diagnostics.filter((d) => d.severity === "warning").length;
   $("summary").textContent = errors || warnings ? `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}` : "No errors or warnings: ready to publish.";
   $("summary").className = errors ? "bad" : "ok";
   $("general-diagnostics").replaceChildren(...diagnosticsList(validation.diagnostics.filter((d) => !d.stepId)).children);
+}
+
+function renderEditor() {
+  const { workflow, owners } = state.draft;
+  const validation = validate();
+  $("workflow-title").textContent = `${workflow.name} (version ${workflow.version})`;
+  renderSummary(validation);
   $("firm-owner").replaceChildren(...partyOptions(owners.default, "Nobody chosen"));
   $("default-owner").replaceChildren(...partyOptions(owners.workflows?.[workflow.id], "The firm-wide default"));
   $("steps").replaceChildren(...workflow.steps.map((step, index) => stepCard(step, index, validation.diagnostics.filter((d) => d.stepId === step.id))));
@@ -270,7 +287,7 @@ function stepCard(step, index, diagnostics) {
   const steps = state.draft.workflow.steps;
   const after = step.after ?? (index > 0 ? [steps[index - 1].id] : []);
   const simple = !step.when || ("fact" in step.when && "equals" in step.when);
-  return el("li", { class: `step${diagnostics.some((d) => d.severity === "error") ? " has-error" : ""}`, "data-step": step.id },
+  return el("li", { class: `step${diagnostics.some((d) => d.severity === "error") ? " has-error" : ""}`, "data-step": step.id, "data-index": index },
     el("div", { class: "row" },
       el("input", { class: "name", value: step.name, "aria-label": "Step name", oninput: (e) => { step.name = e.target.value; refresh(); } }),
       el("span", { class: "muted" }, step.id),
@@ -281,9 +298,11 @@ function stepCard(step, index, diagnostics) {
     el("div", { class: "row" },
       el("label", {}, el("input", { type: "checkbox", checked: !!step.clientFacing, onchange: (e) => edit(() => { step.clientFacing = e.target.checked || undefined; }) }), "Done by the client"),
       el("label", {}, "Handoff",
-        el("select", { "data-field": "handoff", onchange: (e) => edit(() => { step.handoff = e.target.value ? { to: partyOf(e.target.value), required: step.handoff?.required ?? true } : null; }) },
+        el("select", { "data-field": "handoff", onchange: (e) => edit(() => { step.handoff = e.target.value ? { ...step.handoff, to: partyOf(e.target.value), required: step.handoff?.required ?? true } : null; }) },
           partyOptions(step.handoff?.to, "No Handoff").map((option) => { if (option.tagName === "OPTGROUP") option.label = `Handoff the case to… ${option.label.toLowerCase()}`; return option; }))),
       step.handoff && el("label", {}, el("input", { type: "checkbox", checked: step.handoff.required !== false, onchange: (e) => edit(() => { step.handoff.required = e.target.checked; }) }), "required")),
+    step.handoff && el("div", { class: "row" }, deadlines.escalationFields(step, index, diagnostics)),
+    el("div", { class: "row" }, deadlines.dueField(step, index, diagnostics)),
     el("div", { class: "row" },
       el("label", {}, "Assigned to (who does the work — not ownership)",
         el("select", { "data-field": "assignee", onchange: (e) => edit(() => { step.assignee = partyOf(e.target.value); }) }, partyOptions(step.assignee, "Whoever owns the case then")))),
@@ -302,7 +321,7 @@ function stepCard(step, index, diagnostics) {
             "equals",
             el("input", { size: 8, value: step.when ? String(step.when.equals) : "", placeholder: "7", onchange: (e) => edit(() => { if (step.when) step.when.equals = parseValue(e.target.value); }) }))
         : el("span", { class: "muted" }, `Condition: ${JSON.stringify(step.when)}`)),
-    diagnosticsList(diagnostics));
+    diagnosticsAt(diagnostics, "", index));
 }
 
 /** After typing: only what depends on the text changes, so the input keeps its focus. */
@@ -310,16 +329,22 @@ function refresh() {
   const validation = validate();
   for (const card of document.querySelectorAll("#steps .step")) {
     const mine = validation.diagnostics.filter((d) => d.stepId === card.dataset.step);
-    card.querySelector(".diagnostics").replaceWith(diagnosticsList(mine));
+    card.classList.toggle("has-error", mine.some((d) => d.severity === "error"));
+    for (const list of card.querySelectorAll(".diagnostics[data-at]")) list.replaceWith(diagnosticsAt(mine, list.dataset.at, Number(card.dataset.index)));
   }
+  renderSummary(validation);
   drawTimeline(validation.timeline);
+  renderPublish();
 }
 
 function drawTimeline(timeline) {
   const steps = state.draft.workflow.steps;
   const lanes = [];
   for (const entry of timeline) if (!lanes.includes(key(entry.owner))) lanes.push(key(entry.owner));
-  const [left, top, laneHeight, width, gap] = [170, 16, 64, 128, 24];
+  // A step's deadlines (its due, its handoff's escalation) take a line each under its note.
+  const lines = new Map(timeline.map((entry) => [entry.stepId, deadlines.timelineLines(entry, steps.find((s) => s.id === entry.stepId))]));
+  const extra = Math.max(0, ...[...lines.values()].map((l) => l.length)) * 14;
+  const [left, top, laneHeight, width, gap, height] = [170, 16, 64 + extra, 140, 24, 40 + extra];
   const totalWidth = left + timeline.length * (width + gap) + 10;
   const totalHeight = top + lanes.length * laneHeight + 10;
   const picture = svg("svg", { viewBox: `0 0 ${totalWidth} ${totalHeight}`, width: totalWidth, height: totalHeight, role: "img", "aria-label": "Ownership timeline" });
@@ -355,12 +380,15 @@ function drawTimeline(timeline) {
   }
   for (const [id, { x, y, entry }] of box) {
     const step = steps.find((s) => s.id === id);
-    const group = svg("g", { "data-step": id });
-    group.append(svg("rect", { x, y, width, height: 40, rx: 6, fill: entry.clientFacing ? "#fff" : "#ffffff", stroke: entry.handoff ? "#2f5bd3" : "#8a93a6", "stroke-width": entry.handoff ? 2 : 1, "stroke-dasharray": entry.clientFacing ? "5 3" : "" }));
+    const mine = lines.get(id);
+    const group = svg("g", { "data-step": id, "data-due": entry.due ?? "", "data-escalates-to": key(entry.escalatesTo) });
+    if (mine.length) group.append(svg("title", {}, mine.map((line) => line.text).join("; ")));
+    group.append(svg("rect", { x, y, width, height, rx: 6, fill: entry.clientFacing ? "#fff" : "#ffffff", stroke: entry.handoff ? "#2f5bd3" : "#8a93a6", "stroke-width": entry.handoff ? 2 : 1, "stroke-dasharray": entry.clientFacing ? "5 3" : "" }));
     const name = step.name.length > 18 ? `${step.name.slice(0, 17)}…` : step.name;
     group.append(svg("text", { x: x + 8, y: y + 17, "font-size": 12, fill: "#1d2433" }, name));
     const note = entry.clientFacing ? "client" : entry.handoff ? "handoff" : entry.worker && key(entry.worker) !== key(entry.owner) ? `by ${partyName(entry.worker)}` : "";
     group.append(svg("text", { x: x + 8, y: y + 32, "font-size": 10, fill: "#5b6475" }, note.length > 22 ? `${note.slice(0, 21)}…` : note));
+    mine.forEach((line, i) => group.append(svg("text", { x: x + 8, y: y + 46 + i * 14, "font-size": 10, fill: line.kind === "due" ? "#9a6700" : "#b42318", "data-line": line.kind }, line.text.length > 25 ? `${line.text.slice(0, 24)}…` : line.text)));
     picture.append(group);
   }
   $("timeline").replaceChildren(picture);
@@ -385,7 +413,7 @@ function describeEvent(event, stepName) {
   const step = stepName(event.stepId);
   const detail = {
     caseStarted: () => `${who} started the case; it belongs to ${partyName(event.owner)}.`,
-    stepTriggered: () => `${step} can start.`,
+    stepTriggered: () => `${step} can start${event.dueAt ? `; it is due ${deadlines.absolute(event.dueAt)}` : ""}.`,
     stepCompleted: () => `${who} completed ${step}.`,
     stepSkipped: () => (event.reason ? `${who} skipped ${step}: ${event.reason}.` : `${step} was skipped: its condition is false.`),
     handoffRequested: () => `${step} waits for a handoff to ${partyName(event.to)}.`,
@@ -399,7 +427,7 @@ function describeEvent(event, stepName) {
     caseRoleSet: () => `${who} made ${partyName({ kind: "member", id: event.memberId })} the case's ${event.roleId}.`,
     caseClosed: () => "The case is closed.",
   }[event.type];
-  return detail ? detail() : event.type;
+  return detail ? detail() : deadlines.describeEvent(event, who, step) ?? event.type;
 }
 
 /** The case shown: the store's, or one found on the server that the store does not keep. */
@@ -429,7 +457,7 @@ function renderBoard() {
   const cases = state.store.list();
   $("cases").replaceChildren(...cases.map((c) =>
     el("li", {}, el("button", { type: "button", class: c.caseId === state.selected ? "selected" : "", "data-case": c.caseId, onclick: () => { state.selected = c.caseId; renderBoard(); } },
-      `${c.caseId} — ${c.closed ? "closed" : partyName(c.owner)}`))));
+      `${c.caseId} — ${c.closed ? "closed" : partyName(c.owner)}`, " ", deadlines.listBadge(c.caseId)))));
   const current = state.selected && shown(state.selected);
   if (!current) {
     // A case that closed leaves the board once synced (closed cases stay on the server).
@@ -450,19 +478,23 @@ function renderBoard() {
     parts.push(el("div", { class: "banner info", "data-testid": "handoff-banner" },
       `Handoff the case to ${partyName(current.pendingHandoff.to)}… (${stepName(current.pendingHandoff.stepId)}) `,
       handoff ? [chooser, " ", el("button", { type: "button", class: "primary", onclick: () => act({ type: "completeHandoff", stepId: current.pendingHandoff.stepId, ...(chooser.value ? { to: chooser.value } : {}) }) }, "Hand off")] : "— only the owner or an admin can complete it.",
+      el("div", {}, deadlines.handoffNote(current.caseId)),
       can("redirectHandoff", current.pendingHandoff.stepId) && change.redirectControls(current)));
   }
   parts.push(el("table", {},
-    el("tr", {}, el("th", {}, "Step"), el("th", {}, "Status"), el("th", {}, "Assigned to"), el("th", {}, "")),
+    el("tr", {}, el("th", {}, "Step"), el("th", {}, "Status"), el("th", {}, "Due"), el("th", {}, "Assigned to"), el("th", {}, "")),
     (workflow?.steps ?? []).map((step) => {
       const s = current.steps[step.id];
-      return el("tr", { "data-step": step.id },
+      return [el("tr", { "data-step": step.id },
         el("td", {}, step.name + (step.clientFacing ? " (client)" : "")),
         el("td", { class: "status" }, s.status),
+        el("td", {}, deadlines.stepCell(current.caseId, step.id)),
         el("td", {}, s.assignee ? partyName(s.assignee) : "—"),
         el("td", { class: "actions" },
           can("completeStep", step.id) && el("button", { type: "button", "data-action": "complete", onclick: () => act({ type: "completeStep", stepId: step.id }) }, "Complete"),
-          can("skipStep", step.id) && el("button", { type: "button", onclick: () => act({ type: "skipStep", stepId: step.id, reason: reason.value || "Not needed" }) }, "Skip")));
+          can("skipStep", step.id) && el("button", { type: "button", onclick: () => act({ type: "skipStep", stepId: step.id, reason: reason.value || "Not needed" }) }, "Skip"),
+          can("extendDeadline", step.id) && deadlines.extendButton(current, step.id))),
+      deadlines.extendForm(current, step.id, 5)];
     })));
   if (!current.closed) parts.push(el("div", { class: "actions" },
     can("claim") && el("button", { type: "button", "data-action": "claim", onclick: () => act({ type: "claim" }) }, "Claim the case"),
@@ -539,6 +571,7 @@ function signIn(token) {
   state.trails.clear();
   state.trailVersions.clear();
   change.reset();
+  deadlines.reset();
   state.store.startAutoSync({ intervalMs: 1_000 });
   renderBoard();
 }
@@ -556,6 +589,7 @@ function selectTab(name) {
 }
 
 const change = createChange({ state, el, $, partyName, partyOf, notify, ctx, act, isAdmin, openCases, liveConfig, liveVersion, stepName, showCase });
+const deadlines = createDeadlines({ state, el, partyName, partyOf, partyOptions, diagnosticsAt, refresh, edit, workflowOf, shown, renderBoard, act, ctx });
 
 /** The client the demo's client-token signs in as (config/demo-tokens.json). */
 const PORTAL_CLIENT = { id: "smith", name: "Sam Smith" };
@@ -620,6 +654,8 @@ async function main() {
   });
   renderEditor();
   signIn(state.people[0].token);
+  // Deadlines pass by the clock, not by a change: the board's badges follow it every second.
+  setInterval(deadlines.refresh, 1_000);
   document.body.dataset.ready = "true";
 }
 

@@ -9,9 +9,9 @@ import { chromium } from "playwright-core";
 export const repo = new URL("../..", import.meta.url).pathname;
 
 /** Starts the server; resolves to { base, db, port, stop }. Options: a port, a database file to
- * reuse (for restarts), a config file. */
-export async function startServer({ port = 0, db = join(mkdtempSync(join(tmpdir(), "handoff-browser-")), "h.sqlite"), config } = {}) {
-  const args = ["--db", db, "--addr", `127.0.0.1:${port}`, ...(config ? ["--config", config] : [])];
+ * reuse (for restarts), a config file, more arguments. */
+export async function startServer({ port = 0, db = join(mkdtempSync(join(tmpdir(), "handoff-browser-")), "h.sqlite"), config, more = [] } = {}) {
+  const args = ["--db", db, "--addr", `127.0.0.1:${port}`, ...(config ? ["--config", config] : []), ...more];
   const server = spawn(join(repo, "target/debug/handoff-server"), args, { cwd: repo });
   const base = await new Promise((resolve, reject) => {
     createInterface({ input: server.stdout }).on("line", (line) => {
