@@ -36,6 +36,13 @@ pub fn push(out: &mut String, c: char) {
     out.push(c);
 }
 
+/// `out.push_str(text)`, out of line, for the words every writer of an `Option` or a `bool`
+/// writes (`null`, `true`, `false`): inlined, each is a capacity check and a copy.
+#[inline(never)]
+pub fn word(out: &mut String, text: &'static str) {
+    out.push_str(text);
+}
+
 /// A member's key, already written as `"name":`, after a comma unless it is the first.
 #[inline(never)]
 pub fn key(out: &mut String, first: &mut bool, key: &str) {
@@ -119,7 +126,7 @@ impl ToJson for Arc<str> {
 
 impl ToJson for bool {
     fn write_json(&self, out: &mut String) {
-        out.push_str(if *self { "true" } else { "false" });
+        word(out, if *self { "true" } else { "false" });
     }
 }
 
@@ -158,7 +165,7 @@ impl<T: ToJson> ToJson for Option<T> {
     fn write_json(&self, out: &mut String) {
         match self {
             Some(value) => value.write_json(out),
-            None => out.push_str("null"),
+            None => word(out, "null"),
         }
     }
 }

@@ -49,6 +49,7 @@ pub fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     };
     Ok(quote! {
         impl #impl_generics crate::output::ToJson for #ty #ty_generics #where_clause {
+            #[inline(never)]
             fn write_json(&self, out: &mut String) {
                 let mut first = true;
                 crate::output::push(out, '{');
@@ -59,6 +60,7 @@ pub fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
 
         impl #impl_generics crate::output::Members for #ty #ty_generics #where_clause {
             #[allow(unused_variables)]
+            #[inline(never)]
             fn write_members(&self, out: &mut String, first: &mut bool) {
                 #members
             }
@@ -139,6 +141,7 @@ fn unit_enum(input: &DeriveInput, attrs: &Attrs, data: &syn::DataEnum) -> syn::R
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     Ok(quote! {
         impl #impl_generics crate::output::ToJson for #ty #ty_generics #where_clause {
+            #[inline(never)]
             fn write_json(&self, out: &mut String) {
                 out.push_str(match self { #(#arms)* });
             }
