@@ -413,30 +413,47 @@ fn a_kill_between_a_deadline_passing_and_its_tick_is_caught_up_once_late_at_the_
     });
 }
 
+/// Entries the index holds that no longer say what their case does, as the ones a round read
+/// just before a command on another process closed the case or moved its deadline would be:
+/// the closed case is never ticked and leaves the index; the open one is read once, ticked
+/// with no events (nothing stored), and its entry set right, so no later round reads it.
 #[test]
-fn a_closed_case_the_index_still_lists_as_due_is_never_ticked_and_leaves_the_index() {
+fn entries_the_index_holds_stale_are_read_once_and_set_right_and_a_closed_case_is_never_ticked() {
     on_each_backend(|backend| {
         let engine = Engine::from_json(&deadline_config()).unwrap();
         let now = now_seconds();
         let closed = make(&engine, "closed", now - 3 * HOUR, &to_the_close(now - 3 * HOUR + 60));
-        let db = seeded(backend, "closed", &[closed]);
+        let ahead = make(&engine, "ahead", now, &[]);
+        let trail_of_ahead = ahead.events.len();
+        let db = seeded(backend, "stale", &[closed, ahead]);
         let mut server = ticking(&db, "60");
         server.terminate();
-        assert_eq!(db.value("SELECT COUNT(*) FROM open_cases", &[]).int(), 0, "a closed case has no entry");
-        // As an entry read just before a command closed its case (on another process) would be.
+        let entries = "SELECT case_id, next_deadline FROM open_cases ORDER BY case_id";
+        let indexed = db.rows(entries, &[]);
+        assert_eq!(
+            indexed,
+            vec![vec![Cell::from("ahead"), Cell::Int((now + HOUR) * 1_000)]],
+            "a closed case has no entry"
+        );
+        let an_hour_ago = Cell::Int((now - HOUR) * 1_000);
         db.execute(
             "INSERT INTO open_cases (case_id, workflow_id, workflow_version, next_deadline)
              VALUES ('closed', 'chapter-7', 1, $1)",
-            &[((now - HOUR) * 1_000).into()],
+            std::slice::from_ref(&an_hour_ago),
         );
+        db.execute("UPDATE open_cases SET next_deadline = $1 WHERE case_id = 'ahead'", &[an_hour_ago]);
+        let changed = db.value("SELECT changed FROM cases WHERE case_id = 'ahead'", &[]);
+
         let server = ticking(&db, INTERVAL);
         std::thread::sleep(Duration::from_millis(800));
         let output = server.output.lock().unwrap().clone();
         assert!(!output.contains("refused"), "{output}");
         assert!(of_type(&trail(&server, "closed"), "stepOverdue").is_empty());
-        assert_eq!(db.value("SELECT COUNT(*) FROM open_cases", &[]).int(), 0, "its entry is gone");
+        assert_eq!(trail(&server, "ahead").len(), trail_of_ahead, "nothing was due: no events");
+        assert_eq!(db.value("SELECT changed FROM cases WHERE case_id = 'ahead'", &[]), changed, "nothing stored");
+        assert_eq!(db.rows(entries, &[]), indexed, "the closed case's entry is gone, the open one's set right");
         let rounds = rounds(&server);
-        assert_eq!(rounds.iter().map(|r| r.0).sum::<u64>(), 1, "read once, then no longer due: {rounds:?}");
+        assert_eq!(rounds.iter().map(|r| r.0).sum::<u64>(), 2, "each read once, then no longer due: {rounds:?}");
     });
 }
 
@@ -474,6 +491,13 @@ fn two_processes_on_postgres_act_on_each_deadline_once() {
     assert_eq!((acted("stepOverdue"), acted("handoffEscalated")), (400, 50));
     let ticked: Vec<u64> = both.iter().map(|server| rounds(server).iter().map(|r| r.2).sum()).collect();
     assert_eq!(ticked.iter().sum::<u64>(), 450, "{ticked:?}");
+    for server in &both {
+        let output = server.output.lock().unwrap().clone();
+        assert!(
+            !output.contains("failed") && !output.contains("refused"),
+            "neither stands in the other's way: {output}"
+        );
+    }
     eprintln!("ticks per process: {ticked:?}");
 }
 
