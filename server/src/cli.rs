@@ -31,7 +31,7 @@ pub const USAGE: &str =
                          worth; over it, 429 with Retry-After; 0 turns it off (default: 5000)
   --db-connections N     connections to PostgreSQL this process keeps at most (default: 16)
   --tick-interval SECS   how often the scheduler ticks the open cases whose deadline has passed,
-                         and once at start (default: 30; 0.5 allowed)
+                         and once at start (default: 30; 0.5 allowed; at most 86400)
 
   HANDOFF_DEBUG=scheduler in the environment prints each scheduler round to stderr.";
 
