@@ -8,6 +8,7 @@ import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
+import { deadlines } from "./deadlines.mjs";
 import { running } from "./running.mjs";
 import { scale } from "./scale.mjs";
 import * as workload from "./workload.mjs";
@@ -36,9 +37,10 @@ const failures = [];
 const ms = (x) => (x < 1 ? `${(x * 1000).toFixed(0)} µs` : `${x.toFixed(2)} ms`);
 
 // `BENCH_ONLY=scale` runs only the store at a firm's size (section 6), `BENCH_ONLY=stuck` only
-// running cases through change (section 7), for working on one.
+// running cases through change (section 7), `BENCH_ONLY=deadlines` only the scheduler (section
+// 8), for working on one.
 const only = process.env.BENCH_ONLY;
-if (only !== undefined && only !== "scale" && only !== "stuck") throw new Error(`BENCH_ONLY=${only}: the sections it can name are "scale" and "stuck"`);
+if (only !== undefined && !["scale", "stuck", "deadlines"].includes(only)) throw new Error(`BENCH_ONLY=${only}: the sections it can name are "scale", "stuck" and "deadlines"`);
 
 if (only === undefined) {
   // 1. Size.
@@ -256,6 +258,9 @@ if (only === undefined || only === "scale") await scale({ repo, row, budget });
 
 // 7. Running cases through change: stuck work and migration at a firm's size (bench/running.mjs).
 if (only === undefined || only === "stuck") await running({ repo, row, budget });
+
+// 8. Deadlines: a scheduler round over 100,000 open cases (bench/deadlines.mjs).
+if (only === undefined || only === "deadlines") await deadlines({ repo, row, budget });
 
 console.log("| what | figure |\n|---|---|");
 for (const [what, figure] of rows) console.log(`| ${what} | ${figure} |`);

@@ -26,6 +26,13 @@
 //!
 //! `cargo run --release -p handoff-server --example seed -- --template T --cache DIR --cases N`
 //! prints the file's path.
+//!
+//! **Deadlines** (`--deadlines DUE --config FILE --out FILE`, for bench/deadlines.mjs): instead,
+//! N open cases of the configuration in FILE (the one the template's server was started with),
+//! each just started, written to `--out` (never cached: which are due depends on the clock). The
+//! first DUE cases were started a week ago, so that every deadline of their first steps has
+//! passed on the server's clock; the others a moment ago, so that theirs are ahead (the
+//! configuration's durations are the bench's to choose, at least a minute, at most a week).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
@@ -67,12 +74,21 @@ struct Args {
     template: PathBuf,
     cache: PathBuf,
     cases: usize,
+    deadlines: Option<Deadlines>,
+}
+
+/// The deadline mode's arguments (see the file's comment).
+struct Deadlines {
+    due: usize,
+    config: PathBuf,
+    out: PathBuf,
 }
 
 fn args() -> Args {
     let mut template = None;
     let mut cache = None;
     let mut cases = None;
+    let (mut due, mut config, mut out) = (None, None, None);
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
         let value = given.next().unwrap_or_else(|| panic!("{flag} needs a value"));
@@ -80,13 +96,24 @@ fn args() -> Args {
             "--template" => template = Some(PathBuf::from(value)),
             "--cache" => cache = Some(PathBuf::from(value)),
             "--cases" => cases = Some(value.parse().unwrap_or_else(|_| panic!("--cases {value} is not a number"))),
+            "--deadlines" => {
+                due = Some(value.parse().unwrap_or_else(|_| panic!("--deadlines {value} is not a number")))
+            }
+            "--config" => config = Some(PathBuf::from(value)),
+            "--out" => out = Some(PathBuf::from(value)),
             other => panic!("unknown argument {other}; usage: seed --template FILE --cache DIR --cases N"),
         }
     }
+    let deadlines = due.map(|due| Deadlines {
+        due,
+        config: config.expect("--config FILE: the configuration the template's server was started with"),
+        out: out.expect("--out FILE"),
+    });
     Args {
         template: template.expect("--template FILE: a database the server migrated"),
-        cache: cache.expect("--cache DIR"),
+        cache: cache.unwrap_or_default(),
         cases: cases.expect("--cases N"),
+        deadlines,
     }
 }
 
@@ -156,7 +183,29 @@ fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
+/// The server's clock, in whole seconds.
+fn now() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    i64::try_from(since.as_secs()).unwrap()
+}
+
+/// The deadline mode's cases (see the file's comment): case `index` of them, just started.
+fn started(engine: &Engine, index: usize, due: usize, now: i64) -> Seeded {
+    let case_id = format!("case-{index:06}");
+    let client = format!("client-{index:06}");
+    let back = i64::try_from(index).unwrap() % 600;
+    let at = if index < due { now - 7 * 86_400 - back } else { now - back };
+    let input: StartCase =
+        from_json(&format!(r#"{{"caseId":"{case_id}","workflowId":"chapter-7","clients":["{client}"]}}"#)).unwrap();
+    let state = engine.start_case(&input, &ctx("dana", &client, at)).unwrap().state;
+    Seeded { state, last_at: Instant { seconds: at, nanos: 0 }.utc_text(), changes: 1 }
+}
+
 fn seed(commands: &Commands, template: &Path, file: &Path, total: usize) {
+    seed_with(template, file, total, |index| commands.case(index, total));
+}
+
+fn seed_with(template: &Path, file: &Path, total: usize, case_of: impl Fn(usize) -> Seeded) {
     let partial = file.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
     // A clean copy of the migrated file, its WAL included.
@@ -175,7 +224,7 @@ fn seed(commands: &Commands, template: &Path, file: &Path, total: usize) {
             .unwrap();
         let mut client = filled.prepare("INSERT INTO case_clients (client_id, case_id) VALUES (?1, ?2)").unwrap();
         for index in 0..total {
-            let Seeded { state, last_at, changes } = commands.case(index, total);
+            let Seeded { state, last_at, changes } = case_of(index);
             change += changes;
             let text = serde_json::to_string(&state).unwrap();
             let seq = i64::try_from(index).unwrap() + 1;
@@ -198,7 +247,21 @@ fn seed(commands: &Commands, template: &Path, file: &Path, total: usize) {
 }
 
 fn main() {
-    let Args { template, cache, cases } = args();
+    let Args { template, cache, cases, deadlines } = args();
+    if let Some(Deadlines { due, config, out }) = deadlines {
+        let engine = Engine::from_json(&std::fs::read_to_string(&config).unwrap()).unwrap();
+        let now = now();
+        let started_at = std::time::Instant::now();
+        let _ = std::fs::remove_file(&out);
+        seed_with(&template, &out, cases, |index| started(&engine, index, due, now));
+        eprintln!(
+            "seeded {cases} open cases ({due} due) into {} in {:.1} s",
+            out.display(),
+            started_at.elapsed().as_secs_f64()
+        );
+        println!("{}", out.display());
+        return;
+    }
     assert!(cases >= OPEN_EVERY, "--cases is at least {OPEN_EVERY}");
     let commands = Commands::new();
     let schema: i64 =

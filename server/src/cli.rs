@@ -11,6 +11,7 @@ pub const USAGE: &str =
     "usage: handoff-server [--config FILE] [--tokens FILE] [--db FILE|URL] [--addr HOST:PORT] [--www DIR] [--pkg DIR]
                       [--header-timeout SECS] [--body-timeout SECS] [--idle-timeout SECS]
                       [--write-timeout SECS] [--shutdown-grace SECS] [--rate-limit N] [--db-connections N]
+                      [--tick-interval SECS]
 
   --config FILE   EngineConfig JSON (default: the Example Law Firm, config/example-firm.json)
   --tokens FILE   { \"tokens\": { \"<bearer token>\": Actor } } (default: the demo tokens)
@@ -28,7 +29,11 @@ pub const USAGE: &str =
   --shutdown-grace SECS  on SIGTERM/SIGINT, requests under way get this long to finish (default: 5)
   --rate-limit N         requests per second per token under /sync, with a burst of two seconds'
                          worth; over it, 429 with Retry-After; 0 turns it off (default: 5000)
-  --db-connections N     connections to PostgreSQL this process keeps at most (default: 16)";
+  --db-connections N     connections to PostgreSQL this process keeps at most (default: 16)
+  --tick-interval SECS   how often the scheduler ticks the open cases whose deadline has passed,
+                         and once at start (default: 30; 0.5 allowed; at most 86400)
+
+  HANDOFF_DEBUG=scheduler in the environment prints each scheduler round to stderr.";
 
 #[derive(Debug, PartialEq)]
 pub struct Args {
@@ -44,6 +49,8 @@ pub struct Args {
     pub rate_limit: u32,
     /// Connections to PostgreSQL at most.
     pub db_connections: usize,
+    /// How often the scheduler runs a round (SPEC §11, §13).
+    pub tick_interval: Duration,
 }
 
 impl Args {
@@ -58,6 +65,7 @@ impl Args {
             limits: Limits::default(),
             rate_limit: 5000,
             db_connections: 16,
+            tick_interval: Duration::from_secs(30),
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -89,6 +97,7 @@ impl Args {
                         .filter(|n| (1..=1000).contains(n))
                         .ok_or_else(|| format!("--db-connections {text} is not a whole number from 1 to 1000"))?;
                 }
+                "--tick-interval" => parsed.tick_interval = seconds(&flag, &value()?)?,
                 "--help" | "-h" => return Err(String::new()),
                 other => return Err(format!("unknown argument {other}")),
             }
@@ -157,9 +166,18 @@ mod tests {
         assert_eq!(args.rate_limit, 0);
         assert_eq!(parse(&["--db-connections", "4"]).map(|a| a.db_connections), Ok(4));
         assert!(parse(&["--db-connections", "0"]).is_err());
-        for bad in
-            [["--body-timeout", "0"], ["--idle-timeout", "-1"], ["--header-timeout", "NaN"], ["--rate-limit", "1.5"]]
-        {
+        assert_eq!(args.tick_interval, Duration::from_secs(30));
+        assert_eq!(parse(&["--tick-interval", "0.5"]).map(|a| a.tick_interval), Ok(Duration::from_millis(500)));
+        for bad in [
+            ["--body-timeout", "0"],
+            ["--idle-timeout", "-1"],
+            ["--header-timeout", "NaN"],
+            ["--rate-limit", "1.5"],
+            ["--tick-interval", "0"],
+            ["--tick-interval", "-2"],
+            ["--tick-interval", "soon"],
+            ["--tick-interval", "inf"],
+        ] {
             assert!(parse(&bad).is_err(), "{bad:?}");
         }
     }

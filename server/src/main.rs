@@ -1,7 +1,7 @@
 //! handoff-server: the reference backend (SPEC §7). The sync protocol of SPEC §6 over HTTP, with
 //! the engine running natively and SQLite or PostgreSQL as storage; it also serves the demo and the package.
-//! This file wires the parts together: the database lock, the store, the routes, the rate limit
-//! and the connection loop.
+//! This file wires the parts together: the database lock, the store, the scheduler, the routes,
+//! the rate limit and the connection loop.
 
 mod api;
 mod change;
@@ -10,6 +10,7 @@ mod db;
 mod limit;
 mod lock;
 mod retention;
+mod scheduler;
 mod serve;
 mod store;
 mod tokens;
@@ -76,6 +77,9 @@ async fn run() -> Result<(), String> {
     }
     let app = Arc::new(api::App { tokens, store });
     tokio::spawn(watch_tokens(app.clone()));
+    // Its first round catches up on the deadlines that passed while no server ran.
+    let debug = scheduler::debug_from(std::env::var("HANDOFF_DEBUG").ok().as_deref());
+    tokio::spawn(scheduler::run(app.clone(), args.tick_interval, debug));
     let mut router = api::router(app, args.www.clone(), args.pkg.clone());
     if let Some(limiter) = limit::Limiter::new(args.rate_limit) {
         router = router.layer(axum::middleware::from_fn_with_state(limiter, limit::middleware));

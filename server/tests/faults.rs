@@ -244,6 +244,8 @@ impl Client {
                         | CommandType::SetCaseRole
                         | CommandType::SetClients
                         | CommandType::MigrateCase
+                        | CommandType::Tick
+                        | CommandType::ExtendDeadline
                 )
             })
             .collect();
@@ -268,9 +270,12 @@ impl Client {
                 to: handoff_engine::model::Party::team("documents"),
                 reason: "the pool takes it".into(),
             },
-            CommandType::AssignStep | CommandType::SetCaseRole | CommandType::SetClients | CommandType::MigrateCase => {
-                return
-            }
+            CommandType::AssignStep
+            | CommandType::SetCaseRole
+            | CommandType::SetClients
+            | CommandType::MigrateCase
+            | CommandType::Tick
+            | CommandType::ExtendDeadline => return,
         };
         let _ = self.replica.dispatch(engine, case_id, command, &ctx);
     }

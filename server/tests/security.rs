@@ -366,7 +366,7 @@ fn a_first_release_file_is_upgraded_in_place() {
     assert_eq!(case_ids(&smith), ["k1"]);
     let db = rusqlite::Connection::open(&db_path).unwrap();
     let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let indexed: i64 = db.query_row("SELECT COUNT(*) FROM open_cases", [], |r| r.get(0)).unwrap();
     assert_eq!(indexed, 1, "the case started after the upgrade is in the index of open cases");
 }

@@ -345,6 +345,16 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
          CREATE INDEX case_members_by_case ON case_members (case_id);
          INSERT INTO meta (key, value) VALUES ('case_index', 0);",
     ),
+    (
+        // The next deadline of each open case (SPEC §11; `store::index`, `store::deadlines`): the
+        // earliest time a tick would do something, in milliseconds since 1970 (UTC), rounded up,
+        // `NULL` when none; the scheduler finds the due cases on its partial index. The cases
+        // already open are indexed again at the next start, which fills it.
+        6,
+        "ALTER TABLE open_cases ADD COLUMN next_deadline BIGINT;
+         CREATE INDEX open_cases_by_deadline ON open_cases (next_deadline, case_id) WHERE next_deadline IS NOT NULL;
+         UPDATE meta SET value = 0 WHERE key = 'case_index';",
+    ),
 ];
 
 /// Brings the schema to the latest version: in one write transaction holding the migration lock,

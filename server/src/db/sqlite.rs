@@ -75,9 +75,11 @@ fn failed(error: rusqlite::Error) -> DbError {
     DbError::fatal(error.to_string())
 }
 
-/// `sql` as SQLite runs it: `FOR UPDATE` and `FOR SHARE` dropped (its writers take turns).
+/// `sql` as SQLite runs it: its locking clause (`FOR UPDATE`, `FOR SHARE`, with `OF` and `SKIP
+/// LOCKED`), which ends a statement of the store's, dropped (SQLite's writers take turns).
 fn translate(sql: &str) -> String {
-    sql.replace(" FOR UPDATE", "").replace(" FOR SHARE", "")
+    let clause = [" FOR UPDATE", " FOR SHARE"].iter().filter_map(|lock| sql.find(lock)).min();
+    sql.get(..clause.unwrap_or(sql.len())).unwrap_or(sql).to_owned()
 }
 
 impl Connected {
@@ -163,13 +165,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn for_update_is_dropped_and_nothing_else_changes() {
+    fn a_locking_clause_is_dropped_and_nothing_else_changes() {
         assert_eq!(
             translate("SELECT a FROM t WHERE k = $1 FOR UPDATE"),
             "SELECT a FROM t WHERE k = $1",
             "SQLite's writers take turns"
         );
         assert_eq!(translate("SELECT '$1' FROM t"), "SELECT '$1' FROM t");
+        assert_eq!(
+            translate("SELECT a FROM t JOIN u ON u.k = t.k LIMIT $1 FOR UPDATE OF t SKIP LOCKED"),
+            "SELECT a FROM t JOIN u ON u.k = t.k LIMIT $1"
+        );
+        assert_eq!(translate("SELECT v FROM c WHERE id = 1 FOR SHARE"), "SELECT v FROM c WHERE id = 1");
     }
 
     /// A connection to a database in memory with `schema`.

@@ -16,7 +16,8 @@
 //!   apply, and changes nothing.
 //!
 //! Their events are stored with no client: `client_id` empty and `mutation_id` 0 (no client id
-//! is empty and no mutation is numbered 0), and no `client_at`.
+//! is empty and no mutation is numbered 0), and no `client_at`. The scheduler's ticks
+//! (`deadlines`) are worked and stored by the same parts.
 
 use std::collections::BTreeMap;
 
@@ -35,6 +36,9 @@ use super::{
     UPDATE_CASE,
 };
 use crate::db::{insert_rows, Conn, Param, Row, Statement};
+
+/// The client id of a bulk command's events: none.
+const NO_CLIENT: &str = "";
 
 /// Cases one transaction of a migration moves at most.
 pub const MIGRATE_BATCH: usize = 200;
@@ -96,21 +100,27 @@ pub struct Batch {
 
 /// A case being worked on in a bulk transaction: its state as stored, and as the commands
 /// applied so far left it, with their events.
-struct Working {
-    before: CaseState,
-    case: StoredCase,
+pub(super) struct Working {
+    pub(super) before: CaseState,
+    pub(super) case: StoredCase,
     events: Vec<Event>,
-    /// The time of the last applied command (the case's new last event time).
+    /// The time of the last applied command that had events (the case's new last event time);
+    /// `None` while nothing changed the case.
     at: Option<String>,
 }
 
 impl Working {
-    fn new(case: StoredCase) -> Working {
+    pub(super) fn new(case: StoredCase) -> Working {
         Working { before: case.state.clone(), case, events: Vec::new(), at: None }
     }
 
     /// Decides `command` as `actor` on the case as it is now, and on success takes its outcome.
-    fn decide(&mut self, engine: &Engine, actor: &Actor, command: &Command) -> Result<&[Event], HandoffError> {
+    pub(super) fn decide(
+        &mut self,
+        engine: &Engine,
+        actor: &Actor,
+        command: &Command,
+    ) -> Result<&[Event], HandoffError> {
         let at = now();
         let mutation = Mutation {
             id: 0,
@@ -120,16 +130,21 @@ impl Working {
         };
         let decided = decide_pushed(engine, mutation, Some(&self.case), actor, at)?;
         let from = self.events.len();
-        self.case.state = decided.outcome.state;
-        self.case.last_at = Instant::parse(&decided.at);
-        self.events.extend(decided.outcome.events);
-        self.at = Some(decided.at);
+        // A command with no events (a tick with nothing due) leaves the case as it was.
+        if !decided.outcome.events.is_empty() {
+            self.case.state = decided.outcome.state;
+            self.case.last_at = Instant::parse(&decided.at);
+            self.events.extend(decided.outcome.events);
+            self.at = Some(decided.at);
+        }
         Ok(self.events.get(from..).unwrap_or_default())
     }
 }
 
 /// What a worked case stores, made before the statements that borrow it.
-struct Stored {
+pub(super) struct Stored {
+    /// The client id its events are stored with (`mutation_id` 0).
+    client_id: &'static str,
     case_id: String,
     state: String,
     at: String,
@@ -138,8 +153,12 @@ struct Stored {
 }
 
 impl Stored {
-    /// `None` for a case that no command changed.
-    fn of(engine: &Engine, working: &Working) -> Result<Option<Stored>, StoreError> {
+    /// `None` for a case that no command changed. Its events go in as `client_id`'s.
+    pub(super) fn of(
+        engine: &Engine,
+        working: &Working,
+        client_id: &'static str,
+    ) -> Result<Option<Stored>, StoreError> {
         let Some(at) = &working.at else { return Ok(None) };
         let state = &working.case.state;
         let events = working
@@ -148,6 +167,7 @@ impl Stored {
             .map(|event| Ok((int(event.seq)?, serde_json::to_string(event).map_err(storage)?)))
             .collect::<Result<_, StoreError>>()?;
         Ok(Some(Stored {
+            client_id,
             case_id: state.case_id.clone(),
             state: serde_json::to_string(state).map_err(storage)?,
             at: at.clone(),
@@ -158,7 +178,7 @@ impl Stored {
 
     /// The case's new state, its events and its index entry (each touching rows of this case
     /// only), numbered `change`.
-    fn statements(&self, change: i64) -> Vec<Statement<'_>> {
+    pub(super) fn statements(&self, change: i64) -> Vec<Statement<'_>> {
         let case_id = self.case_id.as_str();
         let mut statements = vec![Statement::new(
             UPDATE_CASE,
@@ -170,7 +190,7 @@ impl Stored {
                 params.extend([
                     case_id.into(),
                     (*seq).into(),
-                    "".into(),
+                    self.client_id.into(),
                     0.into(),
                     change.into(),
                     text.as_str().into(),
@@ -185,13 +205,13 @@ impl Stored {
 }
 
 /// Where each answer stands in a bulk transaction's first pipeline (after its `BEGIN`).
-const CONFIG_VERSION: usize = 1;
-const CHANGE_NUMBER: usize = 2;
-const LOCKED_CASES: usize = 3;
+pub(super) const CONFIG_VERSION: usize = 1;
+pub(super) const CHANGE_NUMBER: usize = 2;
+pub(super) const LOCKED_CASES: usize = 3;
 
 /// Begins a bulk write transaction: the configuration's row to share, the change's number and
 /// the cases `lock` locks. Rolled back when it fails.
-async fn begin<C: Conn>(conn: &mut C, lock: Statement<'_>) -> Result<Vec<Vec<Row>>, StoreError> {
+pub(super) async fn begin<C: Conn>(conn: &mut C, lock: Statement<'_>) -> Result<Vec<Vec<Row>>, StoreError> {
     let dialect = conn.dialect();
     let first = [
         Statement::new(dialect.begin_write, []),
@@ -217,7 +237,7 @@ async fn finish<C: Conn>(
     worked: &[&Working],
     dry_run: bool,
 ) -> Result<(), StoreError> {
-    let stored = worked.iter().map(|w| Stored::of(engine, w)).collect::<Result<Vec<_>, _>>()?;
+    let stored = worked.iter().map(|w| Stored::of(engine, w, NO_CLIENT)).collect::<Result<Vec<_>, _>>()?;
     let stored: Vec<Stored> = stored.into_iter().flatten().collect();
     if dry_run || stored.is_empty() {
         roll_back(conn).await;

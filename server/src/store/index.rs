@@ -1,36 +1,40 @@
-//! The index of open cases (SPEC §10): what `/stuck`, `/reassign` and `/migrate` look up instead
-//! of reading every case's state. Two tables (migration 5):
+//! The index of open cases (SPEC §10, §11): what `/stuck`, `/reassign`, `/migrate` and the
+//! scheduler look up instead of reading every case's state. Two tables (migrations 5 and 6):
 //!
 //! - `open_cases`: a row per open case, with its workflow and version (which cases a migration
-//!   moves) and its stuck work as the core finds it (`stuck`, the case's findings as JSON, `NULL`
-//!   when it has none; a partial index holds the stuck ones, so `/stuck` reads only those).
+//!   moves), its stuck work as the core finds it (`stuck`, the case's findings as JSON, `NULL`
+//!   when it has none; a partial index holds the stuck ones, so `/stuck` reads only those), and
+//!   its next deadline (`next_deadline`, `Engine::next_deadline` in milliseconds since 1970,
+//!   rounded up, `NULL` when none; on a partial index, so the scheduler reads only the due ones).
 //! - `case_members`: which members each open case names anywhere in its state
 //!   (`CaseState::each_party`: owner, case roles, assignees, the pending and the last handoff),
 //!   so that a reassignment reads only the cases of the member it moves work away from. A
 //!   superset of what the planner moves; the planner decides.
 //!
 //! Both are rewritten in the transaction of every case write (a push, a reassignment, a
-//! migration), from the new state and with the configuration that decided it; a configuration
+//! migration, a tick), from the new state and with the configuration that decided it; a configuration
 //! change recomputes the stuck work of every open case it read and rewrites the rows that
 //! differ. A closed case has no rows: closed cases are never stuck. A database from before the
 //! index (or a seeded one) is indexed once at start ([`build_on`]).
 //!
-//! I/O and bookkeeping only: what is stuck is `Engine::find_stuck_work`'s answer.
+//! I/O and bookkeeping only: what is stuck is `Engine::find_stuck_work`'s answer, and what is
+//! next due `Engine::next_deadline`'s.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use handoff_engine::case::CaseState;
 use handoff_engine::model::PartyKind;
 use handoff_engine::stuck::StuckWork;
+use handoff_engine::time::Instant;
 use handoff_engine::Engine;
 
 use super::config::{self, Configs};
 use super::{answer, query, read_state, roll_back, single, storage, StoreError};
 use crate::db::{Conn, Statement};
 
-const UPSERT_OPEN: &str = "INSERT INTO open_cases (case_id, workflow_id, workflow_version, stuck)
-     VALUES ($1, $2, $3, $4) ON CONFLICT (case_id) DO UPDATE SET workflow_id = excluded.workflow_id,
-     workflow_version = excluded.workflow_version, stuck = excluded.stuck";
+const UPSERT_OPEN: &str = "INSERT INTO open_cases (case_id, workflow_id, workflow_version, stuck, next_deadline)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_id) DO UPDATE SET workflow_id = excluded.workflow_id,
+     workflow_version = excluded.workflow_version, stuck = excluded.stuck, next_deadline = excluded.next_deadline";
 const DELETE_OPEN: &str = "DELETE FROM open_cases WHERE case_id = $1";
 const DELETE_MEMBER: &str = "DELETE FROM case_members WHERE case_id = $1 AND member_id = $2";
 const INSERT_MEMBER: &str =
@@ -46,6 +50,18 @@ pub(super) const LOCK_CASES_NAMING: &str = "SELECT state, last_at FROM cases
 pub(super) const LOCK_CASES_ON_VERSION: &str = "SELECT state, last_at FROM cases WHERE case_id IN
      (SELECT case_id FROM open_cases WHERE workflow_id = $1 AND workflow_version = $2 AND case_id > $3
       ORDER BY case_id LIMIT $4) ORDER BY case_id FOR UPDATE";
+/// The open cases whose next deadline is at or before `$1`, after the place `($2, $3)` in the
+/// order of `(next_deadline, case_id)`, at most `$4`, locked: `(state, last_at, next_deadline,
+/// case_id)`. A case whose row another transaction holds (PostgreSQL: a command under way, or
+/// another process's scheduler) is skipped, not waited for: its holder rewrites its entry, and
+/// a deadline still passed after it is found by the next round.
+pub(super) const LOCK_DUE: &str = "SELECT c.state, c.last_at, o.next_deadline, o.case_id
+     FROM open_cases o JOIN cases c ON c.case_id = o.case_id
+     WHERE o.next_deadline <= $1 AND (o.next_deadline, o.case_id) > ($2, $3)
+     ORDER BY o.next_deadline, o.case_id LIMIT $4 FOR UPDATE OF c SKIP LOCKED";
+/// Whether any open case is due at `$1`: a read that lets a round with nothing due write nothing.
+pub(super) const ANY_DUE: &str = "SELECT COUNT(*) FROM
+     (SELECT 1 FROM open_cases WHERE next_deadline <= $1 LIMIT 1) AS due";
 const INDEXED: &str = "SELECT value FROM meta WHERE key = 'case_index'";
 const SET_INDEXED: &str = "UPDATE meta SET value = 1 WHERE key = 'case_index'";
 
@@ -58,6 +74,20 @@ fn members(state: &CaseState) -> BTreeSet<&str> {
         }
     });
     named
+}
+
+/// A case's next deadline as the index keeps it (`Engine::next_deadline`): milliseconds since
+/// 1970, rounded up, so that a case whose entry is at or before the clock's milliseconds has
+/// passed its deadline (a tick is late, never early).
+fn deadline_millis(engine: &Engine, state: &CaseState) -> Option<i64> {
+    let at = Instant::parse(&engine.next_deadline(state)?)?;
+    let millis = at.seconds.checked_mul(1_000)?.checked_add(i64::from(at.nanos.div_ceil(1_000_000)))?;
+    Some(millis)
+}
+
+/// An instant as the index compares it with deadlines: milliseconds since 1970, rounded down.
+pub(super) fn millis(at: Instant) -> i64 {
+    at.seconds.saturating_mul(1_000).saturating_add(i64::from(at.nanos / 1_000_000))
 }
 
 /// A case's stuck findings as stored: `None` when it has none.
@@ -83,6 +113,7 @@ struct Open {
     workflow_id: String,
     version: i64,
     stuck: Option<String>,
+    next_deadline: Option<i64>,
 }
 
 impl Entry {
@@ -97,11 +128,17 @@ impl Entry {
             let found = engine.find_stuck_work(std::slice::from_ref(state));
             let stuck = findings_text(&found.iter().collect::<Vec<_>>())?;
             let version = i64::from(state.workflow_version);
-            (Some(Open { workflow_id: state.workflow_id.clone(), version, stuck }), members(state))
+            let next_deadline = deadline_millis(engine, state);
+            (Some(Open { workflow_id: state.workflow_id.clone(), version, stuck, next_deadline }), members(state))
         };
         let added = now.difference(&was).map(|id| (*id).to_owned()).collect();
         let removed = was.difference(&now).map(|id| (*id).to_owned()).collect();
         Ok(Entry { case_id, open, added, removed })
+    }
+
+    /// The case's next deadline as the index keeps it (`None` for a closed case too).
+    pub(super) fn next_deadline(&self) -> Option<i64> {
+        self.open.as_ref().and_then(|open| open.next_deadline)
     }
 
     /// The statements that keep the index in step, each touching rows no other one touches.
@@ -117,7 +154,13 @@ impl Entry {
         writes.push(match &self.open {
             Some(open) => Statement::new(
                 UPSERT_OPEN,
-                [case_id.into(), open.workflow_id.as_str().into(), open.version.into(), open.stuck.as_deref().into()],
+                [
+                    case_id.into(),
+                    open.workflow_id.as_str().into(),
+                    open.version.into(),
+                    open.stuck.as_deref().into(),
+                    open.next_deadline.into(),
+                ],
             ),
             None => Statement::new(DELETE_OPEN, [case_id.into()]),
         });

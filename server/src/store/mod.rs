@@ -1,7 +1,8 @@
 //! Storage for the sync protocol, written once for both backends (`db`): clients and their
 //! `lastMutationId`, case states, the event log, rejections, and which clients each case is for;
 //! the stored configuration (`config`), the index of open cases that every case write keeps in
-//! step (`index`: stuck work, members, versions), and the admins' bulk commands (`bulk`).
+//! step (`index`: stuck work, members, versions, next deadlines), the admins' bulk commands
+//! (`bulk`) and the scheduler's ticks (`deadlines`).
 //!
 //! - **A push** handles each mutation in its own write transaction, which locks the client's row
 //!   and then the case's before anything is decided: a retry racing its original (on this
@@ -33,10 +34,12 @@ use handoff_engine::time::Instant;
 
 mod bulk;
 mod config;
+mod deadlines;
 mod index;
 
 pub use bulk::{MigrateResult, ReassignAnswer};
 pub use config::{Decision, NewVersion, Published, Recorded};
+pub use deadlines::Round;
 
 use config::Configs;
 
@@ -188,7 +191,7 @@ impl Store {
             match on_conn!(self, writer, |conn| index::build_on(conn, &self.configs)) {
                 Ok(0) => return Ok(()),
                 Ok(indexed) => {
-                    println!("indexed the {indexed} open cases (stuck work, members, versions)");
+                    println!("indexed the {indexed} open cases (stuck work, members, versions, next deadlines)");
                     return Ok(());
                 }
                 Err(StoreError::Raced(_)) if attempt < ATTEMPTS => attempt += 1,
@@ -246,6 +249,32 @@ impl Store {
             let Some(last) = batch.last_case else { return Ok(results) };
             after = last;
             results.extend(batch.results);
+        }
+    }
+
+    /// One round of the scheduler (see `deadlines`): every open case whose next deadline has
+    /// passed by the clock now, ticked, in batches of `deadlines::TICK_BATCH` cases per write
+    /// transaction (each run again when it lost a race). A round with nothing due is one read of
+    /// the index, and writes nothing.
+    pub async fn tick_due(&self) -> Result<Round, StoreError> {
+        let due_by = index::millis(now());
+        let mut round = Round::default();
+        if !on_conn!(self, reader, |conn| deadlines::any_due_on(conn, due_by))? {
+            return Ok(round);
+        }
+        let mut after = deadlines::start();
+        loop {
+            let mut attempt = 1;
+            let batch = loop {
+                match on_conn!(self, writer, |conn| deadlines::tick_batch_on(conn, &self.configs, due_by, &after)) {
+                    Err(StoreError::Raced(_)) if attempt < ATTEMPTS => attempt += 1,
+                    other => break other?,
+                }
+            };
+            match round.add(batch) {
+                Some(next) => after = next,
+                None => return Ok(round),
+            }
         }
     }
 
