@@ -6,7 +6,6 @@
 // deadline extended by the case's owner.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,10 +14,6 @@ import { launch, repo, startServer } from "./harness.mjs";
 let browser;
 const shots = join(repo, "test-results");
 const exampleFirm = () => JSON.parse(readFileSync(join(repo, "config/example-firm.json"), "utf8"));
-
-/** Whether this server ticks open cases itself (SPEC §11's scheduler, `--tick-interval`). */
-const serverTicks = spawnSync(join(repo, "target/debug/handoff-server"), ["--help"], { encoding: "utf8" })
-  .output.join("").includes("--tick-interval");
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
@@ -158,7 +153,7 @@ test("a one-minute deadline and escalation pass: predicted in the browser, then 
   steps.find((s) => s.id === "review-call").handoff.escalate = { after: "PT1M", to: { kind: "role", id: "attorney" } };
   const file = join(mkdtempSync(join(tmpdir(), "handoff-deadlines-")), "config.json");
   writeFileSync(file, JSON.stringify(config));
-  const server = await startServer({ config: file, more: serverTicks ? ["--tick-interval", "1"] : [] });
+  const server = await startServer({ config: file, more: ["--tick-interval", "1"] });
   t.after(server.stop);
 
   // Three cases: "late" is left alone; "extended" gets a day more; "escalating" waits at the
@@ -245,12 +240,7 @@ test("a one-minute deadline and escalation pass: predicted in the browser, then 
   assert.match(await escalation.textContent(), /^Escalation due \(predicted\): nobody took it by .*; the server has not escalated it to Attorney \(role\) yet\.$/);
   await dana.page.screenshot({ path: join(shots, "deadlines-predicted.png"), fullPage: true });
 
-  // The server acts on the deadlines: its scheduler, where the server has one; else the admin
-  // ticks the cases through the protocol, as the scheduler would.
-  if (!serverTicks) {
-    assert.equal((await serverCases(server)).get("late").steps.documents.overdue, false, "nothing ticks this server");
-    assert.deepEqual(await push(server, "morgan", "morgan-1", ["late", "extended", "escalating"].map((id) => command(id, { type: "tick" }))), ["applied", "applied", "applied"]);
-  }
+  // The server's scheduler acts on the deadlines, within its interval of a second.
   await dana.page.unroute("**/sync/**");
   for (const route of held) await route.abort().catch(() => {});
 
@@ -271,10 +261,8 @@ test("a one-minute deadline and escalation pass: predicted in the browser, then 
   assert.equal(after.get("late").steps.documents.overdue, true);
   assert.equal(after.get("extended").steps.documents.overdue, false);
   assert.deepEqual(after.get("escalating").pendingHandoff.to, { kind: "role", id: "attorney" });
-  if (serverTicks) {
-    const ticked = (await serverEvents(server, "late")).find((e) => e.type === "stepOverdue");
-    assert.deepEqual(ticked.actor, { kind: "system" }, "the server's scheduler ticked the case");
-  }
+  const ticked = (await serverEvents(server, "late")).find((e) => e.type === "stepOverdue");
+  assert.deepEqual(ticked.actor, { kind: "system" }, "the server's scheduler ticked the case");
   assert.deepEqual(dana.problems, []);
   await dana.context.close();
 });
