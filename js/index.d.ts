@@ -132,6 +132,9 @@ export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
 /** A compiled configuration: validates workflow edits and runs cases. */
 export declare class Engine extends WasmEngine {
   allowedCommands(state: CaseState, actor: Actor): AllowedCommand[];
+  /** The earliest time at which a tick would do something to `state` (SPEC §11), or `null`:
+   * for a closed case, or one with nothing ahead. */
+  nextDeadline(state: CaseState | string): string | null;
   openCase(state: CaseState): CaseHandle;
 }
 

@@ -32,12 +32,13 @@ sed -i '/\[Symbol\.dispose\]():/d' "$out/wasm/handoff_engine.d.ts"
 # --low-memory-unused lets wasm-opt fold `load(p + C)` into `load offset=C (p)` for C < 1024, which
 # differs only when p + C wraps past 4 GiB into the first KiB: Rust never forms such an address
 # (pointer overflow is undefined behaviour), so the fold is safe, and it shrinks the module.
+# The target_features section, which only tools read (engines ignore it), is stripped.
 # Two rounds of type-flow analysis (--gufa) between the size passes find code that -Oz alone
 # keeps, for a few seconds of build; --converge was not worth it.
 node_modules/.bin/wasm-opt -Oz --gufa -Oz --gufa -Oz --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-reference-types --enable-multivalue --enable-mutable-globals --zero-filled-memory \
+  --enable-reference-types --enable-multivalue --enable-mutable-globals --zero-filled-memory --strip-target-features \
   "$out/wasm/handoff_engine_bg.wasm" -o "$out/wasm/handoff_engine_bg.wasm"
-cp js/index.js js/node.js js/error.js js/case-store.js js/states.js js/index.d.ts "$out/"
+cp js/index.js js/node.js js/engine.js js/error.js js/case-store.js js/states.js js/index.d.ts "$out/"
 
 wasm=$out/wasm/handoff_engine_bg.wasm
 raw=$(wc -c < "$wasm")

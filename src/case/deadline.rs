@@ -23,7 +23,7 @@ pub struct Deadline {
     pub passed: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, ToJson)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToJson)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(hashmap_as_object, missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub enum DeadlineKind {
@@ -70,7 +70,8 @@ fn each(state: &CaseState) -> Vec<Entry<'_>> {
         let instant = Instant::parse(time).unwrap_or(Instant { seconds: i64::MIN, nanos: 0 });
         // Put in its place as it comes (a case has few deadlines): a sort would link its own
         // copy of the sorting code into the module.
-        let place = list.iter().position(|e| (e.0, e.1, e.2) > (instant, step_id, kind)).unwrap_or(list.len());
+        let place =
+            list.iter().position(|e| (e.0, e.1, e.2 as u8) > (instant, step_id, kind as u8)).unwrap_or(list.len());
         list.insert(place, (instant, step_id, kind, time, acted));
     }
     list

@@ -130,8 +130,6 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
                 target: if covered { &handoff.to } else { received }.clone(),
                 required: handoff.required,
                 reason: reason.clone(),
-                // When it escalates again is the recording's to say: it knows the time.
-                escalates_at: None,
             })
         }
         Command::Claim => {
@@ -252,7 +250,7 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
         }
         Command::Tick => {
             if !matches!(who, Who::System) && !who.is_admin() {
-                return Err(not_permitted("tick a case (the system and admins only)"));
+                return Err(not_permitted("tick (the system and admins only)"));
             }
             return Ok(None);
         }
@@ -262,16 +260,15 @@ pub(crate) fn vet(scene: Scene, state: &CaseState, command: &Command, actor: &Ac
                 return Err(not_active(step, step_id));
             };
             if !who.manages(state) {
-                return Err(not_permitted("extend this case's deadlines"));
+                return Err(not_permitted("extend deadlines"));
             }
             let Some(from) = &current.due_at else {
-                let message = format!("Step {} has no deadline to extend.", step.name);
+                let message = format!("Step {} has no deadline yet.", step.name);
                 return Err(HandoffError::invalid_input("stepId", message).with_step(step_id));
             };
             let to = Instant::parse(due_at).filter(|to| Instant::parse(from).is_some_and(|from| *to > from));
             let Some(to) = to else {
-                let message =
-                    format!("The new deadline of step {} must be later than its current one, {from}.", step.name);
+                let message = format!("Step {} is due at {from}: a new deadline must be later.", step.name);
                 return Err(HandoffError::invalid_input("dueAt", message).with_step(step_id));
             };
             Ok(Change::DeadlineExtended {
@@ -417,7 +414,7 @@ fn record(scene: Scene, state: &mut CaseState, change: Option<Change>, ctx: &Ctx
     // Most commands record one event; room for four (what a first push makes) would be a
     // chunk from the allocator's slower large bins in WebAssembly.
     let mut recorder = Recorder { state, events: Vec::with_capacity(1), ctx };
-    let Some(mut change) = change else {
+    let Some(change) = change else {
         super::deadline::tick(&mut recorder, scene);
         return recorder.events;
     };
@@ -425,14 +422,10 @@ fn record(scene: Scene, state: &mut CaseState, change: Option<Change>, ctx: &Ctx
         Change::StepCompleted { step_id } | Change::StepSkipped { step_id, .. } => scene.workflow.step(step_id),
         _ => None,
     };
-    match &mut change {
+    match &change {
         Change::CaseMigrated { .. } => {
             super::migrate::record(&mut recorder, scene, change);
             return recorder.events;
-        }
-        Change::HandoffReverted { step_id, escalates_at, .. } => {
-            let handoff = scene.workflow.step(step_id).and_then(|(_, step)| step.handoff.as_ref());
-            *escalates_at = handoff.and_then(|handoff| self::escalates_at(handoff, &ctx.at));
         }
         // Late work is late (SPEC §13): overdue as it completes, if no tick said so before.
         Change::StepCompleted { step_id } => super::deadline::late(&mut recorder, step_id),

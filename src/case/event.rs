@@ -89,9 +89,6 @@ pub enum Change {
         target: Party,
         required: bool,
         reason: Option<String>,
-        /// The handoff is requested again: when it escalates, if its step's handoff does.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        escalates_at: Option<String>,
     },
     OwnershipClaimed {
         from: Party,
@@ -232,10 +229,11 @@ impl CaseState {
                     self.set_status(step_id, StepStatus::Active);
                 }
             }
-            Change::HandoffReverted { step_id, to, case_roles, target, required, escalates_at, .. } => {
+            // Requested again afresh, escalating no further (as after a redirect).
+            Change::HandoffReverted { step_id, to, case_roles, target, required, .. } => {
                 self.owner.clone_from(to);
                 self.case_roles.clone_from(case_roles);
-                self.request(step_id, target, *required, &event.at, escalates_at);
+                self.request(step_id, target, *required, &event.at, &None);
                 if *required {
                     self.set_status(step_id, StepStatus::AwaitingHandoff);
                 }

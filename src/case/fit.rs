@@ -103,10 +103,8 @@ pub(crate) fn check_fit<'s>(
             workflow.step(&pending.step_id).and_then(|(_, s)| s.handoff.as_ref().filter(|_| !s.client_facing));
         let status = state.status(&pending.step_id);
         // Its target may differ from the step's: a redirect gives it another.
-        // It escalates only where its step's handoff does (where the tick finds the target).
         let fits = handoff.is_some_and(|h| h.required == pending.required)
-            && matches!(status, Some(StepStatus::AwaitingHandoff | StepStatus::Active))
-            && (pending.escalates_at.is_none() || handoff.is_some_and(|h| h.escalate.is_some()));
+            && matches!(status, Some(StepStatus::AwaitingHandoff | StepStatus::Active));
         if !fits {
             return Err(misfit("pendingHandoff", "pendingHandoff does not match a step awaiting that handoff."));
         }

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::input::{check_count, check_id, check_timestamp, At, FromJson, MAX_LIST, MAX_STEPS};
+use crate::input::{check_count, check_id, check_text, check_timestamp, At, FromJson, MAX_LIST, MAX_STEPS};
 use crate::model::{check_fact_value, Facts, Party, PartyKind, WorkflowDefinition};
 use crate::output::ToJson;
 
@@ -100,8 +100,9 @@ pub struct PendingHandoff {
     pub required: bool,
     /// When it was requested of `to` (SPEC §11): the time of its `handoffRequested`, or of
     /// the escalation, redirect or revert that last gave it a target. A state stored before
-    /// the second release has none: it reads as `""`, and its handoff never escalates.
-    #[json(default, check = check_requested_at)]
+    /// the second release has none: it reads as `""`, and its handoff never escalates. (Shown,
+    /// never computed with: read as a text.)
+    #[json(default, check = check_text)]
     pub requested_at: String,
     /// When it escalates, if its step's handoff escalates and it has not escalated yet.
     #[json(default, check = check_timestamp)]
@@ -225,13 +226,6 @@ pub(crate) fn check_facts(facts: &Facts, at: &At) -> crate::Result<()> {
         check_fact_value(value, &at.key(name))?;
     }
     Ok(())
-}
-
-fn check_requested_at(text: &str, at: &At) -> crate::Result<()> {
-    match text {
-        "" => Ok(()),
-        text => check_timestamp(text, at),
-    }
 }
 
 fn check_version(version: &u64, at: &At) -> crate::Result<()> {

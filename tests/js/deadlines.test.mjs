@@ -45,6 +45,7 @@ test("the browser predicts what is due with deadlines(state, now), and a tick co
   const { state } = engine.startCase({ caseId: "c", workflowId: "w" }, ctx("dana"));
   assert.deepEqual(state.steps.documents, { status: "active", assignee: null, dueAt: "2026-11-25T10:00:00Z", overdue: false });
   assert.equal(engine.nextDeadline(state), "2026-11-25T10:00:00Z");
+  assert.equal(engine.nextDeadline(JSON.stringify(state)), "2026-11-25T10:00:00Z", "the state as its JSON text");
   assert.deepEqual(engine.deadlines(state, "2026-11-25T10:00:00Z"), [
     { stepId: "documents", kind: "due", at: "2026-11-25T10:00:00Z", passed: true },
   ]);

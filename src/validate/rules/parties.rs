@@ -55,11 +55,7 @@ pub fn handoff_targets(s: &Subject, out: &mut Findings) {
         let Some(escalation) = &handoff.escalate else { continue };
         target(s, out, index, &escalation.to, handoff.required, true);
         if escalation.to == handoff.to {
-            let message = format!(
-                "The handoff on step {} escalates to {}, its own target: the escalation changes nothing.",
-                step.name,
-                s.roster.describe(&handoff.to)
-            );
+            let message = format!("The handoff on step {} escalates to its own target.", step.name);
             out.add(RuleCode::RedundantEscalation, s, Some(index), step_path(index, ".handoff.escalate.to"), message);
         }
     }
@@ -105,7 +101,7 @@ pub fn durations(s: &Subject, out: &mut Findings) {
         for (text, rest, what) in durations {
             let Some(text) = text.filter(|text| crate::time::duration(text).is_none()) else { continue };
             let message = format!(
-                "Step {} {what} after \"{text}\", which is not a duration: write days, hours and minutes, like P2D, PT4H or P1DT12H (more than zero, at most 3650 days).",
+                "Step {} {what} after \"{text}\": a duration is days, hours and minutes, like P2D or PT4H.",
                 step.name
             );
             out.add(RuleCode::InvalidDuration, s, Some(index), step_path(index, rest), message);
