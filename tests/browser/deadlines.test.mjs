@@ -96,7 +96,7 @@ test("the editor sets a step's Due and a handoff's escalation, flags them at the
   await due.fill("P1M");
   const invalid = documents.locator('.diagnostics[data-at="steps[0].due"] [data-code="invalid-duration"]');
   await invalid.waitFor();
-  assert.match(await invalid.textContent(), /"P1M", which is not a duration: write days, hours and minutes/);
+  assert.match(await invalid.textContent(), /is due after "P1M": a duration is days, hours and minutes/);
   assert.match(await page.textContent("#summary"), /1 error/);
   await page.waitForSelector("#publish[disabled]");
   assert.equal(await documents.locator('.diagnostics[data-at=""] [data-code]').count(), 0, "shown at the field, not again under the card");
@@ -196,7 +196,7 @@ test("a one-minute deadline and escalation pass: predicted in the browser, then 
   });
   await form.locator('[data-testid="extend-reason"]').fill("the client is travelling");
   await form.locator('[data-testid="extend-due-at"]').fill(hourAgo);
-  assert.match(await dana.page.textContent('[data-testid="extend-check"]'), /The new deadline of step Initial document collection must be later than its current one, .*\(invalid-input\)/);
+  assert.match(await dana.page.textContent('[data-testid="extend-check"]'), /Step Initial document collection is due at .*: a new deadline must be later\. \(invalid-input\)/);
   assert.equal(await dana.page.isDisabled('button[data-action="send-extend"]'), true);
   await form.locator('[data-testid="extend-due-at"]').fill(dayLater);
   await form.locator('[data-testid="extend-reason"]').fill("");
