@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { launch, repo, startServer } from "./harness.mjs";
+import { command, launch, openAs, push, repo, serverCases, start, startServer } from "./harness.mjs";
 
 let browser;
 const shots = join(repo, "test-results");
@@ -21,31 +21,8 @@ after(async () => {
   await browser?.close();
 });
 
-/** Pushes mutations of one client straight to the server, as `who`; returns the statuses. */
-async function push(server, who, clientId, mutations) {
-  const at = new Date().toISOString();
-  const response = await fetch(`${server.base}/sync/push`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${who}-token`, "Content-Type": "application/json" },
-    body: JSON.stringify({ schemaVersion: 2, clientId, mutations: mutations.map((m, i) => ({ id: i + 1, at, ...m })) }),
-  });
-  const body = await response.json();
-  return body.results.map((r) => (r.status === "rejected" ? `rejected: ${r.message}` : r.status));
-}
 
-const start = (caseId, extra = {}) => ({ caseId, kind: "startCase", input: { caseId, workflowId: "chapter-7", clients: ["smith"], ...extra } });
-const command = (caseId, body) => ({ caseId, kind: "command", command: body });
 
-/** The server's state of every open case, read as the admin. */
-async function serverCases(server) {
-  const response = await fetch(`${server.base}/sync/pull`, {
-    method: "POST",
-    headers: { Authorization: "Bearer morgan-token", "Content-Type": "application/json" },
-    body: JSON.stringify({ schemaVersion: 2, clientId: `check-${Math.random()}`, cookie: null }),
-  });
-  const { cases } = await response.json();
-  return new Map(cases.map((c) => [c.caseId, c]));
-}
 
 /** A change to the configuration made straight through the server, as the admin. */
 async function deactivate(server, id) {
@@ -59,16 +36,7 @@ async function deactivate(server, id) {
   assert.equal(response.status, 200, await response.text());
 }
 
-async function open(server, token) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(error.message));
-  await page.goto(`${server.base}/`);
-  await page.waitForSelector("body[data-ready]");
-  await page.selectOption("#who", token);
-  return { page, context, problems };
-}
+const open = (server, token) => openAs(browser, server, token);
 
 const tab = (page, name) => page.click(`nav button[data-tab="${name}"]`);
 const synced = (page) => page.waitForSelector('[data-testid="sync-status"]:has-text("All changes synced")', { timeout: 15_000 });
