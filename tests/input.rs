@@ -95,8 +95,10 @@ fn limits_on_sizes_and_counts() {
     let steps: Vec<_> = (0..20_001).map(|i| json!({ "id": format!("s{i}"), "name": "S" })).collect();
     let text = json!({ "id": "w", "name": "W", "version": 1, "steps": steps }).to_string();
     assert_eq!(path(&def_error(&text)), "steps");
-    let huge = " ".repeat(33 * 1024 * 1024);
-    assert_eq!(from_json::<EngineConfig>(&huge).unwrap_err().code, ErrorCode::InvalidInput);
+    let huge = " ".repeat(65 * 1024 * 1024);
+    let error = from_json::<EngineConfig>(&huge).unwrap_err();
+    assert_eq!(error.code, ErrorCode::InvalidInput);
+    assert!(error.message.contains("at most 67108864 are accepted"), "{}", error.message);
 }
 
 #[test]

@@ -867,10 +867,10 @@ fn long_texts_come_back_whole() {
     assert_eq!(get(&facts, "z").as_string().unwrap(), "€".repeat(2_000));
     // A text past the byte limit is refused before any copy, and leaves nothing behind for the
     // next call: one whose value has no JSON text is told so, not handed the refused text.
-    let huge = js_sys::JsString::from("x").repeat(40_000_000);
+    let huge = js_sys::JsString::from("x").repeat(70_000_000);
     let error = engine.validate_workflow(&huge.into()).err().unwrap();
     assert_handoff_error(&error, "invalid-input");
-    assert!(get(&error, "message").as_string().unwrap().contains("at least 40000000 bytes"));
+    assert!(get(&error, "message").as_string().unwrap().contains("at least 70000000 bytes"));
     let error = engine.validate_workflow(&js_sys::BigInt::from(1).into()).err().unwrap();
     assert!(get(&error, "message").as_string().unwrap().contains("cannot be read as JSON"));
     assert_eq!(get(&facts, "w7").as_string().unwrap(), "c".repeat(2_000));

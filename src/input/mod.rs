@@ -34,8 +34,9 @@ use crate::error::HandoffError;
 /// get the error itself.
 pub type Result<T> = std::result::Result<T, Box<HandoffError>>;
 
-/// Input text larger than this is refused before parsing.
-pub const MAX_INPUT_BYTES: usize = 32 * 1024 * 1024;
+/// Input text larger than this is refused before parsing: room for `findStuckWork` over 10,000
+/// open 50-step cases (39 MB of JSON).
+pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
 /// Ids: non-empty, at most this many Unicode scalar values, no control characters (SPEC §2).
 pub const MAX_ID_CHARS: usize = 128;
 /// Names, reasons and string facts.
