@@ -79,7 +79,7 @@ async fn run() -> Result<(), String> {
     tokio::spawn(watch_tokens(app.clone()));
     // Its first round catches up on the deadlines that passed while no server ran.
     let debug = scheduler::debug_from(std::env::var("HANDOFF_DEBUG").ok().as_deref());
-    tokio::spawn(scheduler::run(app.clone(), args.tick_interval, debug));
+    let scheduler = tokio::spawn(scheduler::run(app.clone(), args.tick_interval, debug));
     let mut router = api::router(app, args.www.clone(), args.pkg.clone());
     if let Some(limiter) = limit::Limiter::new(args.rate_limit) {
         router = router.layer(axum::middleware::from_fn_with_state(limiter, limit::middleware));
@@ -89,6 +89,11 @@ async fn run() -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("listening on http://{addr}");
     serve::run(listener, router, args.limits, shutdown()).await;
+    // Stopped before the runtime is: a round left waiting on its timer while the runtime shuts
+    // down would poll a timer already gone, and panic. A round cut short keeps the batches it
+    // committed; the batch under way is rolled back, and the next start catches up on it.
+    scheduler.abort();
+    let _ = scheduler.await;
     println!("stopped");
     Ok(())
 }
