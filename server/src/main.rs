@@ -76,7 +76,7 @@ async fn run() -> Result<(), String> {
         eprintln!("warning: {warning}");
     }
     let app = Arc::new(api::App { tokens, store });
-    tokio::spawn(watch_tokens(app.clone()));
+    let watcher = tokio::spawn(watch_tokens(app.clone()));
     // Its first round catches up on the deadlines that passed while no server ran.
     let debug = scheduler::debug_from(std::env::var("HANDOFF_DEBUG").ok().as_deref());
     let scheduler = tokio::spawn(scheduler::run(app.clone(), args.tick_interval, debug));
@@ -89,11 +89,14 @@ async fn run() -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("listening on http://{addr}");
     serve::run(listener, router, args.limits, shutdown()).await;
-    // Stopped before the runtime is: a round left waiting on its timer while the runtime shuts
-    // down would poll a timer already gone, and panic. A round cut short keeps the batches it
-    // committed; the batch under way is rolled back, and the next start catches up on it.
-    scheduler.abort();
-    let _ = scheduler.await;
+    // Both timed tasks stop before the runtime does: one left waiting on its timer while the
+    // runtime shuts down would poll a timer already gone, and panic. A scheduler round cut short
+    // keeps the batches it committed; the batch under way is rolled back, and the next start
+    // catches up on it.
+    for task in [scheduler, watcher] {
+        task.abort();
+        let _ = task.await;
+    }
     println!("stopped");
     Ok(())
 }
