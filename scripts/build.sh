@@ -15,7 +15,7 @@ if [ "${1:-}" = "--bench" ]; then
   features=(--features bench)
   CARGO_TARGET_DIR=target/bench
 fi
-# LLVM's inliner past what opt-level "z" allows: at 80 it inlines the case's step-map
+# LLVM's inliner a little past what opt-level "s" allows: at 80 it inlines the case's step-map
 # lookups (`BTreeMap::get`, `get_mut`) into the decide, the hottest path of a command; lower
 # thresholds do not reach them, higher ones only add size (docs/performance.md).
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C llvm-args=-inline-threshold=80"
@@ -38,7 +38,7 @@ sed -i '/\[Symbol\.dispose\]():/d' "$out/wasm/handoff_engine.d.ts"
 node_modules/.bin/wasm-opt -Oz --gufa -Oz --gufa -Oz --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals --zero-filled-memory --strip-target-features \
   "$out/wasm/handoff_engine_bg.wasm" -o "$out/wasm/handoff_engine_bg.wasm"
-cp js/index.js js/node.js js/error.js js/case-store.js js/states.js js/index.d.ts "$out/"
+cp js/index.js js/node.js js/engine.js js/error.js js/case-store.js js/states.js js/index.d.ts "$out/"
 
 wasm=$out/wasm/handoff_engine_bg.wasm
 raw=$(wc -c < "$wasm")
