@@ -99,6 +99,10 @@ fn limits_on_sizes_and_counts() {
     let error = from_json::<EngineConfig>(&huge).unwrap_err();
     assert_eq!(error.code, ErrorCode::InvalidInput);
     assert!(error.message.contains("at most 67108864 are accepted"), "{}", error.message);
+    // Under the limit, text of findStuckWork's scale (10,000 open 50-step cases: 39 MB) is read.
+    let definition = json!({ "id": "w", "name": "W", "version": 1, "steps": [] }).to_string();
+    let padded = format!("{}{definition}", " ".repeat(40_000_000));
+    assert!(from_json::<WorkflowDefinition>(&padded).is_ok());
 }
 
 #[test]
