@@ -4,7 +4,7 @@
 // someone who is not an admin cannot publish.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, startServer } from "./harness.mjs";
+import { launch, openAs, startServer } from "./harness.mjs";
 
 let server;
 let browser;
@@ -19,16 +19,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function open(token) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(error.message));
-  await page.goto(`${server.base}/`);
-  await page.waitForSelector("body[data-ready]");
-  await page.selectOption("#who", token);
-  return { page, context, problems };
-}
+const open = (token) => openAs(browser, server, token);
 
 const board = (page) => page.click('nav button[data-tab="board"]');
 const editor = (page) => page.click('nav button[data-tab="editor"]');
