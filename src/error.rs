@@ -134,17 +134,63 @@ pub struct MigrationProblem {
     pub message: String,
 }
 
-#[derive(Clone, Debug, PartialEq, thiserror::Error, Serialize, ToJson)]
-#[error("{message}")]
-pub struct HandoffError {
+/// What a [`HandoffError`] says; read through the error (`error.code`, `error.message`,
+/// `error.details`).
+#[derive(Clone, Debug, PartialEq, Serialize, ToJson)]
+pub struct ErrorParts {
     pub code: ErrorCode,
     pub message: String,
     pub details: ErrorDetails,
 }
 
+/// The error of every entry point: its parts behind one pointer, so that a `Result` carrying it
+/// is hardly larger than its `Ok` value. Every function of the decide returns one, and a
+/// 64-byte error copied through each of them was a good part of the module's size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HandoffError(Box<ErrorParts>);
+
+impl std::ops::Deref for HandoffError {
+    type Target = ErrorParts;
+    fn deref(&self) -> &ErrorParts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for HandoffError {
+    fn deref_mut(&mut self) -> &mut ErrorParts {
+        &mut self.0
+    }
+}
+
+impl std::fmt::Display for HandoffError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for HandoffError {}
+
+/// Written as its parts: `{ code, message, details }`.
+impl Serialize for HandoffError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl ToJson for HandoffError {
+    fn write_json(&self, out: &mut String) {
+        self.0.write_json(out);
+    }
+}
+
 impl HandoffError {
+    /// Its parts, taken out of the error.
+    pub fn into_parts(self) -> ErrorParts {
+        *self.0
+    }
+
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        HandoffError { code, message: message.into(), details: ErrorDetails::default() }
+        HandoffError(Box::new(ErrorParts { code, message: message.into(), details: ErrorDetails::default() }))
     }
 
     /// An `invalid-input` error about the field at `path`.

@@ -54,6 +54,6 @@ pub mod validate;
 pub mod wasm;
 
 pub use engine::{CompiledWorkflow, Engine, KeptCase, Outcome};
-pub use error::{ErrorCode, ErrorDetails, HandoffError, MigrationProblem, Result};
+pub use error::{ErrorCode, ErrorDetails, ErrorParts, HandoffError, MigrationProblem, Result};
 pub use roster::Roster;
 pub use validate::{Diagnostic, RuleCode, Severity, TimelineEntry, Validation};

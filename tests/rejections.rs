@@ -53,7 +53,7 @@ fn workflow_invalid_carries_the_error_diagnostics() {
     ]}));
     let error = engine.start_case(&start_input("broken"), &ctx("dana")).unwrap_err();
     assert_code(&error, ErrorCode::WorkflowInvalid);
-    let diagnostics = error.details.diagnostics.unwrap();
+    let diagnostics = error.into_parts().details.diagnostics.unwrap();
     assert_eq!(diagnostics.len(), 1);
     assert_eq!(diagnostics[0].code.as_str(), "inactive-member");
 }

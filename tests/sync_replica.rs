@@ -39,8 +39,11 @@ impl Server {
                     MutationResult { id: mutation.id, status: MutationStatus::Applied, code: None, message: None }
                 }
                 Err(error) => {
-                    let rejection =
-                        Rejection { id: mutation.id, code: error.code.as_str().into(), message: error.message };
+                    let rejection = Rejection {
+                        id: mutation.id,
+                        code: error.code.as_str().into(),
+                        message: error.into_parts().message,
+                    };
                     self.rejections.push((request.client_id.clone(), rejection.clone()));
                     MutationResult {
                         id: mutation.id,

@@ -388,8 +388,8 @@ where
 {
     let by = admin(app, &request, what)?;
     let text = text(request).await?;
-    let read =
-        handoff_engine::input::from_json::<T>(&text).map_err(|error| ApiError::invalid_request(error.message))?;
+    let read = handoff_engine::input::from_json::<T>(&text)
+        .map_err(|error| ApiError::invalid_request(error.into_parts().message))?;
     Ok((by, read))
 }
 
@@ -403,7 +403,7 @@ async fn reassign(State(app): State<Arc<App>>, request: Request) -> Response {
         };
     // `to` must be an active member other than `from`: the planner says so before anything is read.
     if let Err(error) = app.store.current().engine.plan_reassignment(&[], &reassign.reassignment()) {
-        return ApiError::invalid_request(error.message).into_response();
+        return ApiError::invalid_request(error.into_parts().message).into_response();
     }
     respond(async move { Ok(app.store.reassign(&by, &reassign).await?) }).await
 }
@@ -430,7 +430,7 @@ async fn migrate(State(app): State<Arc<App>>, request: Request) -> Response {
     });
     let command = match handoff_engine::case::Command::from_json(&command.to_string()) {
         Ok(command) => command,
-        Err(error) => return ApiError::invalid_request(error.message).into_response(),
+        Err(error) => return ApiError::invalid_request(error.into_parts().message).into_response(),
     };
     respond(async move {
         let results = app.store.migrate(&by, &migrate, &command).await?;

@@ -17,7 +17,7 @@ use crate::store::{Decision, NewVersion, Published, StoreError};
 /// The change read from a request's body: a malformed one is `400 invalid-request`, naming the
 /// field (`publish[0].steps[3]`).
 pub fn read(text: &str) -> Result<ConfigChange<'static>, String> {
-    from_json::<ConfigChange>(text).map(IntoOwned::into_owned).map_err(|error| error.message)
+    from_json::<ConfigChange>(text).map(IntoOwned::into_owned).map_err(|error| error.into_parts().message)
 }
 
 fn body(value: &impl serde::Serialize) -> Result<String, StoreError> {

@@ -83,6 +83,7 @@ pub(crate) fn plan(
         let mut skip =
             |code, message| skipped.push(SkippedReassignment { case_id: case.case_id.clone(), code, message });
         if let Err(error) = fits(case) {
+            let error = error.into_parts();
             skip(error.code, error.message);
             continue;
         }

@@ -606,14 +606,14 @@ mod tests {
     }
 
     fn read_value(text: &str) -> std::result::Result<Value, String> {
-        read(text, &At::ROOT, value).map_err(|e| e.message)
+        read(text, &At::ROOT, value).map_err(|e| e.into_parts().message)
     }
 
     /// The path of a syntax error is that of the value it is in: after a key, that key's value;
     /// between two items, the one before; in a key, the object.
     #[test]
     fn a_syntax_error_is_named_with_the_path_of_its_value() {
-        let path = |text: &str| check(text, &At::ROOT).err().and_then(|e| e.details.path);
+        let path = |text: &str| check(text, &At::ROOT).err().and_then(|e| e.into_parts().details.path);
         assert_eq!(path(r#"{"a": [1, {"b\"c": {"d": [true, false, x]}}]}"#).as_deref(), Some("a[1].b\"c.d[2]"));
         assert_eq!(path("[1 2]").as_deref(), Some("[0]"));
         assert_eq!(path("[1, 2").as_deref(), Some("[1]"));
@@ -625,7 +625,7 @@ mod tests {
         assert_eq!(path("{\"a\":\"unterminated").as_deref(), Some("a"));
         assert_eq!(path("[[[[").as_deref(), Some("[0][0][0][0]"));
         assert_eq!(path("[1] 2").as_deref(), Some(""));
-        let message = check(r#"{"steps": [{"id": 01}]}"#, &At::ROOT).err().map(|e| e.message);
+        let message = check(r#"{"steps": [{"id": 01}]}"#, &At::ROOT).err().map(|e| e.into_parts().message);
         assert_eq!(message.as_deref(), Some("Invalid input at steps[0].id: an invalid number."));
     }
 
@@ -680,7 +680,7 @@ mod tests {
     fn nesting_is_bounded_without_recursing_through_it() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(
-            check(&deep, &At::ROOT).err().map(|e| e.message).as_deref(),
+            check(&deep, &At::ROOT).err().map(|e| e.into_parts().message).as_deref(),
             Some("The input is nested too deeply.")
         );
         assert_eq!(read_value(&deep).err().as_deref(), Some("The input is nested too deeply."));
@@ -697,7 +697,10 @@ mod tests {
             })?;
             Ok(items)
         };
-        assert_eq!(read("[1, \"a\"]", &At::ROOT, strings).map_err(|e| e.message), Err("not a string".to_owned()));
+        assert_eq!(
+            read("[1, \"a\"]", &At::ROOT, strings).map_err(|e| e.into_parts().message),
+            Err("not a string".to_owned())
+        );
         assert!(read("[1, \"a\"", &At::ROOT, strings).is_err_and(|e| e.message.contains("EOF")));
         assert_eq!(read("[\"a\", \"b\"]", &At::ROOT, strings).ok(), Some(vec!["a".to_owned(), "b".to_owned()]));
     }

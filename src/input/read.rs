@@ -228,7 +228,7 @@ macro_rules! deserialize_with_reader {
                 let value = serde_json::Value::deserialize(deserializer)?;
                 let text = value.to_string();
                 $crate::input::from_json::<$ty>(&text)
-                .map_err(|e| serde::de::Error::custom(e.message))
+                .map_err(|e| serde::de::Error::custom(e.into_parts().message))
             }
         }
     )*};
@@ -270,7 +270,7 @@ mod derived {
     }
 
     fn read(text: &str) -> Result<Sample, (String, String)> {
-        from_json::<Sample>(text).map_err(|e| (e.details.path.unwrap_or_default(), e.message))
+        from_json::<Sample>(text).map_err(|e| (e.details.path.clone().unwrap_or_default(), e.into_parts().message))
     }
 
     #[test]

@@ -139,7 +139,7 @@ pub(crate) fn unfit(case: &CaseState, error: HandoffError) -> StuckWork {
             "Case {} does not fit its workflow version, so no command can be decided on it: {}",
             case.case_id, error.message
         ),
-        step_id: error.details.step_id,
+        step_id: error.into_parts().details.step_id,
         party: None,
     }
 }

@@ -53,7 +53,7 @@ pub enum Refusal {
 impl Refusal {
     /// A body that does not read as the request it should be.
     fn malformed(error: HandoffError) -> Self {
-        Refusal::Malformed { message: error.message }
+        Refusal::Malformed { message: error.into_parts().message }
     }
 }
 
@@ -438,7 +438,7 @@ impl MutationResult {
             id,
             status: MutationStatus::Rejected,
             code: Some(rejection.code.as_str().to_owned()),
-            message: Some(rejection.message),
+            message: Some(rejection.into_parts().message),
         }
     }
 }
@@ -615,7 +615,7 @@ mod tests {
         assert_eq!(rejection.code, ErrorCode::InvalidInput);
         let result = MutationResult::rejected(1, rejection.clone());
         assert_eq!((result.status, result.code.as_deref()), (MutationStatus::Rejected, Some("invalid-input")));
-        assert_eq!(result.message, Some(rejection.message));
+        assert_eq!(result.message, Some(rejection.into_parts().message));
     }
 
     #[test]

@@ -293,7 +293,7 @@ pub(super) async fn reassign_on<C: Conn>(
         }
         let states: Vec<CaseState> = cases.iter().map(|case| case.state.clone()).collect();
         let plan = engine.plan_reassignment(&states, &request.reassignment()).map_err(|error| {
-            StoreError::Refused(handoff_engine::sync::Refusal::Malformed { message: error.message })
+            StoreError::Refused(handoff_engine::sync::Refusal::Malformed { message: error.into_parts().message })
         })?;
         let mut working: BTreeMap<String, Working> =
             cases.into_iter().map(|case| (case.state.case_id.clone(), Working::new(case))).collect();
@@ -306,7 +306,7 @@ pub(super) async fn reassign_on<C: Conn>(
             results.push(ReassignResult {
                 status: status(&decided, request.dry_run),
                 code: decided.as_ref().err().map(|e| e.code.as_str().to_owned()),
-                message: decided.err().map(|e| e.message),
+                message: decided.err().map(|e| e.into_parts().message),
                 case_id: planned.case_id,
                 command: planned.command,
             });
@@ -382,7 +382,7 @@ pub(super) async fn migrate_batch_on<C: Conn>(
                 status: status(&decided, request.dry_run),
                 code: decided.as_ref().err().map(|e| e.code.as_str().to_owned()),
                 problems: decided.as_ref().err().and_then(|e| e.details.problems.clone()),
-                message: decided.err().map(|e| e.message),
+                message: decided.err().map(|e| e.into_parts().message),
                 dropped,
                 added,
             });
