@@ -46,7 +46,7 @@ if (only === undefined) {
   // 1. Size.
   const wasm = readFileSync(join(repo, "pkg/wasm/handoff_engine_bg.wasm"));
   const gz = gzipSync(wasm, { level: 9 }).length;
-  const glue = ["pkg/wasm/handoff_engine.js", "pkg/index.js", "pkg/node.js", "pkg/error.js", "pkg/engine.js", "pkg/states.js", "pkg/case-store.js"]
+  const glue = ["pkg/wasm/handoff_engine.js", "pkg/index.js", "pkg/node.js", "pkg/error.js", "pkg/states.js", "pkg/case-store.js"]
     .map((f) => readFileSync(join(repo, f)).length)
     .reduce((a, b) => a + b, 0);
   row(".wasm size", `${(wasm.length / 1024).toFixed(1)} KiB raw, ${(gz / 1024).toFixed(1)} KiB gzipped`);

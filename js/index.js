@@ -3,7 +3,6 @@
 // the file and rewrite the URL.
 import initWasm, { Engine as WasmEngine, __registerErrorClass } from "./wasm/handoff_engine.js";
 import { HandoffError, badModule, notLoaded, notWasm } from "./error.js";
-import { withDeadlines } from "./engine.js";
 
 let ready;
 let loaded = false;
@@ -69,7 +68,7 @@ export function defineConfig(config) {
 /** The glue's Engine, which says what to do when it is made before `init()` has loaded the
  * module (the glue alone fails with "Cannot read properties of undefined"). A proxy rather than a
  * subclass, so that the engines CaseStore makes from the glue are `instanceof Engine` too. */
-export const Engine = new Proxy(withDeadlines(WasmEngine), {
+export const Engine = new Proxy(WasmEngine, {
   construct(target, args, newTarget) {
     if (!loaded) throw notLoaded();
     return Reflect.construct(target, args, newTarget);

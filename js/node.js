@@ -6,10 +6,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { initSync, Engine, __registerErrorClass } from "./wasm/handoff_engine.js";
 import { HandoffError, missingFile } from "./error.js";
-import { withDeadlines } from "./engine.js";
 
 initSync({ module: readWasm() });
-withDeadlines(Engine);
 __registerErrorClass(HandoffError);
 
 /**

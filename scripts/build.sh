@@ -38,7 +38,7 @@ sed -i '/\[Symbol\.dispose\]():/d' "$out/wasm/handoff_engine.d.ts"
 node_modules/.bin/wasm-opt -Oz --gufa -Oz --gufa -Oz --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals --zero-filled-memory --strip-target-features \
   "$out/wasm/handoff_engine_bg.wasm" -o "$out/wasm/handoff_engine_bg.wasm"
-cp js/index.js js/node.js js/engine.js js/error.js js/case-store.js js/states.js js/index.d.ts "$out/"
+cp js/index.js js/node.js js/error.js js/case-store.js js/states.js js/index.d.ts "$out/"
 
 wasm=$out/wasm/handoff_engine_bg.wasm
 raw=$(wc -c < "$wasm")

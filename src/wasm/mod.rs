@@ -121,6 +121,14 @@ impl JsEngine {
         convert::write_value(&self.engine.deadlines(&state, &at).map_err(error::to_js)?)
     }
 
+    /// The earliest time at which a tick would do something to `state` (SPEC §11), or `null`:
+    /// for a closed case, or one with nothing ahead. Throws `HandoffError` on bad input.
+    #[wasm_bindgen(js_name = nextDeadline, unchecked_return_type = "string | null")]
+    pub fn next_deadline(&self, state: &Ts<CaseState>) -> Result<JsValue, JsValue> {
+        let state: CaseState = read(&state.js_value(), Some("state"))?;
+        Ok(self.engine.next_deadline(&state).map_or(JsValue::NULL, |at| JsValue::from_str(&at)))
+    }
+
     /// The stuck work of `cases` under this configuration (SPEC §10): a finding for whatever in an
     /// open case waits on someone who cannot act, and `case-unfit` for a state that does not fit
     /// its workflow version (the others are still examined). Throws only for a value that is
